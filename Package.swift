@@ -1,0 +1,74 @@
+// swift-tools-version:6.0
+// og-host: a certificate orchestration gateway whose endpoint support ships as
+// C-ABI plugins (SDK/include/og_plugin.h). See docs/ARCHITECTURE.md for the layers.
+import PackageDescription
+
+/// Every endpoint plugin is its own shared library, `libog-plugin-<name>.so`,
+/// so it can ship and version independently of the host.
+func endpointPlugin(_ name: String, target: String, path: String) -> (Product, Target) {
+    (.library(name: "og-plugin-\(name)", type: .dynamic, targets: [target]),
+     .target(name: target, dependencies: ["OGPluginKit"], path: path))
+}
+
+let plugins = [
+    endpointPlugin("keystore", target: "KeystorePlugin", path: "Plugins/keystore"),
+    endpointPlugin("nginx", target: "NginxPlugin", path: "Plugins/nginx"),
+    endpointPlugin("apache", target: "ApachePlugin", path: "Plugins/apache"),
+    endpointPlugin("tomcat", target: "TomcatPlugin", path: "Plugins/tomcat"),
+    // A deliberately small Swift plugin: the SDK's worked example and a conformance subject.
+    endpointPlugin("hello-swift", target: "HelloSwiftPlugin", path: "SDK/examples/hello-swift"),
+]
+
+let package = Package(
+    name: "og-host",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "og-host", targets: ["og-host"]),
+        .library(name: "OGPluginKit", targets: ["OGPluginKit"]),
+        .library(name: "OGConformance", targets: ["OGConformance"]),
+    ] + plugins.map(\.0),
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+    ],
+    targets: [
+        // The contract: a C header and nothing else a plugin must link.
+        .target(name: "OGPluginABI", path: "SDK", sources: ["abi"], publicHeadersPath: "include"),
+        // Lets a Swift plugin be an ordinary Swift type; exports the C vtable for it.
+        .target(name: "OGPluginKit", dependencies: ["OGPluginABI"], path: "SDK/Swift"),
+
+        // Thin views of the system C libraries; nothing above Host/ touches them directly.
+        .systemLibrary(name: "COpenSSL", path: "Host/System/COpenSSL", pkgConfig: "openssl",
+                       providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CSSH2", path: "Host/System/CSSH2", pkgConfig: "libssh2",
+                       providers: [.apt(["libssh2-1-dev"])]),
+        .systemLibrary(name: "CCurl", path: "Host/System/CCurl", pkgConfig: "libcurl",
+                       providers: [.apt(["libcurl4-openssl-dev"])]),
+
+        // Host layers, lowest first.
+        .target(name: "OGBasics", path: "Host/Basics"),
+        .target(name: "OGMaterial", dependencies: ["OGBasics", "COpenSSL"], path: "Host/Material"),
+        .target(name: "OGConnections", dependencies: ["OGBasics", "OGMaterial", "CSSH2", "CCurl", "COpenSSL"],
+                path: "Host/Connections"),
+        .target(name: "OGCredentials", dependencies: ["OGBasics", "OGConnections", "COpenSSL"],
+                path: "Host/Credentials"),
+        .target(name: "OGInventory", dependencies: ["OGBasics", .product(name: "GRDB", package: "GRDB.swift")],
+                path: "Host/Inventory"),
+        .target(name: "OGPlugins", dependencies: ["OGBasics", "OGPluginABI"], path: "Host/Plugins"),
+        .target(name: "OGConformance", dependencies: ["OGPlugins", "OGBasics"], path: "Host/Conformance"),
+        .target(name: "OGHost",
+                dependencies: ["OGBasics", "OGMaterial", "OGConnections", "OGCredentials", "OGInventory",
+                               "OGPlugins", "OGConformance", "OGPluginABI"],
+                path: "Host/Core"),
+        .executableTarget(name: "og-host",
+                          dependencies: ["OGHost", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                          path: "Host/CLI"),
+
+        .target(name: "OGTestSupport", dependencies: ["OGBasics"], path: "Tests/Support"),
+        .testTarget(name: "MaterialTests", dependencies: ["OGMaterial", "OGTestSupport"]),
+        .testTarget(name: "ConnectionsTests", dependencies: ["OGConnections", "OGTestSupport"]),
+        .testTarget(name: "CredentialsTests", dependencies: ["OGCredentials", "OGInventory", "OGTestSupport"]),
+        .testTarget(name: "PluginHostTests", dependencies: ["OGHost", "OGPlugins", "OGConformance", "OGTestSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["OGTestSupport"]),
+    ] + plugins.map(\.1)
+)
