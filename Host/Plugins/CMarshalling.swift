@@ -1,0 +1,91 @@
+import OGPluginABI
+import Foundation
+
+/// Reading borrowed C views defensively: a plugin is foreign code, so a NULL
+/// pointer with a length, or bytes that are not UTF-8, are reported, not trusted.
+enum CText {
+    /// The text of an og_str, or nil when it is malformed (NULL with a length, invalid UTF-8).
+    static func string(_ value: og_str) -> String? {
+        if value.len == 0 { return "" }
+        guard let pointer = value.ptr, value.len <= 16 * 1024 * 1024 else { return nil }
+        let buffer = UnsafeRawBufferPointer(start: pointer, count: value.len)
+        return String(validating: buffer, as: UTF8.self)
+    }
+
+    static func bytes(_ value: og_bytes) -> [UInt8]? {
+        if value.len == 0 { return [] }
+        guard let pointer = value.ptr, value.len <= 1 << 30 else { return nil }
+        return Array(UnsafeBufferPointer(start: pointer, count: value.len))
+    }
+
+    /// A NUL-terminated descriptor string, bounded so a missing terminator cannot run away.
+    static func cString(_ pointer: UnsafePointer<CChar>?, limit: Int = 4096) -> String? {
+        guard let pointer else { return nil }
+        let length = strnlen(pointer, limit + 1)
+        guard length <= limit else { return nil }
+        return String(validating: UnsafeRawBufferPointer(start: pointer, count: length), as: UTF8.self)
+    }
+}
+
+/// Memory the host hands to a plugin or to itself for the duration of a C call:
+/// every allocation is owned by the arena and freed together when it goes away.
+final class CArena {
+    private var allocations: [UnsafeMutableRawPointer] = []
+
+    deinit {
+        for allocation in allocations { allocation.deallocate() }
+    }
+
+    func bytes(_ value: [UInt8]) -> og_bytes {
+        guard !value.isEmpty else { return og_bytes(ptr: nil, len: 0) }
+        let memory = UnsafeMutableRawPointer.allocate(byteCount: value.count, alignment: 1)
+        allocations.append(memory)
+        value.withUnsafeBytes { memory.copyMemory(from: $0.baseAddress!, byteCount: value.count) }
+        return og_bytes(ptr: memory.assumingMemoryBound(to: UInt8.self), len: value.count)
+    }
+
+    func str(_ value: String) -> og_str {
+        let utf8 = Array(value.utf8)
+        guard !utf8.isEmpty else { return og_str(ptr: nil, len: 0) }
+        let memory = UnsafeMutableRawPointer.allocate(byteCount: utf8.count + 1, alignment: 1)
+        allocations.append(memory)
+        utf8.withUnsafeBytes { memory.copyMemory(from: $0.baseAddress!, byteCount: utf8.count) }
+        memory.storeBytes(of: 0, toByteOffset: utf8.count, as: UInt8.self)
+        return og_str(ptr: memory.assumingMemoryBound(to: CChar.self), len: utf8.count)
+    }
+
+    func array<T>(_ values: [T]) -> UnsafeMutablePointer<T>? {
+        guard !values.isEmpty else { return nil }
+        let memory = UnsafeMutablePointer<T>.allocate(capacity: values.count)
+        memory.initialize(from: values, count: values.count)
+        allocations.append(UnsafeMutableRawPointer(memory))
+        return memory
+    }
+
+    func value<T>(_ value: T) -> UnsafeMutablePointer<T> {
+        let memory = UnsafeMutablePointer<T>.allocate(capacity: 1)
+        memory.initialize(to: value)
+        allocations.append(UnsafeMutableRawPointer(memory))
+        return memory
+    }
+}
+
+/// Keeps host-allocated results alive until the plugin releases them through
+/// host->release. Keyed by the address handed out, so release needs nothing else.
+final class ResultRegistry: @unchecked Sendable {
+    // Guarded by `lock`: plugins may release from any thread.
+    private var live: [UnsafeMutableRawPointer: CArena] = [:]
+    private let lock = NSLock()
+
+    func retain(_ arena: CArena, for pointer: UnsafeMutableRawPointer) {
+        lock.withLock { live[pointer] = arena }
+    }
+
+    /// Returns false when the pointer was not handed out (or was released twice).
+    @discardableResult
+    func release(_ pointer: UnsafeMutableRawPointer) -> Bool {
+        lock.withLock { live.removeValue(forKey: pointer) != nil }
+    }
+
+    var liveCount: Int { lock.withLock { live.count } }
+}

@@ -1,0 +1,59 @@
+import OGPluginABI
+import Foundation
+
+/// The host side of one og_call: the services a slot may use and what the
+/// plugin reported (errors, log lines) while it ran.
+public final class PluginCall: @unchecked Sendable {
+    public struct ReportedError: Equatable, Sendable {
+        public var field: String
+        public var message: String
+    }
+
+    public let services: PluginHostServices?
+    /// Errors in the order reported: by the plugin (set_error) or by a failing host service.
+    public private(set) var errors: [ReportedError] = []
+    public private(set) var logLines: [(PluginLogLevel, String)] = []
+    // Mutated only on the thread that owns the call (contract: an og_call
+    // belongs to one thread at a time), so the lock only guards `errors` and
+    // `logLines` against a misbehaving plugin using the call from elsewhere.
+    private let lock = NSLock()
+
+    public init(services: PluginHostServices?) {
+        self.services = services
+    }
+
+    func report(field: String, message: String) {
+        lock.withLock { errors.append(ReportedError(field: field, message: message)) }
+    }
+
+    func record(_ level: PluginLogLevel, _ line: String) {
+        lock.withLock { logLines.append((level, line)) }
+        services?.log(level, line)
+    }
+
+    /// The og_call pointer handed to the plugin; valid while `body` runs.
+    func withHandle<T>(_ body: (OpaquePointer) throws -> T) rethrows -> T {
+        let handle = OpaquePointer(Unmanaged.passUnretained(self).toOpaque())
+        LiveCalls.shared.insert(handle)
+        defer { LiveCalls.shared.remove(handle) }
+        return try body(handle)
+    }
+
+    /// The call behind a handle, or nil when the plugin passed something that is not a live call.
+    static func from(_ handle: OpaquePointer?) -> PluginCall? {
+        guard let handle, LiveCalls.shared.contains(handle) else { return nil }
+        return Unmanaged<PluginCall>.fromOpaque(UnsafeRawPointer(handle)).takeUnretainedValue()
+    }
+}
+
+/// The og_call handles currently inside a slot, so a stale or forged handle is
+/// refused instead of dereferenced.
+private final class LiveCalls: @unchecked Sendable {
+    static let shared = LiveCalls()
+    // Guarded by `lock`; calls may run on several threads.
+    private var handles: Set<OpaquePointer> = []
+    private let lock = NSLock()
+    func insert(_ handle: OpaquePointer) { _ = lock.withLock { handles.insert(handle) } }
+    func remove(_ handle: OpaquePointer) { _ = lock.withLock { handles.remove(handle) } }
+    func contains(_ handle: OpaquePointer) -> Bool { lock.withLock { handles.contains(handle) } }
+}
