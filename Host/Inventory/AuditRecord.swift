@@ -1,0 +1,102 @@
+import Foundation
+import GRDB
+
+/// One line of the audit trail: who did what to which endpoint, and how it ended.
+public struct AuditRecord: Codable, Equatable, Sendable {
+    public enum Outcome: String, Codable, Sendable {
+        case success
+        case failure
+    }
+
+    /// Assigned by the inventory on append; increases with every record.
+    public internal(set) var id: Int64?
+    public var time: Date
+    /// The user on whose behalf og-host acted (see `AuditRecord.currentActor`).
+    public var actor: String
+    /// A dotted verb such as `tls.add` or `tls.install`.
+    public var action: String
+    /// The endpoint name or instance ID acted on.
+    public var subject: String
+    public var outcome: Outcome
+    /// Human-readable detail. Callers pass text already scrubbed of secrets:
+    /// the audit trail is readable by anyone who can read the inventory.
+    public var detail: String
+
+    public init(time: Date = Date(), actor: String = AuditRecord.currentActor(), action: String, subject: String,
+                outcome: Outcome, detail: String = "") {
+        self.time = time
+        self.actor = actor
+        self.action = action
+        self.subject = subject
+        self.outcome = outcome
+        self.detail = detail
+    }
+
+    /// The account name of the effective user, or `uid N` when it has none.
+    /// Under sudo the invoking user is kept too (`root (sudo by alice)`), since
+    /// that is the person an auditor is looking for.
+    public static func currentActor(environment: [String: String] = ProcessInfo.processInfo.environment,
+                                    effectiveUserID: uid_t = geteuid()) -> String {
+        let account = UserAccount(uid: effectiveUserID)?.name ?? "uid \(effectiveUserID)"
+        if effectiveUserID == 0, let invoker = environment["SUDO_USER"], !invoker.isEmpty, invoker != account {
+            return "\(account) (sudo by \(invoker))"
+        }
+        return account
+    }
+}
+
+extension AuditRecord: FetchableRecord, MutablePersistableRecord {
+    public static let databaseTableName = "audit"
+
+    public mutating func didInsert(_ inserted: InsertionSuccess) {
+        id = inserted.rowID
+    }
+}
+
+/// Which audit records to list. Unset fields do not filter.
+public struct AuditFilter: Sendable {
+    public var subject: String?
+    public var action: String?
+    /// Only records at or after this time.
+    public var since: Date?
+    /// At most this many records, the newest.
+    public var limit: Int?
+
+    public init(subject: String? = nil, action: String? = nil, since: Date? = nil, limit: Int? = nil) {
+        self.subject = subject
+        self.action = action
+        self.since = since
+        self.limit = limit
+    }
+}
+
+extension Inventory {
+    /// Appends `record` to the audit trail and returns it with its ID.
+    @discardableResult
+    public func appendAudit(_ record: AuditRecord) throws -> AuditRecord {
+        try RecordValidation.nonEmpty(record.action, field: "audit action")
+        try RecordValidation.nonEmpty(record.actor, field: "audit actor")
+        return try write { db in
+            var stored = record
+            stored.id = nil
+            try stored.insert(db)
+            return try AuditRecord.fetchOne(db, key: stored.id)!
+        }
+    }
+
+    /// Audit records matching `filter`, newest first.
+    public func auditRecords(_ filter: AuditFilter = AuditFilter()) throws -> [AuditRecord] {
+        if let limit = filter.limit, limit < 0 {
+            throw InventoryError.invalidValue(field: "limit", value: String(limit), problem: "is negative; give 0 or more")
+        }
+        return try read { db in
+            var request = AuditRecord.all()
+            if let subject = filter.subject { request = request.filter(Column("subject") == subject) }
+            if let action = filter.action { request = request.filter(Column("action") == action) }
+            if let since = filter.since { request = request.filter(Column("time") >= since) }
+            request = request.order(Column("time").desc, Column("id").desc)
+            if let limit = filter.limit { request = request.limit(limit) }
+            return try request.fetchAll(db)
+        }
+    }
+}

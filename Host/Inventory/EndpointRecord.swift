@@ -1,0 +1,194 @@
+import Foundation
+import GRDB
+
+/// One managed endpoint: what `og-host tls add` records.
+public struct EndpointRecord: Codable, Equatable, Sendable {
+    /// The instance ID printed on `tls add`: a lowercase UUID.
+    public var id: String
+    /// Unique, case-sensitive, 1 to 32 characters, and never itself a UUID so
+    /// that a name and an instance ID cannot be confused.
+    public var name: String
+    /// The endpoint type, as served by a plugin (`nginx`, `p12`, ...).
+    public var type: String
+    public var pluginName: String
+    /// `local`, `ssh`, `winrm`, ... as the plugin's metadata lists them.
+    public var connectionType: String
+    public var host: String
+    public var port: Int?
+    public var user: String?
+    private var credentialStore: String?
+    private var credentialID: String?
+    /// Option name → where that option's secret is kept.
+    public var secretOptions: [String: CredentialReference]
+    /// The non-secret options as a JSON object text.
+    public var options: String
+    /// Set by the inventory when the record is added.
+    public internal(set) var createdAt: Date
+    /// Set by the inventory on every add and update.
+    public internal(set) var updatedAt: Date
+
+    public init(id: String = UUID().uuidString.lowercased(), name: String, type: String, pluginName: String,
+                connectionType: String, host: String, port: Int? = nil, user: String? = nil,
+                credential: CredentialReference? = nil, secretOptions: [String: CredentialReference] = [:],
+                options: String = "{}") {
+        self.id = id
+        self.name = name
+        self.type = type
+        self.pluginName = pluginName
+        self.connectionType = connectionType
+        self.host = host
+        self.port = port
+        self.user = user
+        self.secretOptions = secretOptions
+        self.options = options
+        self.createdAt = Date()
+        self.updatedAt = createdAt
+        self.credential = credential
+    }
+
+    /// The connection's credential. Inline secrets given on the command line
+    /// are moved into the default local store first; only this reference stays.
+    public var credential: CredentialReference? {
+        get {
+            guard let credentialStore, let credentialID else { return nil }
+            return CredentialReference(store: credentialStore, id: credentialID)
+        }
+        set {
+            credentialStore = newValue?.store
+            credentialID = newValue?.id
+        }
+    }
+
+    /// Every credential reference of this endpoint with the field it came from.
+    var credentialReferences: [(field: String, reference: CredentialReference)] {
+        var references: [(String, CredentialReference)] = credential.map { [("credential", $0)] } ?? []
+        for (option, reference) in secretOptions.sorted(by: { $0.key < $1.key }) {
+            references.append(("secret option \(option)", reference))
+        }
+        return references
+    }
+
+    func validate() throws {
+        guard let uuid = UUID(uuidString: id), uuid.uuidString.lowercased() == id else {
+            throw InventoryError.invalidValue(field: "id", value: id, problem: "is not a lowercase UUID")
+        }
+        try RecordValidation.name(name, field: "name")
+        guard UUID(uuidString: name) == nil else {
+            throw InventoryError.invalidValue(field: "name", value: name,
+                                              problem: "looks like an instance ID; choose a name that is not a UUID")
+        }
+        try RecordValidation.nonEmpty(type, field: "type")
+        try RecordValidation.nonEmpty(pluginName, field: "plugin")
+        try RecordValidation.nonEmpty(connectionType, field: "connection type")
+        try RecordValidation.nonEmpty(host, field: "host")
+        if let port, !(1...65535).contains(port) {
+            throw InventoryError.invalidValue(field: "port", value: String(port), problem: "is not between 1 and 65535")
+        }
+        try RecordValidation.jsonObject(options, field: "options")
+    }
+}
+
+extension EndpointRecord: FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "endpoint"
+}
+
+extension Inventory {
+    /// Adds `endpoint`, stamping its times, and returns it as stored.
+    /// Throws `InventoryError.nameTaken` when the name is in use.
+    @discardableResult
+    public func addEndpoint(_ endpoint: EndpointRecord) throws -> EndpointRecord {
+        try endpoint.validate()
+        return try write { db in
+            if try EndpointRecord.filter(Column("name") == endpoint.name).fetchCount(db) > 0 {
+                throw InventoryError.nameTaken(endpoint.name)
+            }
+            if try EndpointRecord.exists(db, key: endpoint.id) {
+                throw InventoryError.invalidValue(field: "id", value: endpoint.id,
+                                                  problem: "is already another endpoint's instance ID; use a new UUID")
+            }
+            try Self.requireStoresExist(for: endpoint, db)
+            var stored = endpoint
+            stored.createdAt = Date()
+            stored.updatedAt = stored.createdAt
+            try stored.insert(db)
+            return try EndpointRecord.fetchOne(db, key: stored.id)!
+        }
+    }
+
+    /// Replaces the stored endpoint with the same ID (a rename included) and
+    /// returns it as stored, with `updatedAt` stamped.
+    @discardableResult
+    public func updateEndpoint(_ endpoint: EndpointRecord) throws -> EndpointRecord {
+        try endpoint.validate()
+        return try write { db in
+            guard let existing = try EndpointRecord.fetchOne(db, key: endpoint.id) else {
+                throw InventoryError.endpointNotFound(endpoint.id)
+            }
+            if try EndpointRecord.filter(Column("name") == endpoint.name && Column("id") != endpoint.id)
+                .fetchCount(db) > 0 {
+                throw InventoryError.nameTaken(endpoint.name)
+            }
+            try Self.requireStoresExist(for: endpoint, db)
+            var stored = endpoint
+            stored.createdAt = existing.createdAt
+            stored.updatedAt = Date()
+            try stored.update(db)
+            return try EndpointRecord.fetchOne(db, key: stored.id)!
+        }
+    }
+
+    public func endpoint(id: String) throws -> EndpointRecord? {
+        try read { try EndpointRecord.fetchOne($0, key: id.lowercased()) }
+    }
+
+    public func endpoint(named name: String) throws -> EndpointRecord? {
+        try read { try EndpointRecord.filter(Column("name") == name).fetchOne($0) }
+    }
+
+    /// The endpoint whose instance ID or name is `reference`, as users type
+    /// either on the command line. Names cannot be UUIDs, so this is unambiguous.
+    public func endpoint(matching reference: String) throws -> EndpointRecord {
+        guard let found = try read({ try Self.endpoint(matching: reference, $0) }) else {
+            throw InventoryError.endpointNotFound(reference)
+        }
+        return found
+    }
+
+    /// All endpoints ordered by name (byte order, as names are case-sensitive).
+    public func endpoints() throws -> [EndpointRecord] {
+        try read { try EndpointRecord.order(Column("name")).fetchAll($0) }
+    }
+
+    /// Removes the endpoint whose ID or name is `reference` and returns what
+    /// was removed, so the caller can also remove the secrets it referenced.
+    /// Refuses while an install on it is unfinished: recovery needs the record.
+    @discardableResult
+    public func removeEndpoint(_ reference: String) throws -> EndpointRecord {
+        try write { db in
+            guard let endpoint = try Self.endpoint(matching: reference, db) else {
+                throw InventoryError.endpointNotFound(reference)
+            }
+            if let job = try InstallJournalEntry.unfinished(forEndpoint: endpoint.id).fetchOne(db) {
+                throw InventoryError.endpointHasUnfinishedInstall(endpoint: endpoint.name, jobID: job.jobID)
+            }
+            try endpoint.delete(db)
+            return endpoint
+        }
+    }
+
+    private static func endpoint(matching reference: String, _ db: Database) throws -> EndpointRecord? {
+        if UUID(uuidString: reference) != nil {
+            return try EndpointRecord.fetchOne(db, key: reference.lowercased())
+        }
+        return try EndpointRecord.filter(Column("name") == reference).fetchOne(db)
+    }
+
+    private static func requireStoresExist(for endpoint: EndpointRecord, _ db: Database) throws {
+        for (field, reference) in endpoint.credentialReferences {
+            guard try CredentialStoreRecord.exists(db, key: reference.store) else {
+                throw InventoryError.unknownCredentialStore(field: field, store: reference.store)
+            }
+            try RecordValidation.nonEmpty(reference.id, field: "\(field) credential ID")
+        }
+    }
+}

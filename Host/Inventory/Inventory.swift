@@ -1,0 +1,119 @@
+import Foundation
+import GRDB
+
+/// The gateway's inventory: endpoints, credential stores, audit trail, SSH
+/// host-key pins and the install journal, in one SQLite file.
+///
+/// Several `og-host` processes may open the same file at once. The database
+/// runs in WAL mode (readers never block the writer), every write is an
+/// `IMMEDIATE` transaction, and a busy timeout makes a writer wait for
+/// another instead of failing. All methods are safe to call from any thread.
+public final class Inventory: Sendable {
+    /// How long a write waits for another process's write to finish before it
+    /// gives up. Writes here are single small transactions; waiting this long
+    /// means something is stuck, not busy.
+    public static let busyTimeout: TimeInterval = 30
+
+    public let path: String
+    let pool: DatabasePool
+
+    /// Opens (creating if needed) the inventory at `path` and brings its
+    /// schema up to date.
+    public init(path: String) throws {
+        self.path = path
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(Self.busyTimeout)
+        configuration.foreignKeysEnabled = true
+        configuration.label = "og-host inventory"
+        do {
+            pool = try DatabasePool(path: path, configuration: configuration)
+        } catch {
+            throw Self.describe(error, path: path)
+        }
+        try migrate()
+    }
+
+    /// Opens the inventory kept in `dataDirectory`.
+    public convenience init(dataDirectory: DataDirectory) throws {
+        try self.init(path: dataDirectory.inventoryPath)
+    }
+
+    /// The number of schema migrations applied to this file.
+    public var schemaVersion: Int {
+        get throws { try appliedMigrations.count }
+    }
+
+    /// Identifiers of the applied schema migrations, oldest first.
+    public var appliedMigrations: [String] {
+        get throws { try read { try InventorySchema.migrator.appliedMigrations($0) } }
+    }
+
+    private func migrate() throws {
+        let migrator = InventorySchema.migrator
+        // GRDB decides which migrations are pending before it opens each
+        // migration's transaction, so two processes opening a new file at once
+        // can both try the same migration; the loser fails on an existing
+        // table. Every such failure means another process committed a
+        // migration, so retrying (at most once per migration) converges.
+        var attempt = 0
+        while true {
+            do {
+                try pool.read { db in
+                    let unknown = try migrator.appliedIdentifiers(db).subtracting(migrator.migrations)
+                    if !unknown.isEmpty {
+                        throw InventoryError.databaseFromNewerVersion(path: path, unknownMigrations: unknown.sorted())
+                    }
+                }
+                try migrator.migrate(pool)
+                return
+            } catch let error as InventoryError {
+                throw error
+            } catch {
+                attempt += 1
+                if attempt > migrator.migrations.count {
+                    throw Self.describe(error, path: path)
+                }
+            }
+        }
+    }
+
+    func read<T>(_ body: (Database) throws -> T) throws -> T {
+        do {
+            return try pool.read(body)
+        } catch let error as InventoryError {
+            throw error
+        } catch {
+            throw Self.describe(error, path: path)
+        }
+    }
+
+    func write<T>(_ body: (Database) throws -> T) throws -> T {
+        do {
+            return try pool.write(body)
+        } catch let error as InventoryError {
+            throw error
+        } catch {
+            throw Self.describe(error, path: path)
+        }
+    }
+
+    static func describe(_ error: any Error, path: String) -> InventoryError {
+        if let error = error as? DatabaseError {
+            let message = error.message ?? "SQLite error \(error.resultCode.rawValue)"
+            switch error.resultCode {
+            case .SQLITE_BUSY, .SQLITE_LOCKED:
+                return .database(path: path, message: "\(message): another og-host process held the database "
+                                 + "longer than \(Int(busyTimeout)) s; retry, or find the stuck process")
+            case .SQLITE_READONLY, .SQLITE_PERM, .SQLITE_CANTOPEN:
+                return .database(path: path, message: "\(message): check that the file and its directory exist "
+                                 + "and are writable by this user")
+            case .SQLITE_NOTADB, .SQLITE_CORRUPT:
+                return .database(path: path, message: "\(message): the file is not an og-host inventory or is "
+                                 + "damaged; restore it from a backup")
+            default:
+                return .database(path: path, message: message)
+            }
+        }
+        return .database(path: path, message: String(describing: error))
+    }
+}

@@ -1,0 +1,80 @@
+import Foundation
+import GRDB
+
+/// The inventory's schema history. Migrations are append-only: a released
+/// migration is never edited, a change is a new migration at the end, and the
+/// number applied is `Inventory.schemaVersion`. Migrations name tables and
+/// columns literally rather than through the record types, so a later change
+/// to a record cannot alter what an old migration did.
+enum InventorySchema {
+    static let migrator: DatabaseMigrator = {
+        var migrator = DatabaseMigrator()
+
+        migrator.registerMigration("1-credential-stores") { db in
+            try db.create(table: "credentialStore") { table in
+                table.primaryKey("name", .text)
+                table.column("kind", .text).notNull()
+                table.column("settings", .text).notNull()
+                table.column("createdAt", .datetime).notNull()
+            }
+            // The store inline secrets go to; the host cannot work without it.
+            try db.execute(sql: "INSERT INTO credentialStore (name, kind, settings, createdAt) VALUES (?, ?, ?, ?)",
+                           arguments: ["default", "local", "{}", Date()])
+        }
+
+        migrator.registerMigration("2-endpoints") { db in
+            try db.create(table: "endpoint") { table in
+                table.primaryKey("id", .text)
+                table.column("name", .text).notNull().unique()
+                table.column("type", .text).notNull()
+                table.column("pluginName", .text).notNull()
+                table.column("connectionType", .text).notNull()
+                table.column("host", .text).notNull()
+                table.column("port", .integer)
+                table.column("user", .text)
+                table.column("credentialStore", .text)
+                table.column("credentialID", .text)
+                table.column("secretOptions", .text).notNull()
+                table.column("options", .text).notNull()
+                table.column("createdAt", .datetime).notNull()
+                table.column("updatedAt", .datetime).notNull()
+            }
+        }
+
+        migrator.registerMigration("3-audit") { db in
+            try db.create(table: "audit") { table in
+                table.autoIncrementedPrimaryKey("id")
+                table.column("time", .datetime).notNull().indexed()
+                table.column("actor", .text).notNull()
+                table.column("action", .text).notNull().indexed()
+                table.column("subject", .text).notNull().indexed()
+                table.column("outcome", .text).notNull()
+                table.column("detail", .text).notNull()
+            }
+        }
+
+        migrator.registerMigration("4-host-key-pins") { db in
+            try db.create(table: "hostKeyPin") { table in
+                table.column("host", .text).notNull()
+                table.column("port", .integer).notNull()
+                table.column("fingerprint", .text).notNull()
+                table.column("pinnedAt", .datetime).notNull()
+                table.primaryKey(["host", "port"])
+            }
+        }
+
+        migrator.registerMigration("5-install-journal") { db in
+            try db.create(table: "installJournal") { table in
+                table.primaryKey("jobID", .text)
+                table.column("endpointID", .text).notNull().indexed()
+                table.column("state", .text).notNull()
+                table.column("payload", .text).notNull()
+                table.column("startedAt", .datetime).notNull()
+                table.column("updatedAt", .datetime).notNull()
+                table.column("finishedAt", .datetime)
+            }
+        }
+
+        return migrator
+    }()
+}
