@@ -34,4 +34,32 @@ static inline int og_sk_PKCS7_num(const STACK_OF(PKCS7) *sk) { return sk_PKCS7_n
 static inline PKCS7 *og_sk_PKCS7_value(const STACK_OF(PKCS7) *sk, int i) { return sk_PKCS7_value(sk, i); }
 static inline void og_ERR_clear(void) { ERR_clear_error(); }
 
+/* --- Added for OGMaterial (Host/Material). --- */
+static inline void og_OPENSSL_free(void *p) { OPENSSL_free(p); }
+/* RFC 4514 order and escaping, but UTF-8 kept readable instead of hex-escaped. */
+static inline int og_X509_NAME_print_rfc4514(BIO *out, const X509_NAME *name) {
+    return X509_NAME_print_ex(out, name, 0, (XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) | ASN1_STRFLGS_UTF8_CONVERT);
+}
+static inline int og_sk_X509_EXTENSION_num(const STACK_OF(X509_EXTENSION) *sk) { return sk_X509_EXTENSION_num(sk); }
+static inline void og_sk_X509_EXTENSION_pop_free(STACK_OF(X509_EXTENSION) *sk) { sk_X509_EXTENSION_pop_free(sk, X509_EXTENSION_free); }
+static inline GENERAL_NAMES *og_GENERAL_NAMES_new(void) { return sk_GENERAL_NAME_new_null(); }
+static inline int og_sk_GENERAL_NAME_push(GENERAL_NAMES *sk, GENERAL_NAME *g) { return sk_GENERAL_NAME_push(sk, g); }
+static inline long og_SSL_CTX_set_min_proto_version(SSL_CTX *ctx, int version) { return SSL_CTX_set_min_proto_version(ctx, version); }
+static inline void og_sk_PKCS12_SAFEBAG_pop_free(STACK_OF(PKCS12_SAFEBAG) *sk) { sk_PKCS12_SAFEBAG_pop_free(sk, PKCS12_SAFEBAG_free); }
+static inline void og_sk_PKCS7_pop_free(STACK_OF(PKCS7) *sk) { sk_PKCS7_pop_free(sk, PKCS7_free); }
+static inline int og_PKCS7_type_nid(const PKCS7 *p7) { return OBJ_obj2nid(p7->type); }
+/* PKCS12_unpack_p7encdata with an explicit library context, so bags encrypted
+ * with algorithms from the legacy provider (RC2-40) can be read without
+ * loading that provider process-wide. */
+static inline STACK_OF(PKCS12_SAFEBAG) *og_PKCS12_unpack_p7encdata_ex(PKCS7 *p7, const char *pass, int passlen,
+                                                                     OSSL_LIB_CTX *libctx) {
+    if (OBJ_obj2nid(p7->type) != NID_pkcs7_encrypted || p7->d.encrypted == NULL) return NULL;
+    return (STACK_OF(PKCS12_SAFEBAG) *)PKCS12_item_decrypt_d2i_ex(p7->d.encrypted->enc_data->algorithm,
+        ASN1_ITEM_rptr(PKCS12_SAFEBAGS), pass, passlen, p7->d.encrypted->enc_data->enc_data, 1, libctx, NULL);
+}
+/* The bytes of an OCTET STRING attribute value (e.g. localKeyID), or NULL. */
+static inline const ASN1_OCTET_STRING *og_ASN1_TYPE_octet_string(const ASN1_TYPE *t) {
+    return (t != NULL && t->type == V_ASN1_OCTET_STRING) ? t->value.octet_string : NULL;
+}
+
 #endif

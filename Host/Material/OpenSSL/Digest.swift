@@ -1,0 +1,35 @@
+import COpenSSL
+
+/// One-shot message digests through OpenSSL's EVP interface.
+enum Digest {
+    static func sha1(_ parts: [UInt8]...) -> [UInt8] { hash(EVP_sha1(), parts) }
+    static func sha256(_ parts: [UInt8]...) -> [UInt8] { hash(EVP_sha256(), parts) }
+
+    private static func hash(_ algorithm: OpaquePointer?, _ parts: [[UInt8]]) -> [UInt8] {
+        let context = EVP_MD_CTX_new()
+        defer { EVP_MD_CTX_free(context) }
+        // Digest initialisation only fails on allocation failure, which Swift would not survive either.
+        precondition(EVP_DigestInit_ex(context, algorithm, nil) == 1, "message digest unavailable")
+        for part in parts {
+            part.withUnsafeBytes { _ = EVP_DigestUpdate(context, $0.baseAddress, $0.count) }
+        }
+        var output = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
+        var length: UInt32 = 0
+        precondition(EVP_DigestFinal_ex(context, &output, &length) == 1, "message digest failed")
+        return Array(output[0..<Int(length)])
+    }
+}
+
+extension Array where Element == UInt8 {
+    /// Lowercase hexadecimal, two digits per byte, no separators.
+    var lowercaseHex: String {
+        let digits = Array("0123456789abcdef".utf8)
+        var text = [UInt8]()
+        text.reserveCapacity(count * 2)
+        for byte in self {
+            text.append(digits[Int(byte >> 4)])
+            text.append(digits[Int(byte & 0x0f)])
+        }
+        return String(decoding: text, as: UTF8.self)
+    }
+}
