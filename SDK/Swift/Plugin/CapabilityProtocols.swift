@@ -1,0 +1,44 @@
+// One protocol per optional slot of og_plugin_api. A type that advertises a
+// capability in its descriptor must conform to the matching protocol.
+
+/// Proves the endpoint is reachable and the vendor software is there (`OG_CAP_TEST_CONNECTION`).
+public protocol ConnectionTesting: EndpointPlugin {
+    func testConnection(_ endpoint: Endpoint, host: HostServices) throws
+}
+
+/// Finds every TLS node of an endpoint (`OG_CAP_DISCOVER`).
+public protocol NodeDiscovering: EndpointPlugin {
+    func discoverNodes(_ endpoint: Endpoint, host: HostServices) throws -> [Node]
+}
+
+/// Turns an install request into file changes and verification targets
+/// (`OG_CAP_INSTALL`). Must not change the endpoint; it may read it.
+public protocol InstallPlanning: EndpointPlugin {
+    func planInstall(_ request: InstallRequest, on endpoint: Endpoint, host: HostServices) throws -> InstallPlan
+}
+
+/// Runs the vendor's configuration test after the host wrote the plan's files
+/// (`OG_CAP_CONFIG_TEST`). Throw `.configTest` with the tool's complaint when it fails.
+public protocol ConfigTesting: EndpointPlugin {
+    func configTest(_ endpoint: Endpoint, host: HostServices) throws
+}
+
+/// Makes the endpoint pick up what the host wrote (`OG_CAP_ACTIVATE`).
+/// `request` is nil when the host re-activates restored files after a rollback.
+public protocol Activating: EndpointPlugin {
+    func activate(_ endpoint: Endpoint, request: InstallRequest?, host: HostServices) throws
+}
+
+/// Restarts the endpoint on the operator's request (`OG_CAP_RESTART`).
+public protocol Restarting: EndpointPlugin {
+    func restart(_ endpoint: Endpoint, host: HostServices) throws
+}
+
+/// Changes endpoints managed through an API rather than files (`OG_CAP_APPLY`).
+public protocol InstallApplying: EndpointPlugin {
+    /// Makes the vendor-side changes and returns an undo token the host
+    /// journals; keep it self-contained, the host may hand it back after a crash.
+    func applyInstall(_ request: InstallRequest, on endpoint: Endpoint, host: HostServices) throws -> [UInt8]
+    /// Undoes what `applyInstall` did. Must be idempotent.
+    func rollbackInstall(_ undoToken: [UInt8], on endpoint: Endpoint, host: HostServices) throws
+}
