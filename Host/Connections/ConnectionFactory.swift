@@ -1,0 +1,17 @@
+/// Opens the connection a `ConnectionSpec` describes.
+public enum ConnectionFactory {
+    /// Validates `spec` and opens it. `hostKeyStore` remembers SSH host keys
+    /// (trust on first use) and reports changed ones.
+    public static func open(_ spec: ConnectionSpec, hostKeyStore: HostKeyStore?) throws -> Connection {
+        try spec.validate()
+        switch spec.type {
+        case .local:
+            return LocalConnection(sudoPassword: spec.sudoPassword)
+        case .ssh, .sshWindows:
+            return try SSHConnection(spec: spec, hostKeyStore: hostKeyStore)
+        case .winrmHTTP, .winrmHTTPS, .winrmHTTPSInsecure, .rest, .restInsecure:
+            throw ConnectionError.notSupported(
+                "connection type \(spec.type.rawValue) is not available in this build of og-host; use local, ssh or ssh_windows")
+        }
+    }
+}

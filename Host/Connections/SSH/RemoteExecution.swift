@@ -1,0 +1,113 @@
+import CSSH2
+import Foundation
+
+/// Runs one command line on an exec channel of a session: writes standard
+/// input then EOF, collects standard output and error while doing so (a
+/// command that fills its output window before reading all its input would
+/// otherwise deadlock), and reports the exit status.
+struct RemoteExecution {
+    let session: SSHSession
+    let commandLine: String
+    let standardInput: [UInt8]
+    /// How the command is named in errors; never includes arguments, which may be secret.
+    let label: String
+
+    /// Thrown when the server will not open a channel for commands (for
+    /// example an SFTP-only account); the connection stays usable.
+    struct ChannelRefused: Error { let message: String }
+
+    func run(timeout: Duration) throws -> CommandResult {
+        let deadline = Deadline(timeout, operation: label)
+        guard let channel = try session.callReturningPointer(deadline, {
+            libssh2_channel_open_ex(session.raw, "session", 7, og_libssh2_channel_window_default(),
+                                    og_libssh2_channel_packet_default(), nil, 0)
+        }) else {
+            let (code, message) = session.lastError
+            if code == LIBSSH2_ERROR_CHANNEL_FAILURE { throw ChannelRefused(message: message) }
+            throw session.failure("could not open a channel for \(label)")
+        }
+        var finished = false
+        defer { if !finished { abandon(channel) } }
+
+        let started = try session.call(deadline) {
+            libssh2_channel_process_startup(channel, "exec", 4, commandLine, UInt32(commandLine.utf8.count))
+        }
+        if started != 0 {
+            let (code, message) = session.lastError
+            if code == LIBSSH2_ERROR_CHANNEL_REQUEST_DENIED || code == LIBSSH2_ERROR_CHANNEL_FAILURE {
+                throw ChannelRefused(message: message)
+            }
+            throw session.failure("the server did not start \(label)")
+        }
+
+        var output: [UInt8] = [], errors: [UInt8] = []
+        var written = 0, eofSent = false
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            var progressed = false
+            if written < standardInput.count {
+                let count = standardInput.withUnsafeBytes { input in
+                    libssh2_channel_write_ex(channel, 0, input.baseAddress!.assumingMemoryBound(to: CChar.self) + written,
+                                             min(standardInput.count - written, 32768))
+                }
+                if count > 0 {
+                    written += count
+                    progressed = true
+                } else if count != Int(LIBSSH2_ERROR_EAGAIN) {
+                    // The command stopped reading (it exited or closed stdin): the rest has nowhere to go.
+                    written = standardInput.count
+                }
+            } else if !eofSent {
+                let result = libssh2_channel_send_eof(channel)
+                if result != LIBSSH2_ERROR_EAGAIN {
+                    eofSent = true
+                    progressed = true
+                }
+            }
+            for (stream, sink) in [(Int32(0), 0), (Int32(SSH_EXTENDED_DATA_STDERR), 1)] {
+                let count = buffer.withUnsafeMutableBytes {
+                    libssh2_channel_read_ex(channel, stream, $0.baseAddress!.assumingMemoryBound(to: CChar.self), $0.count)
+                }
+                if count > 0 {
+                    if sink == 0 { output += buffer[0..<count] } else { errors += buffer[0..<count] }
+                    progressed = true
+                } else if count < 0 && count != Int(LIBSSH2_ERROR_EAGAIN) {
+                    throw session.failure("reading the output of \(label) failed")
+                }
+            }
+            if progressed { continue }
+            if eofSent && libssh2_channel_eof(channel) == 1 { break }
+            try session.waitForSocket(deadline)
+        }
+
+        _ = try session.call(deadline) { libssh2_channel_close(channel) }
+        _ = try session.call(deadline) { libssh2_channel_wait_closed(channel) }
+        var status = libssh2_channel_get_exit_status(channel)
+        var signal: UnsafeMutablePointer<CChar>?
+        var signalLength = 0
+        if libssh2_channel_get_exit_signal(channel, &signal, &signalLength, nil, nil, nil, nil) == 0, let signal {
+            status = -1
+            libssh2_free(session.raw, signal)
+        }
+        _ = try session.call(deadline) { libssh2_channel_free(channel) }
+        finished = true
+        return CommandResult(exitStatus: status, standardOutput: output, standardError: errors)
+    }
+
+    /// Closes a channel whose command is being given up on. The remote program
+    /// is not killed (SSH cannot signal it portably) but loses its channel.
+    /// If even that cannot be done promptly, the session is marked unusable.
+    private func abandon(_ channel: OpaquePointer) {
+        if session.brokenReason != nil {
+            _ = libssh2_channel_free(channel)
+            return
+        }
+        let grace = Deadline(.seconds(2), operation: "closing the channel of \(label)")
+        do {
+            _ = try session.call(grace) { libssh2_channel_close(channel) }
+            _ = try session.call(grace) { libssh2_channel_free(channel) }
+        } catch {
+            session.markBroken("the channel of \(label) could not be closed after it was abandoned")
+        }
+    }
+}

@@ -1,0 +1,306 @@
+import CSSH2
+import Foundation
+
+/// File operations over the session's one SFTP channel.
+///
+/// Not thread-safe: `SSHConnection` serialises all use.
+final class SFTPFiles {
+    private let session: SSHSession
+    private let sftp: OpaquePointer
+    private let user: String
+    private let timeout: Duration
+
+    init(session: SSHSession, user: String, timeout: Duration) throws {
+        let deadline = Deadline(timeout, operation: "starting SFTP on \(session.host):\(session.port)")
+        guard let sftp = try session.callReturningPointer(deadline, { libssh2_sftp_init(session.raw) }) else {
+            let (code, message) = session.lastError
+            if code == LIBSSH2_ERROR_CHANNEL_FAILURE || code == LIBSSH2_ERROR_CHANNEL_REQUEST_DENIED
+                || code == LIBSSH2_ERROR_SOCKET_TIMEOUT {
+                throw ConnectionError.notSupported(
+                    "\(session.host):\(session.port): the server has no SFTP subsystem (\(message)); enable 'Subsystem sftp' in its sshd_config")
+            }
+            throw session.failure("could not start SFTP")
+        }
+        self.session = session
+        self.sftp = sftp
+        self.user = user
+        self.timeout = timeout
+    }
+
+    /// Ends the SFTP channel; bounded, since the session may already be gone.
+    func shutdown() {
+        let grace = Deadline(.seconds(2), operation: "closing SFTP")
+        if (try? session.call(grace, { libssh2_sftp_shutdown(sftp) })) == nil {
+            session.markBroken("SFTP could not be shut down")
+        }
+    }
+
+    // MARK: - Reading
+
+    func read(_ path: String) throws -> [UInt8] {
+        let deadline = Deadline(timeout, operation: "reading \(path)")
+        let handle = try open(path, flags: UInt(LIBSSH2_FXF_READ), mode: 0, kind: LIBSSH2_SFTP_OPENFILE, deadline: deadline)
+        defer { closeQuietly(handle) }
+        var contents: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let count = try session.call(deadline) {
+                buffer.withUnsafeMutableBytes {
+                    libssh2_sftp_read(handle, $0.baseAddress!.assumingMemoryBound(to: CChar.self), $0.count)
+                }
+            }
+            if count == 0 { break }
+            if count < 0 {
+                if try status(path, follow: true).type == .directory {
+                    throw ConnectionError.io(path: path, reason: "is a directory, not a file")
+                }
+                throw error(Int32(count), path: path, action: "read")
+            }
+            contents += buffer[0..<count]
+        }
+        return contents
+    }
+
+    /// `follow: false` is lstat.
+    func status(_ path: String, follow: Bool) throws -> FileStatus {
+        let deadline = Deadline(timeout, operation: "examining \(path)")
+        var attributes = LIBSSH2_SFTP_ATTRIBUTES()
+        let result = try session.call(deadline) {
+            libssh2_sftp_stat_ex(sftp, path, UInt32(path.utf8.count), follow ? LIBSSH2_SFTP_STAT : LIBSSH2_SFTP_LSTAT, &attributes)
+        }
+        if result != 0 {
+            if isMissing(result) { return .missing }
+            throw error(result, path: path, action: "examine")
+        }
+        return Self.fileStatus(attributes)
+    }
+
+    func list(_ path: String) throws -> [String] {
+        let deadline = Deadline(timeout, operation: "listing \(path)")
+        let handle = try open(path, flags: 0, mode: 0, kind: LIBSSH2_SFTP_OPENDIR, deadline: deadline)
+        defer { closeQuietly(handle) }
+        var names: [String] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            var attributes = LIBSSH2_SFTP_ATTRIBUTES()
+            let count = try session.call(deadline) {
+                buffer.withUnsafeMutableBytes {
+                    libssh2_sftp_readdir_ex(handle, $0.baseAddress!.assumingMemoryBound(to: CChar.self), $0.count, nil, 0, &attributes)
+                }
+            }
+            if count == 0 { break }
+            if count < 0 { throw error(count, path: path, action: "list") }
+            let name = String(decoding: buffer[0..<Int(count)], as: UTF8.self)
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names.sorted()
+    }
+
+    // MARK: - Changing
+
+    func makeDirectory(_ path: String, mode: UInt32) throws {
+        let deadline = Deadline(timeout, operation: "creating directory \(path)")
+        var prefix = path.hasPrefix("/") ? "" : "."
+        for component in path.split(separator: "/") {
+            prefix += "/" + component
+            let current = prefix.hasPrefix("./") ? String(prefix.dropFirst(2)) : prefix
+            switch try status(current, follow: true).type {
+            case .directory: continue
+            case .missing: break
+            default: throw ConnectionError.io(path: current, reason: "exists and is not a directory")
+            }
+            let result = try session.call(deadline) {
+                libssh2_sftp_mkdir_ex(sftp, current, UInt32(current.utf8.count), Int(mode))
+            }
+            // Someone else may have created it meanwhile; only a directory will do.
+            if result != 0, try status(current, follow: true).type != .directory {
+                throw error(result, path: current, action: "create directory")
+            }
+        }
+    }
+
+    func remove(_ path: String) throws {
+        let deadline = Deadline(timeout, operation: "removing \(path)")
+        let existing = try status(path, follow: false)
+        let result: Int32
+        switch existing.type {
+        case .missing: throw ConnectionError.notFound(path: path)
+        case .directory:
+            result = try session.call(deadline) { libssh2_sftp_rmdir_ex(sftp, path, UInt32(path.utf8.count)) }
+        default:
+            result = try session.call(deadline) { libssh2_sftp_unlink_ex(sftp, path, UInt32(path.utf8.count)) }
+        }
+        if result != 0 { throw error(result, path: path, action: existing.type == .directory ? "remove directory" : "remove") }
+    }
+
+    /// Writes `contents` to a hidden temporary file beside `path`, flushes it,
+    /// gives it the final mode and owner, and renames it over `path`.
+    /// `replaceExisting` performs that last rename when a file is already
+    /// there; it returns false when it cannot (then remove-and-rename is used).
+    func writeAtomically(_ path: String, contents: [UInt8], mode: UInt32?,
+                         replaceExisting: (_ temporary: String, _ target: String) throws -> Bool) throws {
+        let deadline = Deadline(timeout, operation: "writing \(path)")
+        let existing = try status(path, follow: true)
+        if existing.type == .directory {
+            throw ConnectionError.io(path: path, reason: "is a directory; give the path of a file inside it")
+        }
+        let temporary = Self.temporaryPath(for: path)
+        let handle: OpaquePointer
+        do {
+            // 0600 until complete, so no one reads a half-written secret.
+            handle = try open(temporary, flags: UInt(LIBSSH2_FXF_WRITE | LIBSSH2_FXF_CREAT | LIBSSH2_FXF_EXCL),
+                              mode: 0o600, kind: LIBSSH2_SFTP_OPENFILE, deadline: deadline, reportAs: path)
+        } catch ConnectionError.notFound {
+            throw ConnectionError.io(path: path, reason: "its directory does not exist; create it first")
+        }
+        var handleOpen = true, committed = false
+        defer {
+            if handleOpen { closeQuietly(handle) }
+            if !committed && session.brokenReason == nil {
+                _ = try? session.call(Deadline(.seconds(5), operation: "removing \(temporary)")) {
+                    libssh2_sftp_unlink_ex(sftp, temporary, UInt32(temporary.utf8.count))
+                }
+            }
+        }
+
+        var offset = 0
+        while offset < contents.count {
+            let count = try session.call(deadline) {
+                contents.withUnsafeBytes {
+                    libssh2_sftp_write(handle, $0.baseAddress!.assumingMemoryBound(to: CChar.self) + offset,
+                                       min(contents.count - offset, 1 << 20))
+                }
+            }
+            if count < 0 { throw error(Int32(count), path: path, action: "write") }
+            offset += count
+        }
+        let synced = try session.call(deadline) { libssh2_sftp_fsync(handle) }
+        // fsync@openssh.com is an extension; a server without it still gets the rename.
+        if synced != 0 && !(synced == LIBSSH2_ERROR_SFTP_PROTOCOL && lastStatus == LIBSSH2_FX_OP_UNSUPPORTED) {
+            throw error(synced, path: path, action: "flush")
+        }
+        if existing.exists {
+            // Only root (or the owner, for its own groups) may do this; like a local write, keeping ownership is best effort.
+            // It goes first because a change of owner clears set-id bits.
+            var owner = LIBSSH2_SFTP_ATTRIBUTES()
+            owner.flags = UInt(LIBSSH2_SFTP_ATTR_UIDGID)
+            owner.uid = UInt(existing.uid)
+            owner.gid = UInt(existing.gid)
+            _ = try session.call(deadline) { libssh2_sftp_fstat_ex(handle, &owner, 1) }
+        }
+        var attributes = LIBSSH2_SFTP_ATTRIBUTES()
+        attributes.flags = UInt(LIBSSH2_SFTP_ATTR_PERMISSIONS)
+        attributes.permissions = UInt(existing.exists ? existing.mode : (mode ?? 0o644))
+        let chmodded = try session.call(deadline) { libssh2_sftp_fstat_ex(handle, &attributes, 1) }
+        if chmodded != 0 { throw error(chmodded, path: path, action: "set the mode of") }
+        handleOpen = false
+        let closed = try session.call(deadline) { libssh2_sftp_close_handle(handle) }
+        if closed != 0 { throw error(closed, path: path, action: "finish writing") }
+
+        if !existing.exists {
+            // A plain SFTP rename never replaces a file, so it is atomic and safe here.
+            let renamed = try rename(temporary, to: path, deadline: deadline)
+            if renamed == 0 {
+                committed = true
+                return
+            }
+            guard try status(path, follow: false).exists else { throw error(renamed, path: path, action: "rename into place") }
+        }
+        if try replaceExisting(temporary, path) {
+            committed = true
+            return
+        }
+        // No atomic replacement is available on this server: remove, then rename.
+        let removed = try session.call(deadline) { libssh2_sftp_unlink_ex(sftp, path, UInt32(path.utf8.count)) }
+        if removed != 0 && !isMissing(removed) { throw error(removed, path: path, action: "replace") }
+        let renamed = try rename(temporary, to: path, deadline: deadline)
+        if renamed != 0 { throw error(renamed, path: path, action: "rename into place") }
+        committed = true
+    }
+
+    // MARK: - Helpers
+
+    private func rename(_ source: String, to target: String, deadline: Deadline) throws -> Int32 {
+        try session.call(deadline) {
+            libssh2_sftp_rename_ex(sftp, source, UInt32(source.utf8.count), target, UInt32(target.utf8.count),
+                                   Int(LIBSSH2_SFTP_RENAME_OVERWRITE | LIBSSH2_SFTP_RENAME_ATOMIC | LIBSSH2_SFTP_RENAME_NATIVE))
+        }
+    }
+
+    private func open(_ path: String, flags: UInt, mode: Int, kind: Int32, deadline: Deadline,
+                      reportAs: String? = nil) throws -> OpaquePointer {
+        guard let handle = try session.callReturningPointer(deadline, {
+            libssh2_sftp_open_ex(sftp, path, UInt32(path.utf8.count), flags, mode, kind)
+        }) else {
+            let reported = reportAs ?? path
+            if kind == LIBSSH2_SFTP_OPENDIR, try status(path, follow: true).type == .regular {
+                throw ConnectionError.io(path: path, reason: "is not a directory")
+            }
+            throw error(session.lastError.code, path: reported, action: kind == LIBSSH2_SFTP_OPENDIR ? "list" : "open")
+        }
+        return handle
+    }
+
+    private func closeQuietly(_ handle: OpaquePointer) {
+        guard session.brokenReason == nil else { return }
+        _ = try? session.call(Deadline(.seconds(5), operation: "closing an SFTP handle")) { libssh2_sftp_close_handle(handle) }
+    }
+
+    private var lastStatus: UInt { libssh2_sftp_last_error(sftp) }
+
+    private func isMissing(_ result: Int32) -> Bool {
+        result == LIBSSH2_ERROR_SFTP_PROTOCOL && (lastStatus == LIBSSH2_FX_NO_SUCH_FILE || lastStatus == LIBSSH2_FX_NO_SUCH_PATH)
+    }
+
+    /// Turns a failed libssh2 result into a `ConnectionError`: an SFTP status
+    /// names the file problem; anything else means the transport broke.
+    private func error(_ result: Int32, path: String, action: String) -> ConnectionError {
+        guard result == LIBSSH2_ERROR_SFTP_PROTOCOL else {
+            return session.failure("connection lost while trying to \(action) \(path)")
+        }
+        switch lastStatus {
+        case LIBSSH2_FX_NO_SUCH_FILE, LIBSSH2_FX_NO_SUCH_PATH:
+            return .notFound(path: path)
+        case LIBSSH2_FX_PERMISSION_DENIED, LIBSSH2_FX_WRITE_PROTECT:
+            return .io(path: path, reason: "permission denied to \(action) it as \(user); grant access or use a privileged account")
+        case LIBSSH2_FX_NO_SPACE_ON_FILESYSTEM, LIBSSH2_FX_QUOTA_EXCEEDED:
+            return .io(path: path, reason: "no space left to \(action) it; free space on the endpoint")
+        case LIBSSH2_FX_FILE_ALREADY_EXISTS:
+            return .io(path: path, reason: "cannot \(action) it: it already exists")
+        case LIBSSH2_FX_DIR_NOT_EMPTY:
+            return .io(path: path, reason: "cannot \(action) it: the directory is not empty")
+        case LIBSSH2_FX_NOT_A_DIRECTORY:
+            return .io(path: path, reason: "cannot \(action) it: a parent is not a directory")
+        case LIBSSH2_FX_OP_UNSUPPORTED:
+            return .notSupported("\(path): the SFTP server cannot \(action) files this way")
+        case let status:
+            return .io(path: path, reason: "the SFTP server refused to \(action) it (status \(status))")
+        }
+    }
+
+    /// `.<name>.og-tmp-<random>` in the same directory: hidden, and never
+    /// mistaken for the target if a failure leaves it behind.
+    static func temporaryPath(for path: String) -> String {
+        let slash = path.lastIndex(of: "/")
+        let directory = slash.map { String(path[...$0]) } ?? ""
+        var name = slash.map { String(path[path.index(after: $0)...]) } ?? path
+        // Keep the temporary name within NAME_MAX (255 bytes) for long names.
+        while name.utf8.count > 200 { name.removeLast() }
+        let random = (0..<12).map { _ in String("0123456789abcdef".randomElement()!) }.joined()
+        return "\(directory).\(name).og-tmp-\(random)"
+    }
+
+    static func fileStatus(_ attributes: LIBSSH2_SFTP_ATTRIBUTES) -> FileStatus {
+        let flags = attributes.flags
+        let permissions = flags & UInt(LIBSSH2_SFTP_ATTR_PERMISSIONS) != 0 ? UInt32(truncatingIfNeeded: attributes.permissions) : 0
+        let hasOwner = flags & UInt(LIBSSH2_SFTP_ATTR_UIDGID) != 0
+        var status = FileStatus(
+            posixMode: permissions,
+            size: flags & UInt(LIBSSH2_SFTP_ATTR_SIZE) != 0 ? attributes.filesize : 0,
+            modified: flags & UInt(LIBSSH2_SFTP_ATTR_ACMODTIME) != 0 ? Int64(attributes.mtime) : 0,
+            uid: hasOwner ? UInt32(truncatingIfNeeded: attributes.uid) : 0,
+            gid: hasOwner ? UInt32(truncatingIfNeeded: attributes.gid) : 0)
+        if flags & UInt(LIBSSH2_SFTP_ATTR_PERMISSIONS) == 0 { status.type = .other }
+        return status
+    }
+}

@@ -1,0 +1,180 @@
+import CSSH2
+import Foundation
+
+/// An endpoint reached over SSH (libssh2): commands on exec channels, files
+/// over SFTP, all on one session opened by the initialiser and kept until `close`.
+///
+/// The server's host key is verified before any credential is sent. Every
+/// operation has a deadline (`operationTimeout` for file operations, the
+/// caller's for commands). Operations are serialised: a libssh2 session is not
+/// thread-safe, so each call waits for the one before it.
+public final class SSHConnection: Connection, @unchecked Sendable {
+    // `session` and `files` are touched only while `lock` is held.
+    public let platform: Platform
+    public let host: String
+    public let port: Int
+    public let user: String
+    /// The host key fingerprint that was verified, `SHA256:<base64>`.
+    public let hostKeyFingerprint: String
+
+    private var session: SSHSession?
+    private var files: SFTPFiles?
+    private let operationTimeout: Duration
+    private let elevation: ElevationChooser
+    private let lock = NSLock()
+
+    /// Connects, verifies the host key, and logs in. `platform` `.windows`
+    /// runs commands through PowerShell (`ssh_windows`).
+    public init(host: String, port: Int = 22, user: String, authentication: ConnectionAuthentication,
+                hostKeyPolicy: HostKeyPolicy, hostKeyStore: HostKeyStore?, platform: Platform = .posix,
+                sudoPassword: String? = nil, connectTimeout: Duration = .seconds(15),
+                operationTimeout: Duration = .seconds(120), keepaliveInterval: Duration = .seconds(30)) throws {
+        try hostKeyPolicy.validate()
+        let session = try SSHSession(host: host, port: port, timeout: connectTimeout, keepaliveInterval: keepaliveInterval)
+        hostKeyFingerprint = try HostKeyVerifier(policy: hostKeyPolicy, store: hostKeyStore).verify(session)
+        try SSHAuthenticator(user: user, authentication: authentication)
+            .authenticate(session, deadline: Deadline(connectTimeout, operation: "logging in to \(host):\(port) as \(user)"))
+        self.session = session
+        self.platform = platform
+        self.host = host
+        self.port = port
+        self.user = user
+        self.operationTimeout = operationTimeout
+        elevation = ElevationChooser(sudoPassword: sudoPassword)
+    }
+
+    /// Opens the connection `spec` describes (type `ssh` or `ssh_windows`).
+    public convenience init(spec: ConnectionSpec, hostKeyStore: HostKeyStore?) throws {
+        try spec.validate()
+        guard spec.type.isSSH else {
+            throw ConnectionError.invalidArgument(field: "--connection", problem: "\(spec.type.rawValue) is not an SSH connection type")
+        }
+        try self.init(host: spec.host, port: spec.effectivePort ?? 22, user: spec.user, authentication: spec.authentication,
+                      hostKeyPolicy: spec.hostKeyPolicy, hostKeyStore: hostKeyStore,
+                      platform: spec.type == .sshWindows ? .windows : .posix, sudoPassword: spec.sudoPassword,
+                      connectTimeout: spec.connectTimeout, operationTimeout: spec.operationTimeout,
+                      keepaliveInterval: spec.keepaliveInterval)
+    }
+
+    deinit { close() }
+
+    // MARK: - Commands
+
+    public func run(_ argv: [String], standardInput: [UInt8], timeout: Duration, privileged: Bool) throws -> CommandResult {
+        try PathCheck.validate(argv: argv)
+        return try withSession { session in
+            // Windows accounts are elevated (or not) by how they log in; root needs no sudo.
+            guard privileged, platform == .posix, user != "root" else {
+                return try execute(argv, standardInput: standardInput, timeout: timeout, session: session)
+            }
+            let chosen = try elevation.elevation {
+                try execute(PrivilegeElevation.probe, standardInput: [], timeout: timeout, session: session)
+            }
+            let wrapped = chosen.wrap(argv, standardInput: standardInput)
+            let result = try execute(wrapped.argv, standardInput: wrapped.standardInput, timeout: timeout, session: session,
+                                     label: argv[0])
+            if let refusal = PrivilegeElevation.refusal(in: result) {
+                throw ConnectionError.authenticationFailed(user: user, host: "\(host):\(port)", reason: refusal)
+            }
+            return result
+        }
+    }
+
+    private func execute(_ argv: [String], standardInput: [UInt8], timeout: Duration, session: SSHSession,
+                         label: String? = nil) throws -> CommandResult {
+        let commandLine = platform == .posix
+            ? ShellQuoting.posix.commandLine(argv)
+            : PowerShellCommand.commandLine(argv, hasStandardInput: !standardInput.isEmpty)
+        let execution = RemoteExecution(session: session, commandLine: commandLine, standardInput: standardInput,
+                                        label: "\(label ?? argv[0]) on \(host):\(port)")
+        do {
+            return try execution.run(timeout: timeout)
+        } catch let refused as RemoteExecution.ChannelRefused {
+            throw ConnectionError.notSupported(
+                "\(user)@\(host):\(port): the server refuses to run commands (\(refused.message)); the account may be limited to SFTP")
+        }
+    }
+
+    // MARK: - Files
+
+    public func readFile(_ path: String) throws -> [UInt8] {
+        try PathCheck.validate(path)
+        return try withFiles { try $0.read(path) }
+    }
+
+    public func writeFileAtomically(_ path: String, contents: [UInt8], mode: UInt32?) throws {
+        try PathCheck.validate(path)
+        try withFiles { files in
+            try files.writeAtomically(path, contents: contents, mode: mode) { temporary, target in
+                try replaceWithRename(temporary, target)
+            }
+        }
+    }
+
+    public func stat(_ path: String) throws -> FileStatus {
+        try PathCheck.validate(path)
+        return try withFiles { try $0.status(path, follow: false) }
+    }
+
+    public func listDirectory(_ path: String) throws -> [String] {
+        try PathCheck.validate(path)
+        return try withFiles { try $0.list(path) }
+    }
+
+    public func makeDirectory(_ path: String, mode: UInt32) throws {
+        try PathCheck.validate(path)
+        try withFiles { try $0.makeDirectory(path, mode: mode) }
+    }
+
+    public func remove(_ path: String) throws {
+        try PathCheck.validate(path)
+        try withFiles { try $0.remove(path) }
+    }
+
+    public func close() {
+        lock.withLock {
+            files?.shutdown()
+            files = nil
+            session = nil
+        }
+    }
+
+    // MARK: - Helpers
+
+    /// SFTP (protocol version 3, all libssh2 1.10 speaks) cannot rename over an
+    /// existing file, but rename(2) can: on POSIX endpoints `mv` in the same
+    /// directory is that atomic rename. Returns false where no command can run.
+    private func replaceWithRename(_ temporary: String, _ target: String) throws -> Bool {
+        guard platform == .posix, let session else { return false }
+        do {
+            let result = try execute(["mv", "-f", "--", temporary, target], standardInput: [], timeout: operationTimeout,
+                                     session: session)
+            guard result.succeeded else {
+                throw ConnectionError.io(path: target, reason: "could not be replaced: \(result.standardErrorText.trimmingTrailingWhitespace)")
+            }
+            return true
+        } catch ConnectionError.notSupported {
+            return false
+        }
+    }
+
+    private func withSession<T>(_ body: (SSHSession) throws -> T) throws -> T {
+        try lock.withLock {
+            guard let session else {
+                throw ConnectionError.couldNotConnect(host: host, port: port, reason: "the connection was closed; open a new one")
+            }
+            try session.checkUsable()
+            session.keepalive()
+            return try body(session)
+        }
+    }
+
+    private func withFiles<T>(_ body: (SFTPFiles) throws -> T) throws -> T {
+        try withSession { session in
+            if files == nil {
+                files = try SFTPFiles(session: session, user: user, timeout: operationTimeout)
+            }
+            return try body(files!)
+        }
+    }
+}
