@@ -36,6 +36,10 @@ public struct CertificateSubject: Sendable, Hashable {
         guard !present.isEmpty else {
             throw MaterialError.invalidField(field: "subject", value: "", problem: "is empty; give at least a common name (CN)")
         }
+        if let country, country.count != 2 || !country.allSatisfy({ $0.isASCII && $0.isLetter && $0.isUppercase }) {
+            throw MaterialError.invalidField(field: "subject.C", value: country,
+                                             problem: "is not a two-letter ISO 3166 country code; use e.g. 'US' or 'DE'")
+        }
         for field in present {
             let value = field.value ?? ""
             let name = "subject.\(field.shortName)"
@@ -49,10 +53,6 @@ public struct CertificateSubject: Sendable, Hashable {
             if value.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f }) {
                 throw MaterialError.invalidField(field: name, value: value, problem: "contains control characters; remove them")
             }
-        }
-        if let country, country.count != 2 || !country.allSatisfy({ $0.isASCII && $0.isLetter && $0.isUppercase }) {
-            throw MaterialError.invalidField(field: "subject.C", value: country,
-                                             problem: "is not a two-letter ISO 3166 country code; use e.g. 'US' or 'DE'")
         }
         if let emailAddress, !emailAddress.allSatisfy(\.isASCII) || !emailAddress.contains("@") {
             throw MaterialError.invalidField(field: "subject.emailAddress", value: emailAddress,
