@@ -1,1 +1,40 @@
-print("og-host")
+import Foundation
+import OGHost
+
+// og-host: argument parsing and printing only; everything it does lives in OGHost.
+//
+// --data-dir and --plugins-dir are accepted anywhere (before a `--`) and
+// become OG_DATA_DIR / OG_PLUGIN_PATH, so every subcommand — and every child
+// og-host it starts — resolves state and plugins the same way.
+var words = Array(CommandLine.arguments.dropFirst())
+var pluginDirectories: [String] = []
+var index = 0
+while index < words.count, words[index] != "--" {
+    let word = words[index]
+    for option in ["--data-dir", "--plugins-dir"] where word == option || word.hasPrefix(option + "=") {
+        let value: String
+        if word == option {
+            guard index + 1 < words.count else {
+                FileHandle.standardError.write(Data("error: \(option): needs a directory\n".utf8))
+                exit(2)
+            }
+            value = words[index + 1]
+            words.removeSubrange(index...(index + 1))
+        } else {
+            value = String(word.dropFirst(option.count + 1))
+            words.remove(at: index)
+        }
+        if option == "--data-dir" { setenv("OG_DATA_DIR", value, 1) } else { pluginDirectories.append(value) }
+        index -= 1
+        break
+    }
+    index += 1
+}
+if !pluginDirectories.isEmpty { setenv("OG_PLUGIN_PATH", pluginDirectories.joined(separator: ":"), 1) }
+
+// `tls add <type>` takes options that only the plugin's schema defines, so it
+// is parsed by the host's own parser rather than the static command tree.
+if words.count >= 2, words[0] == "tls", words[1] == "add" {
+    exit(TLSAdd.run(Array(words.dropFirst(2))))
+}
+OGHostCommand.main(words)

@@ -1,0 +1,27 @@
+import ArgumentParser
+import Foundation
+import OGHost
+import OGInventory
+
+struct AuditCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "audit", abstract: "Show the audit trail: who did what, when, and how it ended.")
+    @Option(name: .long, help: "Only records about this endpoint name or ID.") var subject: String?
+    @Option(name: .long, help: "Only this action, e.g. tls.add.") var action: String?
+    @Option(name: .long, help: "At most this many records (newest).") var limit: Int = 100
+    @Option(name: .long, help: "text or json") var output: OutputFormat = .text
+
+    func run() throws {
+        try runReportingErrors {
+            guard limit >= 1, limit <= 100_000 else { throw GatewayError.option("limit", "\(limit) is not between 1 and 100000") }
+            let records = try openGateway().inventory().auditRecords(AuditFilter(subject: subject, action: action, limit: limit))
+            if output == .json {
+                printOut(try JSONOutput.render(records))
+                return
+            }
+            let formatter = ISO8601DateFormatter()
+            printOut(Table.render(header: ["TIME", "ACTOR", "ACTION", "SUBJECT", "OUTCOME", "DETAIL"], rows: records.map {
+                [formatter.string(from: $0.time), $0.actor, $0.action, $0.subject, $0.outcome.rawValue, $0.detail]
+            }))
+        }
+    }
+}

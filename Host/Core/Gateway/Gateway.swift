@@ -1,0 +1,71 @@
+import Foundation
+import OGBasics
+import OGInventory
+import OGPlugins
+
+/// Everything one og-host invocation works with: where state lives, which
+/// plugins exist, the inventory. Opened lazily so `plugins list` never touches
+/// the database and `tls list` never loads a plugin.
+public final class Gateway: @unchecked Sendable {
+    public let dataDirectory: DataDirectory
+    public let searchPath: PluginSearchPath
+    private let describer: PluginRegistry.Describer
+    // Lazily created on the invoking thread; og-host commands are single-threaded here.
+    private var openedRegistry: PluginRegistry?
+    private var openedInventory: Inventory?
+
+    public init(dataDirectory: String?, pluginDirectories: [String], describer: @escaping PluginRegistry.Describer,
+                environment: [String: String] = ProcessInfo.processInfo.environment) throws {
+        do {
+            self.dataDirectory = try DataDirectory.resolve(option: dataDirectory, environment: environment)
+        } catch {
+            throw GatewayError("\(error)", exitCode: 2)
+        }
+        searchPath = PluginSearchPath.resolve(explicit: pluginDirectories, environment: environment)
+        self.describer = describer
+    }
+
+    public var registry: PluginRegistry {
+        if let openedRegistry { return openedRegistry }
+        let registry = PluginRegistry(searchPath: searchPath, describe: describer)
+        openedRegistry = registry
+        return registry
+    }
+
+    public func inventory() throws -> Inventory {
+        if let openedInventory { return openedInventory }
+        do {
+            try dataDirectory.prepare()
+            let inventory = try Inventory(dataDirectory: dataDirectory)
+            openedInventory = inventory
+            return inventory
+        } catch {
+            throw GatewayError("data directory \(dataDirectory.path): \(error)")
+        }
+    }
+
+    /// Loads the plugin that serves `type`, with errors an operator can act on.
+    public func plugin(forType type: String) throws -> (PluginRegistry.Entry, PluginLibrary) {
+        let entry: PluginRegistry.Entry
+        do {
+            entry = try registry.entry(forType: type)
+        } catch {
+            throw GatewayError(error.description, exitCode: 2)
+        }
+        do {
+            return (entry, try registry.load(entry))
+        } catch {
+            throw GatewayError("plugin '\(entry.name)' for type '\(type)' cannot be used: \(error.description)")
+        }
+    }
+
+    /// Records what happened; a failure to write the audit record is reported but does not mask the outcome.
+    public func audit(action: String, subject: String, success: Bool, detail: String) {
+        do {
+            try inventory().appendAudit(AuditRecord(action: action, subject: subject,
+                                                    outcome: success ? .success : .failure, detail: detail))
+        } catch {
+            FileHandle.standardError.write(Data("warning: could not write the audit record: \(error)\n".utf8))
+        }
+    }
+}

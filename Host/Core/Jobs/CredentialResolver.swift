@@ -1,0 +1,44 @@
+import OGConnections
+import OGCredentials
+import OGInventory
+
+/// Finds a credential by store and ID at connection time. Credentials are
+/// never copied into the inventory; they are read when a job needs them.
+struct CredentialResolver {
+    let gateway: Gateway
+
+    func credential(store: String, id: String, field: String) throws -> Credential {
+        guard let record = try gateway.inventory().credentialStore(named: store) else {
+            throw GatewayError.option(field, "credential store '\(store)' does not exist; see `og-host credstore list`")
+        }
+        switch record.kind {
+        case .local:
+            do {
+                let directory = LocalCredentialDirectory(path: gateway.dataDirectory.credentialsPath)
+                return try LocalCredentialStore(name: store, directory: directory).credential(id: id)
+            } catch {
+                throw GatewayError("credential store '\(store)', credential '\(id)': \(error)")
+            }
+        default:
+            throw GatewayError("credential store '\(store)' is of kind \(record.kind.rawValue), which this og-host cannot read yet")
+        }
+    }
+}
+
+extension Credential {
+    /// How a connection logs in with this credential.
+    var authentication: ConnectionAuthentication {
+        switch secret {
+        case .password(let password): return .password(password.exposedString())
+        case .privateKey(let path, let passphrase): return .privateKey(path: path, passphrase: passphrase?.exposedString())
+        }
+    }
+
+    /// The password of a password credential (used for secret options such as store passwords).
+    var secretText: String {
+        switch secret {
+        case .password(let password): return password.exposedString()
+        case .privateKey(_, let passphrase): return passphrase?.exposedString() ?? ""
+        }
+    }
+}

@@ -1,0 +1,220 @@
+import Foundation
+import OGConnections
+import OGCredentials
+import OGInventory
+import OGMaterial
+import OGPlugins
+
+/// One open connection to an endpoint plus the secrets its plugin may refer to
+/// by option name: the PluginHostServices a plugin gets during a job.
+///
+/// Every command run is remembered (argv and exit status, never stdin) so the
+/// job's audit record can say what was done on the endpoint.
+public final class EndpointSession: PluginHostServices, @unchecked Sendable {
+    public let connection: Connection
+    public let endpoint: EndpointConfig
+    /// Secret option values by option name (e.g. store_password); never logged.
+    let secretOptions: [String: String]
+    // Job-local log, touched only by the thread running the job.
+    public private(set) var commandLog: [String] = []
+    public private(set) var pluginLog: [String] = []
+
+    init(connection: Connection, endpoint: EndpointConfig, secretOptions: [String: String]) {
+        self.connection = connection
+        self.endpoint = endpoint
+        self.secretOptions = secretOptions
+    }
+
+    deinit { connection.close() }
+
+    /// Opens the connection a new endpoint describes and runs the plugin's own validation through it.
+    public static func validate(_ draft: EndpointDraft, plugin: PluginLibrary, gateway: Gateway) throws {
+        guard plugin.hasValidateSlot else { return }
+        let authentication: ConnectionAuthentication
+        if let keyPath = draft.sshKeyPath {
+            authentication = .privateKey(path: keyPath, passphrase: draft.sshKeyPassword)
+        } else if let password = draft.password {
+            authentication = .password(password)
+        } else if let store = draft.store, let id = draft.storeCredentialID {
+            let credential = try CredentialResolver(gateway: gateway).credential(store: store, id: id, field: "store_cred_id")
+            authentication = credential.authentication
+        } else {
+            authentication = .none
+        }
+        let spec = try connectionSpec(type: draft.connectionType, host: draft.host, port: draft.port,
+                                      user: draft.user ?? "", authentication: authentication,
+                                      sudo: draft.sudo, sudoPassword: draft.password,
+                                      fingerprint: draft.hostKeyFingerprint)
+        let session = try open(spec, endpoint: draft.pluginView, secretOptions: draft.secretOptions, gateway: gateway)
+        do {
+            try plugin.validateEndpoint(draft.pluginView, services: session)
+        } catch {
+            throw GatewayError(error.description, exitCode: error.status == .invalidArgument ? 2 : 1)
+        }
+    }
+
+    /// Opens the connection of a stored endpoint, resolving its credentials now.
+    public static func open(_ record: EndpointRecord, gateway: Gateway) throws -> EndpointSession {
+        let resolver = CredentialResolver(gateway: gateway)
+        guard let connectionType = OGPlugins.ConnectionType(rawValue: record.connectionType) else {
+            throw GatewayError("endpoint '\(record.name)' has unknown connection type '\(record.connectionType)'")
+        }
+        var options = (try? JSONSerialization.jsonObject(with: Data(record.options.utf8)) as? [String: String]) ?? [:]
+        let sudo = options.removeValue(forKey: "sudo") ?? "none"
+        let fingerprint = options.removeValue(forKey: "host_key_fingerprint")
+        var secrets: [String: String] = [:]
+        for (option, reference) in record.secretOptions where option != "sudo_password" {
+            secrets[option] = try resolver.credential(store: reference.store, id: reference.id, field: option).secretText
+        }
+        var authentication = ConnectionAuthentication.none
+        var user = record.user ?? ""
+        var sudoPassword: String? = nil
+        if let reference = record.credential {
+            let credential = try resolver.credential(store: reference.store, id: reference.id, field: "store_cred_id")
+            authentication = credential.authentication
+            user = credential.username
+            if case .password(let password) = authentication { sudoPassword = password }
+        }
+        if let reference = record.secretOptions["sudo_password"] {
+            sudoPassword = try resolver.credential(store: reference.store, id: reference.id, field: "sudo").secretText
+        }
+        let spec = try connectionSpec(type: connectionType, host: record.host, port: record.port, user: user,
+                                      authentication: authentication, sudo: sudo, sudoPassword: sudoPassword,
+                                      fingerprint: fingerprint)
+        let endpoint = EndpointConfig(type: record.type, name: record.name, connectionType: connectionType,
+                                      host: record.host, port: record.port ?? 0,
+                                      options: options.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+                                        + secrets.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
+        return try open(spec, endpoint: endpoint, secretOptions: secrets, gateway: gateway)
+    }
+
+    static func connectionSpec(type: OGPlugins.ConnectionType, host: String, port: Int?, user: String,
+                               authentication: ConnectionAuthentication, sudo: String, sudoPassword: String?,
+                               fingerprint: String?) throws -> ConnectionSpec {
+        guard let connectionType = OGConnections.ConnectionType(rawValue: type.rawValue) else {
+            throw GatewayError("connection type \(type.rawValue) is not known to the connection layer")
+        }
+        if connectionType == .local { return .local }
+        return ConnectionSpec(type: connectionType, host: host, port: port, user: user, authentication: authentication,
+                              sudoPassword: sudo == "password" ? sudoPassword : nil,
+                              hostKeyPolicy: HostKeyPolicy(pinnedFingerprint: fingerprint, trustOnFirstUse: fingerprint == nil))
+    }
+
+    static func open(_ spec: ConnectionSpec, endpoint: EndpointConfig, secretOptions: [String: String],
+                     gateway: Gateway) throws -> EndpointSession {
+        do {
+            let connection = try ConnectionFactory.open(spec, hostKeyStore: InventoryHostKeyStore(inventory: try gateway.inventory()))
+            return EndpointSession(connection: connection, endpoint: endpoint, secretOptions: secretOptions)
+        } catch let error as ConnectionError {
+            throw GatewayError("endpoint '\(endpoint.name)': \(error)")
+        }
+    }
+
+    // MARK: PluginHostServices
+
+    public func log(_ level: PluginLogLevel, _ message: String) {
+        pluginLog.append(message)
+        if level == .error || level == .warning {
+            FileHandle.standardError.write(Data("\(endpoint.type): \(message)\n".utf8))
+        }
+    }
+
+    public func run(_ argv: [String], standardInput: [UInt8], timeoutMilliseconds: UInt32, privileged: Bool) throws(ServiceFailure) -> CommandOutput {
+        let timeout: Duration = timeoutMilliseconds == 0 ? .seconds(120) : .milliseconds(Int64(timeoutMilliseconds))
+        let result = try mapped { try connection.run(argv, standardInput: standardInput, timeout: timeout, privileged: privileged) }
+        commandLog.append("\(argv.joined(separator: " ")) -> exit \(result.exitStatus)")
+        return CommandOutput(exitStatus: result.exitStatus, standardOutput: result.standardOutput, standardError: result.standardError)
+    }
+
+    public func readFile(_ path: String) throws(ServiceFailure) -> [UInt8] {
+        try mapped { try connection.readFile(path) }
+    }
+
+    public func stat(_ path: String) throws(ServiceFailure) -> FileStatusInfo {
+        let status = try mapped { try connection.stat(path) }
+        let kind: FileStatusInfo.Kind
+        switch status.type {
+        case .missing: kind = .missing
+        case .regular: kind = .regular
+        case .directory: kind = .directory
+        case .symlink: kind = .symlink
+        case .other: kind = .other
+        }
+        return FileStatusInfo(kind: kind, mode: status.mode, size: status.size, modified: status.modified, uid: status.uid, gid: status.gid)
+    }
+
+    public func listDirectory(_ path: String) throws(ServiceFailure) -> [String] {
+        try mapped { try connection.listDirectory(path) }
+    }
+
+    public func writeFile(_ path: String, contents: [UInt8], mode: UInt32) throws(ServiceFailure) {
+        try mapped { try connection.writeFileAtomically(path, contents: contents, mode: mode == 0 ? nil : mode) }
+    }
+
+    public func http(_ request: HTTPRequestInfo) throws(ServiceFailure) -> HTTPResponseInfo {
+        throw ServiceFailure(.notSupported, "HTTP requests need a rest connection; this endpoint uses \(endpoint.connectionType.rawValue)")
+    }
+
+    public func readKeystore(format: KeystoreFormat, data: [UInt8], passwordOption: String) throws(ServiceFailure) -> [KeystoreEntrySummary] {
+        guard let password = secretOptions[passwordOption] ?? endpoint.option(passwordOption) else {
+            throw ServiceFailure(.invalidArgument, "no option '\(passwordOption)' holds a keystore password for this endpoint")
+        }
+        return try KeystoreReading.entries(format: format, data: data, password: password, option: passwordOption)
+    }
+
+    public func readCertificates(_ data: [UInt8]) throws(ServiceFailure) -> [CertificateSummary] {
+        do {
+            return try Certificate.parseAll(data).map(CertificateSummary.init)
+        } catch {
+            throw ServiceFailure(.parse, "no certificate could be read: \(error)")
+        }
+    }
+
+    private func mapped<T>(_ body: () throws -> T) throws(ServiceFailure) -> T {
+        do {
+            return try body()
+        } catch let error as ConnectionError {
+            throw ServiceFailure(error.pluginStatus, error.description)
+        } catch {
+            throw ServiceFailure(.io, "\(error)")
+        }
+    }
+}
+
+extension ConnectionError {
+    /// The SDK status a plugin sees for this failure.
+    var pluginStatus: PluginStatus {
+        switch self {
+        case .couldNotConnect: return .connect
+        case .authenticationFailed: return .auth
+        case .hostKeyRejected, .hostKeyUnknown: return .identity
+        case .commandFailed: return .commandFailed
+        case .timedOut: return .timeout
+        case .notFound: return .notFound
+        case .io: return .io
+        case .notSupported: return .notSupported
+        case .invalidArgument: return .invalidArgument
+        }
+    }
+}
+
+extension CertificateSummary {
+    init(_ certificate: Certificate) {
+        self.init(subject: certificate.subject, commonName: certificate.commonName ?? "", dnsNames: certificate.dnsNames,
+                  ipAddresses: certificate.ipAddresses, serialHex: certificate.serialHex,
+                  sha256Fingerprint: certificate.sha256Fingerprint,
+                  notBefore: Int64(certificate.notBefore.timeIntervalSince1970),
+                  notAfter: Int64(certificate.notAfter.timeIntervalSince1970),
+                  keyAlgorithm: certificate.keyAlgorithm, issuer: certificate.issuer)
+    }
+}
+
+/// SSH trust-on-first-use pins kept in the inventory.
+final class InventoryHostKeyStore: HostKeyStore, @unchecked Sendable {
+    let inventory: Inventory
+    init(inventory: Inventory) { self.inventory = inventory }
+    func pinnedFingerprint(host: String, port: Int) throws -> String? { try inventory.hostKeyPin(host: host, port: port)?.fingerprint }
+    func pin(host: String, port: Int, fingerprint: String) throws {
+        try inventory.setHostKeyPin(HostKeyPin(host: host, port: port, fingerprint: fingerprint))
+    }
+}

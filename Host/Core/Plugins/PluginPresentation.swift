@@ -1,0 +1,98 @@
+import Foundation
+import OGPlugins
+
+/// What `plugins list` and `plugins info` print, as text or JSON.
+public enum PluginPresentation {
+    public struct ListedPlugin: Codable, Sendable {
+        public var name: String
+        public var version: String?
+        public var abi: String?
+        public var types: [String]
+        public var path: String
+        public var status: String
+        public var reason: String?
+        public var conflicts: [String: [String]]
+    }
+
+    public static func list(_ registry: PluginRegistry) -> [ListedPlugin] {
+        registry.entries.map { entry in
+            ListedPlugin(name: entry.name, version: entry.info?.version, abi: entry.abiVersion,
+                         types: entry.info?.types.map(\.name) ?? [], path: entry.path,
+                         status: entry.conflicts.isEmpty ? entry.status.rawValue : "conflict",
+                         reason: entry.reason ?? (entry.conflicts.isEmpty ? nil : conflictText(entry.conflicts)),
+                         conflicts: entry.conflicts)
+        }
+    }
+
+    static func conflictText(_ conflicts: [String: [String]]) -> String {
+        conflicts.sorted { $0.key < $1.key }
+            .map { "type '\($0.key)' also served by \($0.value.joined(separator: ", "))" }.joined(separator: "; ")
+    }
+
+    public static func listText(_ plugins: [ListedPlugin], searchPath: PluginSearchPath) -> String {
+        if plugins.isEmpty {
+            return "No plugins found. Searched: \(searchPath.directories.joined(separator: ", "))\n"
+        }
+        let rows = plugins.map { plugin in
+            [plugin.name, plugin.version ?? "-", plugin.abi ?? "-", plugin.types.isEmpty ? "-" : plugin.types.joined(separator: ","),
+             plugin.status + (plugin.reason.map { ": \($0)" } ?? ""), plugin.path]
+        }
+        return Table.render(header: ["NAME", "VERSION", "ABI", "TYPES", "STATUS", "PATH"], rows: rows)
+    }
+
+    public struct TypeDetails: Codable, Sendable {
+        public var type: String
+        public var plugin: String
+        public var pluginVersion: String
+        public var path: String
+        public var summary: String
+        public var connectionTypes: [String]
+        public var capabilities: [String]
+        public var options: [OptionSpec]
+    }
+
+    public static func info(type: String, entry: PluginRegistry.Entry) -> TypeDetails? {
+        guard let info = entry.info, let typeInfo = info.type(named: type) else { return nil }
+        return TypeDetails(type: type, plugin: info.name, pluginVersion: info.version, path: entry.path,
+                           summary: typeInfo.summary, connectionTypes: typeInfo.connectionTypes.map(\.rawValue),
+                           capabilities: typeInfo.capabilities.map(\.rawValue), options: typeInfo.options)
+    }
+
+    public static func infoText(_ details: TypeDetails) -> String {
+        var text = "\(details.type): \(details.summary)\n"
+        text += "plugin: \(details.plugin) \(details.pluginVersion) (\(details.path))\n"
+        text += "connection types: \(details.connectionTypes.joined(separator: ", "))\n"
+        text += "capabilities: \(details.capabilities.joined(separator: ", "))\n"
+        if !details.options.isEmpty {
+            text += "options:\n" + EndpointHelp.optionLines(details.options)
+        }
+        return text
+    }
+}
+
+/// Fixed-width text tables for listings.
+public enum Table {
+    public static func render(header: [String], rows: [[String]]) -> String {
+        var widths = header.map(\.count)
+        for row in rows {
+            for (index, cell) in row.enumerated() where index < widths.count { widths[index] = max(widths[index], cell.count) }
+        }
+        func line(_ cells: [String]) -> String {
+            cells.enumerated().map { index, cell in
+                index == cells.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
+            }.joined(separator: "  ")
+        }
+        return ([line(header)] + rows.map(line)).joined(separator: "\n") + "\n"
+    }
+}
+
+/// JSON as every `--output json` prints it: sorted keys, snake_case, ISO dates.
+public enum JSONOutput {
+    public static func render<T: Encodable>(_ value: T) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.dateEncodingStrategy = .iso8601
+        return String(decoding: try encoder.encode(value), as: UTF8.self) + "\n"
+    }
+}

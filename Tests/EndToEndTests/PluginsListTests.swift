@@ -1,0 +1,117 @@
+import Foundation
+import OGBasics
+import OGTestSupport
+import Testing
+
+/// `og-host plugins list/info` over a plugins directory holding good, untrusted,
+/// conflicting and manifest-less plugins.
+@Suite struct PluginsListTests {
+    func listed(_ fixture: GatewayFixture) throws -> [[String: Any]] {
+        let result = try fixture.run(["plugins", "list", "--output", "json"])
+        #expect(result.exitStatus == 0, "\(result.standardErrorText)")
+        return try #require(try JSONSerialization.jsonObject(with: Data(result.standardOutput)) as? [[String: Any]])
+    }
+
+    func entry(_ list: [[String: Any]], _ name: String) -> [String: Any]? {
+        list.first { $0["name"] as? String == name && $0["status"] as? String != "shadowed" }
+    }
+
+    @Test func bothSDKExamplesLoadSideBySide() throws {
+        let fixture = try GatewayFixture()
+        let list = try listed(fixture)
+        let swift = try #require(entry(list, "hello-swift"))
+        let c = try #require(entry(list, "hello-c"))
+        #expect(swift["status"] as? String == "available")
+        #expect(c["status"] as? String == "available")
+        #expect(swift["types"] as? [String] == ["combined_pem"])
+        #expect(c["types"] as? [String] == ["pem_dir"])
+        #expect(c["abi"] as? String == "1.0")
+
+        let text = try fixture.run(["plugins", "list"])
+        #expect(text.standardOutputText.contains("NAME"))
+        #expect(text.standardOutputText.contains("hello-c"))
+    }
+
+    @Test func infoShowsConnectionTypesAndOptions() throws {
+        let fixture = try GatewayFixture()
+        let result = try fixture.run(["plugins", "info", "pem_dir", "--output", "json"])
+        #expect(result.exitStatus == 0)
+        let details = try #require(try JSONSerialization.jsonObject(with: Data(result.standardOutput)) as? [String: Any])
+        #expect(details["plugin"] as? String == "hello-c")
+        #expect(details["connection_types"] as? [String] == ["local", "ssh"])
+        let options = try #require(details["options"] as? [[String: Any]])
+        #expect(options.contains { $0["name"] as? String == "cert_dir" && $0["required"] as? Bool == true })
+
+        let unknown = try fixture.run(["plugins", "info", "nope"])
+        #expect(unknown.exitStatus == 2)
+        #expect(unknown.standardErrorText.contains("no plugin serves endpoint type 'nope'"))
+    }
+
+    @Test func groupWritablePluginIsRefusedWithTheReason() throws {
+        let fixture = try GatewayFixture()
+        chmod("\(fixture.pluginsDirectory)/libog-plugin-hello-c.so", 0o775)
+        let c = try #require(entry(try listed(fixture), "hello-c"))
+        #expect(c["status"] as? String == "refused")
+        #expect((c["reason"] as? String)?.contains("writable by group or others (mode 775)") == true)
+        // The other plugin is unaffected.
+        #expect(entry(try listed(fixture), "hello-swift")?["status"] as? String == "available")
+        let add = try fixture.run(["tls", "add", "pem_dir", "--help"])
+        #expect(add.exitStatus == 2)
+    }
+
+    @Test func worldWritableDirectoryRefusesEveryPluginInIt() throws {
+        let fixture = try GatewayFixture()
+        chmod(fixture.pluginsDirectory, 0o777)
+        defer { chmod(fixture.pluginsDirectory, 0o755) }
+        for plugin in try listed(fixture) {
+            #expect(plugin["status"] as? String == "refused")
+            #expect((plugin["reason"] as? String)?.contains("directory") == true)
+        }
+    }
+
+    @Test func twoPluginsServingOneTypeAreAReportedConflict() throws {
+        let fixture = try GatewayFixture()
+        // The same C source under a second name claims pem_dir too.
+        let twin = "\(fixture.pluginsDirectory)/libog-plugin-hello-c2.so"
+        let output = try BuiltProducts.compileCPlugin(source: BuiltProducts.repositoryRoot + "/SDK/examples/hello-c/hello_c.c",
+                                                      output: twin, extraFlags: ["-DHELLO_C_PLUGIN_NAME=\"hello-c2\""])
+        try #require(output.exitStatus == 0, "\(output.standardErrorText)")
+        let list = try listed(fixture)
+        #expect(entry(list, "hello-c2")?["status"] as? String == "conflict")
+        #expect(entry(list, "hello-c")?["status"] as? String == "conflict")
+        #expect((entry(list, "hello-c")?["reason"] as? String)?.contains("type 'pem_dir' also served by hello-c2") == true)
+
+        let add = try fixture.run(["tls", "add", "pem_dir", "--name", "x", "--connection_type", "local", "--cert_dir", "/tmp"])
+        #expect(add.exitStatus == 2)
+        #expect(add.standardErrorText.contains("endpoint type 'pem_dir' is served by more than one plugin"))
+    }
+
+    @Test func pluginWithoutManifestIsDescribedByLoadingIt() throws {
+        let fixture = try GatewayFixture()
+        try FileManager.default.removeItem(atPath: "\(fixture.pluginsDirectory)/libog-plugin-hello-swift.manifest.json")
+        let swift = try #require(entry(try listed(fixture), "hello-swift"))
+        #expect(swift["status"] as? String == "available")
+        #expect((swift["reason"] as? String)?.contains("no manifest") == true)
+    }
+
+    @Test func staleManifestIsNotTrusted() throws {
+        let fixture = try GatewayFixture()
+        let library = "\(fixture.pluginsDirectory)/libog-plugin-hello-c.so"
+        var times = [timespec(tv_sec: 1_000_000, tv_nsec: 0), timespec(tv_sec: 1_000_000, tv_nsec: 0)]
+        utimensat(AT_FDCWD, library, &times, 0)
+        let c = try #require(entry(try listed(fixture), "hello-c"))
+        #expect(c["status"] as? String == "available")
+        #expect((c["reason"] as? String)?.contains("manifest is stale") == true)
+    }
+
+    @Test func libraryThatIsNotAPluginIsRefused() throws {
+        let fixture = try GatewayFixture()
+        let source = fixture.root.file("notaplugin.c")
+        try LocalFiles.writeAtomically(source, contents: Array("int og_something_else(void) { return 1; }\n".utf8))
+        let output = try BuiltProducts.compileCPlugin(source: source, output: "\(fixture.pluginsDirectory)/libog-plugin-bogus.so")
+        try #require(output.exitStatus == 0)
+        let bogus = try #require(entry(try listed(fixture), "bogus"))
+        #expect(bogus["status"] as? String == "refused")
+        #expect((bogus["reason"] as? String)?.contains("no og_plugin_entry() symbol") == true)
+    }
+}
