@@ -5,8 +5,8 @@ import GRDB
 public struct EndpointRecord: Codable, Equatable, Sendable {
     /// The instance ID printed on `tls add`: a lowercase UUID.
     public var id: String
-    /// Unique, case-sensitive, 1 to 32 characters, and never itself a UUID so
-    /// that a name and an instance ID cannot be confused.
+    /// Unique, case-sensitive, 1 to 32 characters. A UUID is 36, so a name
+    /// can never be mistaken for an instance ID.
     public var name: String
     /// The endpoint type, as served by a plugin (`nginx`, `p12`, ...).
     public var type: String
@@ -73,10 +73,6 @@ public struct EndpointRecord: Codable, Equatable, Sendable {
             throw InventoryError.invalidValue(field: "id", value: id, problem: "is not a lowercase UUID")
         }
         try RecordValidation.name(name, field: "name")
-        guard UUID(uuidString: name) == nil else {
-            throw InventoryError.invalidValue(field: "name", value: name,
-                                              problem: "looks like an instance ID; choose a name that is not a UUID")
-        }
         try RecordValidation.nonEmpty(type, field: "type")
         try RecordValidation.nonEmpty(pluginName, field: "plugin")
         try RecordValidation.nonEmpty(connectionType, field: "connection type")
@@ -146,7 +142,7 @@ extension Inventory {
     }
 
     /// The endpoint whose instance ID or name is `reference`, as users type
-    /// either on the command line. Names cannot be UUIDs, so this is unambiguous.
+    /// either on the command line. Names are too short to be UUIDs, so this is unambiguous.
     public func endpoint(matching reference: String) throws -> EndpointRecord {
         guard let found = try read({ try Self.endpoint(matching: reference, $0) }) else {
             throw InventoryError.endpointNotFound(reference)

@@ -1,0 +1,23 @@
+import Foundation
+import OGInventory
+import OGTestSupport
+
+/// A fresh inventory in a private temporary directory.
+final class InventoryFixture: Sendable {
+    let directory: TemporaryDirectory
+    let inventory: Inventory
+    var path: String { inventory.path }
+
+    init() throws {
+        directory = try TemporaryDirectory("og-inventory")
+        inventory = try Inventory(path: directory.file("inventory.sqlite"))
+    }
+
+    /// An endpoint with plausible values, named `name`.
+    static func endpoint(_ name: String, credential: CredentialReference? = nil,
+                         secretOptions: [String: CredentialReference] = [:]) -> EndpointRecord {
+        EndpointRecord(name: name, type: "nginx", pluginName: "nginx", connectionType: "ssh", host: "127.0.0.1",
+                       port: 22, user: "deploy", credential: credential, secretOptions: secretOptions,
+                       options: #"{"configPath":"/etc/nginx/nginx.conf"}"#)
+    }
+}
