@@ -61,5 +61,6 @@ static inline STACK_OF(PKCS12_SAFEBAG) *og_PKCS12_unpack_p7encdata_ex(PKCS7 *p7,
 static inline const ASN1_OCTET_STRING *og_ASN1_TYPE_octet_string(const ASN1_TYPE *t) {
     return (t != NULL && t->type == V_ASN1_OCTET_STRING) ? t->value.octet_string : NULL;
 }
+static inline STACK_OF(PKCS7) *og_sk_PKCS7_new_null(void) { return sk_PKCS7_new_null(); }
 
 #endif

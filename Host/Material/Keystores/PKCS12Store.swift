@@ -1,0 +1,353 @@
+import COpenSSL
+import Foundation
+
+/// A PKCS#12 keystore as a value: decode bytes, change entries, encode bytes.
+///
+/// A PKCS#12 file is encrypted and MACed as a whole, so it cannot be patched
+/// in place: encoding writes every entry anew. Entries that were not changed
+/// keep their contents (alias, key, chain, trusted certificates, creation
+/// date), not their bytes. CRL and secret bags are not kept.
+///
+/// Written files follow Java's conventions so keytool and `KeyStore` read them:
+/// friendlyName is the alias, localKeyID is "Time <milliseconds>" (Java's
+/// creation date), and trusted certificates carry Oracle's trusted-key-usage
+/// attribute.
+public struct PKCS12Store: Sendable {
+    static let format = "PKCS#12"
+    /// Oracle's attribute marking a certificate bag as a trusted entry (2.16.840.1.113894.746875.1.1).
+    static let javaTrustedKeyUsageOID = "2.16.840.1.113894.746875.1.1"
+    static let anyExtendedKeyUsageOID = "2.5.29.37.0"
+    static let minimumIterations = 2048
+
+    public private(set) var entries: [KeystoreEntry]
+
+    public init(entries: [KeystoreEntry] = []) { self.entries = entries }
+
+    /// The entry named `alias` (any case), if present.
+    public func entry(alias: String) -> KeystoreEntry? {
+        entries.first { KeystoreEntry.sameAlias($0.alias, alias) }
+    }
+
+    /// A copy with a private-key entry for `alias` added, or replacing the entry
+    /// of that alias (any case); the alias keeps the spelling given here.
+    public func upserting(alias: String, key: PrivateKey, chain: [Certificate], creationDate: Date = Date()) throws -> PKCS12Store {
+        try KeystoreEntry.validateKeyEntry(alias: alias, key: key, chain: chain)
+        return replacing(KeystoreEntry(alias: alias, kind: .privateKey(key, chain: chain), creationDate: creationDate))
+    }
+
+    /// A copy with a trusted-certificate entry for `alias` added or replaced.
+    public func upsertingTrustedCertificate(alias: String, certificate: Certificate, creationDate: Date = Date()) throws -> PKCS12Store {
+        guard !alias.isEmpty else {
+            throw MaterialError.invalidField(field: "alias", value: alias, problem: "is empty; name the entry")
+        }
+        return replacing(KeystoreEntry(alias: alias, kind: .trustedCertificate(certificate), creationDate: creationDate))
+    }
+
+    /// A copy without the entry named `alias` (any case).
+    public func removing(alias: String) -> PKCS12Store {
+        var copy = self
+        copy.entries.removeAll { KeystoreEntry.sameAlias($0.alias, alias) }
+        return copy
+    }
+
+    private func replacing(_ entry: KeystoreEntry) -> PKCS12Store {
+        var copy = self
+        if let index = copy.entries.firstIndex(where: { KeystoreEntry.sameAlias($0.alias, entry.alias) }) {
+            copy.entries[index] = entry
+            copy.entries = copy.entries.enumerated()
+                .filter { $0.offset == index || !KeystoreEntry.sameAlias($0.element.alias, entry.alias) }.map(\.element)
+        } else {
+            copy.entries.append(entry)
+        }
+        return copy
+    }
+
+    // MARK: Decoding
+
+    /// Reads a PKCS#12 file. A failed MAC is reported as a wrong password; bytes
+    /// that are not a PKCS#12 structure as a damaged file.
+    public static func decode(_ bytes: [UInt8], password: [UInt8]) throws -> PKCS12Store {
+        let pass = try KeystorePassword.cString(password)
+        OpenSSLErrorQueue.clear()
+        guard let p12 = DEREncoding.decode(bytes, { d2i_PKCS12(nil, $0, $1) }) else {
+            let detail = OpenSSLErrorQueue.drain().joined(separator: "; ")
+            if bytes.starts(with: [0xfe, 0xed, 0xfe, 0xed]) {
+                throw MaterialError.unreadable(what: "PKCS#12 keystore", reason: "it is a JKS file, not PKCS#12; configure the store type as JKS")
+            }
+            throw MaterialError.damagedKeystore(format: format, reason: "it is not a PKCS#12 structure"
+                                                    + (detail.isEmpty ? "" : " (\(detail))"))
+        }
+        defer { PKCS12_free(p12) }
+        try verifyMAC(p12, pass: pass)
+        let bags = try unpackBags(p12, pass: pass)
+        return PKCS12Store(entries: try assemble(bags))
+    }
+
+    private static func verifyMAC(_ p12: OpaquePointer, pass: [CChar]) throws {
+        guard PKCS12_mac_present(p12) == 1 else { return }
+        OpenSSLErrorQueue.clear()
+        if PKCS12_verify_mac(p12, pass, Int32(pass.count - 1)) == 1 { return }
+        let reasons = OpenSSLErrorQueue.drainReasons()
+        // An empty password has two PKCS#12 spellings (no bytes, or a BMP NUL); accept either.
+        if pass.count == 1, PKCS12_verify_mac(p12, nil, 0) == 1 { return }
+        OpenSSLErrorQueue.clear()
+        if reasons.contains(where: { $0.reason == PKCS12_R_MAC_VERIFY_FAILURE }) {
+            throw MaterialError.wrongKeystorePassword(format: format)
+        }
+        throw MaterialError.damagedKeystore(format: format, reason: "its integrity MAC cannot be computed "
+                                                + "(unsupported MAC algorithm or damaged MAC data)")
+    }
+
+    /// A bag as found in the file, with the attributes that tie keys, certificates and aliases together.
+    struct Bag {
+        enum Content { case key(PrivateKey), certificate(Certificate) }
+        var content: Content
+        var friendlyName: String?
+        var localKeyID: [UInt8]?
+        var javaTrusted: Bool
+    }
+
+    private static func unpackBags(_ p12: OpaquePointer, pass: [CChar]) throws -> [Bag] {
+        OpenSSLErrorQueue.clear()
+        guard let safes = PKCS12_unpack_authsafes(p12) else {
+            throw MaterialError.damagedKeystore(format: format, reason: "its content cannot be unpacked ("
+                                                    + OpenSSLErrorQueue.drain().joined(separator: "; ") + ")")
+        }
+        defer { og_sk_PKCS7_pop_free(safes) }
+        var bags: [Bag] = []
+        for index in 0..<og_sk_PKCS7_num(safes) {
+            guard let safe = og_sk_PKCS7_value(safes, index) else { continue }
+            let contents: OpaquePointer?
+            switch og_PKCS7_type_nid(safe) {
+            case NID_pkcs7_data:
+                contents = PKCS12_unpack_p7data(safe)
+            case NID_pkcs7_encrypted:
+                contents = og_PKCS12_unpack_p7encdata_ex(safe, pass, Int32(pass.count - 1), LegacyLibraryContext.shared.context)
+            default:
+                throw MaterialError.damagedKeystore(format: format, reason: "it uses public-key (enveloped) protection, "
+                                                        + "which og-host does not read")
+            }
+            guard let contents else {
+                throw MaterialError.damagedKeystore(format: format, reason: "a safe cannot be decrypted or parsed ("
+                                                        + OpenSSLErrorQueue.drain().joined(separator: "; ") + ")")
+            }
+            defer { og_sk_PKCS12_SAFEBAG_pop_free(contents) }
+            try collect(contents, pass: pass, into: &bags)
+        }
+        return bags
+    }
+
+    private static func collect(_ stack: OpaquePointer, pass: [CChar], into bags: inout [Bag]) throws {
+        for index in 0..<og_sk_PKCS12_SAFEBAG_num(stack) {
+            guard let bag = og_sk_PKCS12_SAFEBAG_value(stack, index) else { continue }
+            let content: Bag.Content
+            switch PKCS12_SAFEBAG_get_nid(bag) {
+            case NID_pkcs8ShroudedKeyBag:
+                guard let info = PKCS12_decrypt_skey_ex(bag, pass, Int32(pass.count - 1),
+                                                        LegacyLibraryContext.shared.context, nil) else {
+                    throw MaterialError.damagedKeystore(format: format, reason: "a private key cannot be decrypted ("
+                                                            + OpenSSLErrorQueue.drain().joined(separator: "; ") + ")")
+                }
+                defer { PKCS8_PRIV_KEY_INFO_free(info) }
+                content = .key(try key(from: info))
+            case NID_keyBag:
+                guard let info = PKCS12_SAFEBAG_get0_p8inf(bag) else { continue }
+                content = .key(try key(from: info))
+            case NID_certBag:
+                guard PKCS12_SAFEBAG_get_bag_nid(bag) == NID_x509Certificate, let x509 = PKCS12_SAFEBAG_get1_cert(bag) else {
+                    OpenSSLErrorQueue.clear()
+                    continue
+                }
+                content = .certificate(Certificate(taking: x509))
+            case NID_safeContentsBag:
+                if let nested = PKCS12_SAFEBAG_get0_safes(bag) { try collect(nested, pass: pass, into: &bags) }
+                continue
+            default:
+                continue
+            }
+            bags.append(Bag(content: content, friendlyName: friendlyName(bag), localKeyID: localKeyID(bag),
+                            javaTrusted: hasJavaTrustAttribute(bag)))
+        }
+    }
+
+    private static func key(from info: OpaquePointer) throws -> PrivateKey {
+        guard let key = EVP_PKCS82PKEY(info) else {
+            throw MaterialError.damagedKeystore(format: format, reason: "a private key bag holds no usable key ("
+                                                    + OpenSSLErrorQueue.drain().joined(separator: "; ") + ")")
+        }
+        return PrivateKey(taking: key)
+    }
+
+    private static func friendlyName(_ bag: OpaquePointer) -> String? {
+        guard let name = PKCS12_get_friendlyname(bag) else { return nil }
+        defer { og_OPENSSL_free(name) }
+        return String(cString: name)
+    }
+
+    private static func localKeyID(_ bag: OpaquePointer) -> [UInt8]? {
+        guard let value = og_ASN1_TYPE_octet_string(PKCS12_SAFEBAG_get0_attr(bag, NID_localKeyID)) else { return nil }
+        return Array(UnsafeBufferPointer(start: ASN1_STRING_get0_data(value), count: Int(ASN1_STRING_length(value))))
+    }
+
+    private static func hasJavaTrustAttribute(_ bag: OpaquePointer) -> Bool {
+        guard let attributes = PKCS12_SAFEBAG_get0_attrs(bag) else { return false }
+        for index in 0..<X509at_get_attr_count(attributes) {
+            guard let attribute = X509at_get_attr(attributes, index) else { continue }
+            var text = [CChar](repeating: 0, count: 80)
+            let length = OBJ_obj2txt(&text, Int32(text.count), X509_ATTRIBUTE_get0_object(attribute), 1)
+            if length > 0, String(cString: text) == javaTrustedKeyUsageOID { return true }
+        }
+        return false
+    }
+
+    /// Pairs keys with their certificates and chains, the way OpenSSL and Java do:
+    /// by localKeyID, else by public key; chains follow issuers among all certificates.
+    static func assemble(_ bags: [Bag]) throws -> [KeystoreEntry] {
+        let certificates = bags.compactMap { bag -> (certificate: Certificate, bag: Bag)? in
+            if case .certificate(let certificate) = bag.content { return (certificate, bag) }
+            return nil
+        }
+        var used = Set<Int>()
+        var entries: [KeystoreEntry] = []
+        for bag in bags {
+            guard case .key(let key) = bag.content else { continue }
+            let leafIndex = certificates.indices.first { index in
+                if let id = bag.localKeyID, let certificateID = certificates[index].bag.localKeyID { return id == certificateID }
+                return certificates[index].certificate.matches(privateKey: key)
+            }
+            guard let leafIndex else {
+                throw MaterialError.damagedKeystore(format: format, reason: "private key '\(bag.friendlyName ?? "unnamed")' "
+                                                        + "has no certificate")
+            }
+            used.insert(leafIndex)
+            var chain = [certificates[leafIndex].certificate]
+            while let last = chain.last, !last.isSelfSigned, chain.count < 10,
+                  let issuer = certificates.indices.first(where: { index in
+                      !chain.contains(certificates[index].certificate) && last.isIssued(by: certificates[index].certificate)
+                  }) {
+                used.insert(issuer)
+                chain.append(certificates[issuer].certificate)
+            }
+            let alias = bag.friendlyName ?? certificates[leafIndex].bag.friendlyName ?? "key-\(entries.count + 1)"
+            entries.append(KeystoreEntry(alias: alias, kind: .privateKey(key, chain: chain),
+                                         creationDate: javaCreationDate(bag.localKeyID)))
+        }
+        for (index, item) in certificates.enumerated() where item.bag.javaTrusted || !used.contains(index) {
+            let alias = item.bag.friendlyName ?? item.certificate.commonName ?? "certificate-\(index + 1)"
+            entries.append(KeystoreEntry(alias: alias, kind: .trustedCertificate(item.certificate),
+                                         creationDate: javaCreationDate(item.bag.localKeyID)))
+        }
+        return entries
+    }
+
+    /// Java writes localKeyID as "Time <milliseconds since 1970>".
+    private static func javaCreationDate(_ localKeyID: [UInt8]?) -> Date? {
+        guard let localKeyID else { return nil }
+        let text = String(decoding: localKeyID, as: UTF8.self)
+        guard text.hasPrefix("Time "), let milliseconds = Int64(text.dropFirst(5)) else { return nil }
+        return Date(timeIntervalSince1970: TimeInterval(milliseconds) / 1000)
+    }
+
+    // MARK: Encoding
+
+    /// Writes every entry. `legacy` = pbeWithSHAAnd3-KeyTripleDES-CBC for key and
+    /// certificate bags and a SHA-1 MAC (for Java 8, Windows Server 2016 and
+    /// older readers); otherwise PBES2 (PBKDF2-HMAC-SHA256, AES-256-CBC) and a SHA-256 MAC.
+    public func encode(password: [UInt8], legacy: Bool, iterations: Int = 10_000) throws -> [UInt8] {
+        guard !password.isEmpty else {
+            throw MaterialError.invalidField(field: "keystore password", value: "", problem: "is empty; PKCS#12 needs a password")
+        }
+        guard iterations >= PKCS12Store.minimumIterations, iterations <= 10_000_000 else {
+            throw MaterialError.invalidField(field: "iterations", value: "\(iterations)",
+                                             problem: "is not between \(PKCS12Store.minimumIterations) and 10000000")
+        }
+        let pass = try KeystorePassword.cString(password)
+        let bagCipher = legacy ? NID_pbe_WithSHA1And3_Key_TripleDES_CBC : NID_aes_256_cbc
+        OpenSSLErrorQueue.clear()
+        var certificateBags: OpaquePointer?
+        var keyBags: OpaquePointer?
+        var safes: OpaquePointer?
+        defer {
+            if let certificateBags { og_sk_PKCS12_SAFEBAG_pop_free(certificateBags) }
+            if let keyBags { og_sk_PKCS12_SAFEBAG_pop_free(keyBags) }
+            if let safes { og_sk_PKCS7_pop_free(safes) }
+        }
+        var usedKeyIDs = Set<[UInt8]>()
+        for entry in entries {
+            switch entry.kind {
+            case .privateKey(let key, let chain):
+                guard let key else {
+                    throw MaterialError.invalidField(field: "alias", value: entry.alias,
+                                                     problem: "has no private key to write; supply the key")
+                }
+                guard let leaf = chain.first else {
+                    throw MaterialError.invalidField(field: "chain", value: entry.alias, problem: "is empty; give the leaf certificate")
+                }
+                let localKeyID = uniqueLocalKeyID(entry.creationDate ?? Date(), used: &usedKeyIDs)
+                let leafBag = try addCertificate(leaf, to: &certificateBags)
+                try label(leafBag, alias: entry.alias, localKeyID: localKeyID)
+                for certificate in chain.dropFirst() { _ = try addCertificate(certificate, to: &certificateBags) }
+                guard let keyBag = PKCS12_add_key_ex(&keyBags, key.pointer, 0, Int32(iterations), bagCipher, pass, nil, nil) else {
+                    throw OpenSSLErrorQueue.failure("encrypting the private key of '\(entry.alias)'")
+                }
+                try label(keyBag, alias: entry.alias, localKeyID: localKeyID)
+            case .trustedCertificate(let certificate):
+                let bag = try addCertificate(certificate, to: &certificateBags)
+                try label(bag, alias: entry.alias, localKeyID: nil)
+                try markTrustedForJava(bag)
+            }
+        }
+        if let certificateBags,
+           PKCS12_add_safe_ex(&safes, certificateBags, bagCipher, Int32(iterations), pass, nil, nil) != 1 {
+            throw OpenSSLErrorQueue.failure("encrypting the certificates")
+        }
+        // Key bags are shrouded one by one, so their safe needs no second layer of encryption.
+        if let keyBags, PKCS12_add_safe_ex(&safes, keyBags, -1, Int32(iterations), pass, nil, nil) != 1 {
+            throw OpenSSLErrorQueue.failure("packing the private keys")
+        }
+        if safes == nil { safes = og_sk_PKCS7_new_null() }
+        guard let p12 = PKCS12_add_safes_ex(safes, 0, nil, nil) else { throw OpenSSLErrorQueue.failure("assembling the PKCS#12 file") }
+        defer { PKCS12_free(p12) }
+        guard PKCS12_set_mac(p12, pass, Int32(pass.count - 1), nil, 0, Int32(iterations), legacy ? EVP_sha1() : EVP_sha256()) == 1 else {
+            throw OpenSSLErrorQueue.failure("computing the PKCS#12 MAC")
+        }
+        return try DEREncoding.encode("PKCS#12 keystore") { i2d_PKCS12(p12, $0) }
+    }
+
+    private func addCertificate(_ certificate: Certificate, to bags: inout OpaquePointer?) throws -> OpaquePointer {
+        guard let bag = PKCS12_add_cert(&bags, certificate.pointer) else {
+            throw OpenSSLErrorQueue.failure("adding certificate \(certificate.subject)")
+        }
+        return bag
+    }
+
+    private func label(_ bag: OpaquePointer, alias: String, localKeyID: [UInt8]?) throws {
+        guard PKCS12_add_friendlyname_utf8(bag, alias, -1) == 1 else {
+            throw OpenSSLErrorQueue.failure("naming entry '\(alias)'")
+        }
+        if var localKeyID, PKCS12_add_localkeyid(bag, &localKeyID, Int32(localKeyID.count)) != 1 {
+            throw OpenSSLErrorQueue.failure("naming entry '\(alias)'")
+        }
+    }
+
+    private func markTrustedForJava(_ bag: OpaquePointer) throws {
+        guard let usage = OBJ_txt2obj(PKCS12Store.anyExtendedKeyUsageOID, 1) else {
+            throw OpenSSLErrorQueue.failure("marking a trusted certificate")
+        }
+        defer { ASN1_OBJECT_free(usage) }
+        // With length -1 OpenSSL copies the ASN1_OBJECT itself as the attribute value.
+        let added = PKCS12_add1_attr_by_txt(bag, PKCS12Store.javaTrustedKeyUsageOID, V_ASN1_OBJECT,
+                                            UnsafeRawPointer(usage).assumingMemoryBound(to: UInt8.self), -1)
+        guard added == 1 else { throw OpenSSLErrorQueue.failure("marking a trusted certificate") }
+    }
+
+    /// Java's "Time <ms>" key ID, nudged forward a millisecond at a time until unique in this file.
+    private func uniqueLocalKeyID(_ date: Date, used: inout Set<[UInt8]>) -> [UInt8] {
+        var milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
+        while true {
+            let id = Array("Time \(milliseconds)".utf8)
+            if used.insert(id).inserted { return id }
+            milliseconds += 1
+        }
+    }
+}
