@@ -6,7 +6,9 @@ import Foundation
 /// A PKCS#12 file is encrypted and MACed as a whole, so it cannot be patched
 /// in place: encoding writes every entry anew. Entries that were not changed
 /// keep their contents (alias, key, chain, trusted certificates, creation
-/// date), not their bytes. CRL and secret bags are not kept.
+/// date), not their bytes. CRL and secret bags are not kept. PKCS#12 records no
+/// chains, only certificates: decoding rebuilds each key's chain from the
+/// issuers present anywhere in the file, as Java and OpenSSL do.
 ///
 /// Written files follow Java's conventions so keytool and `KeyStore` read them:
 /// friendlyName is the alias, localKeyID is "Time <milliseconds>" (Java's
@@ -91,7 +93,8 @@ public struct PKCS12Store: Sendable {
         // An empty password has two PKCS#12 spellings (no bytes, or a BMP NUL); accept either.
         if pass.count == 1, PKCS12_verify_mac(p12, nil, 0) == 1 { return }
         OpenSSLErrorQueue.clear()
-        if reasons.contains(where: { $0.reason == PKCS12_R_MAC_VERIFY_FAILURE }) {
+        // A MAC that computes but differs leaves no error behind; one that cannot be computed does.
+        if reasons.isEmpty || reasons.contains(where: { $0.reason == PKCS12_R_MAC_VERIFY_FAILURE }) {
             throw MaterialError.wrongKeystorePassword(format: format)
         }
         throw MaterialError.damagedKeystore(format: format, reason: "its integrity MAC cannot be computed "

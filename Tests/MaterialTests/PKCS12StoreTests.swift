@@ -1,0 +1,172 @@
+import Foundation
+import OGBasics
+import OGTestSupport
+import Testing
+@testable import OGMaterial
+
+@Suite struct PKCS12StoreTests {
+    private func sampleStore(_ hierarchy: Hierarchy) throws -> PKCS12Store {
+        try PKCS12Store()
+            .upserting(alias: "Web-Server", key: hierarchy.leafKey, chain: hierarchy.chain)
+            .upsertingTrustedCertificate(alias: "company-root", certificate: hierarchy.root.certificate)
+    }
+
+    @Test func legacyFilesUseTripleDESAndASHA1MAC() throws {
+        let directory = try TemporaryDirectory("og-p12")
+        let hierarchy = try Hierarchy(leafSpec: .rsa(bits: 2048))
+        let path = try directory.write("legacy.p12", sampleStore(hierarchy).encode(password: testPassword, legacy: true))
+        let passwordFile = try directory.write("pass", testPassword)
+        let info = try Tools.openssl(["pkcs12", "-info", "-nokeys", "-in", path, "-passin", "file:\(passwordFile)"])
+        let text = info.standardOutputText + info.standardErrorText
+        #expect(text.contains("MAC: sha1"))
+        #expect(text.contains("PKCS7 Encrypted data: pbeWithSHA1And3-KeyTripleDES-CBC"))
+        #expect(text.contains("Shrouded Keybag: pbeWithSHA1And3-KeyTripleDES-CBC"))
+        #expect(!text.contains("PBES2"))
+    }
+
+    @Test func modernFilesUsePBES2WithAES256AndASHA256MAC() throws {
+        let directory = try TemporaryDirectory("og-p12")
+        let hierarchy = try Hierarchy()
+        let path = try directory.write("modern.p12", sampleStore(hierarchy).encode(password: testPassword, legacy: false))
+        let passwordFile = try directory.write("pass", testPassword)
+        let info = try Tools.openssl(["pkcs12", "-info", "-nokeys", "-in", path, "-passin", "file:\(passwordFile)"])
+        let text = info.standardOutputText + info.standardErrorText
+        #expect(text.contains("MAC: sha256"))
+        #expect(text.contains("PKCS7 Encrypted data: PBES2, PBKDF2, AES-256-CBC"))
+        #expect(text.contains("Shrouded Keybag: PBES2, PBKDF2, AES-256-CBC"))
+        #expect(text.contains("Iteration 10000"))
+        #expect(!text.contains("TripleDES"))
+    }
+
+    @Test(arguments: [true, false])
+    func keytoolListsOurEntries(legacy: Bool) throws {
+        let directory = try TemporaryDirectory("og-p12")
+        let hierarchy = try Hierarchy(leafSpec: .rsa(bits: 3072))
+        let path = try directory.write("store.p12", sampleStore(hierarchy).encode(password: testPassword, legacy: legacy))
+        let passwordFile = try directory.write("pass", testPassword)
+        let listing = try KeytoolListing(path: path, storeType: "PKCS12", passwordFile: passwordFile)
+        #expect(listing.entries.count == 2)
+        let key = try #require(listing.entries["web-server"])
+        #expect(key.type == "PrivateKeyEntry")
+        // Java builds chains from every certificate in the file, so the trusted root joins the chain.
+        #expect(key.chainLength == 3)
+        #expect(key.fingerprints == (hierarchy.chain + [hierarchy.root.certificate]).map { $0.sha256Fingerprint.keytoolFingerprint })
+        #expect(key.publicKeyAlgorithms.first == "3072-bit RSA key")
+        let trusted = try #require(listing.entries["company-root"])
+        #expect(trusted.type == "trustedCertEntry")
+        #expect(trusted.fingerprints == [hierarchy.root.certificate.sha256Fingerprint.keytoolFingerprint])
+    }
+
+    @Test(arguments: [true, false])
+    func decodesWhatWeEncodeKeepingAliasesAndDates(legacy: Bool) throws {
+        let hierarchy = try Hierarchy()
+        let created = Date(timeIntervalSince1970: 1_700_000_000.5)
+        let store = try PKCS12Store().upserting(alias: "Web-Server", key: hierarchy.leafKey, chain: hierarchy.chain,
+                                                creationDate: created)
+        let decoded = try PKCS12Store.decode(store.encode(password: testPassword, legacy: legacy), password: testPassword)
+        #expect(decoded.entries.count == 1)
+        let entry = try #require(decoded.entry(alias: "web-server"))
+        #expect(entry.alias == "Web-Server")
+        #expect(entry.chain == hierarchy.chain)
+        #expect(entry.privateKey?.isSameKey(as: hierarchy.leafKey) == true)
+        #expect(entry.creationDate == created)
+    }
+
+    @Test func readsStoresMadeByOpenSSLAndKeytool() throws {
+        let directory = try TemporaryDirectory("og-p12")
+        let passwordFile = try directory.write("pass", testPassword)
+        let hierarchy = try Hierarchy()
+        try directory.write("key.pem", hierarchy.leafKey.pkcs8PEM())
+        try directory.write("chain.pem", hierarchy.chain.map(\.pem).joined())
+        try Tools.openssl(["pkcs12", "-export", "-inkey", directory.file("key.pem"), "-in", directory.file("chain.pem"),
+                           "-name", "from-openssl", "-passout", "file:\(passwordFile)", "-out", directory.file("openssl.p12")])
+        let fromOpenSSL = try PKCS12Store.decode(directory.read("openssl.p12"), password: testPassword)
+        #expect(fromOpenSSL.entries.count == 1)
+        #expect(fromOpenSSL.entry(alias: "from-openssl")?.chain == hierarchy.chain)
+
+        // Old-style file: RC2-40 certificate bags, readable only through the private legacy-provider context.
+        try Tools.openssl(["pkcs12", "-export", "-legacy", "-inkey", directory.file("key.pem"), "-in", directory.file("chain.pem"),
+                           "-name", "old", "-passout", "file:\(passwordFile)", "-out", directory.file("rc2.p12")])
+        let info = try Tools.openssl(["pkcs12", "-info", "-nokeys", "-legacy", "-in", directory.file("rc2.p12"),
+                                      "-passin", "file:\(passwordFile)"])
+        #expect((info.standardOutputText + info.standardErrorText).contains("RC2"))
+        #expect(try PKCS12Store.decode(directory.read("rc2.p12"), password: testPassword).entry(alias: "old")?.chain == hierarchy.chain)
+
+        try Tools.keytool(["-genkeypair", "-alias", "from-keytool", "-dname", "CN=kt", "-keyalg", "EC", "-keystore",
+                           directory.file("keytool.p12"), "-storetype", "PKCS12", "-storepass:file", passwordFile])
+        let fromKeytool = try PKCS12Store.decode(directory.read("keytool.p12"), password: testPassword)
+        let entry = try #require(fromKeytool.entry(alias: "from-keytool"))
+        #expect(entry.privateKey?.algorithmDescription == "EC-P384" || entry.privateKey?.algorithmDescription == "EC-P256")
+        #expect(entry.certificate?.subject == "CN=kt")
+        #expect(entry.creationDate != nil)  // Java's "Time …" localKeyID
+    }
+
+    @Test func upsertKeepsTheContentsOfEveryOtherEntry() throws {
+        let directory = try TemporaryDirectory("og-p12")
+        let passwordFile = try directory.write("pass", testPassword)
+        let path = directory.file("store.p12")
+        for alias in ["alpha", "beta"] {
+            try Tools.keytool(["-genkeypair", "-alias", alias, "-dname", "CN=\(alias)", "-keyalg", "RSA", "-keysize", "2048",
+                               "-keystore", path, "-storetype", "PKCS12", "-storepass:file", passwordFile])
+        }
+        let ca = try Hierarchy()
+        let caPath = try directory.write("ca.pem", ca.root.certificate.pem)
+        try Tools.keytool(["-importcert", "-noprompt", "-alias", "trusted-ca", "-file", caPath, "-keystore", path,
+                           "-storetype", "PKCS12", "-storepass:file", passwordFile])
+        let before = try KeytoolListing(path: path, storeType: "PKCS12", passwordFile: passwordFile)
+        let store = try PKCS12Store.decode(LocalFiles.read(path), password: testPassword)
+        #expect(store.entries.count == 3)
+        let alphaKey = try #require(store.entry(alias: "alpha")?.privateKey)
+
+        let updated = try store.upserting(alias: "BETA", key: ca.leafKey, chain: ca.chain)
+            .upserting(alias: "gamma", key: ca.leafKey, chain: [ca.leaf])
+        try LocalFiles.writeAtomically(path, contents: updated.encode(password: testPassword, legacy: false))
+        let after = try KeytoolListing(path: path, storeType: "PKCS12", passwordFile: passwordFile)
+        #expect(after.entries.count == 4)
+        #expect(after.entries["alpha"] == before.entries["alpha"])
+        #expect(after.entries["trusted-ca"] == before.entries["trusted-ca"])
+        // The imported root is in the file, so Java extends both chains to it.
+        let expected = (ca.chain + [ca.root.certificate]).map { $0.sha256Fingerprint.keytoolFingerprint }
+        #expect(after.entries["beta"]?.fingerprints == expected)
+        #expect(after.entries["gamma"]?.fingerprints == expected)
+        #expect(try reread(path).entry(alias: "gamma")?.chain == ca.chain + [ca.root.certificate])
+        let reread = try self.reread(path)
+        #expect(reread.entry(alias: "alpha")?.privateKey?.isSameKey(as: alphaKey) == true)
+        #expect(reread.entry(alias: "alpha")?.creationDate == store.entry(alias: "alpha")?.creationDate)
+    }
+
+    private func reread(_ path: String) throws -> PKCS12Store {
+        try PKCS12Store.decode(LocalFiles.read(path), password: testPassword)
+    }
+
+    @Test func wrongPasswordIsADistinctError() throws {
+        let hierarchy = try Hierarchy()
+        for legacy in [true, false] {
+            let bytes = try sampleStore(hierarchy).encode(password: testPassword, legacy: legacy)
+            #expect(throws: MaterialError.wrongKeystorePassword(format: "PKCS#12")) {
+                try PKCS12Store.decode(bytes, password: Array("wrong-password".utf8))
+            }
+        }
+    }
+
+    @Test func truncatedAndGarbageFilesAreReportedAsDamaged() throws {
+        let hierarchy = try Hierarchy()
+        let bytes = try sampleStore(hierarchy).encode(password: testPassword, legacy: false)
+        for damaged in [Array(bytes.prefix(bytes.count - 40)), Array(bytes.prefix(100)), Array("not a keystore at all".utf8), []] {
+            #expect { try PKCS12Store.decode(damaged, password: testPassword) } throws: { error in
+                guard case MaterialError.damagedKeystore(let format, let reason) = error else { return false }
+                return format == "PKCS#12" && reason.contains("not a PKCS#12 structure")
+            }
+        }
+        let jks = try JKSStore().upserting(alias: "a", key: hierarchy.leafKey, chain: hierarchy.chain).encode(password: testPassword)
+        #expect { try PKCS12Store.decode(jks, password: testPassword) } throws: { "\($0)".contains("JKS file, not PKCS#12") }
+    }
+
+    @Test func refusesWeakIterationCountsAndEmptyPasswords() throws {
+        let store = try sampleStore(Hierarchy())
+        #expect { try store.encode(password: testPassword, legacy: false, iterations: 1000) } throws: {
+            "\($0)".hasPrefix("iterations: '1000' is not between 2048")
+        }
+        #expect(throws: MaterialError.self) { try store.encode(password: [], legacy: false) }
+    }
+}
