@@ -23,7 +23,6 @@ public final class Inventory: Sendable {
         self.path = path
         var configuration = Configuration()
         configuration.busyMode = .timeout(Self.busyTimeout)
-        configuration.foreignKeysEnabled = true
         configuration.label = "og-host inventory"
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
