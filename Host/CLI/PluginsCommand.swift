@@ -31,7 +31,7 @@ struct PluginsCommand: ParsableCommand {
             try runReportingErrors {
                 let gateway = try openGateway()
                 let entry: PluginRegistry.Entry
-                do { entry = try gateway.registry.entry(forType: type) } catch { throw GatewayError(error.description, exitCode: 2) }
+                do { entry = try gateway.registry.entry(forType: type) } catch { throw GatewayError("\(error)", exitCode: 2) }
                 guard let details = PluginPresentation.info(type: type, entry: entry) else {
                     throw GatewayError("plugin '\(entry.name)' does not describe type '\(type)'")
                 }

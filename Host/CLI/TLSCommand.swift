@@ -28,8 +28,11 @@ struct TLSCommand: ParsableCommand {
                 } else if records.isEmpty {
                     printOut("No endpoints. Add one with `og-host tls add <type> ...`.\n")
                 } else {
-                    printOut(Table.render(header: ["ID", "NAME", "TYPE", "CONNECTION", "HOST"], rows: records.map {
-                        [$0.id, $0.name, $0.type, $0.connectionType, $0.port.map { p in "\($0.host):\(p)" } ?? $0.host]
+                    printOut(Table.render(header: ["ID", "NAME", "TYPE", "CONNECTION", "HOST"], rows: records.map { record in
+                        { listing in
+                        [listing.id, listing.name, listing.type, listing.connectionType,
+                         listing.port.map { "\(listing.host):\($0)" } ?? listing.host]
+                    }(record)
                     }))
                 }
             }
@@ -106,7 +109,7 @@ enum TLSAdd {
             return 2
         }
         let entry: PluginRegistry.Entry
-        do { entry = try gateway.registry.entry(forType: type) } catch { throw GatewayError(error.description, exitCode: 2) }
+        do { entry = try gateway.registry.entry(forType: type) } catch { throw GatewayError("\(error)", exitCode: 2) }
         let arguments = try EndpointArguments(Array(words.dropFirst()))
         guard let info = entry.info else { throw GatewayError("plugin '\(entry.name)' has no description") }
         if arguments.wantsHelp {

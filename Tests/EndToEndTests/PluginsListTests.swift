@@ -73,8 +73,12 @@ import Testing
         let fixture = try GatewayFixture()
         // The same C source under a second name claims pem_dir too.
         let twin = "\(fixture.pluginsDirectory)/libog-plugin-hello-c2.so"
-        let output = try BuiltProducts.compileCPlugin(source: BuiltProducts.repositoryRoot + "/SDK/examples/hello-c/hello_c.c",
-                                                      output: twin, extraFlags: ["-DHELLO_C_PLUGIN_NAME=\"hello-c2\""])
+        let original = String(decoding: try LocalFiles.read(BuiltProducts.repositoryRoot + "/SDK/examples/hello-c/hello_c.c"), as: UTF8.self)
+        let renamed = original.replacingOccurrences(of: ".name = \"hello-c\",", with: ".name = \"hello-c2\",")
+        try #require(renamed != original, "hello_c.c no longer spells its name as .name = \"hello-c\"")
+        let source = fixture.root.file("hello_c2.c")
+        try LocalFiles.writeAtomically(source, contents: Array(renamed.utf8))
+        let output = try BuiltProducts.compileCPlugin(source: source, output: twin)
         try #require(output.exitStatus == 0, "\(output.standardErrorText)")
         let list = try listed(fixture)
         #expect(entry(list, "hello-c2")?["status"] as? String == "conflict")

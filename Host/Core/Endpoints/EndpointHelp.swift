@@ -8,7 +8,12 @@ public enum EndpointHelp {
         var text = "Usage: og-host tls add \(type) --name <name> --connection_type <type> [options]\n\n"
         text += "\(typeInfo.summary) (plugin \(plugin.name) \(plugin.version))\n\n"
         text += "Connection types: \(typeInfo.connectionTypes.map(\.rawValue).joined(separator: ", "))\n\n"
-        text += "Common options:\n" + optionLines(HostOptions.all)
+        var common = HostOptions.all
+        if let index = common.firstIndex(where: { $0.name == "connection_type" }) {
+            common[index].kind = .enumeration
+            common[index].allowedValues = typeInfo.connectionTypes.map(\.rawValue)
+        }
+        text += "Common options:\n" + optionLines(common)
         if !typeInfo.options.isEmpty {
             text += "\n\(type) options:\n" + optionLines(typeInfo.options)
         }
