@@ -109,6 +109,13 @@ import Testing
         }
     }
 
+    @Test func findsTheKeyAmongCertificates() throws {
+        let hierarchy = try Hierarchy()
+        let text = hierarchy.leaf.pem + (try hierarchy.leafKey.pkcs8PEM()) + hierarchy.intermediate.certificate.pem
+        #expect(try PrivateKey(pem: text).isSameKey(as: hierarchy.leafKey))
+        #expect { try PrivateKey(pem: hierarchy.leaf.pem) } throws: { "\($0)".contains("expected a PEM block 'PRIVATE KEY'") }
+    }
+
     @Test func derExportRoundTrips() throws {
         let key = try PrivateKey.generate(.ecdsa(curve: .p384))
         let der = try key.pkcs8DER()

@@ -53,23 +53,24 @@ public final class PrivateKey: @unchecked Sendable {
     /// Reads a PEM private key: PKCS#8 ("PRIVATE KEY", "ENCRYPTED PRIVATE KEY"),
     /// PKCS#1 ("RSA PRIVATE KEY") or SEC1 ("EC PRIVATE KEY"), encrypted or not.
     /// Other PEM blocks around it (certificates) are skipped.
+    /// `what` names the input in error messages.
     public convenience init(pem: String, passphrase: [UInt8]? = nil, what: String = "private key") throws {
         try self.init(pemBytes: Array(pem.utf8), passphrase: passphrase, what: what)
     }
 
-    /// Like `init(pem:)`, from the bytes of a PEM file.
+    /// Like `init(pem:)`, from the bytes of a PEM file. The first private-key block is read.
     public init(pemBytes: [UInt8], passphrase: [UInt8]? = nil, what: String = "private key") throws {
+        let expected = "expected a PEM block 'PRIVATE KEY', 'ENCRYPTED PRIVATE KEY', 'RSA PRIVATE KEY' or 'EC PRIVATE KEY'"
+        guard let block = try PEMBlock.split(String(decoding: pemBytes, as: UTF8.self), what: what).first(where: \.isPrivateKey) else {
+            throw MaterialError.unreadable(what: what, reason: expected)
+        }
         OpenSSLErrorQueue.clear()
-        let input = try MemoryBIO(pemBytes, secure: true)
+        let input = try MemoryBIO(Array(block.text.utf8), secure: true)
         let supply = PassphraseSupply(passphrase)
         let key = supply.withCallback { callback, context in
             PEM_read_bio_PrivateKey(input.pointer, nil, callback, context)
         }
-        guard let key else {
-            throw PrivateKey.importFailure(what: what, supply: supply,
-                                           expected: "expected a PEM block 'PRIVATE KEY', 'ENCRYPTED PRIVATE KEY', "
-                                               + "'RSA PRIVATE KEY' or 'EC PRIVATE KEY'")
-        }
+        guard let key else { throw PrivateKey.importFailure(what: what, supply: supply, expected: expected) }
         pointer = key
     }
 

@@ -77,9 +77,7 @@ enum JKSKeyProtector {
         X509_SIG_get0(signature, &algorithm, &digest)
         var object: OpaquePointer?
         X509_ALGOR_get0(&object, nil, nil, algorithm)
-        var text = [CChar](repeating: 0, count: 80)
-        let length = OBJ_obj2txt(&text, Int32(text.count), object, 1)
-        let oid = String(decoding: text.prefix(Int(max(0, length))).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let oid = ObjectIdentifierText.dotted(object)
         guard oid == algorithmOID, let digest else {
             throw MaterialError.unreadable(what: "JKS private key",
                                            reason: "it is protected with algorithm \(oid), not Sun's JKS key protector")

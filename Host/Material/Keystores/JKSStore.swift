@@ -56,7 +56,8 @@ public struct JKSStore: Sendable {
     /// Reads a JKS file. Keys protected with the store password are decrypted;
     /// others are kept protected (their entry's key is nil) and written back unchanged.
     public static func decode(_ bytes: [UInt8], password: [UInt8]) throws -> JKSStore {
-        let javaPassword = try KeystorePassword.utf16BigEndian(password)
+        var javaPassword = try KeystorePassword.utf16BigEndian(password)
+        defer { KeystorePassword.wipe(&javaPassword) }
         var reader = JavaDataReader(bytes)
         var store = JKSStore()
         do {
@@ -95,7 +96,8 @@ public struct JKSStore: Sendable {
         guard !password.isEmpty else {
             throw MaterialError.invalidField(field: "keystore password", value: "", problem: "is empty; JKS needs a password")
         }
-        let javaPassword = try KeystorePassword.utf16BigEndian(password)
+        var javaPassword = try KeystorePassword.utf16BigEndian(password)
+        defer { KeystorePassword.wipe(&javaPassword) }
         var writer = JavaDataWriter()
         writer.uint32(JKSStore.magic)
         writer.uint32(2)

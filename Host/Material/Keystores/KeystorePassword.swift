@@ -1,5 +1,15 @@
+import Foundation
+
 /// Store passwords arrive as UTF-8 bytes; this turns them into what each format hashes.
 enum KeystorePassword {
+    /// Overwrites a derived copy of a password once it is no longer needed.
+    /// `explicit_bzero` cannot be optimised away like a plain loop of stores.
+    static func wipe<Element>(_ copy: inout [Element]) {
+        copy.withUnsafeMutableBytes { raw in
+            if let base = raw.baseAddress { explicit_bzero(base, raw.count) }
+        }
+    }
+
     /// Java's `char[]` as bytes: UTF-16, big-endian, no terminator (JKS integrity and key protection).
     static func utf16BigEndian(_ utf8: [UInt8]) throws -> [UInt8] {
         var output: [UInt8] = []

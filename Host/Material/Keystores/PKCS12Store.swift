@@ -69,7 +69,8 @@ public struct PKCS12Store: Sendable {
     /// Reads a PKCS#12 file. A failed MAC is reported as a wrong password; bytes
     /// that are not a PKCS#12 structure as a damaged file.
     public static func decode(_ bytes: [UInt8], password: [UInt8]) throws -> PKCS12Store {
-        let pass = try KeystorePassword.cString(password)
+        var pass = try KeystorePassword.cString(password)
+        defer { KeystorePassword.wipe(&pass) }
         OpenSSLErrorQueue.clear()
         guard let p12 = DEREncoding.decode(bytes, { d2i_PKCS12(nil, $0, $1) }) else {
             let detail = OpenSSLErrorQueue.drain().joined(separator: "; ")
@@ -196,9 +197,7 @@ public struct PKCS12Store: Sendable {
         guard let attributes = PKCS12_SAFEBAG_get0_attrs(bag) else { return false }
         for index in 0..<X509at_get_attr_count(attributes) {
             guard let attribute = X509at_get_attr(attributes, index) else { continue }
-            var text = [CChar](repeating: 0, count: 80)
-            let length = OBJ_obj2txt(&text, Int32(text.count), X509_ATTRIBUTE_get0_object(attribute), 1)
-            if length > 0, String(cString: text) == javaTrustedKeyUsageOID { return true }
+            if ObjectIdentifierText.dotted(X509_ATTRIBUTE_get0_object(attribute)) == javaTrustedKeyUsageOID { return true }
         }
         return false
     }
@@ -264,7 +263,8 @@ public struct PKCS12Store: Sendable {
             throw MaterialError.invalidField(field: "iterations", value: "\(iterations)",
                                              problem: "is not between \(PKCS12Store.minimumIterations) and 10000000")
         }
-        let pass = try KeystorePassword.cString(password)
+        var pass = try KeystorePassword.cString(password)
+        defer { KeystorePassword.wipe(&pass) }
         let bagCipher = legacy ? NID_pbe_WithSHA1And3_Key_TripleDES_CBC : NID_aes_256_cbc
         OpenSSLErrorQueue.clear()
         var certificateBags: OpaquePointer?
