@@ -13,6 +13,7 @@ import Testing
     init() throws {
         fixture = try GatewayFixture()
         certDirectory = try TemporaryDirectory("og-certdir")
+
     }
 
     func add(_ arguments: [String], standardInput: [UInt8] = []) throws -> ProcessOutput {
@@ -22,16 +23,33 @@ import Testing
     var valid: [String] { ["pem_dir", "--name", "web1", "--connection_type", "local", "--cert_dir", certDirectory.path] }
 
     /// Runs a refused add and checks the contract: exit code, message, no state written.
+    /// What an operator would call the gateway's state: endpoints, audit trail, stored secrets.
+    func stateSnapshot() throws -> [String: [UInt8]] {
+        var state = fixture.dataDirectoryContents().filter { $0.key.hasPrefix("credentials/") || $0.key.hasPrefix("keys/") }
+        state["tls list"] = try fixture.run(["tls", "list", "--output", "json"]).standardOutput
+        state["audit"] = try fixture.run(["audit", "--output", "json"]).standardOutput
+        return state
+    }
+
+    /// Runs a refused add and checks the contract: exit code, message, no state written.
     func expectRefused(_ arguments: [String], exitCode: Int32 = 2, message: String,
                        sourceLocation: SourceLocation = #_sourceLocation) throws {
-        let before = fixture.dataDirectoryContents()
+        let before = try stateSnapshot()
         let result = try add(arguments)
         #expect(result.exitStatus == exitCode, "exit \(result.exitStatus): \(result.standardErrorText)", sourceLocation: sourceLocation)
         #expect(result.standardErrorText.contains(message), "stderr was: \(result.standardErrorText)", sourceLocation: sourceLocation)
         #expect(result.standardOutputText.isEmpty, sourceLocation: sourceLocation)
-        let after = fixture.dataDirectoryContents().filter { !$0.key.hasSuffix("-shm") && !$0.key.hasSuffix("-wal") }
-        let beforeFiltered = before.filter { !$0.key.hasSuffix("-shm") && !$0.key.hasSuffix("-wal") }
-        #expect(after == beforeFiltered, "a refused add changed the data directory", sourceLocation: sourceLocation)
+        let after = try stateSnapshot()
+        let changed = Set(before.keys).union(after.keys).filter { before[$0] != after[$0] }.sorted()
+        #expect(changed.isEmpty, "a refused add changed \(changed)", sourceLocation: sourceLocation)
+    }
+
+    @Test func badOptionsAreRefusedBeforeTheDataDirectoryIsCreated() throws {
+        let fresh = try GatewayFixture(plugins: ["hello-c"])
+        let result = try fresh.run(["tls", "add", "pem_dir", "--name", "x", "--connection_type", "local", "--port", "1"])
+        #expect(result.exitStatus == 2)
+        #expect(result.standardErrorText.contains("--port: is not used with connection type local"))
+        #expect(!FileManager.default.fileExists(atPath: fresh.dataDirectory))
     }
 
     @Test func addingAValidEndpointPrintsItsInstanceIDAndListsIt() throws {

@@ -1,0 +1,249 @@
+import Foundation
+import OGBasics
+import OGConnections
+import OGInventory
+import OGMaterial
+import OGPlugins
+
+/// Installs material on one endpoint as one transaction:
+/// plan → render → (dry run: show and stop) → journal → back up → write
+/// atomically → read back → config test → activate → verify → done;
+/// any failure after the first write restores every file, re-activates, and
+/// checks the old certificate is served again. The journal lets the next run
+/// finish a rollback that a crash interrupted.
+public struct InstallJob {
+    public let gateway: Gateway
+    public let record: EndpointRecord
+    public let plugin: PluginLibrary
+    public let material: InstallMaterial
+    public var nodeID: String?
+    public var alias: String?
+    /// Lines for the operator, in order.
+    public private(set) var report: [String] = []
+
+    public init(gateway: Gateway, record: EndpointRecord, plugin: PluginLibrary, material: InstallMaterial,
+                nodeID: String?, alias: String?) {
+        self.gateway = gateway
+        self.record = record
+        self.plugin = plugin
+        self.material = material
+        self.nodeID = nodeID
+        self.alias = alias
+    }
+
+    struct JournalPayload: Codable {
+        struct Change: Codable {
+            var path: String
+            var existed: Bool
+            var backup: String?
+            var mode: UInt32
+        }
+        var endpoint: String
+        var changes: [Change]
+    }
+
+    /// Shows what an install would do without changing anything.
+    public mutating func dryRun(output: (String) -> Void) throws {
+        let session = try EndpointSession.open(record, gateway: gateway)
+        let (plan, request) = try makePlan(session: session, dryRun: true)
+        let rendered = try plan.changes.map { try PlanContents(material: material, session: session).render($0) }
+        output("Plan for endpoint '\(record.name)' (\(record.type)): \(plan.summary)\n")
+        for change in rendered {
+            let action = change.previous == nil ? "create" : "modify"
+            output("\(action) \(change.change.path) (mode \(String(change.mode, radix: 8)))\n")
+            if case .literal = change.change.content, !change.change.isSecret {
+                output(try UnifiedDiff.render(path: change.change.path, old: change.previous ?? [], new: change.bytes))
+            } else {
+                output("  (\(change.change.carriesPrivateKey || change.change.isSecret ? "secret" : "certificate") content, \(change.bytes.count) bytes, not shown)\n")
+            }
+        }
+        var steps: [String] = []
+        if plugin.supports(.configTest, for: record.type) { steps.append("config test") }
+        if plugin.supports(.activate, for: record.type) { steps.append("activate (\(record.type) plugin)") }
+        steps.append(contentsOf: plan.verify.map { "verify served certificate at \($0.host):\($0.port)\($0.serverName.isEmpty ? "" : " (SNI \($0.serverName))")" })
+        if plan.verify.isEmpty { steps.append("read back every written file") }
+        output("then: \(steps.joined(separator: ", "))\n")
+        output("certificate: \(request.certificate.subject), SHA-256 \(request.certificate.sha256Fingerprint)\n")
+        output("Dry run: nothing was changed.\n")
+    }
+
+    /// Runs the install. Throws a GatewayError describing what failed and what was restored.
+    public mutating func run() throws {
+        let inventory = try gateway.inventory()
+        try InstallRecovery(gateway: gateway, record: record, plugin: plugin).recoverUnfinished { report.append($0) }
+        let session = try EndpointSession.open(record, gateway: gateway)
+        let (plan, request) = try makePlan(session: session, dryRun: false)
+        let renderer = PlanContents(material: material, session: session)
+        let rendered = try plan.changes.map { try renderer.render($0) }
+        let servedBefore = plan.verify.map { try? TLSProbe.servedCertificate(host: $0.host, port: UInt16($0.port),
+                                                                              serverName: $0.serverName.isEmpty ? nil : $0.serverName).first }
+
+        let jobID = UUID().uuidString.lowercased()
+        let suffix = String(jobID.prefix(8))
+        var payload = JournalPayload(endpoint: record.name, changes: rendered.map {
+            JournalPayload.Change(path: $0.change.path, existed: $0.previous != nil,
+                                  backup: $0.previous == nil ? nil : Self.backupPath(for: $0.change.path, suffix: suffix),
+                                  mode: $0.mode)
+        })
+        _ = try inventory.beginInstall(jobID: jobID, endpointID: record.id, state: "backing-up", payload: try Self.encode(payload))
+        report.append("job \(jobID): \(plan.summary)")
+
+        var written: [PlanContents.RenderedChange] = []
+        do {
+            for (index, change) in rendered.enumerated() {
+                if let previous = change.previous, let backup = payload.changes[index].backup {
+                    try session.connection.writeFileAtomically(backup, contents: previous, mode: change.mode)
+                }
+            }
+            _ = try inventory.updateInstall(jobID: jobID, state: "writing", payload: try Self.encode(payload))
+            for change in rendered {
+                try session.connection.writeFileAtomically(change.change.path, contents: change.bytes, mode: change.mode)
+                written.append(change)
+                try FaultInjection.check("after-write")
+                guard try session.connection.readFile(change.change.path) == change.bytes else {
+                    throw GatewayError("\(change.change.path) did not read back as written")
+                }
+                report.append("wrote \(change.change.path)")
+            }
+            try checkKeystores(rendered, session: session)
+            _ = try inventory.updateInstall(jobID: jobID, state: "written", payload: try Self.encode(payload))
+            try FaultInjection.check("before-activate")
+            if plugin.supports(.configTest, for: record.type) {
+                try pluginStep("configuration test") { () throws(PluginCallFailure) in try plugin.configTest(session.endpoint, services: session) }
+                report.append("configuration test passed")
+            }
+            if plugin.supports(.activate, for: record.type) {
+                try pluginStep("activation") { () throws(PluginCallFailure) in try plugin.activate(session.endpoint, request: request, services: session) }
+                report.append("activated")
+            }
+            for target in plan.verify {
+                try Self.verifyServed(target, fingerprint: material.leaf.sha256Fingerprint)
+                report.append("verified \(target.host):\(target.port)\(target.serverName.isEmpty ? "" : " (\(target.serverName))") serves the new certificate")
+            }
+        } catch {
+            let reason = (error as? GatewayError)?.message ?? "\(error)"
+            let restored = rollBack(rendered: rendered, payload: payload, session: session)
+            var verifiedOld: [String] = []
+            if restored.isEmpty {
+                for (index, target) in plan.verify.enumerated() {
+                    if let old = servedBefore[index] ?? nil {
+                        if (try? Self.verifyServed(target, fingerprint: old.sha256Fingerprint)) != nil {
+                            verifiedOld.append("\(target.host):\(target.port) serves the previous certificate again")
+                        } else {
+                            verifiedOld.append("\(target.host):\(target.port) does NOT serve the previous certificate")
+                        }
+                    }
+                }
+            }
+            let state = restored.isEmpty ? "rolled-back" : "rollback-incomplete"
+            _ = try? inventory.finishInstall(jobID: jobID, state: state)
+            let detail = "install failed: \(reason); " + (restored.isEmpty ? "every file was restored" : "could not restore: \(restored.joined(separator: "; "))")
+            gateway.audit(action: "tls.install", subject: record.name, success: false,
+                          detail: "job \(jobID): \(detail)\(verifiedOld.isEmpty ? "" : "; " + verifiedOld.joined(separator: "; "))\(Self.commandSummary(session))")
+            var message = "install on '\(record.name)' failed: \(reason)\n"
+            message += restored.isEmpty ? "rolled back: every file was restored" : "ROLLBACK INCOMPLETE: \(restored.joined(separator: "; "))"
+            if !verifiedOld.isEmpty { message += "\n" + verifiedOld.joined(separator: "\n") }
+            throw GatewayError(message)
+        }
+        for change in payload.changes { if let backup = change.backup { try? session.connection.remove(backup) } }
+        _ = try inventory.finishInstall(jobID: jobID, state: "succeeded")
+        gateway.audit(action: "tls.install", subject: record.name, success: true,
+                      detail: "job \(jobID): \(plan.summary); certificate \(material.leaf.sha256Fingerprint)\(Self.commandSummary(session))")
+        report.append("installed \(material.leaf.subject) (SHA-256 \(material.leaf.sha256Fingerprint)) on '\(record.name)'")
+    }
+
+    private func makePlan(session: EndpointSession, dryRun: Bool) throws -> (InstallPlanInfo, InstallRequestInfo) {
+        guard plugin.supports(.install, for: record.type) else {
+            throw GatewayError("endpoint type '\(record.type)' (plugin \(plugin.info.name)) does not support installs")
+        }
+        let request = InstallRequestInfo(nodeID: nodeID, alias: alias, certificate: material.summary,
+                                         chainLength: material.intermediates.count, isDryRun: dryRun)
+        do {
+            return (try plugin.planInstall(session.endpoint, request: request, services: session), request)
+        } catch {
+            throw GatewayError("planning the install on '\(record.name)' failed: \(error.description)", exitCode: error.status == .invalidArgument ? 2 : 1)
+        }
+    }
+
+    private func pluginStep(_ name: String, _ body: () throws(PluginCallFailure) -> Void) throws {
+        do { try body() } catch { throw GatewayError("\(name) failed: \(error.description)") }
+    }
+
+    /// After writing a keystore, the entry must be there with the new certificate.
+    private func checkKeystores(_ rendered: [PlanContents.RenderedChange], session: EndpointSession) throws {
+        for change in rendered {
+            guard case .keystore(let format, let alias, let passwordOption) = change.change.content else { continue }
+            let entries = try session.readKeystore(format: format, data: try session.connection.readFile(change.change.path),
+                                                   passwordOption: passwordOption)
+            guard let entry = entries.first(where: { $0.alias.lowercased() == alias.lowercased() }),
+                  entry.certificate?.sha256Fingerprint == material.leaf.sha256Fingerprint else {
+                throw GatewayError("\(change.change.path): entry '\(alias)' does not hold the new certificate after writing")
+            }
+        }
+    }
+
+    /// Restores every file to what it was; returns what could not be restored (empty = all).
+    private func rollBack(rendered: [PlanContents.RenderedChange], payload: JournalPayload, session: EndpointSession) -> [String] {
+        var problems: [String] = []
+        for (index, change) in rendered.enumerated() {
+            do {
+                if let previous = change.previous {
+                    try session.connection.writeFileAtomically(change.change.path, contents: previous, mode: change.mode)
+                    if let backup = payload.changes[index].backup { try? session.connection.remove(backup) }
+                } else if try session.connection.stat(change.change.path).type != .missing {
+                    try session.connection.remove(change.change.path)
+                }
+            } catch {
+                problems.append("\(change.change.path): \(error)")
+            }
+        }
+        if problems.isEmpty, plugin.supports(.activate, for: record.type) {
+            do { try plugin.activate(session.endpoint, request: nil, services: session) } catch {
+                problems.append("re-activation after restore failed: \(error.description)")
+            }
+        }
+        return problems
+    }
+
+    static func verifyServed(_ target: VerifyTargetInfo, fingerprint: String) throws {
+        // A reload finishes asynchronously; give the server a few seconds to switch.
+        var last = "nothing was served"
+        for attempt in 0..<40 {
+            if attempt > 0 { usleep(250_000) }
+            do {
+                let served = try TLSProbe.servedCertificate(host: target.host, port: UInt16(target.port),
+                                                            serverName: target.serverName.isEmpty ? nil : target.serverName)
+                if served.first?.sha256Fingerprint == fingerprint { return }
+                last = "it serves \(served.first?.subject ?? "no certificate") (SHA-256 \(served.first?.sha256Fingerprint ?? "-"))"
+            } catch {
+                last = "\(error)"
+            }
+        }
+        throw GatewayError("\(target.host):\(target.port)\(target.serverName.isEmpty ? "" : " (SNI \(target.serverName))") does not serve the certificate with SHA-256 \(fingerprint): \(last)")
+    }
+
+    static func backupPath(for path: String, suffix: String) -> String {
+        let directory = (path as NSString).deletingLastPathComponent
+        return "\(directory)/.\((path as NSString).lastPathComponent).og-backup-\(suffix)"
+    }
+
+    static func encode(_ payload: JournalPayload) throws -> String {
+        String(decoding: try JSONEncoder().encode(payload), as: UTF8.self)
+    }
+
+    static func commandSummary(_ session: EndpointSession) -> String {
+        session.commandLog.isEmpty ? "" : "; commands: " + session.commandLog.joined(separator: " | ")
+    }
+}
+
+/// Test-only failpoints: `OG_FAULT_INJECT=after-write` makes og-host exit
+/// abruptly at that point, the way a crash or a kill would, so tests can prove
+/// the journal recovers the endpoint. Unset in production.
+enum FaultInjection {
+    static func check(_ point: String) throws {
+        if ProcessInfo.processInfo.environment["OG_FAULT_INJECT"] == point {
+            FileHandle.standardError.write(Data("og-host: fault injected at \(point)\n".utf8))
+            _exit(70)
+        }
+    }
+}

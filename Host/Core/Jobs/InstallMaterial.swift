@@ -1,0 +1,68 @@
+import Foundation
+import OGBasics
+import OGCredentials
+import OGMaterial
+import OGPlugins
+
+/// What an install puts on an endpoint: a private key, its certificate and the
+/// intermediates, checked before anything is touched.
+public struct InstallMaterial {
+    public let key: PrivateKey
+    public let leaf: Certificate
+    /// Intermediates from the leaf's issuer upwards, without the trust anchor.
+    public let intermediates: [Certificate]
+    /// The gateway certificate ID when the material came from `og-host cert`.
+    public let certificateID: String?
+
+    public init(key: PrivateKey, leaf: Certificate, intermediates: [Certificate], certificateID: String?) {
+        self.key = key
+        self.leaf = leaf
+        self.intermediates = intermediates
+        self.certificateID = certificateID
+    }
+
+    /// Loads `--cert`, `--key` and `--chain` files from the gateway.
+    public static func fromFiles(certificate: String, key: String, chain: String?, keyPassword: String?) throws -> (Certificate, PrivateKey, [Certificate]) {
+        func read(_ path: String, option: String) throws -> [UInt8] {
+            do { return try LocalFiles.read(path) } catch { throw GatewayError.option(option, "\(path) cannot be read: \(error)") }
+        }
+        let leaves: [Certificate]
+        do { leaves = try Certificate.parseAll(try read(certificate, option: "cert"), what: certificate) } catch let error as GatewayError {
+            throw error
+        } catch { throw GatewayError.option("cert", "\(error)") }
+        guard let leaf = leaves.first else { throw GatewayError.option("cert", "\(certificate) holds no certificate") }
+        let privateKey: PrivateKey
+        do {
+            privateKey = try PrivateKey(pemBytes: try read(key, option: "key"), passphrase: keyPassword.map { Array($0.utf8) }, what: key)
+        } catch let error as GatewayError {
+            throw error
+        } catch { throw GatewayError.option("key", "\(error)") }
+        var chainCertificates = Array(leaves.dropFirst())
+        if let chain {
+            do { chainCertificates += try Certificate.parseAll(try read(chain, option: "chain"), what: chain) } catch let error as GatewayError {
+                throw error
+            } catch { throw GatewayError.option("chain", "\(error)") }
+        }
+        return (leaf, privateKey, chainCertificates)
+    }
+
+    /// Checks key and certificate belong together, the chain is complete up to a
+    /// trust anchor (the operator's, the system's, or a root supplied in the chain)
+    /// and everything is within its validity dates now.
+    public static func validated(leaf: Certificate, key: PrivateKey, chain: [Certificate], anchors: [Certificate],
+                                 certificateID: String?) throws -> InstallMaterial {
+        let suppliedRoots = chain.filter { $0.isSelfSigned }
+        do {
+            let validated = try ChainValidation.validate(leaf: leaf, chain: chain.filter { !$0.isSelfSigned },
+                                                         trustAnchors: anchors + suppliedRoots, privateKey: key)
+            let path = validated.certificates
+            // The anchor stays out of what is served unless it is the leaf itself.
+            let intermediates = path.count > 1 ? Array(path[1..<(path.count - 1)]) : []
+            return InstallMaterial(key: key, leaf: leaf, intermediates: intermediates, certificateID: certificateID)
+        } catch let error as MaterialError {
+            throw GatewayError("the certificate cannot be installed: \(error)", exitCode: 2)
+        }
+    }
+
+    var summary: CertificateSummary { CertificateSummary(leaf) }
+}

@@ -1,0 +1,70 @@
+import Foundation
+import OGInventory
+import OGMaterial
+import OGPlugins
+
+/// `og-host tls nodes`: the plugin lists the endpoint's TLS nodes; the host adds
+/// what each node's configured certificate is and what a real handshake shows
+/// is served, and flags the difference.
+public enum NodeDiscovery {
+    public struct CertificateView: Codable, Sendable {
+        public var subject: String
+        public var serial: String
+        public var notAfter: Date
+        public var sha256Fingerprint: String
+    }
+
+    public struct DiscoveredNode: Codable, Sendable {
+        public var id: String
+        public var name: String
+        public var aliases: [String]
+        public var `protocol`: String
+        public var address: String
+        public var port: Int
+        public var certificatePath: String
+        public var detail: String
+        public var configured: CertificateView?
+        public var served: CertificateView?
+        public var servedProblem: String?
+        /// True when a configured and a served certificate were both seen and differ.
+        public var mismatch: Bool
+    }
+
+    public static func discover(record: EndpointRecord, plugin: PluginLibrary, gateway: Gateway) throws -> [DiscoveredNode] {
+        guard plugin.supports(.discover, for: record.type) else {
+            throw GatewayError("endpoint type '\(record.type)' (plugin \(plugin.info.name)) does not discover nodes")
+        }
+        let session = try EndpointSession.open(record, gateway: gateway)
+        let nodes: [NodeInfo]
+        do { nodes = try plugin.discoverNodes(session.endpoint, services: session) } catch {
+            throw GatewayError("discovering nodes of '\(record.name)' failed: \(error.description)")
+        }
+        return nodes.map { node in
+            var configuredBytes = node.certificate
+            if configuredBytes.isEmpty, !node.certificatePath.isEmpty {
+                configuredBytes = (try? session.connection.readFile(node.certificatePath)) ?? []
+            }
+            let configured = (try? Certificate.parseAll(configuredBytes))?.first.map(view)
+            var served: CertificateView? = nil
+            var problem: String? = nil
+            if node.port > 0, !node.address.isEmpty {
+                let host = node.address == "*" || node.address == "0.0.0.0" ? (record.host == "localhost" ? "127.0.0.1" : record.host) : node.address
+                do {
+                    served = try TLSProbe.servedCertificate(host: host, port: UInt16(node.port),
+                                                            serverName: node.name.isEmpty ? nil : node.name).first.map(view)
+                } catch {
+                    problem = "\(error)"
+                }
+            }
+            return DiscoveredNode(id: node.id, name: node.name, aliases: node.aliases, protocol: node.protocol,
+                                  address: node.address, port: node.port, certificatePath: node.certificatePath,
+                                  detail: node.detail, configured: configured, served: served, servedProblem: problem,
+                                  mismatch: configured != nil && served != nil && configured?.sha256Fingerprint != served?.sha256Fingerprint)
+        }
+    }
+
+    static func view(_ certificate: Certificate) -> CertificateView {
+        CertificateView(subject: certificate.subject, serial: certificate.serialHex, notAfter: certificate.notAfter,
+                        sha256Fingerprint: certificate.sha256Fingerprint)
+    }
+}

@@ -1,0 +1,60 @@
+import Foundation
+import OGBasics
+import OGTestSupport
+import Testing
+
+/// Endpoints reached over a real sshd: the add path connects, authenticates,
+/// pins the host key, and keeps every secret out of disk, output and audit.
+@Suite struct SSHEndpointTests {
+    @Test func passwordFromStandardInputLogsInAndIsNeverStoredInPlaintext() throws {
+        let sshd = try SSHServerFixture.start()
+        let fixture = try GatewayFixture(plugins: ["hello-c"])
+        let result = try fixture.run(["tls", "add", "pem_dir", "--name", "remote1", "--connection_type", "ssh",
+                                      "--host", sshd.host, "--port", String(sshd.port), "--user", sshd.user,
+                                      "--password", "-", "--cert_dir", sshd.workDirectory],
+                                     standardInput: Array("\(sshd.password)\n".utf8))
+        #expect(result.exitStatus == 0, "\(result.standardErrorText)")
+        #expect(result.standardOutputText.contains("Instance ID: "))
+
+        let shown = try fixture.run(["tls", "show", "remote1", "--output", "json"])
+        let audit = try fixture.run(["audit"])
+        var everything = [result.standardOutputText, result.standardErrorText, shown.standardOutputText,
+                          shown.standardErrorText, audit.standardOutputText]
+        for (_, bytes) in fixture.dataDirectoryContents() { everything.append(String(decoding: bytes, as: UTF8.self)) }
+        for text in everything { #expect(!text.contains(sshd.password), "the password leaked") }
+        #expect(shown.standardOutputText.contains("\"credential\" : \"default:endpoint/"))
+
+        // The host key was pinned on first use: a server with a new key is refused.
+        try sshd.rotateHostKey()
+        let second = try fixture.run(["tls", "add", "pem_dir", "--name", "remote2", "--connection_type", "ssh",
+                                      "--host", sshd.host, "--port", String(sshd.port), "--user", sshd.user,
+                                      "--password", "env:OG_TEST_PASSWORD", "--cert_dir", sshd.workDirectory],
+                                     extraEnvironment: ["OG_TEST_PASSWORD": sshd.password])
+        #expect(second.exitStatus != 0)
+        #expect(second.standardErrorText.contains(sshd.hostKeyFingerprint), "\(second.standardErrorText)")
+        #expect(!second.standardErrorText.contains(sshd.password))
+    }
+
+    @Test func wrongPasswordIsAnAuthenticationErrorAndNothingIsAdded() throws {
+        let sshd = try SSHServerFixture.start()
+        let fixture = try GatewayFixture(plugins: ["hello-c"])
+        let result = try fixture.run(["tls", "add", "pem_dir", "--name", "remote1", "--connection_type", "ssh",
+                                      "--host", sshd.host, "--port", String(sshd.port), "--user", sshd.user,
+                                      "--password", "env:WRONG", "--cert_dir", sshd.workDirectory],
+                                     extraEnvironment: ["WRONG": "not-the-password"])
+        #expect(result.exitStatus == 1)
+        #expect(result.standardErrorText.lowercased().contains("authentication"), "\(result.standardErrorText)")
+        let listed = try fixture.run(["tls", "list", "--output", "json"])
+        #expect(listed.standardOutputText.trimmingCharacters(in: .whitespacesAndNewlines) == "[\n\n]" ||
+                listed.standardOutputText.trimmingCharacters(in: .whitespacesAndNewlines) == "[]")
+    }
+
+    @Test func keyLoginWorksAndTheKeyPathIsKeptAsAReference() throws {
+        let sshd = try SSHServerFixture.start()
+        let fixture = try GatewayFixture(plugins: ["hello-c"])
+        let result = try fixture.run(["tls", "add", "pem_dir", "--name", "keyed", "--connection_type", "ssh",
+                                      "--host", sshd.host, "--port", String(sshd.port), "--user", sshd.user,
+                                      "--ssh_key_path", sshd.clientKeyPath, "--cert_dir", sshd.workDirectory])
+        #expect(result.exitStatus == 0, "\(result.standardErrorText)")
+    }
+}
