@@ -66,5 +66,6 @@ let package = Package(
         .testTarget(name: "CredentialsTests", dependencies: ["OGCredentials", "OGInventory", "OGTestSupport"]),
         .testTarget(name: "PluginHostTests", dependencies: ["OGHost", "OGPlugins", "OGConformance", "OGTestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["OGTestSupport"]),
+        .testTarget(name: "PluginKitTests", dependencies: ["OGPluginKit", "OGPluginABI", "OGTestSupport", "HelloSwiftPlugin"]),
     ] + plugins.map(\.1)
 )

@@ -28,6 +28,9 @@ public struct HelloSwiftPlugin: EndpointPlugin, ConnectionTesting, NodeDiscoveri
                 ]),
         ])
 
+    /// The plugin keeps no state between calls, so the host may run its operations concurrently.
+    public static let isThreadSafe = true
+
     public init() {}
 
     public func validate(_ endpoint: Endpoint, host: HostServices) throws {
@@ -39,17 +42,20 @@ public struct HelloSwiftPlugin: EndpointPlugin, ConnectionTesting, NodeDiscoveri
     }
 
     public func testConnection(_ endpoint: Endpoint, host: HostServices) throws {
-        let target = try CombinedPEMTarget(endpoint)
-        // stat does not follow a final symlink; asking for "<dir>/." makes it
-        // resolve one, so a symlinked certificate directory counts as a directory.
-        let parent = target.parentDirectory
-        switch try host.stat(parent == "/" ? "/" : parent + "/.").type {
+        let parent = try CombinedPEMTarget(endpoint).parentDirectory
+        switch try host.stat(parent).type {
         case .directory:
             return
+        case .symlink:
+            // stat does not follow a final symlink; "<link>/." makes it resolve
+            // one, so a symlinked certificate directory counts as a directory.
+            if try host.stat(parent + "/.").type == .directory { return }
+            throw PluginError(status: .conflict, field: "path",
+                              message: "\(parent) is a symlink to something that is not a directory; correct --path")
         case .missing:
             throw PluginError(status: .notFound, field: "path",
                               message: "parent directory \(parent) does not exist on the endpoint; create it or correct --path")
-        default:
+        case .regular, .other:
             throw PluginError(status: .conflict, field: "path",
                               message: "\(parent) exists but is not a directory; correct --path")
         }
@@ -144,10 +150,15 @@ struct CombinedPEMTarget {
         self.mode = mode
     }
 
-    var fileName: String { String(path.split(separator: "/").last ?? Substring(path)) }
+    // `path` starts with "/" and does not end with one (checked in init),
+    // so the last "/" exists and a name follows it.
+    private var lastSlash: String.Index { path.lastIndex(of: "/")! }
 
+    var fileName: String { String(path[path.index(after: lastSlash)...]) }
+
+    /// Everything before the last "/", as the operator wrote it.
     var parentDirectory: String {
-        let components = path.split(separator: "/")
-        return "/" + components.dropLast().joined(separator: "/")
+        let parent = path[..<lastSlash]
+        return parent.isEmpty ? "/" : String(parent)
     }
 }
