@@ -1,0 +1,107 @@
+import OGPluginKit
+
+/// Turns "install this certificate" into the file changes the host applies:
+/// one keystore entry added or replaced, or the PEM file(s) rewritten. It reads
+/// the endpoint to say exactly what will change, and changes nothing.
+struct InstallPlanner {
+    let target: KeystoreEndpoint
+    let host: HostServices
+
+    func plan(_ request: InstallRequest) throws -> InstallPlan {
+        switch target.kind {
+        case .pkcs12, .jks: return try keystorePlan(request)
+        case .pem: return try pemPlan(request)
+        }
+    }
+
+    /// The entry an install writes: the install's alias, else the node it
+    /// names (a node of a keystore is an entry), else the endpoint's --alias.
+    /// JKS aliases are lowercase, as keytool and the host store them.
+    static func alias(for request: InstallRequest, target: KeystoreEndpoint) throws -> String {
+        let alias = try requestedAlias(request, target: target)
+        return target.kind == .jks ? alias.lowercased() : alias
+    }
+
+    private static func requestedAlias(_ request: InstallRequest, target: KeystoreEndpoint) throws -> String {
+        if let alias = request.alias {
+            let checked = try AliasRules.checked(alias, field: "alias")
+            if let nodeID = request.nodeID, !AliasRules.same(nodeID, checked) {
+                throw PluginError(status: .conflict, field: "alias",
+                                  message: "'\(checked)' and node '\(nodeID)' name different entries; a keystore node "
+                                      + "is an entry, so give only one of them")
+            }
+            return checked
+        }
+        if let nodeID = request.nodeID { return try AliasRules.checked(nodeID, field: "node") }
+        return target.alias
+    }
+
+    private func keystorePlan(_ request: InstallRequest) throws -> InstallPlan {
+        guard let format = target.kind.keystoreFormat else {
+            throw PluginError(status: .internal, field: "type", message: "a PEM endpoint has no keystore format")
+        }
+        var alias = try Self.alias(for: request, target: target)
+        let entries = try KeystoreReader(target: target, host: host).entries()
+        let existing = entries.first { AliasRules.same($0.alias, alias) }
+        if request.alias == nil, request.nodeID != nil, existing == nil {
+            let known = entries.isEmpty ? "it has no entries" : "its entries are " + entries.map { "'\($0.alias)'" }.joined(separator: ", ")
+            throw PluginError(status: .notFound, field: "node",
+                              message: "'\(alias)' is not an entry of \(target.path) (\(known)); choose one of them, "
+                                  + "or give an alias to add a new entry")
+        }
+        if let existing {
+            guard existing.hasPrivateKey else {
+                throw PluginError(status: .conflict, field: "alias",
+                                  message: "'\(existing.alias)' in \(target.path) is a trusted certificate, not a key "
+                                      + "entry; replacing it would drop a trust anchor, so give another alias")
+            }
+            // Keep the spelling the store already uses for this entry.
+            alias = existing.alias
+        }
+        let certificate = describe(request)
+        var summary: String
+        if let current = existing?.certificate {
+            summary = "replace key entry '\(alias)' (\(name(of: current))) in \(target.path) with \(certificate)"
+        } else {
+            summary = "add key entry '\(alias)' with \(certificate) to \(target.path)"
+        }
+        let others = entries.count - (existing == nil ? 0 : 1)
+        summary += "; \(others) other entr\(others == 1 ? "y" : "ies") kept"
+        if target.isLegacy { summary += "; legacy PKCS#12 encryption (3DES, SHA-1 MAC)" }
+        return InstallPlan(
+            summary: summary, nodeID: alias,
+            changes: [.keystore(target.path, format: format, alias: alias, passwordOption: KeystoreEndpoint.passwordOption,
+                                legacy: target.isLegacy).requiringExistingFile()])
+    }
+
+    private func pemPlan(_ request: InstallRequest) throws -> InstallPlan {
+        if let nodeID = request.nodeID, !EndpointPath.same(nodeID, target.path, platform: target.platform) {
+            throw PluginError(status: .notFound, field: "node",
+                              message: "'\(nodeID)' is not a node of this endpoint; its only node is \(target.path)")
+        }
+        let files = EndpointFiles(host: host, platform: target.platform)
+        try files.requireRegularFile(target.path, option: "path", missingHint: "restore it or correct --path")
+        let certificate = describe(request)
+        guard let keyPath = target.keyPath else {
+            return InstallPlan(summary: "write the private key, \(certificate) to \(target.path), replacing its contents",
+                               nodeID: target.path, changes: [.keyAndFullChainPEM(target.path).requiringExistingFile()])
+        }
+        try files.requireWritableLocation(keyPath, option: "key_path")
+        let keyAction = try host.stat(keyPath).exists ? "replace the private key in" : "create"
+        return InstallPlan(
+            summary: "write \(certificate) to \(target.path) and \(keyAction) \(keyPath)",
+            nodeID: target.path,
+            changes: [.fullChainPEM(target.path).requiringExistingFile(), .privateKeyPEM(keyPath)])
+    }
+
+    /// "CN=www.example.com and 1 intermediate(s)", the way summaries name what is installed.
+    private func describe(_ request: InstallRequest) -> String {
+        "\(name(of: request.certificate)) and \(max(0, request.chainLength)) intermediate(s)"
+    }
+
+    private func name(of certificate: CertificateInfo) -> String {
+        if !certificate.commonName.isEmpty { return certificate.commonName }
+        if let dnsName = certificate.dnsNames.first { return dnsName }
+        return certificate.subject.isEmpty ? "a certificate without a subject" : certificate.subject
+    }
+}
