@@ -98,7 +98,17 @@ import Testing
         let (status, call) = operation { table.test_connection!($0, endpoint(certDirectory: missing)) }
         #expect(status == OG_ERR_NOT_FOUND)
         #expect(call.errors == [.init(field: "cert_dir",
-                                      message: "\(missing) is not a directory on the endpoint; create it or correct --cert_dir")])
+                                      message: "\(missing) does not exist on the endpoint; create it or correct --cert_dir")])
+
+        try LocalFiles.writeAtomically(directory.file("plain"), contents: [])
+        let (fileStatus, onFile) = operation { table.test_connection!($0, endpoint(certDirectory: directory.file("plain"))) }
+        #expect(fileStatus == OG_ERR_CONFLICT)
+        #expect(onFile.errors.map(\.field) == ["cert_dir"])
+
+        #expect(symlink(directory.path, directory.file("linked")) == 0)
+        #expect(operation { table.test_connection!($0, endpoint(certDirectory: directory.file("linked"))) }.0 == OG_OK)
+        #expect(symlink(directory.file("plain"), directory.file("linked-file")) == 0)
+        #expect(operation { table.test_connection!($0, endpoint(certDirectory: directory.file("linked-file"))) }.0 == OG_ERR_CONFLICT)
     }
 
     @Test func discoveryFindsThePrefixCertificateAndCopiesItsBytes() throws {

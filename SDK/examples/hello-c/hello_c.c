@@ -165,8 +165,22 @@ static og_status test_connection(og_call *call, const og_endpoint *endpoint)
     status = host_api->stat_file(call, config.cert_dir, &info);
     if (status != OG_OK)
         return status; /* the host has already explained the failure */
+    /* A missing path is OG_OK with type MISSING, not an error: tell the two apart. */
+    if (info.type == OG_FILE_TYPE_MISSING)
+        return fail(call, OG_ERR_NOT_FOUND, "cert_dir", "%.*s does not exist on the endpoint; create it or correct --cert_dir",
+                    printable_length(config.cert_dir), config.cert_dir.ptr);
+    /* stat does not follow a final symlink; "<link>/." makes it resolve one,
+     * so a symlinked certificate directory still counts as a directory. */
+    if (info.type == OG_FILE_TYPE_SYMLINK) {
+        char resolved[PATH_CAPACITY];
+        int length = snprintf(resolved, sizeof resolved, "%.*s/.", printable_length(config.cert_dir), config.cert_dir.ptr);
+        og_str through_link = { resolved, (size_t)length };
+        status = host_api->stat_file(call, through_link, &info);
+        if (status != OG_OK)
+            return status;
+    }
     if (info.type != OG_FILE_TYPE_DIRECTORY)
-        return fail(call, OG_ERR_NOT_FOUND, "cert_dir", "%.*s is not a directory on the endpoint; create it or correct --cert_dir",
+        return fail(call, OG_ERR_CONFLICT, "cert_dir", "%.*s exists but is not a directory; correct --cert_dir",
                     printable_length(config.cert_dir), config.cert_dir.ptr);
     return OG_OK;
 }
