@@ -59,9 +59,9 @@ public final class SSHServerFixture: @unchecked Sendable {
     /// `[127.0.0.1]:<port> <type> <base64>`, ready for a known_hosts file.
     public private(set) var knownHostsLine: String
     public var logPath: String { directory.file("sshd.log") }
-    public var sshdProcessID: Int32 { server?.process.processIdentifier ?? -1 }
+    public var sshdProcessID: Int32 { server?.processID ?? -1 }
 
-    private var server: ChildServer?
+    private var server: SpawnedDaemon?
     private var hostKeyGeneration = 0
 
     /// Starts sshd and waits until it accepts connections. Fails naming the
@@ -89,7 +89,7 @@ public final class SSHServerFixture: @unchecked Sendable {
 
         clientKeyPath = directory.file("client_ed25519")
         try Self.keygen(["-t", "ed25519", "-N", "", "-C", "og-test-client", "-f", clientKeyPath])
-        FileManager.default.createFile(atPath: directory.file("authorized_keys"), contents: nil)
+        _ = FileManager.default.createFile(atPath: directory.file("authorized_keys"), contents: nil)
         chmod(directory.file("authorized_keys"), 0o644)
         hostKeyPath = ""
         hostKeyFingerprint = ""
@@ -125,6 +125,7 @@ public final class SSHServerFixture: @unchecked Sendable {
     public func killSessions() {
         let listener = sshdProcessID
         guard listener > 0 else { return }
+        // Sessions are children of the listener, which reaps them.
         for pid in Self.descendants(of: listener) { kill(pid, SIGKILL) }
     }
 
@@ -185,7 +186,7 @@ public final class SSHServerFixture: @unchecked Sendable {
             """
         let configPath = directory.file("sshd_config")
         try LocalFiles.writeAtomically(configPath, contents: Array(configuration.utf8), mode: 0o600)
-        server = try ChildServer("/usr/sbin/sshd", ["-D", "-e", "-f", configPath], port: port, logPath: logPath)
+        server = try SpawnedDaemon("/usr/sbin/sshd", ["-D", "-e", "-f", configPath], port: port, logPath: logPath)
     }
 
     private static func keygen(_ arguments: [String]) throws {

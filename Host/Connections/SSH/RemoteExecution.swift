@@ -94,20 +94,30 @@ struct RemoteExecution {
         return CommandResult(exitStatus: status, standardOutput: output, standardError: errors)
     }
 
-    /// Closes a channel whose command is being given up on. The remote program
-    /// is not killed (SSH cannot signal it portably) but loses its channel.
-    /// If even that cannot be done promptly, the session is marked unusable.
+    /// Gives up on a command: asks the server to send it SIGTERM (the SSH
+    /// "signal" request, which OpenSSH delivers to the command's process
+    /// group), then closes the channel. OpenSSH answers a close only once the
+    /// command has exited; a channel whose command ignores the signal is left
+    /// to be released with the session rather than blocking it. Only a close
+    /// that cannot even be sent marks the session unusable.
     private func abandon(_ channel: OpaquePointer) {
         if session.brokenReason != nil {
             _ = libssh2_channel_free(channel)
             return
         }
-        let grace = Deadline(.seconds(2), operation: "closing the channel of \(label)")
+        let grace = Deadline(.seconds(2), operation: "stopping \(label)")
+        do {
+            _ = try session.call(grace) { libssh2_channel_process_startup(channel, "signal", 6, "TERM", 4) }
+        } catch {
+            // The close below is what matters; a server without "signal" support just reports failure.
+        }
         do {
             _ = try session.call(grace) { libssh2_channel_close(channel) }
             _ = try session.call(grace) { libssh2_channel_free(channel) }
         } catch {
-            session.markBroken("the channel of \(label) could not be closed after it was abandoned")
+            if libssh2_session_block_directions(session.raw) & LIBSSH2_SESSION_BLOCK_OUTBOUND != 0 {
+                session.markBroken("the channel of \(label) could not be closed after it was abandoned")
+            }
         }
     }
 }

@@ -81,6 +81,22 @@ struct SSHAuthenticator {
         if encrypted && (passphrase ?? "").isEmpty {
             throw refused(session, .passphraseRequired(keyPath: keyPath))
         }
+        do {
+            let pem = try PEMPrivateKey(key, passphrase: passphrase)
+            if pem.isRSA {
+                switch try pem.authenticateRSA(session, user: user, deadline: deadline) {
+                case 0: return
+                // Not accepted as rsa-sha2-256: the server may still take ssh-rsa (SHA-1), tried below.
+                case LIBSSH2_ERROR_AUTHENTICATION_FAILED, LIBSSH2_ERROR_PUBLICKEY_UNVERIFIED: break
+                default: throw session.failure("public key authentication broke off")
+                }
+            }
+        } catch PEMPrivateKey.OpenError.wrongPassphraseOrDamaged {
+            if encrypted { throw refused(session, .wrongPassphrase(keyPath: keyPath)) }
+            throw refused(session, .unsupportedKey(keyPath: keyPath, reason: "OpenSSL cannot read it as a PEM private key"))
+        } catch PEMPrivateKey.OpenError.notPEM {
+            // OpenSSH-format keys are libssh2's to read.
+        }
         let result = try session.call(deadline) {
             key.withUnsafeBytes { bytes in
                 libssh2_userauth_publickey_frommemory(session.raw, user, user.utf8.count, nil, 0,
