@@ -214,9 +214,11 @@ static og_status fixture_plan_install(og_call *call, const og_endpoint *endpoint
     return OG_OK;
 }
 
+#ifndef FIXTURE_CUSTOM_CONFIG_TEST
 static og_status fixture_config_test(og_call *call, const og_endpoint *endpoint) {
     return fixture_store_dir(call, endpoint) == NULL ? OG_ERR_INVALID_ARGUMENT : OG_OK;
 }
+#endif
 
 static og_status fixture_activate(og_call *call, const og_endpoint *endpoint, const og_install_request *request) {
     (void)endpoint;
