@@ -84,6 +84,16 @@ import Testing
         #expect(fromOpenSSL.entries.count == 1)
         #expect(fromOpenSSL.entry(alias: "from-openssl")?.chain == hierarchy.chain)
 
+        // A certificates-only file (a truststore) gives trusted-certificate entries.
+        try directory.write("root.pem", hierarchy.root.certificate.pem)
+        try Tools.openssl(["pkcs12", "-export", "-nokeys", "-in", directory.file("root.pem"),
+                           "-passout", "file:\(passwordFile)", "-out", directory.file("trust.p12")])
+        let truststore = try PKCS12Store.decode(directory.read("trust.p12"), password: testPassword)
+        // openssl names only key entries (-name is ignored with -nokeys), so the alias falls back to the common name.
+        #expect(truststore.entries.map(\.alias) == ["Test Root"])
+        #expect(truststore.entries.first?.isPrivateKeyEntry == false)
+        #expect(truststore.entries.first?.certificate == hierarchy.root.certificate)
+
         // Old-style file: RC2-40 certificate bags, readable only through the private legacy-provider context.
         try Tools.openssl(["pkcs12", "-export", "-legacy", "-inkey", directory.file("key.pem"), "-in", directory.file("chain.pem"),
                            "-name", "old", "-passout", "file:\(passwordFile)", "-out", directory.file("rc2.p12")])

@@ -81,10 +81,12 @@ public final class Certificate: @unchecked Sendable, Hashable, CustomStringConve
         return GeneralNames.read(stack)
     }
 
+    /// The DNS names of subjectAltName, in order.
     public var dnsNames: [String] {
         subjectAlternativeNames.compactMap { if case .dns(let name) = $0 { return name } else { return nil } }
     }
 
+    /// The IP addresses of subjectAltName in canonical text form, in order.
     public var ipAddresses: [String] {
         subjectAlternativeNames.compactMap { if case .ipAddress(let address) = $0 { return address } else { return nil } }
     }
@@ -98,6 +100,7 @@ public final class Certificate: @unchecked Sendable, Hashable, CustomStringConve
         return trimmed.isEmpty ? "0" : String(trimmed)
     }
 
+    /// The validity period (second precision).
     public var notBefore: Date { ASN1Time.date(X509_get0_notBefore(pointer)) }
     public var notAfter: Date { ASN1Time.date(X509_get0_notAfter(pointer)) }
 
@@ -127,11 +130,13 @@ public final class Certificate: @unchecked Sendable, Hashable, CustomStringConve
         return (try? DEREncoding.encode("public key") { i2d_PUBKEY(key, $0) }) ?? []
     }
 
+    /// The certificate as DER.
     public var der: [UInt8] {
         // Re-encoding a certificate OpenSSL parsed cannot fail short of memory exhaustion.
         (try? DEREncoding.encode("certificate") { i2d_X509(pointer, $0) }) ?? []
     }
 
+    /// The certificate as PEM ("-----BEGIN CERTIFICATE-----").
     public var pem: String {
         guard let output = try? MemoryBIO(), PEM_write_bio_X509(output.pointer, pointer) == 1 else { return "" }
         return output.text
@@ -161,6 +166,7 @@ public final class Certificate: @unchecked Sendable, Hashable, CustomStringConve
         return result
     }
 
+    /// Certificates are equal when their DER encodings are.
     public static func == (lhs: Certificate, rhs: Certificate) -> Bool {
         lhs === rhs || X509_cmp(lhs.pointer, rhs.pointer) == 0
     }

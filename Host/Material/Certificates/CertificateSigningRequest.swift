@@ -62,11 +62,13 @@ public final class CertificateSigningRequest: @unchecked Sendable {
         self.init(taking: parsed)
     }
 
+    /// The request as PEM ("-----BEGIN CERTIFICATE REQUEST-----").
     public var pem: String {
         guard let output = try? MemoryBIO(), PEM_write_bio_X509_REQ(output.pointer, pointer) == 1 else { return "" }
         return output.text
     }
 
+    /// The request as DER.
     public var der: [UInt8] { (try? DEREncoding.encode("CSR") { i2d_X509_REQ(pointer, $0) }) ?? [] }
 
     /// The subject fields og-host knows.

@@ -11,6 +11,7 @@ public struct CertificateSubject: Sendable, Hashable {
     public var country: String?
     public var emailAddress: String?
 
+    /// Leave out fields you do not need; at least one is required when a name is built.
     public init(commonName: String? = nil, organization: String? = nil, organizationalUnit: String? = nil,
                 locality: String? = nil, stateOrProvince: String? = nil, country: String? = nil,
                 emailAddress: String? = nil) {

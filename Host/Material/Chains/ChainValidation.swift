@@ -9,6 +9,7 @@ public struct ValidatedChain: Sendable {
     /// Supplied chain certificates that are not on the path (duplicates, other branches).
     public let unused: [Certificate]
 
+    /// The certificate the path starts from.
     public var leaf: Certificate { certificates[0] }
     /// The certificate the path ends at, taken from the trust anchors.
     public var anchor: Certificate { certificates[certificates.count - 1] }

@@ -16,6 +16,7 @@ public struct KeystoreEntry: Sendable {
     /// When the entry was made, if the format records it (JKS always; PKCS#12 when Java's "Time" key ID is present).
     public var creationDate: Date?
 
+    /// An entry as a caller builds it; stores validate it when it is upserted.
     public init(alias: String, kind: Kind, creationDate: Date? = nil) {
         self.alias = alias
         self.kind = kind
@@ -38,11 +39,13 @@ public struct KeystoreEntry: Sendable {
         }
     }
 
+    /// The private key of a key entry, when it could be read.
     public var privateKey: PrivateKey? {
         if case .privateKey(let key, _) = kind { return key }
         return nil
     }
 
+    /// True for key entries, also those whose key could not be read.
     public var isPrivateKeyEntry: Bool {
         if case .privateKey = kind { return true }
         return false

@@ -5,11 +5,13 @@ public struct PEMBundle: Sendable {
     /// The leaf first, then its issuers.
     public var certificates: [Certificate]
 
+    /// `certificates` leaf first.
     public init(privateKey: PrivateKey?, certificates: [Certificate]) {
         self.privateKey = privateKey
         self.certificates = certificates
     }
 
+    /// The certificate the key belongs to.
     public var leaf: Certificate? { certificates.first }
     /// The certificates after the leaf.
     public var chain: [Certificate] { Array(certificates.dropFirst()) }

@@ -21,8 +21,10 @@ public struct PKCS12Store: Sendable {
     static let anyExtendedKeyUsageOID = "2.5.29.37.0"
     static let minimumIterations = 2048
 
+    /// Key entries first, then trusted certificates, in file order.
     public private(set) var entries: [KeystoreEntry]
 
+    /// A store holding `entries` as given (they are checked when encoded).
     public init(entries: [KeystoreEntry] = []) { self.entries = entries }
 
     /// The entry named `alias` (any case), if present.
@@ -283,9 +285,8 @@ public struct PKCS12Store: Sendable {
                     throw MaterialError.invalidField(field: "alias", value: entry.alias,
                                                      problem: "has no private key to write; supply the key")
                 }
-                guard let leaf = chain.first else {
-                    throw MaterialError.invalidField(field: "chain", value: entry.alias, problem: "is empty; give the leaf certificate")
-                }
+                try KeystoreEntry.validateKeyEntry(alias: entry.alias, key: key, chain: chain)
+                let leaf = chain[0]
                 let localKeyID = uniqueLocalKeyID(entry.creationDate ?? Date(), used: &usedKeyIDs)
                 let leafBag = try addCertificate(leaf, to: &certificateBags)
                 try label(leafBag, alias: entry.alias, localKeyID: localKeyID)
