@@ -132,6 +132,19 @@ import Testing
         #expect(try JKSStore.decode(LocalFiles.read(path), password: testPassword).entry(alias: "own")?.privateKey != nil)
     }
 
+    @Test func changingTheStorePasswordProtectsKeysWithTheNewOne() throws {
+        let hierarchy = try Hierarchy()
+        let oldPassword = Array("old-password-1".utf8)
+        let original = try JKSStore().upserting(alias: "a", key: hierarchy.leafKey, chain: hierarchy.chain)
+            .upsertingTrustedCertificate(alias: "root", certificate: hierarchy.root.certificate)
+            .encode(password: oldPassword)
+        let reencoded = try JKSStore.decode(original, password: oldPassword).encode(password: testPassword)
+        let reread = try JKSStore.decode(reencoded, password: testPassword)
+        #expect(reread.entry(alias: "a")?.privateKey?.isSameKey(as: hierarchy.leafKey) == true)
+        #expect(reread.entry(alias: "root")?.certificate == hierarchy.root.certificate)
+        #expect(throws: MaterialError.wrongKeystorePassword(format: "JKS")) { try JKSStore.decode(reencoded, password: oldPassword) }
+    }
+
     @Test func wrongPasswordIsADistinctError() throws {
         let hierarchy = try Hierarchy()
         let bytes = try JKSStore().upserting(alias: "a", key: hierarchy.leafKey, chain: hierarchy.chain).encode(password: testPassword)

@@ -23,6 +23,9 @@ public enum ChainValidation {
     /// Orders `chain` (any order) from `leaf` up to one of `trustAnchors`, checks
     /// `privateKey` against the leaf, each certificate's validity at `time`, and
     /// the signatures with OpenSSL's verifier at `time`.
+    ///
+    /// A self-signed root in `chain` is not trusted by being there: to accept a
+    /// private CA, pass its root (or an intermediate) in `trustAnchors`.
     public static func validate(leaf: Certificate, chain: [Certificate], trustAnchors: [Certificate],
                                 privateKey: PrivateKey? = nil, at time: Date = Date()) throws -> ValidatedChain {
         if let privateKey, !leaf.matches(privateKey: privateKey) {
