@@ -75,6 +75,45 @@ enum InventorySchema {
             }
         }
 
+        // Managed certificates, where each is installed, and the trust anchors
+        // imported chains are validated against. Keys are not here: they are
+        // sealed files under <data>/keys.
+        migrator.registerMigration("6-certificates") { db in
+            try db.create(table: "managedCertificate") { table in
+                table.primaryKey("id", .text)
+                table.column("name", .text).unique()
+                table.column("keySpec", .text).notNull()
+                table.column("subject", .text).notNull()
+                table.column("commonName", .text)
+                table.column("subjectAlternativeNames", .text).notNull()
+                table.column("csrPEM", .text)
+                table.column("status", .text).notNull()
+                table.column("origin", .text).notNull()
+                table.column("certificatePEM", .text)
+                table.column("chainPEM", .text)
+                table.column("serial", .text)
+                table.column("notAfter", .datetime)
+                table.column("fingerprint", .text).indexed()
+                table.column("createdAt", .datetime).notNull()
+                table.column("updatedAt", .datetime).notNull()
+            }
+            try db.create(table: "certificateInstallation") { table in
+                table.column("certificateID", .text).notNull()
+                table.column("endpointID", .text).notNull().indexed()
+                table.column("node", .text).notNull()
+                table.column("installedAt", .datetime).notNull()
+                table.primaryKey(["certificateID", "endpointID", "node"])
+            }
+            try db.create(table: "trustAnchor") { table in
+                table.primaryKey("fingerprint", .text)
+                table.column("name", .text).notNull().unique()
+                table.column("subject", .text).notNull()
+                table.column("notAfter", .datetime).notNull()
+                table.column("pem", .text).notNull()
+                table.column("addedAt", .datetime).notNull()
+            }
+        }
+
         return migrator
     }()
 }

@@ -1,0 +1,177 @@
+import Foundation
+import OGCredentials
+import OGInventory
+import OGMaterial
+
+/// What `cert import` attached, for the operator's summary.
+public struct CertificateImportResult: Sendable {
+    public var record: ManagedCertificateRecord
+    /// Subject of the certificate the chain ends at: a trust anchor or a root supplied with the chain.
+    public var anchorSubject: String
+    /// Supplied certificates that are not on the leaf's path; they were not stored.
+    public var unusedSubjects: [String]
+}
+
+extension CertificateVault {
+    /// `cert import <id|name> --cert FILE [--chain FILE]`: attaches the issued
+    /// certificate to a pending request. The certificate must be for the key
+    /// generated with the request, and its chain must reach a trust anchor (or
+    /// a root supplied in the chain) with every certificate within its dates.
+    /// `certificateFile` may also carry the chain after the leaf, as CAs' "fullchain" files do.
+    public func importIssued(_ reference: String, certificateFile: String,
+                             chainFile: String?) throws -> CertificateImportResult {
+        let supplied = try OptionFiles.certificates(option: "cert", path: certificateFile)
+        let extraChain = try chainFile.map { try OptionFiles.certificates(option: "chain", path: $0) } ?? []
+        let record = try find(reference)
+        let label = record.name.map { "'\($0)' (\(record.id))" } ?? record.id
+        return try audited(action: "cert.import", subject: Self.auditSubject(record)) {
+            let key = try keyFiles.load(certificateID: record.id)
+            guard let leaf = supplied.first(where: { $0.matches(privateKey: key) }) else {
+                throw GatewayError.option("cert", "\(certificateFile): " + Self.mismatchDescription(supplied)
+                                          + " is not for the private key of certificate \(label); import the "
+                                          + "certificate the CA issued for its CSR (og-host cert show \(record.id) --pem)")
+            }
+            if let existing = record.fingerprint, existing != leaf.sha256Fingerprint {
+                throw GatewayError("certificate \(label): already has certificate serial \(record.serial ?? "?"); "
+                                   + "to renew, make a new key and CSR with og-host cert request", exitCode: 2)
+            }
+            let validation = try validateChain(leaf: leaf, supplied: supplied.filter { $0 != leaf } + extraChain, key: key)
+            var updated = record
+            updated.attach(leaf: leaf, chain: validation.storedChain)
+            try requireNotManagedElsewhere(leaf, exceptID: record.id)
+            let stored = try Self.inventoryCall { try inventory.updateManagedCertificate(updated) }
+            return (CertificateImportResult(record: stored, anchorSubject: validation.anchorSubject,
+                                            unusedSubjects: validation.unusedSubjects),
+                    Self.importDetail(stored, anchor: validation.anchorSubject))
+        }
+    }
+
+    /// `cert import --cert FILE --key FILE [--key-password -|env:NAME] [--chain FILE] [--name N]`:
+    /// brings a certificate whose key was made elsewhere under management.
+    /// The key is sealed under `<data>/keys` like a generated one; the
+    /// passphrase, if any, is used to read it and then forgotten.
+    public func importExternal(name: String?, certificateFile: String, keyFile: String, keyPassword: String?,
+                               chainFile: String?) throws -> CertificateImportResult {
+        if let name { try CertificateNames.validate(name, option: "name") }
+        if let keyPassword, keyPassword != "-", !keyPassword.hasPrefix("env:") {
+            throw GatewayError.option("key-password", "give - to read it from standard input or env:NAME to read an "
+                                      + "environment variable; a password in the command line is visible to every "
+                                      + "user through ps")
+        }
+        let passphrase: Secret?
+        do {
+            passphrase = try SecretInput.read(option: "--key-password", value: keyPassword)
+        } catch let error as CredentialsError {
+            throw GatewayError("\(error)", exitCode: 2)
+        }
+        let key = try withPassphraseBytes(passphrase) { bytes in
+            try OptionFiles.privateKey(option: "key", path: keyFile, passphrase: bytes, passphraseOption: "key-password")
+        }
+        let supplied = try OptionFiles.certificates(option: "cert", path: certificateFile)
+        let extraChain = try chainFile.map { try OptionFiles.certificates(option: "chain", path: $0) } ?? []
+        guard let leaf = supplied.first(where: { $0.matches(privateKey: key) }) else {
+            throw GatewayError.option("cert", "\(certificateFile): " + Self.mismatchDescription(supplied)
+                                      + " is not for the key in \(keyFile); give the certificate issued for that key")
+        }
+        let inventory = try inventory
+        if let name, try Self.inventoryCall({ try inventory.managedCertificate(matching: name) }) != nil {
+            throw GatewayError.option("name", "'\(name)' is already used by another certificate; choose another name "
+                                      + "or remove that certificate first")
+        }
+        let id = UUID().uuidString.lowercased()
+        return try audited(action: "cert.import", subject: name ?? id) {
+            try requireNotManagedElsewhere(leaf, exceptID: nil)
+            let validation = try validateChain(leaf: leaf, supplied: supplied.filter { $0 != leaf } + extraChain, key: key)
+            let keySpec = key.spec?.description ?? key.algorithmDescription
+            var record = ManagedCertificateRecord(id: id, name: name, keySpec: keySpec, subject: leaf.subject,
+                                                  commonName: leaf.commonName, subjectAlternativeNames: [], csrPEM: nil,
+                                                  status: .pending, origin: .imported)
+            record.attach(leaf: leaf, chain: validation.storedChain)
+            let keyFiles = try keyFiles
+            try keyFiles.store(key, certificateID: id)
+            let stored: ManagedCertificateRecord
+            do {
+                stored = try Self.inventoryCall { try inventory.addManagedCertificate(record) }
+            } catch {
+                try? keyFiles.remove(certificateID: id)
+                throw error
+            }
+            return (CertificateImportResult(record: stored, anchorSubject: validation.anchorSubject,
+                                            unusedSubjects: validation.unusedSubjects),
+                    "key brought from elsewhere, " + Self.importDetail(stored, anchor: validation.anchorSubject))
+        }
+    }
+
+    /// Orders and checks the path from `leaf` through `supplied` to a trust
+    /// anchor. Roots (self-signed certificates) in `supplied` count as anchors
+    /// for this import: the operator vouched for them by supplying them.
+    private func validateChain(leaf: Certificate, supplied: [Certificate], key: PrivateKey) throws
+        -> (storedChain: [Certificate], anchorSubject: String, unusedSubjects: [String]) {
+        let anchors = try TrustAnchors(gateway: gateway).certificates()
+        let suppliedRoots = supplied.filter(\.isSelfSigned)
+        let validated: ValidatedChain
+        do {
+            validated = try ChainValidation.validate(leaf: leaf, chain: supplied, trustAnchors: anchors + suppliedRoots,
+                                                     privateKey: key)
+        } catch let error as MaterialError {
+            throw GatewayError(Self.chainProblem(error), exitCode: 2)
+        }
+        // Keep what the operator supplied, in path order; an anchor known only
+        // from the trust store is the clients' business, not the server's.
+        let storedChain = validated.certificates.dropFirst().filter { supplied.contains($0) }
+        return (Array(storedChain), validated.anchor.subject, validated.unused.map(\.subject))
+    }
+
+    private func requireNotManagedElsewhere(_ leaf: Certificate, exceptID: String?) throws {
+        let fingerprint = leaf.sha256Fingerprint
+        if let other = try Self.inventoryCall({ try inventory.managedCertificate(fingerprint: fingerprint) }),
+           other.id != exceptID {
+            throw GatewayError("certificate \(leaf.subject) (SHA-256 \(fingerprint)) is already managed as "
+                               + "\(other.name.map { "'\($0)' (\(other.id))" } ?? other.id); use that one", exitCode: 2)
+        }
+    }
+
+    private static func chainProblem(_ error: MaterialError) -> String {
+        switch error {
+        case .chainIncomplete:
+            return "\(error) (give it with --chain, or trust its root with og-host ca add)"
+        case .untrustedRoot:
+            return "\(error) with og-host ca add"
+        default:
+            return "\(error)"
+        }
+    }
+
+    private static func mismatchDescription(_ certificates: [Certificate]) -> String {
+        certificates.count == 1
+            ? "the certificate (\(certificates[0].subject), serial \(certificates[0].serialHex))"
+            : "none of its \(certificates.count) certificates"
+    }
+
+    private static func importDetail(_ record: ManagedCertificateRecord, anchor: String) -> String {
+        "id \(record.id), subject \(record.subject), serial \(record.serial ?? "-"), SHA-256 \(record.fingerprint ?? "-"), "
+            + "chain to \(anchor)"
+    }
+
+    private func withPassphraseBytes<Result>(_ secret: Secret?, _ body: ([UInt8]?) throws -> Result) throws -> Result {
+        guard let secret else { return try body(nil) }
+        var bytes = secret.withUnsafeBytes { Array($0) }
+        defer { SealedKeyFile.wipe(&bytes) }
+        return try body(bytes)
+    }
+}
+
+extension ManagedCertificateRecord {
+    /// Takes the issued `leaf` (and the chain after it) as this record's certificate.
+    mutating func attach(leaf: Certificate, chain: [Certificate]) {
+        status = .issued
+        subject = leaf.subject
+        commonName = leaf.commonName
+        subjectAlternativeNames = leaf.subjectAlternativeNames.map(\.description)
+        certificatePEM = leaf.pem
+        chainPEM = chain.isEmpty ? nil : chain.map(\.pem).joined()
+        serial = leaf.serialHex
+        notAfter = leaf.notAfter
+        fingerprint = leaf.sha256Fingerprint
+    }
+}

@@ -1,0 +1,143 @@
+import Foundation
+import OGInventory
+import OGMaterial
+
+/// The gateway's certificate store: managed certificates in the inventory,
+/// their private keys sealed under `<data>/keys`, and the trust anchors
+/// imported chains must reach. What `og-host cert` does, and what install
+/// jobs read their material from.
+///
+/// Every change leaves an audit record. No method ever returns, prints or
+/// logs key bytes; only `material(id:)` hands a key out, as an in-memory
+/// `PrivateKey` for an install.
+public struct CertificateVault {
+    public let gateway: Gateway
+
+    public init(gateway: Gateway) {
+        self.gateway = gateway
+    }
+
+    var inventory: Inventory {
+        get throws { try gateway.inventory() }
+    }
+
+    /// Opened after the inventory, which creates `<data>/keys` (0700) when missing.
+    var keyFiles: KeyFiles {
+        get throws {
+            _ = try inventory
+            return KeyFiles(dataDirectory: gateway.dataDirectory)
+        }
+    }
+
+    /// The certificate whose ID or name is `reference`.
+    public func find(_ reference: String) throws -> ManagedCertificateRecord {
+        guard let record = try Self.inventoryCall({ try inventory.managedCertificate(matching: reference) }) else {
+            throw GatewayError("certificate '\(reference)': no managed certificate has this ID or name; "
+                               + "see og-host cert list", exitCode: 2)
+        }
+        return record
+    }
+
+    /// Every managed certificate with where it is installed.
+    public func listings() throws -> [CertificateListing] {
+        let inventory = try inventory
+        return try Self.inventoryCall {
+            try inventory.managedCertificates().map { record in
+                CertificateListing(record, installations: try inventory.installations(ofCertificate: record.id))
+            }
+        }
+    }
+
+    /// One certificate with its details and PEM texts (never its key).
+    public func details(_ reference: String) throws -> CertificateListing {
+        let record = try find(reference)
+        let installations = try Self.inventoryCall { try inventory.installations(ofCertificate: record.id) }
+        return CertificateListing(record, installations: installations, withDetails: true)
+    }
+
+    /// Removes a certificate and its key. Refused, naming the endpoints, while
+    /// it is recorded as installed on endpoints that still exist.
+    @discardableResult
+    public func remove(_ reference: String) throws -> ManagedCertificateRecord {
+        let record = try find(reference)
+        let subject = Self.auditSubject(record)
+        return try audited(action: "cert.remove", subject: subject) {
+            // The record goes first: a key file left behind by a failure below
+            // is sealed and harmless, a record without its key is not.
+            guard let removed = try Self.inventoryCall({ try inventory.removeManagedCertificate(record.id) }) else {
+                throw GatewayError("certificate '\(reference)': was removed by another og-host meanwhile", exitCode: 2)
+            }
+            try keyFiles.remove(certificateID: removed.id)
+            return (removed, "id \(removed.id), serial \(removed.serial ?? "-"), status \(removed.status.rawValue)")
+        }
+    }
+
+    /// The key, leaf and chain (leaf-adjacent first) of issued certificate
+    /// `id` (or name), for an install job. The key is checked against the leaf.
+    public func material(id: String) throws -> (key: PrivateKey, leaf: Certificate, chain: [Certificate]) {
+        let record = try find(id)
+        guard record.status == .issued, let leafPEM = record.certificatePEM else {
+            throw GatewayError("certificate '\(record.name ?? record.id)' is pending: it has no certificate yet; attach "
+                               + "the issued one with og-host cert import \(record.id) --cert FILE", exitCode: 2)
+        }
+        do {
+            let leaf = try Certificate(pem: leafPEM, what: "stored certificate of \(record.id)")
+            let chain = try record.chainPEM.map { try Certificate.parseAll(pem: $0, what: "stored chain of \(record.id)") } ?? []
+            let key = try keyFiles.load(certificateID: record.id)
+            guard leaf.matches(privateKey: key) else {
+                throw GatewayError("\(try keyFiles.path(of: record.id)): holds a key that does not match the stored "
+                                   + "certificate of \(record.id); restore the key file from a backup")
+            }
+            return (key, leaf, chain)
+        } catch let error as MaterialError {
+            throw GatewayError("certificate \(record.id): stored material is unreadable: \(error); restore the "
+                               + "inventory from a backup")
+        }
+    }
+
+    /// Records that certificate `certificateID` serves on `node` of endpoint
+    /// `endpointID`; install jobs call it after verifying the served certificate.
+    public func recordInstallation(certificateID: String, endpointID: String, node: String) throws {
+        let record = try find(certificateID)
+        _ = try Self.inventoryCall {
+            try inventory.recordInstallation(certificateID: record.id, endpointID: endpointID, node: node)
+        }
+    }
+
+    // MARK: - Shared by the vault's operations
+
+    /// Runs `body`, then records the outcome under `action` and `subject`:
+    /// its detail on success, the error's message on failure. Messages never
+    /// hold key material, so both are safe in the audit trail.
+    func audited<Result>(action: String, subject: String,
+                         _ body: () throws -> (Result, detail: String)) throws -> Result {
+        do {
+            let (result, detail) = try body()
+            gateway.audit(action: action, subject: subject, success: true, detail: detail)
+            return result
+        } catch {
+            gateway.audit(action: action, subject: subject, success: false, detail: "\(error)")
+            throw error
+        }
+    }
+
+    static func auditSubject(_ record: ManagedCertificateRecord) -> String {
+        record.name ?? record.id
+    }
+
+    /// Runs an inventory call, turning a refused value into a bad-input error
+    /// (exit 2) and anything else into an operational failure (exit 1).
+    static func inventoryCall<Result>(_ body: () throws -> Result) throws -> Result {
+        do {
+            return try body()
+        } catch let error as InventoryError {
+            if case .invalidValue = error { throw GatewayError("\(error)", exitCode: 2) }
+            throw GatewayError("\(error)")
+        }
+    }
+
+    /// A material-layer problem with operator input, as a bad-input error.
+    static func inputError(_ error: MaterialError, prefix: String? = nil) -> GatewayError {
+        GatewayError((prefix.map { "\($0): " } ?? "") + "\(error)", exitCode: 2)
+    }
+}
