@@ -128,3 +128,25 @@ extension TLSCommand {
         }
     }
 }
+
+extension TLSCommand {
+    struct Recover: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Finish an install that a crash interrupted: restore the files from the journal and re-activate.",
+            discussion: "tls install and tls restart do this by themselves before they start.")
+        @Argument(help: "Instance ID or name of the endpoint.") var endpoint: String
+
+        func run() throws {
+            try runReportingErrors {
+                let gateway = try openGateway()
+                let (record, plugin) = try endpointAndPlugin(endpoint, gateway: gateway)
+                var recovered = false
+                try InstallRecovery(gateway: gateway, record: record, plugin: plugin).recoverUnfinished {
+                    recovered = true
+                    printOut($0 + "\n")
+                }
+                if !recovered { printOut("Endpoint '\(record.name)' has no interrupted install.\n") }
+            }
+        }
+    }
+}

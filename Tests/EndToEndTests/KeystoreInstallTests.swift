@@ -1,0 +1,205 @@
+import Foundation
+import OGBasics
+import OGTestSupport
+import Testing
+
+/// `tls install` into real keystores through the keystore plugin, checked with
+/// the clients a user would use (openssl, keytool): entries kept, algorithms
+/// right, failing scripts rolled back, crashes recovered.
+@Suite struct KeystoreInstallTests {
+    let fixture: GatewayFixture
+    let pki: TestPKI
+    let work: TemporaryDirectory
+    let password = "changeit-\(UInt16.random(in: 1000...9999))"
+
+    init() throws {
+        fixture = try GatewayFixture(plugins: ["keystore"])
+        pki = try TestPKI()
+        work = try TemporaryDirectory("og-keystores")
+    }
+
+    func add(_ arguments: [String]) throws -> ProcessOutput {
+        try fixture.run(["tls", "add"] + arguments, extraEnvironment: ["STORE_PASS": password])
+    }
+
+    func keytoolList(_ path: String, type: String) throws -> String {
+        let passwordFile = work.file("storepass")
+        try LocalFiles.writeAtomically(passwordFile, contents: Array(password.utf8), mode: 0o600)
+        let output = try ProcessRunner.run("keytool", ["-list", "-v", "-keystore", path, "-storetype", type,
+                                                       "-storepass:file", passwordFile])
+        #expect(output.exitStatus == 0, "keytool: \(output.standardErrorText) \(output.standardOutputText)")
+        return output.standardOutputText
+    }
+
+    func p12Info(_ path: String) throws -> String {
+        let output = try ProcessRunner.run("openssl", ["pkcs12", "-info", "-nokeys", "-in", path, "-passin", "env:OG_P12_PASS"],
+                                           environment: ProcessInfo.processInfo.environment.merging(["OG_P12_PASS": password]) { $1 })
+        #expect(output.exitStatus == 0, "openssl pkcs12: \(output.standardErrorText)")
+        return output.standardOutputText + output.standardErrorText
+    }
+
+    @Test func pkcs12InstallAddsTheEntryKeepsTheOtherAndUsesPBES2() throws {
+        let path = work.file("store.p12")
+        try makeP12WithPassword(path)
+        let added = try add(["p12", "--name", "ks", "--connection_type", "local", "--path", path,
+                             "--store_password", "env:STORE_PASS"])
+        try #require(added.exitStatus == 0, "\(added.standardErrorText)")
+        let leaf = try pki.issue("web", dnsNames: ["web.example.test"])
+        let install = try fixture.run(["tls", "install", "ks", "--cert", leaf.certificate, "--key", leaf.key,
+                                       "--chain", pki.chain, "--alias", "web"])
+        #expect(install.exitStatus == 0, "\(install.standardErrorText)")
+        let listing = try keytoolList(path, type: "PKCS12")
+        #expect(listing.contains("Alias name: other"))
+        #expect(listing.contains("Alias name: web"))
+        #expect(listing.contains("Certificate chain length: 2"), "leaf + intermediate, root left out")
+        let info = try p12Info(path)
+        #expect(info.contains("PBES2"))
+        #expect(info.contains("AES-256-CBC"))
+        #expect(info.contains("MAC: sha256"))
+
+        let nodes = try fixture.run(["tls", "nodes", "ks", "--output", "json"])
+        #expect(nodes.exitStatus == 0, "\(nodes.standardErrorText)")
+        #expect(nodes.standardOutputText.contains("\"id\" : \"web\""))
+        #expect(nodes.standardOutputText.contains(try pki.fingerprint(leaf.certificate)))
+        // No backup is left behind after a successful install.
+        #expect(try FileManager.default.contentsOfDirectory(atPath: work.path).filter { $0.contains("og-backup") }.isEmpty)
+    }
+
+    @Test func legacyPKCS12UsesTripleDESAndASHA1MAC() throws {
+        let path = work.file("legacy.p12")
+        try makeP12WithPassword(path)
+        #expect(try add(["p12", "--name", "legacy", "--connection_type", "local", "--path", path,
+                         "--store_password", "env:STORE_PASS", "--is_legacy", "true"]).exitStatus == 0)
+        let leaf = try pki.issue("web", dnsNames: ["web.example.test"])
+        let install = try fixture.run(["tls", "install", "legacy", "--cert", leaf.certificate, "--key", leaf.key, "--chain", pki.chain])
+        #expect(install.exitStatus == 0, "\(install.standardErrorText)")
+        let info = try p12Info(path)
+        #expect(info.contains("pbeWithSHA1And3-KeyTripleDES-CBC"))
+        #expect(info.contains("MAC: sha1"))
+    }
+
+    @Test func jksInstallKeepsEveryEntryKeytoolWrote() throws {
+        let path = work.file("store.jks")
+        for alias in ["alpha", "beta"] {
+            let output = try ProcessRunner.run("keytool", ["-genkeypair", "-alias", alias, "-keyalg", "RSA", "-keysize", "2048",
+                                                           "-dname", "CN=\(alias)", "-validity", "30", "-keystore", path,
+                                                           "-storetype", "JKS", "-storepass:env", "STORE_PASS", "-keypass:env", "STORE_PASS"],
+                                               environment: ProcessInfo.processInfo.environment.merging(["STORE_PASS": password]) { $1 })
+            try #require(output.exitStatus == 0, "keytool: \(output.standardErrorText)")
+        }
+        let before = try keytoolList(path, type: "JKS")
+        #expect(try add(["jks", "--name", "java", "--connection_type", "local", "--path", path,
+                         "--store_password", "env:STORE_PASS"]).exitStatus == 0)
+        let leaf = try pki.issue("app", dnsNames: ["app.example.test"], key: "rsa")
+        let install = try fixture.run(["tls", "install", "java", "--cert", leaf.certificate, "--key", leaf.key,
+                                       "--chain", pki.chain, "--alias", "tomcat"])
+        #expect(install.exitStatus == 0, "\(install.standardErrorText)")
+        let after = try keytoolList(path, type: "JKS")
+        for alias in ["alpha", "beta", "tomcat"] { #expect(after.contains("Alias name: \(alias)")) }
+        // The untouched entries keep their certificates.
+        for line in before.split(separator: "\n") where line.contains("SHA256:") { #expect(after.contains(line)) }
+    }
+
+    @Test func failingInstallScriptRollsTheKeystoreBack() throws {
+        let path = work.file("store.p12")
+        try makeP12WithPassword(path)
+        let original = try LocalFiles.read(path)
+        let script = work.file("install.sh")
+        let marker = work.file("script-saw")
+        try LocalFiles.writeAtomically(script, contents: Array("#!/bin/sh\nprintf '%s' \"$1\" > '\(marker)'\necho 'reload refused' >&2\nexit 3\n".utf8), mode: 0o755)
+        #expect(try add(["p12", "--name", "ks", "--connection_type", "local", "--path", path,
+                         "--store_password", "env:STORE_PASS", "--install_script", script]).exitStatus == 0)
+        let leaf = try pki.issue("web", dnsNames: ["web.example.test"])
+        let install = try fixture.run(["tls", "install", "ks", "--cert", leaf.certificate, "--key", leaf.key,
+                                       "--chain", pki.chain, "--alias", "web"])
+        #expect(install.exitStatus == 1)
+        #expect(install.standardErrorText.contains("reload refused"), "\(install.standardErrorText)")
+        #expect(install.standardErrorText.contains("rolled back"))
+        #expect(try LocalFiles.read(path) == original, "the keystore is byte-identical to before")
+        #expect(String(decoding: try LocalFiles.read(marker), as: UTF8.self) == "web", "the script got the alias")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: work.path).filter { $0.contains("og-backup") }.isEmpty)
+        let audit = try fixture.run(["audit", "--action", "tls.install", "--output", "json"])
+        #expect(audit.standardOutputText.contains("\"outcome\" : \"failure\""))
+        #expect(!audit.standardOutputText.contains(password))
+    }
+
+    @Test func dryRunChangesNothing() throws {
+        let path = work.file("store.p12")
+        try makeP12WithPassword(path)
+        let original = try LocalFiles.read(path)
+        #expect(try add(["p12", "--name", "ks", "--connection_type", "local", "--path", path,
+                         "--store_password", "env:STORE_PASS"]).exitStatus == 0)
+        let leaf = try pki.issue("web", dnsNames: ["web.example.test"])
+        let dry = try fixture.run(["tls", "install", "ks", "--cert", leaf.certificate, "--key", leaf.key,
+                                   "--chain", pki.chain, "--dry-run"])
+        #expect(dry.exitStatus == 0, "\(dry.standardErrorText)")
+        #expect(dry.standardOutputText.contains("modify \(path)"))
+        #expect(dry.standardOutputText.contains("Dry run: nothing was changed."))
+        #expect(try LocalFiles.read(path) == original)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: work.path).count == 1)
+    }
+
+    @Test func crashAfterWritingIsRecoveredFromTheJournal() throws {
+        let path = work.file("store.p12")
+        try makeP12WithPassword(path)
+        let original = try LocalFiles.read(path)
+        #expect(try add(["p12", "--name", "ks", "--connection_type", "local", "--path", path,
+                         "--store_password", "env:STORE_PASS"]).exitStatus == 0)
+        let leaf = try pki.issue("web", dnsNames: ["web.example.test"])
+        let crashed = try fixture.run(["tls", "install", "ks", "--cert", leaf.certificate, "--key", leaf.key, "--chain", pki.chain],
+                                      extraEnvironment: ["OG_FAULT_INJECT": "after-write"])
+        #expect(crashed.exitStatus == 70, "\(crashed.standardErrorText)")
+        #expect(try LocalFiles.read(path) != original, "the crash happened after the keystore was rewritten")
+
+        let recovered = try fixture.run(["tls", "recover", "ks"])
+        #expect(recovered.exitStatus == 0, "\(recovered.standardErrorText)")
+        #expect(recovered.standardOutputText.contains("recovered"))
+        #expect(try LocalFiles.read(path) == original, "the journal put the keystore back")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: work.path).filter { $0.contains("og-backup") }.isEmpty)
+
+        // And the endpoint is usable again.
+        let install = try fixture.run(["tls", "install", "ks", "--cert", leaf.certificate, "--key", leaf.key, "--chain", pki.chain])
+        #expect(install.exitStatus == 0, "\(install.standardErrorText)")
+    }
+
+    @Test func certificateNotMatchingTheKeyIsRefusedBeforeTouchingTheKeystore() throws {
+        let path = work.file("store.p12")
+        try makeP12WithPassword(path)
+        let original = try LocalFiles.read(path)
+        #expect(try add(["p12", "--name", "ks", "--connection_type", "local", "--path", path,
+                         "--store_password", "env:STORE_PASS"]).exitStatus == 0)
+        let one = try pki.issue("one", dnsNames: ["one.example.test"])
+        let two = try pki.issue("two", dnsNames: ["two.example.test"])
+        let install = try fixture.run(["tls", "install", "ks", "--cert", one.certificate, "--key", two.key, "--chain", pki.chain])
+        #expect(install.exitStatus == 2)
+        #expect(install.standardErrorText.contains("private key does not match certificate"))
+        #expect(try LocalFiles.read(path) == original)
+    }
+
+    @Test func installOverSSHWritesTheRemoteKeystore() throws {
+        let sshd = try SSHServerFixture.start()
+        let path = "\(sshd.workDirectory)/remote.p12"
+        try makeP12WithPassword(path)
+        let owner = try FileManager.default.attributesOfItem(atPath: sshd.workDirectory)[.ownerAccountID] as? Int ?? 0
+        chown(path, uid_t(owner), gid_t(owner))
+        let added = try add(["p12", "--name", "remote", "--connection_type", "ssh", "--host", sshd.host,
+                             "--port", String(sshd.port), "--user", sshd.user, "--ssh_key_path", sshd.clientKeyPath,
+                             "--path", path, "--store_password", "env:STORE_PASS"])
+        try #require(added.exitStatus == 0, "\(added.standardErrorText)")
+        let leaf = try pki.issue("web", dnsNames: ["web.example.test"])
+        let install = try fixture.run(["tls", "install", "remote", "--cert", leaf.certificate, "--key", leaf.key,
+                                       "--chain", pki.chain, "--alias", "web"])
+        #expect(install.exitStatus == 0, "\(install.standardErrorText)")
+        let listing = try keytoolList(path, type: "PKCS12")
+        #expect(listing.contains("Alias name: other"))
+        #expect(listing.contains("Alias name: web"))
+    }
+
+    func makeP12WithPassword(_ path: String) throws {
+        let other = try pki.issue("other", dnsNames: ["other.example.test"], key: "rsa")
+        let output = try ProcessRunner.run("openssl", ["pkcs12", "-export", "-in", other.certificate, "-inkey", other.key,
+                                                       "-name", "other", "-out", path, "-passout", "env:OG_P12_PASS"],
+                                           environment: ProcessInfo.processInfo.environment.merging(["OG_P12_PASS": password]) { $1 })
+        try #require(output.exitStatus == 0, "openssl pkcs12 -export: \(output.standardErrorText)")
+    }
+}
