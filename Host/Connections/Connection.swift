@@ -13,7 +13,9 @@ public protocol Connection: AnyObject, Sendable {
     /// `standardInput` is delivered, then closed; put secrets there, never in
     /// `argv`. Returns whatever the exit status; throws only when the command
     /// could not run or did not finish within `timeout`
-    /// (`ConnectionError.timedOut`). `privileged` runs it through the
+    /// (`ConnectionError.timedOut`; a local command is then killed, a command
+    /// over SSH loses its channel but may run on until it ends, since libssh2
+    /// 1.10 cannot signal it). `privileged` runs it through the
     /// connection's elevation (`sudo`) unless it already runs as root.
     func run(_ argv: [String], standardInput: [UInt8], timeout: Duration, privileged: Bool) throws -> CommandResult
 

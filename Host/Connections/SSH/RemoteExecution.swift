@@ -26,12 +26,11 @@ struct RemoteExecution {
             if code == LIBSSH2_ERROR_CHANNEL_FAILURE { throw ChannelRefused(message: message) }
             throw session.failure("could not open a channel for \(label)")
         }
-        var finished = false
-        defer { if !finished { abandon(channel) } }
+        var finished = false, startInFlight = true
+        defer { if !finished { abandon(channel, startInFlight: startInFlight) } }
 
-        let started = try session.call(deadline) {
-            libssh2_channel_process_startup(channel, "exec", 4, commandLine, UInt32(commandLine.utf8.count))
-        }
+        let started = try session.call(deadline) { startCommand(channel) }
+        startInFlight = false
         if started != 0 {
             let (code, message) = session.lastError
             if code == LIBSSH2_ERROR_CHANNEL_REQUEST_DENIED || code == LIBSSH2_ERROR_CHANNEL_FAILURE {
@@ -94,24 +93,26 @@ struct RemoteExecution {
         return CommandResult(exitStatus: status, standardOutput: output, standardError: errors)
     }
 
-    /// Gives up on a command: asks the server to send it SIGTERM (the SSH
-    /// "signal" request, which OpenSSH delivers to the command's process
-    /// group), then closes the channel. OpenSSH answers a close only once the
-    /// command has exited; a channel whose command ignores the signal is left
-    /// to be released with the session rather than blocking it. Only a close
-    /// that cannot even be sent marks the session unusable.
-    private func abandon(_ channel: OpaquePointer) {
+    private func startCommand(_ channel: OpaquePointer) -> Int32 {
+        libssh2_channel_process_startup(channel, "exec", 4, commandLine, UInt32(commandLine.utf8.count))
+    }
+
+    /// Gives up on a command by closing its channel. The remote program is not
+    /// killed: libssh2 1.10 can neither send the SSH "signal" request nor reuse
+    /// a channel after exec. OpenSSH answers the close only once the program
+    /// has exited, so a channel still unanswered after a short grace is left
+    /// for libssh2 to release with the session instead of blocking it. Only a
+    /// close that cannot even be sent marks the session unusable.
+    private func abandon(_ channel: OpaquePointer, startInFlight: Bool) {
         if session.brokenReason != nil {
             _ = libssh2_channel_free(channel)
             return
         }
-        let grace = Deadline(.seconds(2), operation: "stopping \(label)")
+        let grace = Deadline(.seconds(2), operation: "closing the channel of \(label)")
         do {
-            _ = try session.call(grace) { libssh2_channel_process_startup(channel, "signal", 6, "TERM", 4) }
-        } catch {
-            // The close below is what matters; a server without "signal" support just reports failure.
-        }
-        do {
+            // libssh2 resumes an unfinished request on the next call: an exec
+            // still in flight must complete before the close can be sent.
+            if startInFlight { _ = try session.call(grace) { startCommand(channel) } }
             _ = try session.call(grace) { libssh2_channel_close(channel) }
             _ = try session.call(grace) { libssh2_channel_free(channel) }
         } catch {
