@@ -23,17 +23,4 @@ struct Operations {
         applyInstall = applying.map { $0.applyInstall }
         rollbackInstall = applying.map { $0.rollbackInstall }
     }
-
-    /// The capabilities these operations can serve.
-    var implemented: Capabilities {
-        var capabilities: Capabilities = [.verifyServed]
-        if testConnection != nil { capabilities.insert(.testConnection) }
-        if discoverNodes != nil { capabilities.insert(.discover) }
-        if planInstall != nil { capabilities.insert(.install) }
-        if configTest != nil { capabilities.insert(.configTest) }
-        if activate != nil { capabilities.insert(.activate) }
-        if restart != nil { capabilities.insert(.restart) }
-        if applyInstall != nil { capabilities.insert(.apply) }
-        return capabilities
-    }
 }

@@ -15,10 +15,9 @@ struct PluginCandidate {
 
     var problems: [String] {
         var problems = descriptor.problems
-        let implemented = operations.implemented
         for type in descriptor.types {
-            let missing = type.capabilities.subtracting(implemented)
-            for requirement in Self.requirements where missing.contains(requirement.capability) {
+            for requirement in Self.requirements
+            where type.capabilities.contains(requirement.capability) && !requirement.isImplemented(operations) {
                 problems.append("endpoint type '\(type.name)': advertises \(requirement.name) but the plugin "
                                 + "does not conform to \(requirement.protocolName); conform or drop the capability")
             }
@@ -33,13 +32,14 @@ struct PluginCandidate {
     }
 
     /// Which protocol serves each capability that needs a slot.
-    private static let requirements: [(capability: Capabilities, name: String, protocolName: String)] = [
-        (.testConnection, "testConnection", "ConnectionTesting"),
-        (.discover, "discover", "NodeDiscovering"),
-        (.install, "install", "InstallPlanning"),
-        (.configTest, "configTest", "ConfigTesting"),
-        (.activate, "activate", "Activating"),
-        (.restart, "restart", "Restarting"),
-        (.apply, "apply", "InstallApplying"),
+    private static let requirements: [(capability: Capabilities, name: String, protocolName: String,
+                                       isImplemented: @Sendable (Operations) -> Bool)] = [
+        (.testConnection, "testConnection", "ConnectionTesting", { $0.testConnection != nil }),
+        (.discover, "discover", "NodeDiscovering", { $0.discoverNodes != nil }),
+        (.install, "install", "InstallPlanning", { $0.planInstall != nil }),
+        (.configTest, "configTest", "ConfigTesting", { $0.configTest != nil }),
+        (.activate, "activate", "Activating", { $0.activate != nil }),
+        (.restart, "restart", "Restarting", { $0.restart != nil }),
+        (.apply, "apply", "InstallApplying", { $0.applyInstall != nil }),
     ]
 }
