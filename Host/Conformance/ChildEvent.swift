@@ -56,7 +56,8 @@ final class ChildChannel {
 
     static func takeOverStandardOutput() -> ChildChannel {
         fflush(nil)
-        let channel = ChildChannel(descriptor: dup(STDOUT_FILENO))
+        // Close-on-exec: a process the plugin starts must not hold the parent's pipe open.
+        let channel = ChildChannel(descriptor: fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3))
         dup2(STDERR_FILENO, STDOUT_FILENO)
         return channel
     }

@@ -9,12 +9,13 @@ extension SuiteRun {
     private func callableTypes(_ slot: OperationSlot, table: NegotiatedTable, info: PluginInfo) -> Result<[EndpointTypeInfo], Unavailable> {
         guard let capability = slot.capability else {
             return table.has(slot) ? .success(info.types)
-                : .failure(Unavailable(reason: "\(slot.rawValue) is NULL (optional: the schema is enough)"))
+                : .failure(Unavailable(reason: "not implemented: \(slot.rawValue) is NULL (optional: the schema is enough)"))
         }
         let advertisers = info.types.filter { $0.has(capability) }
         switch (table.has(slot), advertisers.isEmpty) {
         case (true, false): return .success(advertisers)
-        case (false, true): return .failure(Unavailable(reason: "no endpoint type advertises '\(capability.rawValue)' and \(slot.rawValue) is NULL"))
+        case (false, true):
+            return .failure(Unavailable(reason: "not implemented: no endpoint type advertises '\(capability.rawValue)' and \(slot.rawValue) is NULL"))
         case (true, true):
             return .failure(Unavailable(reason: "\(slot.rawValue) is set but no type advertises '\(capability.rawValue)', so the host never calls it (see \(CheckID.capabilities))"))
         case (false, false):
@@ -80,8 +81,8 @@ extension SuiteRun {
                                       + "the host repeats a rollback after a crash")
             }
             return [("", first), (" again", again)]
-        default:
-            return [("", SlotCall.perform(slot, table: table, endpoint: endpoint, request: slot.takesRequest ? RequestInput() : nil))]
+        case .validateEndpoint, .testConnection, .discoverNodes, .configTest, .restart:
+            return [("", SlotCall.perform(slot, table: table, endpoint: endpoint))]
         }
     }
 
