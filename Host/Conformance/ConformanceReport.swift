@@ -22,7 +22,7 @@ public struct ConformanceReport: Codable, Sendable, Equatable {
 
     public func check(_ id: String) -> ConformanceCheck? { checks.first { $0.id == id } }
 
-    /// One line per check, `PASS id — detail`, then a summary line.
+    /// One line per check, `PASS id — detail`, then a summary line; newline-terminated, ready to print.
     public var text: String {
         var lines = checks.map { check in
             let label: String
@@ -35,7 +35,7 @@ public struct ConformanceReport: Codable, Sendable, Equatable {
         }
         let subject = pluginName.map { "\($0) (\(pluginPath))" } ?? pluginPath
         lines.append("\(subject): \(passed) passed, \(failed) failed, \(skipped) skipped")
-        return lines.joined(separator: "\n")
+        return lines.joined(separator: "\n") + "\n"
     }
 
     /// The report as JSON with snake_case keys (the spelling of og-host's other JSON files).

@@ -187,6 +187,7 @@ struct BrokenPlugin: Sendable, CustomTestStringConvertible {
         let directory = try TemporaryDirectory("og-conformance")
         let report = ConformanceRunner.run(pluginPath: try ConformanceFixtures.compile("null-result", into: directory.path),
                                            executable: try ConformanceFixtures.ogHost())
+        #expect(report.text.hasSuffix(" skipped\n"))
         let lines = report.text.split(separator: "\n").map(String.init)
         #expect(lines.count == report.checks.count + 1)
         #expect(lines.contains { $0.hasPrefix("FAIL slot.discover_nodes.valid_input — fixture_store: returned OK without a node list") })
