@@ -41,7 +41,8 @@ extension Inventory {
             let installation = CertificateInstallation(certificateID: certificateID, endpointID: endpointID,
                                                        node: node, installedAt: Date())
             try installation.upsert(db)
-            return installation
+            return try CertificateInstallation.fetchOne(
+                db, key: ["certificateID": certificateID, "endpointID": endpointID, "node": node])!
         }
     }
 

@@ -65,7 +65,7 @@ extension Inventory {
             var stored = anchor
             stored.addedAt = Date()
             try stored.insert(db)
-            return stored
+            return try TrustAnchorRecord.fetchOne(db, key: stored.fingerprint)!
         }
     }
 

@@ -1,24 +1,25 @@
 import OGBasics
 import OGMaterial
 
-/// Reads the files operators name in options (`--cert FILE`), with errors
-/// that name the option and the file.
+/// Reads the files operators name on the command line, with errors that name
+/// the option (`--cert: FILE: ...`) or, for a positional argument (`option`
+/// nil), the file alone.
 enum OptionFiles {
-    static func bytes(option: String, path: String) throws -> [UInt8] {
+    static func bytes(option: String?, path: String) throws -> [UInt8] {
         do {
             return try LocalFiles.read(path)
         } catch {
-            throw GatewayError.option(option, "\(error)")
+            throw problem(option, "\(error)")
         }
     }
 
     /// Every certificate in the file, PEM (one or more) or DER.
-    static func certificates(option: String, path: String) throws -> [Certificate] {
+    static func certificates(option: String?, path: String) throws -> [Certificate] {
         let contents = try bytes(option: option, path: path)
         do {
             return try Certificate.parseAll(contents, what: path)
         } catch let error as MaterialError {
-            throw GatewayError.option(option, "\(error)")
+            throw problem(option, "\(error)")
         }
     }
 
@@ -40,5 +41,9 @@ enum OptionFiles {
         } catch let error as MaterialError {
             throw GatewayError.option(option, "\(error)")
         }
+    }
+
+    private static func problem(_ option: String?, _ text: String) -> GatewayError {
+        option.map { GatewayError.option($0, text) } ?? GatewayError(text, exitCode: 2)
     }
 }

@@ -21,7 +21,7 @@ public struct TrustAnchors {
     /// dates. Without `name`, each is named after its common name.
     public func add(file: String, name: String?) throws -> [TrustAnchorRecord] {
         if let name { try CertificateNames.validate(name, option: "name") }
-        let certificates = try OptionFiles.certificates(option: "file", path: file)
+        let certificates = try OptionFiles.certificates(option: nil, path: file)
         if name != nil, certificates.count > 1 {
             throw GatewayError.option("name", "\(file) holds \(certificates.count) certificates and one name cannot "
                                       + "name them all; add them one file at a time, or leave --name out to name each "
