@@ -13,8 +13,8 @@ struct CertCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Generate a key and a CSR on the gateway; prints the CSR and the certificate ID.",
             discussion: """
-            The CN is also put among the subjectAltNames when it is a DNS name or an IP address,
-            since browsers read only those. Send the CSR to your CA, then attach what it issues with
+            The CN is also put among the subjectAltNames when it is a DNS name or an IP address, since browsers \
+            read only those. Send the CSR to your CA, then attach what it issues with \
             `og-host cert import <id> --cert FILE`.
             """)
         @Option(name: .long, help: "A name to refer to the certificate by (1 to 32 characters).") var name: String?
@@ -63,10 +63,12 @@ struct CertCommand: ParsableCommand {
             abstract: "Attach an issued certificate to a request, or bring a certificate and its key from elsewhere.",
             discussion: """
             og-host cert import <id|name> --cert FILE [--chain FILE]
-                The certificate the CA issued for a `cert request`. It must be for that request's key.
+              The certificate the CA issued for a `cert request`; it must be for that request's key.
+
             og-host cert import --cert FILE --key FILE [--key-password -|env:NAME] [--chain FILE] [--name N]
-                A certificate whose key was made elsewhere; the key is stored encrypted.
-            The chain (any order; --cert may also hold it after the leaf) must reach a trust anchor
+              A certificate whose key was made elsewhere; the key is stored encrypted.
+
+            The chain (any order; --cert may also hold it after the leaf) must reach a trust anchor \
             (og-host ca add) or a root supplied with it, and every certificate must be within its dates.
             """)
         @Argument(help: "ID or name of the pending certificate (from cert request).") var certificate: String?

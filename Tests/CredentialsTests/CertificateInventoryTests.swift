@@ -1,5 +1,6 @@
 import Foundation
-import OGInventory
+import GRDB
+@testable import OGInventory
 import OGTestSupport
 import Testing
 
@@ -27,6 +28,22 @@ import Testing
 
     @Test func certificatesMigrationIsTheLastApplied() throws {
         #expect(try fixture.inventory.appliedMigrations.last == "6-certificates")
+    }
+
+    @Test func inventoryFromBeforeCertificatesIsUpgradedKeepingItsEndpoints() throws {
+        let directory = try TemporaryDirectory("og-inventory")
+        let path = directory.file("inventory.sqlite")
+        do {
+            let queue = try DatabaseQueue(path: path)
+            try InventorySchema.migrator.migrate(queue, upTo: "5-install-journal")
+            try queue.write { try InventoryFixture.endpoint("web1").insert($0) }
+        }
+        let upgraded = try Inventory(path: path)
+        #expect(try upgraded.appliedMigrations.suffix(2) == ["5-install-journal", "6-certificates"])
+        try upgraded.addManagedCertificate(Self.pending("web"))
+        let reopened = try Inventory(path: path)
+        #expect(try reopened.endpoints().map(\.name) == ["web1"])
+        #expect(try reopened.managedCertificates().map(\.name) == ["web"])
     }
 
     @Test func certificateIsFoundByIDOrNameWithItsSANsIntact() throws {
