@@ -16,9 +16,14 @@ struct NodeDiscovery {
     }
 
     /// The host hands out entry metadata, not certificate bytes, so the node's
-    /// `certificate` stays empty; its names come from the entry's leaf.
+    /// `certificate` stays empty; the leaf's subject, fingerprint and expiry
+    /// go into the detail instead, and its DNS names become the node's aliases.
     private func node(for entry: KeystoreEntryInfo) -> Node {
-        let detail = entry.hasPrivateKey ? "key entry, chain \(entry.chainLength)" : "trusted certificate"
+        var detail = entry.hasPrivateKey ? "key entry, chain \(entry.chainLength)" : "trusted certificate"
+        if let leaf = entry.certificate {
+            let subject = leaf.commonName.isEmpty ? leaf.subject : "CN=\(leaf.commonName)"
+            detail += ", \(subject), expires \(CalendarDate(secondsSinceEpoch: leaf.notAfter)), SHA-256 \(leaf.sha256Fingerprint)"
+        }
         return Node(id: entry.alias, name: entry.alias,
                     aliases: (entry.certificate?.dnsNames ?? []).filter { $0 != entry.alias },
                     protocolName: "keystore", certificatePath: target.path, detail: detail)

@@ -1,0 +1,111 @@
+import Foundation
+import OGBasics
+import OGTestSupport
+import Testing
+
+/// Keystores, PEM files and scripts for one keystore-plugin test, made in a
+/// private directory with the tools operators use: openssl and keytool.
+/// Store passwords reach those tools through the environment, never argv.
+struct KeystoreTestFiles {
+    let directory: TemporaryDirectory
+    let pki: TestPKI
+    let password: String
+
+    init() throws {
+        for (tool, package) in [("openssl", "openssl"), ("keytool", "openjdk-17-jre-headless")] {
+            try #require(ProcessRunner.findExecutable(tool) != nil,
+                         "\(tool) was not found on PATH; install the Debian package \(package)")
+        }
+        directory = try TemporaryDirectory("og-keystore-files")
+        chmod(directory.path, 0o755)
+        pki = try TestPKI()
+        password = "store-\(UInt32.random(in: 100_000...999_999))"
+    }
+
+    func file(_ name: String) -> String { directory.file(name) }
+
+    /// The environment handed to og-host so `--store_password env:STORE_PASS` finds the password.
+    var passwordEnvironment: [String: String] { ["STORE_PASS": password] }
+
+    /// A PKCS#12 file with one key entry `alias`, as `openssl pkcs12 -export` writes it.
+    @discardableResult
+    func p12(_ name: String, alias: String = "web", password: String? = nil) throws -> String {
+        let leaf = try pki.issue("\(name)-leaf", dnsNames: ["\(alias).example.test"])
+        let path = file(name)
+        let output = try ProcessRunner.run(
+            "openssl", ["pkcs12", "-export", "-in", leaf.certificate, "-inkey", leaf.key, "-certfile", pki.file("int.pem"),
+                        "-name", alias, "-out", path, "-passout", "env:OG_TEST_STORE_PASS"],
+            environment: environment(["OG_TEST_STORE_PASS": password ?? self.password]))
+        try #require(output.exitStatus == 0, "openssl pkcs12 -export: \(output.standardErrorText)")
+        return path
+    }
+
+    /// A keystore made by `keytool -genkeypair` with one key entry per alias;
+    /// `storeType` nil leaves keytool's default, which is PKCS12 since Java 9.
+    @discardableResult
+    func keytoolStore(_ name: String, aliases: [String] = ["tomcat"], storeType: String? = "JKS") throws -> String {
+        let path = file(name)
+        for alias in aliases {
+            try keytool(["-genkeypair", "-alias", alias, "-keyalg", "EC", "-groupname", "secp256r1",
+                         "-dname", "CN=\(alias).example.test", "-validity", "30", "-keystore", path]
+                        + (storeType.map { ["-storetype", $0] } ?? []))
+        }
+        return path
+    }
+
+    /// Adds the test root as a trusted-certificate entry of the JKS store at `path`.
+    func addTrustedCertificate(to path: String, alias: String) throws {
+        try keytool(["-importcert", "-noprompt", "-alias", alias, "-file", pki.file("root.pem"), "-keystore", path,
+                     "-storetype", "JKS"])
+    }
+
+    private func keytool(_ arguments: [String]) throws {
+        let output = try ProcessRunner.run("keytool", arguments + ["-storepass:env", "OG_TEST_STORE_PASS",
+                                                                   "-keypass:env", "OG_TEST_STORE_PASS"],
+                                           environment: environment(["OG_TEST_STORE_PASS": password]))
+        try #require(output.exitStatus == 0, "keytool \(arguments.first ?? ""): \(output.standardErrorText)\(output.standardOutputText)")
+    }
+
+    /// A file with exactly these bytes.
+    @discardableResult
+    func write(_ name: String, _ contents: [UInt8], mode: mode_t = 0o644) throws -> String {
+        let path = file(name)
+        try LocalFiles.writeAtomically(path, contents: contents, mode: mode)
+        chmod(path, mode)
+        return path
+    }
+
+    /// A shell script with `body` after the #! line.
+    @discardableResult
+    func script(_ name: String, _ body: String, mode: mode_t = 0o755) throws -> String {
+        try write(name, Array("#!/bin/sh\n\(body)\n".utf8), mode: mode)
+    }
+
+    /// A leaf issued by the test intermediate: (certificate, key) paths.
+    func leaf(_ name: String) throws -> (certificate: String, key: String) {
+        try pki.issue(name, dnsNames: ["\(name).example.test"])
+    }
+
+    func bytes(_ path: String) throws -> [UInt8] { try LocalFiles.read(path) }
+
+    private func environment(_ extra: [String: String]) -> [String: String] {
+        ProcessInfo.processInfo.environment.merging(extra) { $1 }
+    }
+}
+
+/// The gateway's state as an operator would call it: endpoints, audit trail,
+/// stored secrets. A refused `tls add` must leave all of it unchanged.
+struct GatewayState: Equatable {
+    let contents: [String: [UInt8]]
+
+    init(_ fixture: GatewayFixture) throws {
+        var contents = fixture.dataDirectoryContents().filter { $0.key.hasPrefix("credentials/") || $0.key.hasPrefix("keys/") }
+        contents["tls list"] = try fixture.run(["tls", "list", "--output", "json"]).standardOutput
+        contents["audit"] = try fixture.run(["audit", "--output", "json"]).standardOutput
+        self.contents = contents
+    }
+
+    func changes(comparedWith later: GatewayState) -> [String] {
+        Set(contents.keys).union(later.contents.keys).filter { contents[$0] != later.contents[$0] }.sorted()
+    }
+}
