@@ -31,7 +31,7 @@ import Testing
 
         #expect(failures.messages.isEmpty, "\(failures.messages)")
         let inventory = try Inventory(path: path)
-        #expect(try inventory.schemaVersion == 5)
+        #expect(try inventory.schemaVersion == 6)
         let names = Set(try inventory.endpoints().map(\.name))
         #expect(names.count == writers * endpointsPerWriter)
         #expect(try inventory.auditRecords().count == writers * endpointsPerWriter)

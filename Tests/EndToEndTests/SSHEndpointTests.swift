@@ -22,7 +22,7 @@ import Testing
                           shown.standardErrorText, audit.standardOutputText]
         for (_, bytes) in fixture.dataDirectoryContents() { everything.append(String(decoding: bytes, as: UTF8.self)) }
         for text in everything { #expect(!text.contains(sshd.password), "the password leaked") }
-        #expect(shown.standardOutputText.contains("\"credential\" : \"default:endpoint/"))
+        #expect(shown.standardOutputText.contains("\"credential\" : \"default:ep:"))
 
         // The host key was pinned on first use: a server with a new key is refused.
         try sshd.rotateHostKey()

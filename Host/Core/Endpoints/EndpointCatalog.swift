@@ -44,6 +44,7 @@ public struct EndpointCatalog {
         try validateWithPlugin(draft)
 
         let id = UUID().uuidString.lowercased()
+        let credentialPrefix = Self.inlineCredentialPrefix(endpointID: id)
         var stored: [String] = []
         let store: LocalCredentialStore
         do {
@@ -67,18 +68,18 @@ public struct EndpointCatalog {
                 } else {
                     login = .password(username: user, Secret(draft.password ?? ""))
                 }
-                let credentialID = "endpoint/\(id)/login"
+                let credentialID = credentialPrefix + "login"
                 stored.append(try store.add(login, id: credentialID))
                 credential = CredentialReference(store: LocalCredentialStore.defaultName, id: credentialID)
             }
             var secretOptions: [String: CredentialReference] = [:]
-            for (option, value) in draft.secretOptions {
-                let credentialID = "endpoint/\(id)/\(option)"
+            for (index, (option, value)) in draft.secretOptions.sorted(by: { $0.key < $1.key }).enumerated() {
+                let credentialID = credentialPrefix + "s\(index)"
                 stored.append(try store.add(.password(username: "", Secret(value)), id: credentialID))
                 secretOptions[option] = CredentialReference(store: LocalCredentialStore.defaultName, id: credentialID)
             }
             if draft.sudo == "password", let password = draft.password, draft.sshKeyPath != nil {
-                let credentialID = "endpoint/\(id)/sudo"
+                let credentialID = credentialPrefix + "sudo"
                 stored.append(try store.add(.password(username: draft.user ?? "", Secret(password)), id: credentialID))
                 secretOptions["sudo_password"] = CredentialReference(store: LocalCredentialStore.defaultName, id: credentialID)
             }
@@ -103,6 +104,12 @@ public struct EndpointCatalog {
         }
     }
 
+    /// IDs of the secrets `tls add` stored for one endpoint: `ep:<instance hex>:<role>`,
+    /// short enough for the store's 64-character IDs and recognisable on removal.
+    static func inlineCredentialPrefix(endpointID: String) -> String {
+        "ep:" + endpointID.replacingOccurrences(of: "-", with: "") + ":"
+    }
+
     public func remove(_ reference: String) throws -> EndpointRecord {
         let inventory = try gateway.inventory()
         let removed: EndpointRecord
@@ -114,7 +121,8 @@ public struct EndpointCatalog {
         // Inline secrets belonged to this endpoint alone; credentials in named stores are the operator's.
         if let store = try? LocalCredentialStore(directory: credentialDirectory) {
             for reference in [removed.credential].compactMap({ $0 }) + Array(removed.secretOptions.values)
-            where reference.store == LocalCredentialStore.defaultName && reference.id.hasPrefix("endpoint/\(removed.id)/") {
+            where reference.store == LocalCredentialStore.defaultName
+                && reference.id.hasPrefix(Self.inlineCredentialPrefix(endpointID: removed.id)) {
                 try? store.remove(id: reference.id)
             }
         }

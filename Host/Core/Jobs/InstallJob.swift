@@ -122,27 +122,33 @@ public struct InstallJob {
             }
         } catch {
             let reason = (error as? GatewayError)?.message ?? "\(error)"
-            let restored = rollBack(rendered: rendered, payload: payload, session: session)
+            let outcome = rollBack(rendered: rendered, payload: payload, session: session)
             var verifiedOld: [String] = []
-            if restored.isEmpty {
+            if outcome.unrestored.isEmpty {
                 for (index, target) in plan.verify.enumerated() {
-                    if let old = servedBefore[index] ?? nil {
-                        if (try? Self.verifyServed(target, fingerprint: old.sha256Fingerprint)) != nil {
-                            verifiedOld.append("\(target.host):\(target.port) serves the previous certificate again")
-                        } else {
-                            verifiedOld.append("\(target.host):\(target.port) does NOT serve the previous certificate")
-                        }
+                    guard let old = servedBefore[index] ?? nil else { continue }
+                    if (try? Self.verifyServed(target, fingerprint: old.sha256Fingerprint)) != nil {
+                        verifiedOld.append("\(target.host):\(target.port) serves the previous certificate again")
+                    } else {
+                        verifiedOld.append("\(target.host):\(target.port) does NOT serve the previous certificate")
                     }
                 }
             }
-            let state = restored.isEmpty ? "rolled-back" : "rollback-incomplete"
+            var lines: [String] = []
+            if outcome.unrestored.isEmpty {
+                lines.append("rolled back: every file was restored")
+            } else {
+                lines.append("ROLLBACK INCOMPLETE: could not restore \(outcome.unrestored.joined(separator: "; "))")
+            }
+            if let problem = outcome.reactivationProblem {
+                lines.append("re-activating the restored files failed too: \(problem)")
+            }
+            lines += verifiedOld
+            let state = outcome.unrestored.isEmpty ? "rolled-back" : "rollback-incomplete"
             _ = try? inventory.finishInstall(jobID: jobID, state: state)
-            let detail = "install failed: \(reason); " + (restored.isEmpty ? "every file was restored" : "could not restore: \(restored.joined(separator: "; "))")
             gateway.audit(action: "tls.install", subject: record.name, success: false,
-                          detail: "job \(jobID): \(detail)\(verifiedOld.isEmpty ? "" : "; " + verifiedOld.joined(separator: "; "))\(Self.commandSummary(session))")
-            var message = "install on '\(record.name)' failed: \(reason)\n"
-            message += restored.isEmpty ? "rolled back: every file was restored" : "ROLLBACK INCOMPLETE: \(restored.joined(separator: "; "))"
-            if !verifiedOld.isEmpty { message += "\n" + verifiedOld.joined(separator: "\n") }
+                          detail: "job \(jobID): install failed: \(reason); \(lines.joined(separator: "; "))\(Self.commandSummary(session))")
+            let message = "install on '\(record.name)' failed: \(reason)\n" + lines.joined(separator: "\n")
             throw GatewayError(message)
         }
         for change in payload.changes { if let backup = change.backup { try? session.connection.remove(backup) } }
@@ -182,9 +188,16 @@ public struct InstallJob {
         }
     }
 
-    /// Restores every file to what it was; returns what could not be restored (empty = all).
-    private func rollBack(rendered: [PlanContents.RenderedChange], payload: JournalPayload, session: EndpointSession) -> [String] {
-        var problems: [String] = []
+    /// What a rollback achieved: files that could not be restored, and whether
+    /// re-activating the restored files failed (the files are back either way).
+    struct RollbackOutcome {
+        var unrestored: [String] = []
+        var reactivationProblem: String?
+    }
+
+    /// Restores every file to what it was, then re-activates the endpoint.
+    private func rollBack(rendered: [PlanContents.RenderedChange], payload: JournalPayload, session: EndpointSession) -> RollbackOutcome {
+        var outcome = RollbackOutcome()
         for (index, change) in rendered.enumerated() {
             do {
                 if let previous = change.previous {
@@ -194,15 +207,15 @@ public struct InstallJob {
                     try session.connection.remove(change.change.path)
                 }
             } catch {
-                problems.append("\(change.change.path): \(error)")
+                outcome.unrestored.append("\(change.change.path): \(error)")
             }
         }
-        if problems.isEmpty, plugin.supports(.activate, for: record.type) {
+        if outcome.unrestored.isEmpty, plugin.supports(.activate, for: record.type) {
             do { try plugin.activate(session.endpoint, request: nil, services: session) } catch {
-                problems.append("re-activation after restore failed: \(error.description)")
+                outcome.reactivationProblem = error.description
             }
         }
-        return problems
+        return outcome
     }
 
     static func verifyServed(_ target: VerifyTargetInfo, fingerprint: String) throws {
