@@ -43,7 +43,7 @@ extension TLSCommand {
                     throw error
                 }
                 for line in job.report { printOut(line + "\n") }
-                try recordInstallation(gateway: gateway, material: material, record: record)
+                try recordInstallation(gateway: gateway, material: material, record: record, node: job.installedNode ?? "default")
             }
         }
 
@@ -64,9 +64,9 @@ extension TLSCommand {
                                                  certificateID: nil)
         }
 
-        func recordInstallation(gateway: Gateway, material: InstallMaterial, record: EndpointRecord) throws {
+        func recordInstallation(gateway: Gateway, material: InstallMaterial, record: EndpointRecord, node: String) throws {
             guard let id = material.certificateID else { return }
-            try GatewayCertificates.recordInstallation(certificateID: id, endpointID: record.id, node: node ?? "", gateway: gateway)
+            try GatewayCertificates.recordInstallation(certificateID: id, endpointID: record.id, node: node, gateway: gateway)
         }
     }
 

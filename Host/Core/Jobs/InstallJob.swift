@@ -20,6 +20,8 @@ public struct InstallJob {
     public var alias: String?
     /// Lines for the operator, in order.
     public private(set) var report: [String] = []
+    /// The node the plan installed on (the plugin's choice when none was given).
+    public private(set) var installedNode: String?
 
     public init(gateway: Gateway, record: EndpointRecord, plugin: PluginLibrary, material: InstallMaterial,
                 nodeID: String?, alias: String?) {
@@ -87,6 +89,7 @@ public struct InstallJob {
         })
         _ = try inventory.beginInstall(jobID: jobID, endpointID: record.id, state: "backing-up", payload: try Self.encode(payload))
         report.append("job \(jobID): \(plan.summary)")
+        installedNode = plan.nodeID.isEmpty ? (alias ?? nodeID) : plan.nodeID
 
         var written: [PlanContents.RenderedChange] = []
         do {
