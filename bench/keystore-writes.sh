@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Installing one key entry into an existing keystore three ways, same run:
+#   og-host tls install (validate material, back up, write atomically, read back, audit)
+#   openssl pkcs12 -export  (PKCS#12 from PEM files: the write alone)
+#   keytool -importkeystore (merge a PKCS#12 entry into a JKS: the write alone)
+# Prints hyperfine's table and the ratios og-host / CLI.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+command -v hyperfine >/dev/null || { echo "hyperfine is missing: apt-get install hyperfine" >&2; exit 1; }
+scratch=${OG_BENCH_SCRATCH:-.build-bench}
+swift build -c release --scratch-path "$scratch" >&2
+bin=$(swift build -c release --scratch-path "$scratch" --show-bin-path)
+work=$(mktemp -d /tmp/og-bench-XXXXXX)
+trap 'rm -rf "$work"' EXIT
+install -d -m 0755 "$work/plugins.d"
+install -m 0755 "$bin/libog-plugin-keystore.so" "$work/plugins.d/"
+"$bin/og-host" plugins manifest "$work/plugins.d/libog-plugin-keystore.so" >/dev/null
+export OG_DATA_DIR="$work/data" OG_PLUGIN_PATH="$work/plugins.d" BENCH_PASS="bench-$$-pass"
+cd "$work"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key -out ca.pem -days 2 \
+  -subj "/CN=bench CA" -addext basicConstraints=critical,CA:TRUE 2>/dev/null
+openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout leaf.key -out leaf.csr -subj /CN=bench.test 2>/dev/null
+printf 'subjectAltName=DNS:bench.test\n' > san.ext
+openssl x509 -req -in leaf.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -extfile san.ext -out leaf.pem 2>/dev/null
+openssl pkcs12 -export -in leaf.pem -inkey leaf.key -certfile ca.pem -name seed -out store.p12 -passout env:BENCH_PASS
+keytool -importkeystore -srckeystore store.p12 -srcstoretype PKCS12 -srcstorepass:env BENCH_PASS \
+  -destkeystore store.jks -deststoretype JKS -deststorepass:env BENCH_PASS -noprompt 2>/dev/null
+openssl pkcs12 -export -in leaf.pem -inkey leaf.key -certfile ca.pem -name entry -out entry.p12 -passout env:BENCH_PASS
+"$bin/og-host" ca add ca.pem --name bench >/dev/null
+"$bin/og-host" tls add p12 --name p12 --connection_type local --path "$work/store.p12" --store_password env:BENCH_PASS >/dev/null
+"$bin/og-host" tls add jks --name jks --connection_type local --path "$work/store.jks" --store_password env:BENCH_PASS >/dev/null
+hyperfine --warmup 2 --runs 15 --export-json results.json --export-markdown results.md \
+  -n "og-host tls install (p12)" "$bin/og-host tls install p12 --cert leaf.pem --key leaf.key --chain ca.pem --alias entry" \
+  -n "openssl pkcs12 -export" "openssl pkcs12 -export -in leaf.pem -inkey leaf.key -certfile ca.pem -name entry -out out.p12 -passout env:BENCH_PASS" \
+  -n "og-host tls install (jks)" "$bin/og-host tls install jks --cert leaf.pem --key leaf.key --chain ca.pem --alias entry" \
+  -n "keytool -importkeystore" "keytool -importkeystore -srckeystore entry.p12 -srcstoretype PKCS12 -srcstorepass:env BENCH_PASS -destkeystore store.jks -deststoretype JKS -deststorepass:env BENCH_PASS -noprompt"
+cat results.md
+python3 - <<'PY'
+import json
+r = {x["command"]: x["mean"] for x in json.load(open("results.json"))["results"]}
+print(f"p12: og-host / openssl = {r['og-host tls install (p12)'] / r['openssl pkcs12 -export']:.2f}")
+print(f"jks: og-host / keytool = {r['og-host tls install (jks)'] / r['keytool -importkeystore']:.2f}")
+PY

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# How fast og-host lists plugins and prints a type's generated help, with every
+# plugin of this repository present, release build. Manifests make both
+# independent of how many libraries there are; the "no manifests" run shows
+# what they save (each library is then described in a child og-host).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+command -v hyperfine >/dev/null || { echo "hyperfine is missing: apt-get install hyperfine" >&2; exit 1; }
+scratch=${OG_BENCH_SCRATCH:-.build-bench}
+swift build -c release --scratch-path "$scratch" >&2
+bin=$(swift build -c release --scratch-path "$scratch" --show-bin-path)
+work=$(mktemp -d /tmp/og-bench-XXXXXX)
+trap 'rm -rf "$work"' EXIT
+install -d -m 0755 "$work/plugins.d" "$work/bare.d"
+for lib in "$bin"/libog-plugin-*.so; do install -m 0755 "$lib" "$work/plugins.d/"; install -m 0755 "$lib" "$work/bare.d/"; done
+cc -std=c11 -O2 -I SDK/include -shared -fPIC -o "$work/plugins.d/libog-plugin-hello-c.so" SDK/examples/hello-c/hello_c.c
+cp "$work/plugins.d/libog-plugin-hello-c.so" "$work/bare.d/"
+"$bin/og-host" plugins manifest "$work"/plugins.d/*.so >/dev/null
+export OG_DATA_DIR="$work/data"
+echo "plugins: $(ls "$work/plugins.d" | grep -c '\.so$') libraries"
+hyperfine --warmup 3 --runs 30 --export-markdown "$work/plugins.md" \
+  -n "plugins list (manifests)" "OG_PLUGIN_PATH=$work/plugins.d $bin/og-host plugins list" \
+  -n "tls add p12 --help (manifests)" "OG_PLUGIN_PATH=$work/plugins.d $bin/og-host tls add p12 --help" \
+  -n "plugins list (no manifests)" "OG_PLUGIN_PATH=$work/bare.d $bin/og-host plugins list"
+cat "$work/plugins.md"
