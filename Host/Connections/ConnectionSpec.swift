@@ -1,3 +1,4 @@
+@_exported import enum OGBasics.ConnectionType
 /// How to reach one endpoint: everything `ConnectionFactory.open` needs.
 /// Its descriptions (`print`, `dump`, string interpolation) hide secrets.
 public struct ConnectionSpec: Sendable, Equatable {
@@ -87,17 +88,7 @@ extension ConnectionSpec: CustomStringConvertible, CustomDebugStringConvertible,
     }
 }
 
-/// The connection types an operator can name, with their command-line spellings.
-public enum ConnectionType: String, Sendable, CaseIterable, Equatable {
-    case local
-    case ssh
-    case sshWindows = "ssh_windows"
-    case winrmHTTP = "winrm_http"
-    case winrmHTTPS = "winrm_https"
-    case winrmHTTPSInsecure = "winrm_https_insecure"
-    case rest
-    case restInsecure = "rest_insecure"
-
+extension ConnectionType {
     /// Parses an operator's spelling, naming the valid ones when it is wrong.
     public init(parsing text: String) throws {
         guard let type = ConnectionType(rawValue: text) else {
@@ -107,18 +98,6 @@ public enum ConnectionType: String, Sendable, CaseIterable, Equatable {
         }
         self = type
     }
-
-    public var defaultPort: Int? {
-        switch self {
-        case .local: return nil
-        case .ssh, .sshWindows: return 22
-        case .winrmHTTP: return 5985
-        case .winrmHTTPS, .winrmHTTPSInsecure: return 5986
-        case .rest, .restInsecure: return 443
-        }
-    }
-
-    public var isSSH: Bool { self == .ssh || self == .sshWindows }
 }
 
 /// The credential a connection logs in with.

@@ -1,3 +1,4 @@
+@_exported import enum OGBasics.ConnectionType
 import OGPluginABI
 
 /// What a plugin says about itself: the host's copy of og_plugin_descriptor.
@@ -36,37 +37,18 @@ public struct EndpointTypeInfo: Codable, Equatable, Sendable {
     public func has(_ capability: Capability) -> Bool { capabilities.contains(capability) }
 }
 
-/// How an endpoint is reached, spelled as operators type it.
-public enum ConnectionType: String, Codable, CaseIterable, Sendable {
-    case local, ssh
-    case sshWindows = "ssh_windows"
-    case winrmHTTP = "winrm_http"
-    case winrmHTTPS = "winrm_https"
-    case winrmHTTPSInsecure = "winrm_https_insecure"
-    case rest
-    case restInsecure = "rest_insecure"
-
+extension ConnectionType {
     /// The OG_CONN_* bit; the order of `allCases` is the bit order in the header.
     public var bit: UInt32 { 1 << UInt32(Self.allCases.firstIndex(of: self)!) }
 
     public static func from(mask: UInt32) -> [ConnectionType] { allCases.filter { mask & $0.bit != 0 } }
 
+    /// The OG_PLATFORM_* value plugins see for this connection type.
     public var platform: UInt32 {
         switch self {
         case .local, .ssh: return UInt32(OG_PLATFORM_POSIX)
         case .sshWindows, .winrmHTTP, .winrmHTTPS, .winrmHTTPSInsecure: return UInt32(OG_PLATFORM_WINDOWS)
         case .rest, .restInsecure: return UInt32(OG_PLATFORM_APPLIANCE)
-        }
-    }
-
-    /// The port used when the operator gives none.
-    public var defaultPort: Int? {
-        switch self {
-        case .local: return nil
-        case .ssh, .sshWindows: return 22
-        case .winrmHTTP: return 5985
-        case .winrmHTTPS, .winrmHTTPSInsecure: return 5986
-        case .rest, .restInsecure: return 443
         }
     }
 }

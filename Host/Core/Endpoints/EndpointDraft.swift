@@ -7,7 +7,7 @@ public struct EndpointDraft: Sendable {
     public var name: String
     public var type: String
     public var pluginName: String
-    public var connectionType: OGPlugins.ConnectionType
+    public var connectionType: ConnectionType
     public var host: String
     public var port: Int?
     public var user: String?
@@ -58,7 +58,7 @@ public enum EndpointValidation {
         if name.contains(where: { $0.isNewline || $0 == "\0" }) || name.trimmingCharacters(in: .whitespaces) != name {
             throw GatewayError.option("name", "must not start or end with spaces or contain line breaks")
         }
-        guard let connection = OGPlugins.ConnectionType(rawValue: arguments["connection_type"]!) else {
+        guard let connection = ConnectionType(rawValue: arguments["connection_type"]!) else {
             throw GatewayError.option("connection_type", "'\(arguments["connection_type"]!)' is not a connection type; use one of: \(typeInfo.connectionTypes.map(\.rawValue).joined(separator: ", "))")
         }
         guard typeInfo.connectionTypes.contains(connection) else {

@@ -56,7 +56,7 @@ public final class EndpointSession: PluginHostServices, @unchecked Sendable {
     /// Opens the connection of a stored endpoint, resolving its credentials now.
     public static func open(_ record: EndpointRecord, gateway: Gateway) throws -> EndpointSession {
         let resolver = CredentialResolver(gateway: gateway)
-        guard let connectionType = OGPlugins.ConnectionType(rawValue: record.connectionType) else {
+        guard let connectionType = ConnectionType(rawValue: record.connectionType) else {
             throw GatewayError("endpoint '\(record.name)' has unknown connection type '\(record.connectionType)'")
         }
         var options = (try? JSONSerialization.jsonObject(with: Data(record.options.utf8)) as? [String: String]) ?? [:]
@@ -88,14 +88,11 @@ public final class EndpointSession: PluginHostServices, @unchecked Sendable {
         return try open(spec, endpoint: endpoint, secretOptions: secrets, gateway: gateway)
     }
 
-    static func connectionSpec(type: OGPlugins.ConnectionType, host: String, port: Int?, user: String,
+    static func connectionSpec(type: ConnectionType, host: String, port: Int?, user: String,
                                authentication: ConnectionAuthentication, sudo: String, sudoPassword: String?,
                                fingerprint: String?) throws -> ConnectionSpec {
-        guard let connectionType = OGConnections.ConnectionType(rawValue: type.rawValue) else {
-            throw GatewayError("connection type \(type.rawValue) is not known to the connection layer")
-        }
-        if connectionType == .local { return .local }
-        return ConnectionSpec(type: connectionType, host: host, port: port, user: user, authentication: authentication,
+        if type == .local { return .local }
+        return ConnectionSpec(type: type, host: host, port: port, user: user, authentication: authentication,
                               sudoPassword: sudo == "password" ? sudoPassword : nil,
                               hostKeyPolicy: HostKeyPolicy(pinnedFingerprint: fingerprint, trustOnFirstUse: fingerprint == nil))
     }
