@@ -1,3 +1,4 @@
+import OGBasics
 import OGPlugins
 import OGPluginABI
 

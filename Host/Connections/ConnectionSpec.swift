@@ -1,4 +1,5 @@
-@_exported import enum OGBasics.ConnectionType
+import OGBasics
+
 /// How to reach one endpoint: everything `ConnectionFactory.open` needs.
 /// Its descriptions (`print`, `dump`, string interpolation) hide secrets.
 public struct ConnectionSpec: Sendable, Equatable {

@@ -1,4 +1,4 @@
-@_exported import enum OGBasics.ConnectionType
+import OGBasics
 import OGPluginABI
 
 /// What a plugin says about itself: the host's copy of og_plugin_descriptor.

@@ -1,3 +1,4 @@
+import OGBasics
 import Foundation
 import OGConnections
 import OGCredentials
