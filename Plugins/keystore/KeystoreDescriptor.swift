@@ -71,12 +71,12 @@ enum KeystoreDescriptor {
     }
 
     private static let storePassword = OptionSchema(
-        name: "store_password", kind: .string, isRequired: true, isSecret: true, minimum: 1, maximum: 1024,
+        name: KeystoreEndpoint.passwordOption, kind: .string, isRequired: true, isSecret: true, minimum: 1, maximum: 1024,
         help: "Password that opens the keystore; the installed key is protected with it too.")
 
     private static let alias = OptionSchema(
         name: "alias", kind: .string, minimum: Int64(AliasRules.minimumLength), maximum: Int64(AliasRules.maximumLength),
-        defaultValue: "og-host",
+        defaultValue: KeystoreEndpoint.defaultAlias,
         help: "The entry alias to add or replace (no '/' or control characters); an install's own alias "
             + "takes precedence.")
 

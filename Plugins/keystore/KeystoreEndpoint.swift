@@ -6,6 +6,8 @@ struct KeystoreEndpoint {
     /// The option naming the store password; the host reads the value itself
     /// when it opens or writes the keystore.
     static let passwordOption = "store_password"
+    /// The entry an install writes when neither the install nor --alias names one.
+    static let defaultAlias = "og-host"
 
     let kind: StoreKind
     let platform: Platform
@@ -31,7 +33,7 @@ struct KeystoreEndpoint {
         case .pkcs12, .jks:
             keyPath = nil
             storePassword = try endpoint.string(Self.passwordOption)
-            alias = try AliasRules.checked(endpoint.options["alias"] ?? "og-host", field: "alias")
+            alias = try AliasRules.checked(endpoint.options["alias"] ?? Self.defaultAlias, field: "alias")
             isLegacy = kind == .pkcs12 ? try endpoint.booleanIfPresent("is_legacy") ?? false : false
         case .pem:
             keyPath = try Self.optionalPath("key_path", endpoint)
