@@ -9,9 +9,12 @@ public enum ConnectionFactory {
             return LocalConnection(sudoPassword: spec.sudoPassword)
         case .ssh, .sshWindows:
             return try SSHConnection(spec: spec, hostKeyStore: hostKeyStore)
-        case .winrmHTTP, .winrmHTTPS, .winrmHTTPSInsecure, .rest, .restInsecure:
+        case .winrmHTTP, .winrmHTTPS, .winrmHTTPSInsecure:
             throw ConnectionError.notSupported(
                 "connection type \(spec.type.rawValue) is not available in this build of og-host; use local, ssh or ssh_windows")
+        case .rest, .restInsecure:
+            // The system CA store only, direct: the host's own factory adds its trust anchors and proxy.
+            return try RESTConnection(spec: spec)
         }
     }
 }
