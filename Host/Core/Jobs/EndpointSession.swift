@@ -101,7 +101,13 @@ public final class EndpointSession: PluginHostServices, @unchecked Sendable {
     static func open(_ spec: ConnectionSpec, endpoint: EndpointConfig, secretOptions: [String: String],
                      gateway: Gateway) throws -> EndpointSession {
         do {
-            let connection = try ConnectionFactory.open(spec, hostKeyStore: InventoryHostKeyStore(inventory: try gateway.inventory()))
+            let connection: Connection
+            if spec.type == .rest || spec.type == .restInsecure {
+                // Built by the host so that its trust anchors and outbound proxy apply.
+                connection = try OutboundHTTP(gateway: gateway).restConnection(spec)
+            } else {
+                connection = try ConnectionFactory.open(spec, hostKeyStore: InventoryHostKeyStore(inventory: try gateway.inventory()))
+            }
             return EndpointSession(connection: connection, endpoint: endpoint, secretOptions: secretOptions)
         } catch let error as ConnectionError {
             throw GatewayError("endpoint '\(endpoint.name)': \(error)")
@@ -150,7 +156,34 @@ public final class EndpointSession: PluginHostServices, @unchecked Sendable {
     }
 
     public func http(_ request: HTTPRequestInfo) throws(ServiceFailure) -> HTTPResponseInfo {
-        throw ServiceFailure(.notSupported, "HTTP requests need a rest connection; this endpoint uses \(endpoint.connectionType.rawValue)")
+        guard let rest = connection as? RESTConnection else {
+            throw ServiceFailure(.notSupported, "HTTP requests need a rest connection; this endpoint uses \(endpoint.connectionType.rawValue)")
+        }
+        let timeout: Duration = request.timeoutMilliseconds == 0 ? .seconds(60) : .milliseconds(Int64(request.timeoutMilliseconds))
+        let response: HTTPResponse
+        do {
+            response = try rest.send(method: request.method, path: request.path,
+                                     headers: request.headers.map { (name: $0.0, value: $0.1) }, body: request.body, timeout: timeout)
+        } catch let error as HTTPError {
+            commandLog.append("HTTP \(request.method) \(request.path) -> failed")
+            throw ServiceFailure(Self.status(of: error), error.description)
+        } catch {
+            throw ServiceFailure(.connect, "\(error)")
+        }
+        // Audits must show when the appliance's certificate was taken on faith.
+        commandLog.append("HTTP \(request.method) \(request.path) -> \(response.status)"
+                          + (rest.skipsCertificateVerification ? " (server certificate not verified: rest_insecure)" : ""))
+        return HTTPResponseInfo(status: Int32(response.status), headers: response.headers.map { ($0.name, $0.value) }, body: response.body)
+    }
+
+    private static func status(of error: HTTPError) -> PluginStatus {
+        switch error {
+        case .couldNotConnect, .proxyFailed, .tlsFailed: return .connect
+        case .identityRejected: return .identity
+        case .timedOut: return .timeout
+        case .transferFailed, .unexpectedStatus: return .io
+        case .invalidArgument: return .invalidArgument
+        }
     }
 
     public func readKeystore(format: KeystoreFormat, data: [UInt8], passwordOption: String) throws(ServiceFailure) -> [KeystoreEntrySummary] {
