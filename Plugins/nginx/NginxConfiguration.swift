@@ -1,0 +1,55 @@
+import OGPluginKit
+
+/// An endpoint's whole nginx configuration as read through the connection:
+/// the raw files, the directive tree and the TLS server blocks as nodes.
+struct NginxConfiguration {
+    let target: NginxEndpoint
+    let files: [String: [UInt8]]
+    let servers: [ServerBlock]
+    /// TLS servers with their stable node ids, in configuration order.
+    let tlsServers: [(id: String, server: ServerBlock)]
+
+    init(target: NginxEndpoint, host: HostServices) throws {
+        self.target = target
+        let loader = ConfigLoader(host: host, configDirectory: target.configDirectory)
+        let tree = try loader.load(target.configFile)
+        files = loader.files
+        servers = try ServerBlock.all(in: tree)
+        var used: [String: Int] = [:]
+        var identified: [(id: String, server: ServerBlock)] = []
+        for server in servers where server.isTLS {
+            let name = server.primaryName.isEmpty ? "_" : server.primaryName
+            let base = "\(name):\(Self.preferredListen(server).port)"
+            used[base, default: 0] += 1
+            // A second block with the same name and port is told apart by its order.
+            let id = used[base] == 1 ? base : "\(base)#\(used[base]!)"
+            identified.append((id, server))
+        }
+        tlsServers = identified
+    }
+
+    /// The listener a node is reported and verified at: IPv4 first, as most clients try it first.
+    static func preferredListen(_ server: ServerBlock) -> ListenAddress {
+        let tls = server.tlsListens
+        return tls.first { !$0.isIPv6 } ?? tls[0]
+    }
+
+    /// The certificate file a server uses, when it names exactly one without variables.
+    func literalPath(_ directives: [ConfigDirective]) -> String? {
+        guard directives.count == 1, let value = directives[0].arguments.first?.text,
+              !value.contains("$"), !value.hasPrefix("data:"), !value.hasPrefix("engine:") else { return nil }
+        return PathText.resolve(value, against: target.configDirectory)
+    }
+
+    var nodes: [Node] {
+        tlsServers.map { id, server in
+            let listen = Self.preferredListen(server)
+            let flags = server.tlsListens.contains(where: \.isDefaultServer) ? ", default_server" : ""
+            let listens = server.tlsListens.map(\.displayText).joined(separator: " ")
+            return Node(id: id, name: server.primaryName, aliases: Array(server.names.dropFirst()), protocolName: "https",
+                        address: listen.address, port: listen.port,
+                        certificatePath: literalPath(server.effectiveCertificates) ?? "",
+                        detail: "\(server.directive.location) listen \(listens)\(flags)")
+        }
+    }
+}

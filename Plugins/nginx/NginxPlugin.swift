@@ -1,0 +1,61 @@
+import OGPluginKit
+
+/// The nginx plugin: reads nginx.conf and its includes through the
+/// connection, reports each TLS server block as a node, and plans installs
+/// that write new per-node certificate files and repoint only that block.
+/// The host writes, backs up, verifies and rolls back; the plugin tests the
+/// configuration, checks keys against certificates and reloads.
+public struct NginxPlugin: EndpointPlugin, ConnectionTesting, NodeDiscovering, InstallPlanning, ConfigTesting,
+    Activating, Restarting {
+    public static let descriptor = NginxDescriptor.plugin
+
+    /// No state is kept between calls.
+    public static let isThreadSafe = true
+
+    public init() {}
+
+    /// A new endpoint must have a configuration og-host can read and understand.
+    public func validate(_ endpoint: Endpoint, host: HostServices) throws {
+        _ = try NginxConfiguration(target: NginxEndpoint(endpoint, host: host), host: host)
+    }
+
+    public func testConnection(_ endpoint: Endpoint, host: HostServices) throws {
+        let target = try NginxEndpoint(endpoint, host: host)
+        let version = try NginxCommands(target: target, host: host).version()
+        host.log(.info, "\(version); configuration \(target.configFile)")
+    }
+
+    public func discoverNodes(_ endpoint: Endpoint, host: HostServices) throws -> [Node] {
+        try NginxConfiguration(target: NginxEndpoint(endpoint, host: host), host: host).nodes
+    }
+
+    public func planInstall(_ request: InstallRequest, on endpoint: Endpoint, host: HostServices) throws -> InstallPlan {
+        let configuration = try NginxConfiguration(target: NginxEndpoint(endpoint, host: host), host: host)
+        return try InstallPlanner(configuration: configuration, host: host).plan(request)
+    }
+
+    /// Keys against certificates first (a mismatch must never reach a reload), then nginx -t.
+    public func configTest(_ endpoint: Endpoint, host: HostServices) throws {
+        let target = try NginxEndpoint(endpoint, host: host)
+        let configuration = try NginxConfiguration(target: target, host: host)
+        let commands = NginxCommands(target: target, host: host)
+        try commands.checkKeysMatchCertificates(configuration)
+        try commands.testConfiguration()
+    }
+
+    public func activate(_ endpoint: Endpoint, request: InstallRequest?, host: HostServices) throws {
+        try NginxCommands(target: NginxEndpoint(endpoint, host: host), host: host).reload()
+    }
+
+    /// The same checks as an install makes, so a restart never takes down a working server.
+    public func restart(_ endpoint: Endpoint, host: HostServices) throws {
+        try configTest(endpoint, host: host)
+        try NginxCommands(target: NginxEndpoint(endpoint, host: host), host: host).restart()
+    }
+}
+
+// The library's one exported symbol; OGPluginKit builds the C table for NginxPlugin.
+@_cdecl("og_plugin_entry")
+public func ogPluginEntry(_ offer: HostOfferPointer?, _ table: PluginTableOut?) -> Int32 {
+    PluginExport.entry(NginxPlugin.self, offer: offer, table: table)
+}
