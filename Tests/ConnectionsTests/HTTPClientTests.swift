@@ -91,6 +91,19 @@ struct HTTPClientTests {
         #expect(first.clientPort == second.clientPort)
     }
 
+    @Test func oneClientServesSeveralThreadsOneRequestAtATime() throws {
+        let server = try HTTPSTestServer()
+        let client = try HTTPClient(HTTPClientConfiguration(trust: .insecure))
+        let statuses = StatusCollector()
+        let url = server.url("/echo")
+        DispatchQueue.concurrentPerform(iterations: 8) { index in
+            let response = try? client.send(HTTPRequest(method: "PUT", url: url, body: Array(repeating: 7, count: index)))
+            let echo = response.flatMap { try? JSONDecoder().decode(EchoReply.self, from: Data($0.body)) }
+            statuses.add(echo?.bodyLength == index ? 200 : (response?.status ?? -1))
+        }
+        #expect(statuses.all == Array(repeating: 200, count: 8))
+    }
+
     @Test func methodHeadersBodyAndBasicAuthenticationReachTheServer() throws {
         let server = try HTTPSTestServer()
         let client = try HTTPClient(HTTPClientConfiguration(
@@ -152,4 +165,13 @@ struct HTTPClientTests {
         #expect(!HTTPRequest(method: "POST", url: "https://x/").isIdempotent)
         #expect(!HTTPRequest(method: "PATCH", url: "https://x/").isIdempotent)
     }
+}
+
+/// Results gathered from several threads.
+private final class StatusCollector: @unchecked Sendable {
+    // `values` is only touched while `lock` is held.
+    private let lock = NSLock()
+    private var values: [Int] = []
+    func add(_ value: Int) { lock.withLock { values.append(value) } }
+    var all: [Int] { lock.withLock { values } }
 }
