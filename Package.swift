@@ -13,6 +13,7 @@ func endpointPlugin(_ name: String, target: String, path: String) -> (Product, T
 let plugins = [
     endpointPlugin("keystore", target: "KeystorePlugin", path: "Plugins/keystore"),
     endpointPlugin("nginx", target: "NginxPlugin", path: "Plugins/nginx"),
+    endpointPlugin("apache", target: "ApachePlugin", path: "Plugins/apache"),
     // A deliberately small Swift plugin: the SDK's worked example and a conformance subject.
     endpointPlugin("hello-swift", target: "HelloSwiftPlugin", path: "SDK/examples/hello-swift"),
 ]

@@ -1,0 +1,70 @@
+import OGPluginKit
+
+/// The Apache httpd plugin: TLS virtual hosts discovered from the real
+/// configuration, installs planned as new certificate/key files plus edits of
+/// the chosen virtual host's directives, a configuration test and a key check
+/// before every graceful restart. The host writes, backs up, verifies by
+/// handshake and rolls back; this type only reads and runs apachectl/openssl.
+public struct ApachePlugin: EndpointPlugin, ConnectionTesting, NodeDiscovering, InstallPlanning, ConfigTesting,
+    Activating, Restarting {
+    public static let descriptor = ApacheDescriptor.plugin
+
+    /// No state is kept between calls.
+    public static let isThreadSafe = true
+
+    public init() {}
+
+    public func validate(_ endpoint: Endpoint, host: HostServices) throws {
+        try testConnection(endpoint, host: host)
+    }
+
+    /// Reachable means apachectl runs and the main configuration file is there.
+    public func testConnection(_ endpoint: Endpoint, host: HostServices) throws {
+        let control = try endpoint.string("apachectl_path")
+        guard try host.stat(control).exists else {
+            throw PluginError(status: .notFound, field: "apachectl_path",
+                              message: "\(control) does not exist on the endpoint; install apache2 or correct "
+                                  + "--apachectl_path")
+        }
+        let target = try ApacheEndpoint(endpoint, host: host)
+        guard try host.stat(target.configFile).exists else {
+            throw PluginError(status: .notFound, field: "apache_config_file",
+                              message: "\(target.configFile) does not exist; correct --apache_config_file or "
+                                  + "--apache_server_root")
+        }
+    }
+
+    public func discoverNodes(_ endpoint: Endpoint, host: HostServices) throws -> [Node] {
+        let target = try ApacheEndpoint(endpoint, host: host)
+        return try TLSVirtualHost.all(in: ConfigReader.read(target, host: host)).map { $0.node(endpointHost: endpoint.host) }
+    }
+
+    public func planInstall(_ request: InstallRequest, on endpoint: Endpoint, host: HostServices) throws -> InstallPlan {
+        try InstallPlanner(target: ApacheEndpoint(endpoint, host: host), host: host).plan(request)
+    }
+
+    /// httpd's own test, then the key/certificate pairs it does not check.
+    public func configTest(_ endpoint: Endpoint, host: HostServices) throws {
+        let target = try ApacheEndpoint(endpoint, host: host)
+        try target.runControl(["-t"], host: host, failure: .configTest, what: "the configuration test")
+        try KeyPairCheck(host: host).run(TLSVirtualHost.all(in: ConfigReader.read(target, host: host)))
+    }
+
+    /// A graceful restart: running requests finish, new ones get the new
+    /// certificates. The same after a rollback, for the restored files; the
+    /// pairs are checked again first because a mismatch would stop httpd.
+    public func activate(_ endpoint: Endpoint, request: InstallRequest?, host: HostServices) throws {
+        let target = try ApacheEndpoint(endpoint, host: host)
+        if request == nil {
+            try KeyPairCheck(host: host).run(TLSVirtualHost.all(in: ConfigReader.read(target, host: host)))
+        }
+        try target.runControl(["-k", "graceful"], host: host, failure: .commandFailed, what: "the graceful restart")
+    }
+
+    public func restart(_ endpoint: Endpoint, host: HostServices) throws {
+        let target = try ApacheEndpoint(endpoint, host: host)
+        try target.runControl(["-t"], host: host, failure: .configTest, what: "the configuration test")
+        try KeyPairCheck(host: host).run(TLSVirtualHost.all(in: ConfigReader.read(target, host: host)))
+        try target.runControl(["-k", "restart"], host: host, failure: .commandFailed, what: "the restart")
+    }
+}

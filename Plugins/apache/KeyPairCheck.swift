@@ -1,0 +1,48 @@
+import OGPluginKit
+
+/// Before any graceful restart: every TLS virtual host's key must belong to
+/// its certificate. `apachectl -t` does not look, and a graceful restart with
+/// a mismatched pair stops the whole server. The files are compared with the
+/// endpoint's openssl, given by path, so no key byte leaves the endpoint.
+struct KeyPairCheck {
+    let host: HostServices
+
+    func run(_ hosts: [TLSVirtualHost]) throws {
+        var checked: Set<[String]> = []
+        for virtualHost in hosts {
+            guard let certificate = virtualHost.certificateFile?.arguments.first, let key = virtualHost.keyPath else {
+                throw PluginError(status: .configTest, field: nil,
+                                  message: "\(virtualHost.id) (\(virtualHost.block.opening.location)) has SSLEngine on "
+                                      + "but no SSLCertificateFile; httpd would not start with it")
+            }
+            guard checked.insert([certificate, key]).inserted else { continue }
+            let fromCertificate = try publicKey(["x509", "-noout", "-pubkey", "-in", certificate], file: certificate,
+                                                of: virtualHost)
+            let fromKey = try publicKey(["pkey", "-pubout", "-passin", "pass:", "-in", key], file: key, of: virtualHost)
+            guard fromCertificate == fromKey else {
+                throw PluginError(status: .configTest, field: nil,
+                                  message: "\(virtualHost.id): the private key \(key) does not belong to the "
+                                      + "certificate \(certificate) (\(virtualHost.block.opening.location)); a graceful "
+                                      + "restart would stop httpd, so none was attempted. Fix that pair first")
+            }
+        }
+    }
+
+    private func publicKey(_ arguments: [String], file: String, of virtualHost: TLSVirtualHost) throws -> String {
+        let result: CommandResult
+        do {
+            result = try host.run(["openssl"] + arguments, timeout: .seconds(60))
+        } catch let error as PluginError where error.status == .notFound {
+            throw PluginError(status: .configTest, field: nil,
+                              message: "openssl is not installed on the endpoint; og-host needs it to check that keys "
+                                  + "match certificates before a graceful restart (Debian package: openssl)")
+        }
+        guard result.succeeded, !result.standardOutput.isEmpty else {
+            throw PluginError(status: .configTest, field: nil,
+                              message: "\(virtualHost.id): openssl could not read \(file) (\(virtualHost.block.opening.location)): "
+                                  + result.standardErrorText.trimmingCharacters(in: .whitespacesAndNewlines)
+                                  + "; an encrypted or unreadable key cannot be checked, so no graceful restart was attempted")
+        }
+        return result.standardOutputText
+    }
+}
