@@ -1,0 +1,115 @@
+import Foundation
+import OGBasics
+import OGTestSupport
+import Testing
+
+/// `tls nodes` on Apache configurations written for each case: the
+/// constructs httpd reads are read the same way, and what og-host cannot
+/// evaluate fails with the file and line. Discovery needs no running server.
+@Suite struct ApacheParsingTests {
+    let fixture: GatewayFixture
+    let root: TemporaryDirectory
+    let port = 28_000 + Int(UInt16.random(in: 0...999))
+
+    init() throws {
+        try #require(FileManager.default.isExecutableFile(atPath: ApacheInstance.binary),
+                     "\(ApacheInstance.binary) is missing: install the Debian package apache2")
+        fixture = try GatewayFixture(plugins: ["apache"])
+        root = try TemporaryDirectory("og-apache-parse")
+    }
+
+    /// Writes `main` (after a common preamble) and `files`, adds the endpoint and runs `tls nodes`.
+    func nodes(_ main: String, files: [String: String] = [:], defines: String? = nil) throws -> ProcessOutput {
+        let preamble = """
+            ServerRoot \(root.path)
+            LoadModule mpm_event_module /usr/lib/apache2/modules/mod_mpm_event.so
+            LoadModule ssl_module /usr/lib/apache2/modules/mod_ssl.so
+
+            """
+        try LocalFiles.writeAtomically(root.file("httpd.conf"), contents: Array((preamble + main).utf8))
+        for (name, text) in files {
+            try LocalFiles.makeDirectory((root.file(name) as NSString).deletingLastPathComponent)
+            try LocalFiles.writeAtomically(root.file(name), contents: Array(text.utf8))
+        }
+        var add = ["tls", "add", "apache", "--name", "parse", "--connection_type", "local",
+                   "--apachectl_path", ApacheInstance.binary, "--apache_server_root", root.path,
+                   "--apache_config_file", "httpd.conf"]
+        if let defines { add += ["--apache_defines", defines] }
+        let added = try fixture.run(add)
+        try #require(added.exitStatus == 0, "tls add: \(added.standardErrorText)")
+        return try fixture.run(["tls", "nodes", "parse", "--output", "json"])
+    }
+
+    func tlsHost(_ addresses: String, name: String, extra: String = "") -> String {
+        """
+        <VirtualHost \(addresses)>
+            ServerName \(name)
+            SSLEngine on
+            SSLCertificateFile certs/\(name).pem
+        \(extra)</VirtualHost>
+
+        """
+    }
+
+    @Test func readsDirectoriesConditionsDefinesAndContinuedComments() throws {
+        let output = try nodes("""
+            Include conf.d/
+            IncludeOptional missing/extra.conf
+            # A comment ending in a backslash swallows the next line, as in httpd: \\
+            SSLEngine on
+            <IfModule !mod_ssl.c>
+            \(tlsHost("*:\(port)", name: "no-ssl-module.example.test"))</IfModule>
+            <IfModule ssl_module>
+            <IfDefine STAGING>
+            \(tlsHost("127.0.0.1:\(port + 1)", name: "staging.example.test"))</IfDefine>
+            <IfDefine !STAGING>
+            \(tlsHost("127.0.0.1:\(port + 2)", name: "not-staging.example.test"))</IfDefine>
+            </IfModule>
+            """, files: [
+                "conf.d/10-wild.conf": tlsHost("_default_:\(port) [::]:\(port)", name: "wild.example.test"),
+                "conf.d/20-scheme.conf": """
+                    Define SITE "scheme.example.test"
+                    <VirtualHost 192.0.2.10:\(port)>
+                        ServerName https://${SITE}:\(port)
+                        ServerAlias alias-one.example.test \\
+                                    alias-two.example.test
+                        SSLEngine On
+                        SSLCertificateFile "certs/with space.pem"
+                    </VirtualHost>
+                    <VirtualHost 192.0.2.10:80>
+                        ServerName plain.example.test
+                    </VirtualHost>
+                    """,
+            ], defines: "STAGING")
+        #expect(output.exitStatus == 0, "\(output.standardErrorText)")
+        let text = output.standardOutputText
+        #expect(text.contains("wild.example.test@*:\(port)"))
+        #expect(text.contains("\"address\" : \"127.0.0.1\""), "a wildcard address of a local endpoint is verified on loopback")
+        #expect(text.contains("scheme.example.test@192.0.2.10:\(port)"), "Define, scheme and port stripped from ServerName")
+        #expect(text.contains("alias-two.example.test"), "continued ServerAlias line")
+        #expect(text.contains("\(root.path)/certs/with space.pem"), "quoted path relative to ServerRoot")
+        #expect(text.contains("staging.example.test@127.0.0.1:\(port + 1)"), "--apache_defines decides <IfDefine>")
+        #expect(!text.contains("not-staging"))
+        #expect(!text.contains("no-ssl-module"))
+        #expect(!text.contains("plain.example.test"))
+    }
+
+    @Test(arguments: [
+        ("Use", "<Macro Site $name>\n</Macro>\nUse Site shop\n", "httpd.conf:6", "mod_macro"),
+        ("undefined variable", "<VirtualHost *:443>\n SSLEngine on\n SSLCertificateFile ${NOWHERE}/a.pem\n</VirtualHost>\n",
+         "httpd.conf:6", "${NOWHERE}"),
+        ("Include without match", "Include sites/*.conf\n", "httpd.conf:4", "matches no file"),
+        ("unclosed section", "<VirtualHost *:443>\n SSLEngine on\n", "httpd.conf:4", "never closed"),
+        ("global SSLEngine", "SSLEngine on\n", "httpd.conf:4", "outside a <VirtualHost>"),
+        ("IfVersion around a vhost", "<IfVersion >= 2.4>\n<VirtualHost *:443>\n</VirtualHost>\n</IfVersion>\n",
+         "httpd.conf:5", "<IfVersion>"),
+        ("vhost without a port", "<VirtualHost 127.0.0.1>\n SSLEngine on\n SSLCertificateFile a.pem\n</VirtualHost>\n",
+         "httpd.conf:4", "gives no port"),
+    ])
+    func refusesWhatItCannotReadWithFileAndLine(_ scenario: String, _ config: String, _ location: String, _ words: String) throws {
+        let output = try nodes(config)
+        #expect(output.exitStatus != 0, "\(scenario): \(output.standardOutputText)")
+        #expect(output.standardErrorText.contains("\(root.path)/\(location)"), "\(scenario): \(output.standardErrorText)")
+        #expect(output.standardErrorText.contains(words), "\(scenario): \(output.standardErrorText)")
+    }
+}
