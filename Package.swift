@@ -14,6 +14,7 @@ let plugins = [
     endpointPlugin("keystore", target: "KeystorePlugin", path: "Plugins/keystore"),
     endpointPlugin("nginx", target: "NginxPlugin", path: "Plugins/nginx"),
     endpointPlugin("apache", target: "ApachePlugin", path: "Plugins/apache"),
+    endpointPlugin("tomcat", target: "TomcatPlugin", path: "Plugins/tomcat"),
     // A deliberately small Swift plugin: the SDK's worked example and a conformance subject.
     endpointPlugin("hello-swift", target: "HelloSwiftPlugin", path: "SDK/examples/hello-swift"),
 ]

@@ -1,0 +1,56 @@
+import OGPluginKit
+
+/// The Tomcat plugin: finds the TLS connectors of conf/server.xml, installs
+/// into their JKS/PKCS#12 keystores (entry replaced in place) or as new PEM
+/// files with the connector's attributes pointed at them, checks keys match
+/// their certificates before any restart, and restarts Tomcat.
+///
+/// Keys never pass through it, and every file and command goes through
+/// `HostServices`, so local and SSH endpoints share one code path.
+public struct TomcatPlugin: EndpointPlugin, ConnectionTesting, NodeDiscovering, InstallPlanning, ConfigTesting,
+    Activating, Restarting {
+    public static let descriptor = TomcatDescriptor.plugin
+
+    /// No state is kept between calls.
+    public static let isThreadSafe = true
+
+    public init() {}
+
+    public func validate(_ endpoint: Endpoint, host: HostServices) throws {
+        try testConnection(endpoint, host: host)
+    }
+
+    /// Reachable means catalina.sh is there (unless a service unit runs
+    /// Tomcat) and server.xml can be read and understood.
+    public func testConnection(_ endpoint: Endpoint, host: HostServices) throws {
+        let target = try TomcatEndpoint(endpoint)
+        if target.serviceName == nil, try host.stat(target.catalinaScript).type != .regular {
+            throw PluginError(status: .notFound, field: "tomcat_dir",
+                              message: "\(target.catalinaScript) does not exist on the endpoint; give Tomcat's "
+                                  + "installation directory (CATALINA_HOME) with --tomcat_dir")
+        }
+        _ = try ServerXMLReader(target: target, host: host).read()
+    }
+
+    public func discoverNodes(_ endpoint: Endpoint, host: HostServices) throws -> [Node] {
+        try NodeDiscovery(target: TomcatEndpoint(endpoint), host: host).nodes()
+    }
+
+    public func planInstall(_ request: InstallRequest, on endpoint: Endpoint, host: HostServices) throws -> InstallPlan {
+        try InstallPlanner(target: TomcatEndpoint(endpoint), host: host).plan(request)
+    }
+
+    public func configTest(_ endpoint: Endpoint, host: HostServices) throws {
+        try ConfigCheck(target: TomcatEndpoint(endpoint), host: host).run()
+    }
+
+    /// Tomcat loads certificates when connectors start, so installs and
+    /// rollbacks alike take a restart.
+    public func activate(_ endpoint: Endpoint, request: InstallRequest?, host: HostServices) throws {
+        try TomcatControl(target: TomcatEndpoint(endpoint), host: host).restart()
+    }
+
+    public func restart(_ endpoint: Endpoint, host: HostServices) throws {
+        try TomcatControl(target: TomcatEndpoint(endpoint), host: host).restart()
+    }
+}
