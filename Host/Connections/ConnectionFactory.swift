@@ -10,8 +10,8 @@ public enum ConnectionFactory {
         case .ssh, .sshWindows:
             return try SSHConnection(spec: spec, hostKeyStore: hostKeyStore)
         case .winrmHTTP, .winrmHTTPS, .winrmHTTPSInsecure:
-            throw ConnectionError.notSupported(
-                "connection type \(spec.type.rawValue) is not available in this build of og-host; use local, ssh or ssh_windows")
+            // NTLM: Windows enables it by default, and over winrm_http it seals every message.
+            return try WinRMConnection(spec: spec)
         case .rest, .restInsecure:
             // The system CA store only, direct: the host's own factory adds its trust anchors and proxy.
             return try RESTConnection(spec: spec)
