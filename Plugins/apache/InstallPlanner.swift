@@ -34,12 +34,16 @@ struct InstallPlanner {
             }
             edits.insert(LineEdit(site: certificate, lines: replacement), at: 0)
         } else if let engine = block.sslEngine {
+            // No certificate of its own: add the directives after SSLEngine;
+            // a key line it already has is repointed rather than repeated.
             let indentation = engine.line.indentation
-            edits.append(LineEdit(site: engine, lines: nil, appended: [
-                indentation + "SSLCertificateFile " + quoted(certificatePath),
-                indentation + "SSLCertificateKeyFile " + quoted(keyPath),
-            ]))
-            if let key = block.keyFiles.first { edits.append(LineEdit(site: key, lines: [directiveLine(key, path: keyPath)])) }
+            var added = [indentation + "SSLCertificateFile " + quoted(certificatePath)]
+            if let key = block.keyFiles.first {
+                edits.append(LineEdit(site: key, lines: [directiveLine(key, path: keyPath)]))
+            } else {
+                added.append(indentation + "SSLCertificateKeyFile " + quoted(keyPath))
+            }
+            edits.append(LineEdit(site: engine, lines: nil, appended: added))
         }
         // The chain now travels in the certificate file (httpd 2.4.8+); a
         // separate chain file would add a stale second copy.

@@ -37,6 +37,11 @@ struct TLSVirtualHost {
         return result
     }
 
+    /// SNI carries DNS names only: not `*`, not an address.
+    static func isHostName(_ name: String) -> Bool {
+        !name.contains("*") && !name.contains(":") && !name.allSatisfy { $0.isNumber || $0 == "." }
+    }
+
     func node(endpointHost: String) -> Node {
         let address = block.addresses[0]
         return Node(id: id, name: name, aliases: block.aliases, protocolName: "https",
@@ -52,7 +57,7 @@ struct TLSVirtualHost {
         for address in block.addresses {
             guard let port = address.port else { continue }
             let host = address.isWildcard ? (endpointHost.isEmpty ? "127.0.0.1" : endpointHost) : address.host
-            let target = VerifyTarget(host: host, port: port, serverName: name)
+            let target = VerifyTarget(host: host, port: port, serverName: Self.isHostName(name) ? name : nil)
             if !targets.contains(target) { targets.append(target) }
         }
         return targets

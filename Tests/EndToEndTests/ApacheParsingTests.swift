@@ -19,7 +19,8 @@ import Testing
     }
 
     /// Writes `main` (after a common preamble) and `files`, adds the endpoint and runs `tls nodes`.
-    func nodes(_ main: String, files: [String: String] = [:], defines: String? = nil) throws -> ProcessOutput {
+    func nodes(_ main: String, files: [String: String] = [:], defines: String? = nil,
+               options: [String] = []) throws -> ProcessOutput {
         let preamble = """
             ServerRoot \(root.path)
             LoadModule mpm_event_module /usr/lib/apache2/modules/mod_mpm_event.so
@@ -35,6 +36,7 @@ import Testing
                    "--apachectl_path", ApacheInstance.binary, "--apache_server_root", root.path,
                    "--apache_config_file", "httpd.conf"]
         if let defines { add += ["--apache_defines", defines] }
+        add += options
         let added = try fixture.run(add)
         try #require(added.exitStatus == 0, "tls add: \(added.standardErrorText)")
         return try fixture.run(["tls", "nodes", "parse", "--output", "json"])
@@ -111,5 +113,32 @@ import Testing
         #expect(output.exitStatus != 0, "\(scenario): \(output.standardOutputText)")
         #expect(output.standardErrorText.contains("\(root.path)/\(location)"), "\(scenario): \(output.standardErrorText)")
         #expect(output.standardErrorText.contains(words), "\(scenario): \(output.standardErrorText)")
+    }
+
+    @Test func dryRunAddsAKeyLineWhenTheKeyLivesInTheCertificateFile() throws {
+        let pki = try TestPKI()
+        let certificates = root.file("issued")
+        try LocalFiles.makeDirectory(certificates)
+        let output = try nodes("""
+            <VirtualHost 127.0.0.1:\(port)>
+                ServerName combined.example.test
+                SSLEngine on
+                SSLCertificateFile certs/combined.pem
+            </VirtualHost>
+
+            """, options: ["--cert_dir", certificates])
+        #expect(output.exitStatus == 0, "\(output.standardErrorText)")
+        let before = try LocalFiles.read(root.file("httpd.conf"))
+        let leaf = try pki.issue("combined", dnsNames: ["combined.example.test"])
+        let dry = try fixture.run(["tls", "install", "parse", "--cert", leaf.certificate, "--key", leaf.key,
+                                   "--chain", pki.chain, "--dry-run"])
+        #expect(dry.exitStatus == 0, "\(dry.standardErrorText)")
+        let stem = "\(certificates)/og-combined.example.test_127.0.0.1_\(port)"
+        #expect(dry.standardOutputText.contains("-    SSLCertificateFile certs/combined.pem"), "\(dry.standardOutputText)")
+        #expect(dry.standardOutputText.contains("+    SSLCertificateFile \(stem).crt"))
+        #expect(dry.standardOutputText.contains("+    SSLCertificateKeyFile \(stem).key"), "the key gets its own line")
+        #expect(dry.standardOutputText.contains("create \(stem).key (mode 600)"))
+        #expect(try LocalFiles.read(root.file("httpd.conf")) == before)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: certificates).isEmpty)
     }
 }
