@@ -36,7 +36,7 @@ public struct ApachePlugin: EndpointPlugin, ConnectionTesting, NodeDiscovering, 
 
     public func discoverNodes(_ endpoint: Endpoint, host: HostServices) throws -> [Node] {
         let target = try ApacheEndpoint(endpoint, host: host)
-        return try TLSVirtualHost.all(in: ConfigReader.read(target, host: host)).map { $0.node(endpointHost: endpoint.host) }
+        return try tlsHosts(target, host: host).map { $0.node(endpointHost: endpoint.host) }
     }
 
     public func planInstall(_ request: InstallRequest, on endpoint: Endpoint, host: HostServices) throws -> InstallPlan {
@@ -47,7 +47,7 @@ public struct ApachePlugin: EndpointPlugin, ConnectionTesting, NodeDiscovering, 
     public func configTest(_ endpoint: Endpoint, host: HostServices) throws {
         let target = try ApacheEndpoint(endpoint, host: host)
         try target.runControl(["-t"], host: host, failure: .configTest, what: "the configuration test")
-        try KeyPairCheck(host: host).run(TLSVirtualHost.all(in: ConfigReader.read(target, host: host)))
+        try KeyPairCheck(host: host).run(tlsHosts(target, host: host))
     }
 
     /// A graceful restart: running requests finish, new ones get the new
@@ -56,7 +56,7 @@ public struct ApachePlugin: EndpointPlugin, ConnectionTesting, NodeDiscovering, 
     public func activate(_ endpoint: Endpoint, request: InstallRequest?, host: HostServices) throws {
         let target = try ApacheEndpoint(endpoint, host: host)
         if request == nil {
-            try KeyPairCheck(host: host).run(TLSVirtualHost.all(in: ConfigReader.read(target, host: host)))
+            try KeyPairCheck(host: host).run(tlsHosts(target, host: host))
         }
         try target.runControl(["-k", "graceful"], host: host, failure: .commandFailed, what: "the graceful restart")
     }
@@ -64,7 +64,11 @@ public struct ApachePlugin: EndpointPlugin, ConnectionTesting, NodeDiscovering, 
     public func restart(_ endpoint: Endpoint, host: HostServices) throws {
         let target = try ApacheEndpoint(endpoint, host: host)
         try target.runControl(["-t"], host: host, failure: .configTest, what: "the configuration test")
-        try KeyPairCheck(host: host).run(TLSVirtualHost.all(in: ConfigReader.read(target, host: host)))
+        try KeyPairCheck(host: host).run(tlsHosts(target, host: host))
         try target.runControl(["-k", "restart"], host: host, failure: .commandFailed, what: "the restart")
+    }
+
+    private func tlsHosts(_ target: ApacheEndpoint, host: HostServices) throws -> [TLSVirtualHost] {
+        try TLSVirtualHost.all(in: ConfigReader.read(target, host: host), endpointHost: target.endpoint.host)
     }
 }

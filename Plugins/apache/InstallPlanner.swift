@@ -9,7 +9,7 @@ struct InstallPlanner {
 
     func plan(_ request: InstallRequest) throws -> InstallPlan {
         let configuration = try ConfigReader.read(target, host: host)
-        let hosts = try TLSVirtualHost.all(in: configuration)
+        let hosts = try TLSVirtualHost.all(in: configuration, endpointHost: target.endpoint.host)
         let chosen = try NodeSelection.choose(request, among: hosts)
         let block = chosen.block
         guard block.certificateFiles.count <= 1, block.keyFiles.count <= 1 else {

@@ -15,7 +15,9 @@ struct TLSVirtualHost {
     var names: [String] { [name] + block.aliases }
 
     /// The TLS virtual hosts of `configuration`, in configuration order.
-    static func all(in configuration: ApacheConfiguration) throws -> [TLSVirtualHost] {
+    /// A virtual host without a ServerName (its own or the main server's)
+    /// answers as the machine: the endpoint's host name, or localhost.
+    static func all(in configuration: ApacheConfiguration, endpointHost: String) throws -> [TLSVirtualHost] {
         var seen: [String: Int] = [:]
         var result: [TLSVirtualHost] = []
         for block in configuration.virtualHosts where block.isTLS {
@@ -28,7 +30,8 @@ struct TLSVirtualHost {
                                   message: "\(block.opening.location): the TLS virtual host \(first.text) gives no "
                                       + "port; write the port (e.g. \(first.text):443)")
             }
-            let name = block.serverName ?? configuration.mainServerName ?? first.host
+            let machine = endpointHost.isEmpty ? "localhost" : endpointHost
+            let name = block.serverName ?? configuration.mainServerName ?? (first.isWildcard ? machine : first.host)
             let base = "\(name)@\(first.text)"
             let count = (seen[base] ?? 0) + 1
             seen[base] = count

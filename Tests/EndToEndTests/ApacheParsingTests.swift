@@ -78,8 +78,14 @@ import Testing
                         SSLEngine On
                         SSLCertificateFile "certs/with space.pem"
                     </VirtualHost>
-                    <VirtualHost 192.0.2.10:80>
+                    <VirtualHost 192.0.2.10:\(port + 4)>
                         ServerName plain.example.test
+                    </VirtualHost>
+                    """,
+                "conf.d/30-nameless.conf": """
+                    <VirtualHost *:\(port + 3)>
+                        SSLEngine on
+                        SSLCertificateFile certs/nameless.pem
                     </VirtualHost>
                     """,
             ], defines: "STAGING")
@@ -94,6 +100,7 @@ import Testing
         #expect(!text.contains("not-staging"))
         #expect(!text.contains("no-ssl-module"))
         #expect(!text.contains("plain.example.test"))
+        #expect(text.contains("localhost@*:\(port + 3)"), "without any ServerName the machine's name is used")
     }
 
     @Test(arguments: [
