@@ -112,8 +112,19 @@ def marker_variables(script):
     return variables
 
 
+DRIVE_ROOT = []  # set from --drive-root
+
+
+def local_path(path):
+    """`C:\\dir\\file` → <drive root>/dir/file when --drive-root is given; POSIX paths pass through."""
+    if DRIVE_ROOT and re.match(r"^[A-Za-z]:[\\/]", path):
+        return os.path.join(DRIVE_ROOT[0], path[3:].replace("\\", "/"))
+    return path
+
+
 def native_file_operation(operation, variables, stdin):
     """The Windows semantics of og-host's file scripts, performed here. Returns (exit, out, err)."""
+    variables = {name: local_path(value) for name, value in variables.items()}
     path = variables.get("path", "")
     try:
         if operation == "read":
@@ -494,6 +505,7 @@ def main():
     parser.add_argument("--cert", help="PEM certificate chain; serves HTTPS when given")
     parser.add_argument("--key")
     parser.add_argument("--require-encryption", action="store_true")
+    parser.add_argument("--drive-root", help="directory that stands for C:\\ in file operations")
     options = parser.parse_args()
     with open(options.credentials, encoding="utf-8") as handle:
         options.user, _, options.password = handle.read().strip("\n").partition(":")
@@ -502,6 +514,8 @@ def main():
         handle.write(f":{options.user}:{options.password}\n")
     os.environ["NTLM_USER_FILE"] = user_file
     options.https = bool(options.cert)
+    if options.drive_root:
+        DRIVE_ROOT.append(options.drive_root)
 
     server = Server(("127.0.0.1", options.port), Handler)
     server.options = options
