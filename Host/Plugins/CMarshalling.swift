@@ -89,3 +89,33 @@ final class ResultRegistry: @unchecked Sendable {
 
     var liveCount: Int { lock.withLock { live.count } }
 }
+
+/// Arrays of size-prefixed structs written by the other side: the stride is the
+/// elements' own struct_size (the header's array rule), so a plugin built
+/// against a later minor, with bigger elements, is still read correctly.
+enum StridedArray {
+    /// The elements, each truncated or zero-extended to this host's layout; nil
+    /// with a reason when the array is malformed.
+    static func read<T>(_ first: UnsafePointer<T>?, count: Int, limit: Int) -> Result<[T], DescriptorProblem> {
+        guard count > 0 else { return .success([]) }
+        guard let first, count <= limit else {
+            return .failure(DescriptorProblem("array of \(count) elements is NULL or longer than \(limit)"))
+        }
+        let raw = UnsafeRawPointer(first)
+        let stride = Int(raw.load(as: UInt32.self))
+        let minimum = MemoryLayout<T>.size
+        guard stride >= minimum, stride <= 1 << 16 else {
+            return .failure(DescriptorProblem("element struct_size \(stride) is smaller than \(minimum), the 1.0 size"))
+        }
+        var elements: [T] = []
+        elements.reserveCapacity(count)
+        for index in 0..<count {
+            let element = raw + index * stride
+            guard Int(element.load(as: UInt32.self)) == stride else {
+                return .failure(DescriptorProblem("element #\(index) has struct_size \(element.load(as: UInt32.self)), element #0 has \(stride); one array uses one size"))
+            }
+            elements.append(element.loadUnaligned(as: T.self))
+        }
+        return .success(elements)
+    }
+}

@@ -120,9 +120,11 @@ enum HostServicesTable {
                     let entries = try services.readKeystore(format: keystoreFormat, data: bytes,
                                                             passwordOption: try HostServicesTable.text(passwordOption, "read_keystore: password_option"))
                     let cEntries = entries.map { entry in
-                        og_keystore_entry(alias: arena.str(entry.alias), has_private_key: entry.hasPrivateKey ? 1 : 0,
+                        og_keystore_entry(struct_size: UInt32(MemoryLayout<og_keystore_entry>.size),
+                                          alias: arena.str(entry.alias), has_private_key: entry.hasPrivateKey ? 1 : 0,
                                           chain_length: entry.chainLength,
-                                          certificate: entry.certificate.map { UnsafePointer(arena.certificateInfo($0)) })
+                                          certificate: entry.certificate.map { UnsafePointer(arena.certificateInfo($0)) },
+                                          certificate_der: arena.bytes(entry.certificateDER))
                     }
                     return UnsafeMutableRawPointer(arena.value(og_keystore_listing(
                         struct_size: UInt32(MemoryLayout<og_keystore_listing>.size),

@@ -190,10 +190,14 @@ public struct KeystoreEntrySummary: Sendable, Equatable {
     public var hasPrivateKey: Bool
     public var chainLength: Int
     public var certificate: CertificateSummary?
-    public init(alias: String, hasPrivateKey: Bool, chainLength: Int, certificate: CertificateSummary?) {
+    /// The entry's leaf as DER, empty when it has none.
+    public var certificateDER: [UInt8]
+    public init(alias: String, hasPrivateKey: Bool, chainLength: Int, certificate: CertificateSummary?,
+                certificateDER: [UInt8] = []) {
         self.alias = alias
         self.hasPrivateKey = hasPrivateKey
         self.chainLength = chainLength
         self.certificate = certificate
+        self.certificateDER = certificateDER
     }
 }

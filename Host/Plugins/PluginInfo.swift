@@ -126,12 +126,17 @@ extension PluginInfo {
         guard let version = CText.cString(raw.version) else { throw DescriptorProblem("descriptor version is missing or not UTF-8") }
         let license = CText.cString(raw.license) ?? ""
         let summary = CText.cString(raw.summary) ?? ""
-        guard raw.type_count >= 1, raw.type_count <= 64, let typesPointer = raw.types else {
+        guard raw.type_count >= 1, raw.type_count <= 64, raw.types != nil else {
             throw DescriptorProblem("descriptor must list 1 to 64 endpoint types (lists \(raw.type_count))")
         }
+        let rawTypes: [og_endpoint_type]
+        switch StridedArray.read(raw.types, count: raw.type_count, limit: 64) {
+        case .success(let elements): rawTypes = elements
+        case .failure(let problem): throw DescriptorProblem("endpoint types: \(problem.description)")
+        }
         var types: [EndpointTypeInfo] = []
-        for index in 0..<raw.type_count {
-            types.append(try readType(typesPointer + index, index: index))
+        for (index, type) in rawTypes.enumerated() {
+            types.append(try readType(type, index: index))
         }
         let info = PluginInfo(name: name, version: version, license: license, summary: summary,
                               sdkMajor: raw.sdk_major, sdkMinor: raw.sdk_minor, types: types)
@@ -139,31 +144,28 @@ extension PluginInfo {
         return info
     }
 
-    private static func readType(_ pointer: UnsafePointer<og_endpoint_type>, index: Int) throws(DescriptorProblem) -> EndpointTypeInfo {
-        let raw = pointer.pointee
-        guard Int(raw.struct_size) >= MemoryLayout<og_endpoint_type>.size else {
-            throw DescriptorProblem("endpoint type #\(index): struct_size \(raw.struct_size) is smaller than \(MemoryLayout<og_endpoint_type>.size)")
-        }
+    private static func readType(_ raw: og_endpoint_type, index: Int) throws(DescriptorProblem) -> EndpointTypeInfo {
         guard let name = CText.cString(raw.name, limit: 64) else {
             throw DescriptorProblem("endpoint type #\(index): name is missing or not UTF-8")
         }
         guard raw.option_count <= 256, raw.option_count == 0 || raw.options != nil else {
             throw DescriptorProblem("endpoint type '\(name)': option list is malformed (count \(raw.option_count))")
         }
+        let rawOptions: [og_option_schema]
+        switch StridedArray.read(raw.options, count: raw.option_count, limit: 256) {
+        case .success(let elements): rawOptions = elements
+        case .failure(let problem): throw DescriptorProblem("type '\(name)' options: \(problem.description)")
+        }
         var options: [OptionSpec] = []
-        for optionIndex in 0..<raw.option_count {
-            options.append(try readOption(raw.options! + optionIndex, type: name, index: optionIndex))
+        for (optionIndex, option) in rawOptions.enumerated() {
+            options.append(try readOption(option, type: name, index: optionIndex))
         }
         return EndpointTypeInfo(name: name, summary: CText.cString(raw.summary) ?? "",
                                 connectionTypes: ConnectionType.from(mask: raw.connection_types),
                                 capabilities: Capability.from(mask: raw.capabilities), options: options)
     }
 
-    private static func readOption(_ pointer: UnsafePointer<og_option_schema>, type: String, index: Int) throws(DescriptorProblem) -> OptionSpec {
-        let raw = pointer.pointee
-        guard Int(raw.struct_size) >= MemoryLayout<og_option_schema>.size else {
-            throw DescriptorProblem("type '\(type)' option #\(index): struct_size \(raw.struct_size) is smaller than \(MemoryLayout<og_option_schema>.size)")
-        }
+    private static func readOption(_ raw: og_option_schema, type: String, index: Int) throws(DescriptorProblem) -> OptionSpec {
         guard let name = CText.cString(raw.name, limit: 64) else {
             throw DescriptorProblem("type '\(type)' option #\(index): name is missing or not UTF-8")
         }

@@ -237,6 +237,13 @@ enum ResultReader {
                           errors: [.init(field: "", message: "\(slot) returned a malformed result: \(reason)")])
     }
 
+    static func elements<T>(_ first: UnsafePointer<T>?, count: Int, limit: Int, slot: String, what: String) throws(PluginCallFailure) -> [T] {
+        switch StridedArray.read(first, count: count, limit: limit) {
+        case .success(let elements): return elements
+        case .failure(let problem): throw malformed(slot, "\(what): \(problem.description)")
+        }
+    }
+
     static func text(_ value: og_str, _ slot: String, _ what: String) throws(PluginCallFailure) -> String {
         guard let text = CText.string(value) else { throw malformed(slot, "\(what) is not valid UTF-8") }
         return text
@@ -247,13 +254,10 @@ enum ResultReader {
         guard Int(list.pointee.struct_size) >= MemoryLayout<og_node_list>.size else {
             throw malformed(slot, "node list struct_size \(list.pointee.struct_size) is too small")
         }
-        let count = list.pointee.count
-        guard count == 0 || (list.pointee.nodes != nil && count <= 100_000) else { throw malformed(slot, "node array is NULL or huge") }
+        let rawNodes = try elements(list.pointee.nodes, count: list.pointee.count, limit: 100_000, slot: slot, what: "nodes")
         var nodes: [NodeInfo] = []
         var seen = Set<String>()
-        for index in 0..<count {
-            let raw = list.pointee.nodes![index]
-            guard Int(raw.struct_size) >= MemoryLayout<og_node>.size else { throw malformed(slot, "node #\(index) struct_size is too small") }
+        for (index, raw) in rawNodes.enumerated() {
             var aliases: [String] = []
             if raw.alias_count > 0 {
                 guard let list = raw.aliases, raw.alias_count <= 1024 else { throw malformed(slot, "node #\(index) aliases are malformed") }
@@ -275,12 +279,10 @@ enum ResultReader {
         guard let plan else { throw malformed(slot, "returned OK without a plan") }
         let raw = plan.pointee
         guard Int(raw.struct_size) >= MemoryLayout<og_install_plan>.size else { throw malformed(slot, "plan struct_size is too small") }
-        guard raw.change_count == 0 || (raw.changes != nil && raw.change_count <= 1024) else { throw malformed(slot, "change array is NULL or huge") }
-        guard raw.verify_count == 0 || (raw.verify != nil && raw.verify_count <= 1024) else { throw malformed(slot, "verify array is NULL or huge") }
+        let rawChanges = try elements(raw.changes, count: raw.change_count, limit: 1024, slot: slot, what: "changes")
+        let rawTargets = try elements(raw.verify, count: raw.verify_count, limit: 1024, slot: slot, what: "verify targets")
         var changes: [FileChangeInfo] = []
-        for index in 0..<raw.change_count {
-            let change = raw.changes![index]
-            guard Int(change.struct_size) >= MemoryLayout<og_file_change>.size else { throw malformed(slot, "change #\(index) struct_size is too small") }
+        for (index, change) in rawChanges.enumerated() {
             let path = try text(change.path, slot, "change #\(index) path")
             guard path.hasPrefix("/") || path.dropFirst().hasPrefix(":") else {
                 throw malformed(slot, "change #\(index) path '\(path)' is not absolute")
@@ -309,9 +311,7 @@ enum ResultReader {
                                           legacyPBE: change.flags & UInt32(OG_FILE_LEGACY_PBE) != 0))
         }
         var targets: [VerifyTargetInfo] = []
-        for index in 0..<raw.verify_count {
-            let target = raw.verify![index]
-            guard Int(target.struct_size) >= MemoryLayout<og_verify_target>.size else { throw malformed(slot, "verify #\(index) struct_size is too small") }
+        for (index, target) in rawTargets.enumerated() {
             guard target.port >= 1, target.port <= 65535 else { throw malformed(slot, "verify #\(index) port \(target.port) is out of range") }
             targets.append(VerifyTargetInfo(host: try text(target.host, slot, "verify #\(index) host"), port: Int(target.port),
                                             serverName: try text(target.server_name, slot, "verify #\(index) server_name")))

@@ -15,9 +15,9 @@ struct NodeDiscovery {
         }
     }
 
-    /// The host hands out entry metadata, not certificate bytes, so the node's
-    /// `certificate` stays empty; the leaf's subject, fingerprint and expiry
-    /// go into the detail instead, and its DNS names become the node's aliases.
+    /// The node carries the entry's leaf (DER, from the host's keystore reader)
+    /// so `tls nodes` shows what is configured; the detail repeats subject,
+    /// fingerprint and expiry, and the leaf's DNS names become the node's aliases.
     private func node(for entry: KeystoreEntryInfo) -> Node {
         var detail = entry.hasPrivateKey ? "key entry, chain \(entry.chainLength)" : "trusted certificate"
         if let leaf = entry.certificate {
@@ -26,7 +26,8 @@ struct NodeDiscovery {
         }
         return Node(id: entry.alias, name: entry.alias,
                     aliases: (entry.certificate?.dnsNames ?? []).filter { $0 != entry.alias },
-                    protocolName: "keystore", certificatePath: target.path, detail: detail)
+                    protocolName: "keystore", certificatePath: target.path, certificate: entry.certificateDER,
+                    detail: detail)
     }
 
     /// Node ids must be unique and non-empty, but a PKCS#12 file may repeat a

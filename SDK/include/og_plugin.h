@@ -27,6 +27,14 @@
  *    offsetof(field) + sizeof(field) <= struct_size; a slot lying outside
  *    struct_size, or a NULL slot, means "not supported" (OG_ERR_NOT_SUPPORTED).
  *    OG_HAS_FIELD() below is the one way to test that.
+ *  - Arrays of size-prefixed structs (types, options, nodes, file changes,
+ *    verify targets, keystore entries) are laid out with a stride equal to
+ *    their elements' struct_size, which is the same for every element of one
+ *    array. A reader steps by element[0].struct_size, never by its own
+ *    sizeof, so a writer built against a later minor (bigger elements) and a
+ *    reader built against an earlier one still agree. OG_ARRAY_ELEMENT() is
+ *    the one way to index such an array. og_str, og_bytes, og_option and
+ *    og_http_header are fixed pairs and never grow.
  *
  * ---------------------------------------------------------------------------
  * OWNERSHIP RULES
@@ -95,6 +103,11 @@ extern "C" {
 /* True when `field` of the struct at `ptr` lies inside ptr->struct_size. */
 #define OG_HAS_FIELD(ptr, type, field) \
     ((ptr) != NULL && (size_t)(ptr)->struct_size >= offsetof(type, field) + sizeof(((type *)0)->field))
+
+/* Element `index` of an array of size-prefixed structs whose first element is
+ * `first` (see the array rule above). */
+#define OG_ARRAY_ELEMENT(type, first, index) \
+    ((const type *)((const char *)(first) + (size_t)(index) * (size_t)(first)->struct_size))
 
 /* ===================================================================== */
 /* Status codes. 0 is success. Stable: never renumbered.                 */
@@ -419,15 +432,17 @@ typedef struct og_http_response {
 
 /* One entry of a keystore as the host read it. */
 typedef struct og_keystore_entry {
+    uint32_t struct_size;
     og_str alias;
     uint32_t has_private_key;  /* 1 for key entries, 0 for trusted certificates */
     size_t chain_length;       /* certificates in the entry's chain (1 for trusted certs) */
     const og_certificate_info *certificate; /* the entry's leaf; NULL if it has none */
+    og_bytes certificate_der;  /* the same leaf, DER, so a node can carry it; empty if none */
 } og_keystore_entry;
 
 typedef struct og_keystore_listing {
     uint32_t struct_size;
-    const og_keystore_entry *entries;
+    const og_keystore_entry *entries; /* stride = entries[0].struct_size */
     size_t count;
 } og_keystore_listing;
 

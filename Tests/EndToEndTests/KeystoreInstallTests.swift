@@ -60,7 +60,10 @@ import Testing
         let nodes = try fixture.run(["tls", "nodes", "ks", "--output", "json"])
         #expect(nodes.exitStatus == 0, "\(nodes.standardErrorText)")
         #expect(nodes.standardOutputText.contains("\"id\" : \"web\""))
-        #expect(nodes.standardOutputText.contains(try pki.fingerprint(leaf.certificate)))
+        let listed = try #require(try JSONSerialization.jsonObject(with: Data(nodes.standardOutput)) as? [[String: Any]])
+        let web = try #require(listed.first { $0["id"] as? String == "web" })
+        let configured = try #require(web["configured"] as? [String: Any], "the keystore entry's certificate reaches tls nodes")
+        #expect(configured["sha256_fingerprint"] as? String == (try pki.fingerprint(leaf.certificate)))
         // No backup is left behind after a successful install.
         #expect(try FileManager.default.contentsOfDirectory(atPath: work.path).filter { $0.contains("og-backup") }.isEmpty)
     }

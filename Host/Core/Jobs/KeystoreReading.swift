@@ -20,7 +20,8 @@ enum KeystoreReading {
         }
         return entries.map { entry in
             KeystoreEntrySummary(alias: entry.alias, hasPrivateKey: entry.isPrivateKeyEntry, chainLength: entry.chain.count,
-                                 certificate: entry.certificate.map(CertificateSummary.init))
+                                 certificate: entry.certificate.map(CertificateSummary.init),
+                                 certificateDER: entry.certificate?.der ?? [])
         }
     }
 }

@@ -166,7 +166,7 @@ public final class HostServices {
             }
         }
         return try receive(result, status: status, service: "read_keystore", subject: "(\(data.count) bytes)") { fields in
-            let entries = try HostMemory.elements(try fields.require(\.entries, named: "read_keystore result.entries"),
+            let entries = try HostMemory.sizedElements(try fields.require(\.entries, named: "read_keystore result.entries"),
                                                   count: try fields.require(\.count, named: "read_keystore result.count"),
                                                   field: "read_keystore result")
             return try entries.enumerated().map { index, entry in
@@ -179,7 +179,8 @@ public final class HostServices {
                     alias: try HostMemory.text(entry.alias, field: "\(place).alias"),
                     hasPrivateKey: entry.has_private_key != 0,
                     chainLength: entry.chain_length,
-                    certificate: try entry.certificate.map { try CallInputs.certificateInfo($0, field: place) })
+                    certificate: try entry.certificate.map { try CallInputs.certificateInfo($0, field: place) },
+                    certificateDER: try HostMemory.bytes(entry.certificate_der, field: "\(place).certificate_der"))
             }
         }
     }

@@ -115,11 +115,15 @@ public struct KeystoreEntryInfo: Sendable, Hashable {
     public var chainLength: Int
     /// The entry's leaf; nil if it has none.
     public var certificate: CertificateInfo?
+    /// The same leaf as DER (for `Node.certificate`); empty if it has none.
+    public var certificateDER: [UInt8]
 
-    public init(alias: String, hasPrivateKey: Bool, chainLength: Int, certificate: CertificateInfo?) {
+    public init(alias: String, hasPrivateKey: Bool, chainLength: Int, certificate: CertificateInfo?,
+                certificateDER: [UInt8] = []) {
         self.alias = alias
         self.hasPrivateKey = hasPrivateKey
         self.chainLength = chainLength
+        self.certificateDER = certificateDER
         self.certificate = certificate
     }
 }

@@ -39,6 +39,33 @@ enum HostMemory {
         return UnsafeBufferPointer(start: raw.assumingMemoryBound(to: Element.self), count: count)
     }
 
+    /// Elements of an array of size-prefixed structs, stepping by the elements'
+    /// own struct_size (the header's array rule) and keeping the fields this
+    /// build knows; a host built against a later minor has bigger elements.
+    static func sizedElements<Element>(_ base: UnsafePointer<Element>?, count: Int, field: String) throws -> [Element] {
+        guard count > 0, let base else {
+            _ = try span(base.map(UnsafeRawPointer.init), count: count, elementSize: MemoryLayout<Element>.stride,
+                         limit: maximumElementCount, field: field, noun: "list")
+            return []
+        }
+        let first = UnsafeRawPointer(base)
+        let stride = Int(first.load(as: UInt32.self))
+        guard stride >= MemoryLayout<Element>.size else {
+            throw PluginError(status: .invalidArgument, field: field,
+                              message: "has elements of struct_size \(stride), smaller than the \(MemoryLayout<Element>.size) bytes of ABI 1.0")
+        }
+        guard let raw = try span(first, count: count, elementSize: stride, limit: maximumElementCount, field: field,
+                                 noun: "list") else { return [] }
+        return try (0..<count).map { index in
+            let element = raw + index * stride
+            guard Int(element.load(as: UInt32.self)) == stride else {
+                throw PluginError(status: .invalidArgument, field: "\(field)[\(index)]",
+                                  message: "has struct_size \(element.load(as: UInt32.self)); element 0 has \(stride) and one list uses one size")
+            }
+            return element.loadUnaligned(as: Element.self)
+        }
+    }
+
     /// The start of `count` elements at `base`, nil for an empty span.
     private static func span(_ base: UnsafeRawPointer?, count: Int, elementSize: Int, limit: Int, field: String,
                              noun: String) throws -> UnsafeRawPointer? {

@@ -132,9 +132,11 @@ final class FakeHost: @unchecked Sendable {
                 let listing = arena.zeroed(og_keystore_listing.self)
                 listing.pointee.struct_size = UInt32(MemoryLayout<og_keystore_listing>.size)
                 listing.pointee.entries = arena.array(call.keystoreEntries.map { entry in
-                    og_keystore_entry(alias: arena.text(entry.alias), has_private_key: entry.hasPrivateKey ? 1 : 0,
+                    og_keystore_entry(struct_size: UInt32(MemoryLayout<og_keystore_entry>.size),
+                                      alias: arena.text(entry.alias), has_private_key: entry.hasPrivateKey ? 1 : 0,
                                       chain_length: entry.chainLength,
-                                      certificate: entry.certificate.map { UnsafePointer(FakeHost.encode($0, in: arena)) })
+                                      certificate: entry.certificate.map { UnsafePointer(FakeHost.encode($0, in: arena)) },
+                                      certificate_der: og_bytes(ptr: nil, len: 0))
                 })
                 listing.pointee.count = call.keystoreEntries.count
                 return listing
