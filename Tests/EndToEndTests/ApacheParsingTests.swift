@@ -148,4 +148,33 @@ import Testing
         #expect(try LocalFiles.read(root.file("httpd.conf")) == before)
         #expect(try FileManager.default.contentsOfDirectory(atPath: certificates).isEmpty)
     }
+
+    @Test func refusesToEditADirectiveSharedThroughASnippet() throws {
+        let pki = try TestPKI()
+        try LocalFiles.makeDirectory(root.file("certs"))
+        let output = try nodes("""
+            <VirtualHost 127.0.0.1:\(port)>
+                ServerName one.example.test
+                SSLEngine on
+                Include snippets/shared-certificate.conf
+            </VirtualHost>
+            <VirtualHost 127.0.0.1:\(port)>
+                ServerName two.example.test
+                SSLEngine on
+                Include snippets/shared-certificate.conf
+            </VirtualHost>
+
+            """, files: ["snippets/shared-certificate.conf": "SSLCertificateFile certs/both.pem\nSSLCertificateKeyFile certs/both.key\n"])
+        #expect(output.exitStatus == 0, "\(output.standardErrorText)")
+        #expect(output.standardOutputText.contains("\(root.path)/certs/both.pem"), "Include inside <VirtualHost>")
+        let before = try LocalFiles.read(root.file("snippets/shared-certificate.conf"))
+        let leaf = try pki.issue("one", dnsNames: ["one.example.test"])
+        let refused = try fixture.run(["tls", "install", "parse", "--cert", leaf.certificate, "--key", leaf.key,
+                                       "--chain", pki.chain])
+        #expect(refused.exitStatus != 0)
+        #expect(refused.standardErrorText.contains("shared-certificate.conf:1"), "\(refused.standardErrorText)")
+        #expect(refused.standardErrorText.contains("two.example.test@127.0.0.1:\(port)"))
+        #expect(try LocalFiles.read(root.file("snippets/shared-certificate.conf")) == before)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: root.file("certs")).isEmpty)
+    }
 }
