@@ -57,6 +57,15 @@ import Testing
         #expect(text.contains(try pki.fingerprint(apache.originalShopCertificate)))
         #expect(text.contains(try pki.fingerprint(apache.originalBlogCertificate)))
         #expect(text.contains("sites-available/shop.conf:3") || text.contains("sites-enabled/shop.conf:3"))
+        #expect(!text.contains("\"mismatch\" : true"), "configured and served agree: \(text)")
+
+        // A certificate replaced on disk but not yet loaded shows up as a mismatch.
+        let pending = try pki.issue("blog-pending", dnsNames: ["blog.example.test"])
+        try LocalFiles.writeAtomically(apache.file("certs/blog.pem"), contents: try LocalFiles.read(pending.certificate))
+        let after = try fixture.run(["tls", "nodes", "web", "--output", "json"])
+        #expect(after.exitStatus == 0, "\(after.standardErrorText)")
+        #expect(after.standardOutputText.contains("\"mismatch\" : true"), "\(after.standardOutputText)")
+        #expect(after.standardOutputText.contains(try pki.fingerprint(pending.certificate)))
     }
 
     @Test func installByCertificateNamesServesTheNewCertificateAndEditsOnlyThatVirtualHost() throws {
