@@ -63,7 +63,7 @@ public final class WinRMConnection: Connection, @unchecked Sendable {
                                            trustedCertificates: trustedCertificates, connectTimeout: spec.connectTimeout)
         transport = WinRMTransport(channel: channel, authentication: authentication, user: spec.user, password: password,
                                    host: spec.host, port: port, sealMessages: sealsMessages)
-        shell = WinRMShell(transport: transport, url: endpointURL, host: spec.host)
+        shell = WinRMShell(transport: transport, url: endpointURL, host: spec.host, port: port)
         // Opening the shell now reports bad credentials or a bad certificate at connect time, as SSH does.
         try shell.open(timeout: spec.connectTimeout + .seconds(30))
     }

@@ -7,16 +7,18 @@ final class WinRMShell {
     private let transport: WinRMTransport
     private let url: String
     private let host: String
+    private let port: Int
     private var shellID: String?
     /// How long one Receive may wait on the server for output (WS-Man OperationTimeout).
     static let receiveWait: Duration = .seconds(20)
     /// What stdin is sent in: a Send stays well within the smallest default MaxEnvelopeSize.
     static let stdinChunkSize = 96 * 1024
 
-    init(transport: WinRMTransport, url: String, host: String) {
+    init(transport: WinRMTransport, url: String, host: String, port: Int) {
         self.transport = transport
         self.url = url
         self.host = host
+        self.port = port
     }
 
     /// Runs `command arguments...` with `standardInput`, waiting at most `timeout`.
@@ -27,7 +29,7 @@ final class WinRMShell {
         let started = try request(.command, shellID: shell, timeout: timeout, options: WinRMMessages.commandOptions,
                                   body: WinRMMessages.commandBody(command, arguments: arguments), operation: "starting \(description)")
         guard let commandID = WinRMMessages.elementText("CommandId", in: started) else {
-            throw ConnectionError.couldNotConnect(host: host, port: 0, reason: "the WinRM reply to Command has no CommandId")
+            throw ConnectionError.couldNotConnect(host: host, port: port, reason: "the WinRM reply to Command has no CommandId")
         }
         var offset = 0
         while offset < standardInput.count {
@@ -75,7 +77,7 @@ final class WinRMShell {
         let reply = try request(.create, shellID: nil, timeout: timeout, options: WinRMMessages.createShellOptions,
                                 body: WinRMMessages.createShellBody, operation: "opening a remote shell")
         guard let id = WinRMMessages.elementText("ShellId", in: reply) ?? selectorShellID(reply) else {
-            throw ConnectionError.couldNotConnect(host: host, port: 0, reason: "the WinRM reply to Create has no ShellId")
+            throw ConnectionError.couldNotConnect(host: host, port: port, reason: "the WinRM reply to Create has no ShellId")
         }
         shellID = id
         return id
@@ -117,7 +119,7 @@ final class WinRMShell {
                 // The shell is gone (server restart, idle timeout): the next command opens a new one.
                 self.shellID = nil
             }
-            throw ConnectionError.couldNotConnect(host: host, port: 0,
+            throw ConnectionError.couldNotConnect(host: host, port: port,
                                                   reason: "WinRM refused \(operation): \(fault.reason)"
                                                     + (fault.code.map { " (fault \($0))" } ?? ""))
         }

@@ -40,6 +40,14 @@ final class WinRMTransport {
     /// The reply envelope for `envelope`. A SOAP fault comes back as the
     /// reply (status 500); the caller interprets it.
     func send(_ envelope: String, timeout: Duration) throws -> String {
+        do {
+            return try exchange(envelope, timeout: timeout)
+        } catch let error as NTLMError {
+            throw ConnectionError.couldNotConnect(host: host, port: port, reason: error.description)
+        }
+    }
+
+    private func exchange(_ envelope: String, timeout: Duration) throws -> String {
         let message = Array(envelope.utf8)
         if authentication == .ntlm && !ntlmAuthenticated { try authenticateNTLM(timeout: timeout) }
         var response = try post(message, timeout: timeout)

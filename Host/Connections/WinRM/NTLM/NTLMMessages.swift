@@ -79,8 +79,7 @@ struct NTLMInitiator {
         targetInfo += [0, 0, 0, 0]
 
         let clientChallenge = try NTLMCrypto.randomBytes(8)
-        let responseKey = try NTLMCrypto.hmacMD5(key: try NTLMCrypto.md4(utf16(password)),
-                                                 utf16(user.uppercased() + domain))
+        let responseKey = try Self.responseKey(user: user, domain: domain, password: password)
         let blob: [UInt8] = [1, 1, 0, 0, 0, 0, 0, 0] + timestamp + clientChallenge + [0, 0, 0, 0] + targetInfo + [0, 0, 0, 0]
         let proof = try NTLMCrypto.hmacMD5(key: responseKey, serverChallenge + blob)
         let ntResponse = proof + blob
@@ -104,6 +103,11 @@ struct NTLMInitiator {
         let mic = try NTLMCrypto.hmacMD5(key: exportedSessionKey, negotiateMessage + challenge + message)
         message.replaceSubrange(micOffset..<(micOffset + 16), with: mic)
         return (message, exportedSessionKey, flags)
+    }
+
+    /// NTOWFv2 (MS-NLMP 3.3.2): the key every NTLMv2 response is made with.
+    static func responseKey(user: String, domain: String, password: String) throws -> [UInt8] {
+        try NTLMCrypto.hmacMD5(key: try NTLMCrypto.md4(utf16(password)), utf16(user.uppercased() + domain))
     }
 
     private static func avPairs(_ bytes: [UInt8]) throws -> [(id: UInt16, value: [UInt8])] {
