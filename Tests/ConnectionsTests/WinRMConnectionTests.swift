@@ -175,6 +175,17 @@ struct WinRMConnectionTests {
         #expect(try server.requests().filter { $0["event"] as? String == "request" }.allSatisfy { $0["auth"] as? String == "basic" })
     }
 
+    @Test func ntlmOverHTTPSReliesOnTLSInsteadOfSealing() throws {
+        let server = try WinRMServerFixture(https: true)
+        let connection = try server.connect(authentication: .ntlm, trusted: true)
+        defer { connection.close() }
+        #expect(!connection.sealsMessages)
+        #expect(try connection.run(["printf", "ntlm in tls"]).standardOutputText == "ntlm in tls")
+        let requests = try server.requests()
+        #expect(requests.contains { $0["event"] as? String == "ntlm-authenticated" })
+        #expect(requests.filter { $0["event"] as? String == "request" }.allSatisfy { $0["sealed"] as? Bool == false && $0["auth"] as? String == "ntlm" })
+    }
+
     @Test func basicOverHTTPSWithWrongPasswordIsAuthenticationFailed() throws {
         let server = try WinRMServerFixture(https: true)
         let error = connectionError {
