@@ -19,8 +19,8 @@ struct CredentialResolver {
             } catch {
                 throw GatewayError("credential store '\(store)', credential '\(id)': \(error)")
             }
-        default:
-            throw GatewayError("credential store '\(store)' is of kind \(record.kind.rawValue), which this og-host cannot read yet")
+        case .hashicorp, .cyberark:
+            return try ExternalStoreReader(gateway: gateway).credential(store: record, id: id)
         }
     }
 }

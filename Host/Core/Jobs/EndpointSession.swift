@@ -32,6 +32,7 @@ public final class EndpointSession: PluginHostServices, @unchecked Sendable {
     public static func validate(_ draft: EndpointDraft, plugin: PluginLibrary, gateway: Gateway) throws {
         guard plugin.hasValidateSlot else { return }
         let authentication: ConnectionAuthentication
+        var user = draft.user ?? ""
         if let keyPath = draft.sshKeyPath {
             authentication = .privateKey(path: keyPath, passphrase: draft.sshKeyPassword)
         } else if let password = draft.password {
@@ -39,11 +40,13 @@ public final class EndpointSession: PluginHostServices, @unchecked Sendable {
         } else if let store = draft.store, let id = draft.storeCredentialID {
             let credential = try CredentialResolver(gateway: gateway).credential(store: store, id: id, field: "store_cred_id")
             authentication = credential.authentication
+            // --user cannot be combined with --store: the store's credential names the login, as when jobs connect later.
+            user = credential.username
         } else {
             authentication = .none
         }
         let spec = try connectionSpec(type: draft.connectionType, host: draft.host, port: draft.port,
-                                      user: draft.user ?? "", authentication: authentication,
+                                      user: user, authentication: authentication,
                                       sudo: draft.sudo, sudoPassword: draft.password,
                                       fingerprint: draft.hostKeyFingerprint)
         let session = try open(spec, endpoint: draft.pluginView, secretOptions: draft.secretOptions, gateway: gateway)
