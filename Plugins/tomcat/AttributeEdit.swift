@@ -36,7 +36,7 @@ struct AttributeEdit {
         }
         for name in [names.certificateChainFile, names.pemKeyPassword] {
             guard let attribute = element.attribute(name) else { continue }
-            splices.append(Splice(range: attribute.wholeRange, replacement: []))
+            splices.append(Splice(range: Self.removal(of: attribute, in: document.bytes), replacement: []))
             removed.append(name)
         }
     }
@@ -46,12 +46,33 @@ struct AttributeEdit {
         changed.append(attribute.name)
     }
 
+    /// What deleting an attribute removes: with the blanks before it when it
+    /// shares its line with what precedes it, else with the blanks after it,
+    /// so a line that starts with it keeps its indentation and no lines merge.
+    private static func removal(of attribute: XMLDocument.Attribute, in bytes: [UInt8]) -> Range<Int> {
+        let leading = bytes[attribute.wholeRange.lowerBound..<attribute.nameStart]
+        if !leading.contains(0x0A) { return attribute.wholeRange }
+        var end = attribute.wholeRange.upperBound
+        while end < bytes.count, bytes[end] == 0x20 || bytes[end] == 0x09 { end += 1 }
+        return attribute.nameStart..<end
+    }
+
     /// The whole file with the edit applied; nil when nothing changes.
     func editedDocument() -> [UInt8]? {
         guard !splices.isEmpty else { return nil }
         var bytes = document.bytes
-        for splice in splices.sorted(by: { $0.range.lowerBound > $1.range.lowerBound }) {
-            bytes.replaceSubrange(splice.range, with: splice.replacement)
+        // From the end of the file backwards, so earlier offsets stay valid; at one offset a
+        // removal goes before an insertion, which must not be deleted with it. Two removals
+        // can share the blanks between them, so each stops where the later one began.
+        let ordered = splices.sorted {
+            $0.range.lowerBound != $1.range.lowerBound ? $0.range.lowerBound > $1.range.lowerBound : !$0.range.isEmpty
+        }
+        var limit = bytes.count
+        for splice in ordered {
+            let upper = min(splice.range.upperBound, limit)
+            let lower = min(splice.range.lowerBound, upper)
+            bytes.replaceSubrange(lower..<upper, with: splice.replacement)
+            limit = lower
         }
         return bytes
     }

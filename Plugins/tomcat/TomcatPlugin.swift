@@ -41,13 +41,22 @@ public struct TomcatPlugin: EndpointPlugin, ConnectionTesting, NodeDiscovering, 
     }
 
     public func configTest(_ endpoint: Endpoint, host: HostServices) throws {
-        try ConfigCheck(target: TomcatEndpoint(endpoint), host: host).run()
+        let target = try TomcatEndpoint(endpoint)
+        ActivationMarker(target: target, host: host).markIdle()
+        try ConfigCheck(target: target, host: host).run()
     }
 
-    /// Tomcat loads certificates when connectors start, so installs and
-    /// rollbacks alike take a restart.
+    /// Tomcat loads certificates when connectors start, so an install takes a
+    /// restart; a rollback takes one only if the install got as far as its restart.
     public func activate(_ endpoint: Endpoint, request: InstallRequest?, host: HostServices) throws {
-        try TomcatControl(target: TomcatEndpoint(endpoint), host: host).restart()
+        let target = try TomcatEndpoint(endpoint)
+        let marker = ActivationMarker(target: target, host: host)
+        if request == nil, !marker.needsRestartAfterRollback() {
+            host.log(.info, "Tomcat was not restarted by this install, so it still runs the restored configuration")
+            return
+        }
+        marker.markRestarted()
+        try TomcatControl(target: target, host: host).restart()
     }
 
     public func restart(_ endpoint: Endpoint, host: HostServices) throws {

@@ -15,9 +15,10 @@ struct XMLDocument {
         let value: String
         /// Byte range of the raw value text between the quotes.
         let valueRange: Range<Int>
-        /// Byte range from the whitespace before the name to the closing quote,
-        /// which is what removing the attribute deletes.
+        /// Byte range from the whitespace before the name to the closing quote.
         let wholeRange: Range<Int>
+        /// Where the attribute's name starts.
+        let nameStart: Int
         let line: Int
     }
 
@@ -234,6 +235,7 @@ private struct Reader {
             }
             guard hadBlank else { throw problem("expected a space before the next attribute of <\(name)>") }
             let attributeLine = line
+            let nameStart = position
             let attributeName = try self.name()
             skipBlanks()
             try expect("=")
@@ -269,7 +271,7 @@ private struct Reader {
             }
             attributes.append(XMLDocument.Attribute(
                 name: attributeName, value: String(decoding: value, as: UTF8.self), valueRange: valueStart..<valueEnd,
-                wholeRange: blankStart..<position, line: attributeLine))
+                wholeRange: blankStart..<position, nameStart: nameStart, line: attributeLine))
         }
     }
 
