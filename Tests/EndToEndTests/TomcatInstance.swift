@@ -20,14 +20,18 @@ final class TomcatInstance: @unchecked Sendable {
     let password = "store-&-\(UInt16.random(in: 1000...9999))"
     let pki: TestPKI
     private let directoryOwner: AnyObject
+    private let owner: SSHTestUser?
 
-    init(in directory: String, ownedBy directoryOwner: AnyObject, pki: TestPKI) throws {
+    /// With `owner` the files belong to that account and Tomcat runs as it,
+    /// as under a remote operator account reached over SSH.
+    init(in directory: String, ownedBy directoryOwner: AnyObject, pki: TestPKI, owner: SSHTestUser? = nil) throws {
         try #require(FileManager.default.isExecutableFile(atPath: Self.home + "/bin/catalina.sh"),
                      "\(Self.home)/bin/catalina.sh is missing: install the Debian package tomcat10")
         try #require(ProcessRunner.findExecutable("keytool", environment: nil) != nil,
                      "keytool is missing: install the Debian package openjdk-17-jdk-headless")
         base = directory
         self.directoryOwner = directoryOwner
+        self.owner = owner
         self.pki = pki
         for folder in ["conf", "conf/tls", "logs", "temp", "webapps", "work"] { try LocalFiles.makeDirectory(file(folder)) }
         for name in ["web.xml", "logging.properties", "catalina.properties", "context.xml", "tomcat-users.xml"] {
@@ -60,6 +64,10 @@ final class TomcatInstance: @unchecked Sendable {
             try LocalFiles.writeAtomically(file("conf/tls/\(name)"), contents: try LocalFiles.read(source),
                                            mode: name.hasSuffix(".key") ? 0o600 : 0o644)
         }
+        if let owner {
+            let chowned = try ProcessRunner.run("/bin/chown", ["-R", "\(owner.uid):\(owner.gid)", base])
+            try #require(chowned.exitStatus == 0, "chown: \(chowned.standardErrorText)")
+        }
     }
 
     func file(_ relative: String) -> String { "\(base)/\(relative)" }
@@ -90,14 +98,24 @@ final class TomcatInstance: @unchecked Sendable {
     /// posix_spawn, so no test descriptor leaks into the JVM) and waits until
     /// every TLS connector listens.
     func start() throws {
-        _ = try SpawnedDaemon("/usr/bin/env", [
-            "CATALINA_HOME=\(Self.home)", "CATALINA_BASE=\(base)", "CATALINA_PID=\(pidFile)",
-            Self.home + "/bin/catalina.sh", "start",
-        ], port: p12Port, logPath: file("logs/start.log"), timeout: 120)
+        var command = ["/usr/bin/env", "CATALINA_HOME=\(Self.home)", "CATALINA_BASE=\(base)", "CATALINA_PID=\(pidFile)",
+                       Self.home + "/bin/catalina.sh", "start"]
+        if let owner {
+            command = ["/usr/bin/setpriv", "--reuid=\(owner.uid)", "--regid=\(owner.gid)", "--clear-groups"] + command
+        }
+        command = Self.unblockSignals + command
+        _ = try SpawnedDaemon(command[0], Array(command.dropFirst()), port: p12Port, logPath: file("logs/start.log"),
+                              timeout: 120)
         for port in tlsPorts {
             try #require(Loopback.waitForListener(port: port, timeout: 120), "Tomcat does not listen on \(port): \(catalinaOut)")
         }
     }
+
+    /// The test process blocks signals in its threads and posix_spawn passes
+    /// that mask on, so the JVM would not see the SIGTERM that stops it. perl
+    /// is in Debian's essential set.
+    private static let unblockSignals = ["/usr/bin/perl", "-MPOSIX", "-e",
+                                         "sigprocmask(SIG_SETMASK, POSIX::SigSet->new) or die $!; exec { $ARGV[0] } @ARGV or die $!"]
 
     /// The JVM whose id catalina.sh wrote, if it is alive (zombies count as gone).
     var processID: pid_t? {
