@@ -63,6 +63,49 @@ import Testing
         #expect(requests.allSatisfy { $0.contains("\"sealed\": true") && $0.contains("\"plaintextEnvelope\": false") })
     }
 
+    /// winrm_https from the CLI verifies the server against the system store plus
+    /// the operator's trust anchors: refused until `og-host ca add`, accepted after.
+    @Test func winrmHTTPSTrustsTheOperatorsAnchors() throws {
+        let work = try TemporaryDirectory("og-winrm-https")
+        let driveRoot = work.file("C")
+        try FileManager.default.createDirectory(atPath: driveRoot + "/certs", withIntermediateDirectories: true)
+        let winrmPassword = "Win-\(UUID().uuidString.prefix(12))"
+        let credentials = work.file("credentials")
+        try LocalFiles.writeAtomically(credentials, contents: Array("ogtest:\(winrmPassword)".utf8), mode: 0o600)
+        let pki = try TestPKI()
+        let serverCertificate = try pki.issue("winrm", dnsNames: ["localhost"])
+        let chain = try LocalFiles.read(serverCertificate.certificate) + LocalFiles.read(pki.file("int.pem"))
+        try LocalFiles.writeAtomically(work.file("server-chain.pem"), contents: chain)
+        let port = Loopback.freePort()
+        let script = BuiltProducts.repositoryRoot + "/Tests/Fixtures/winrm/winrm_server.py"
+        let server = try SpawnedDaemon(try pythonWithWinRMModules(), [script, "--port", String(port), "--credentials", credentials,
+                                                                       "--log", work.file("requests.jsonl"),
+                                                                       "--cert", work.file("server-chain.pem"),
+                                                                       "--key", serverCertificate.key, "--drive-root", driveRoot],
+                                       port: port, logPath: work.file("server.log"))
+        defer { server.stop() }
+        let storePassword = "changeit-\(UInt16.random(in: 1000...9999))"
+        let other = try pki.issue("other", dnsNames: ["other.example.test"], key: "rsa")
+        let exported = try ProcessRunner.run("openssl", ["pkcs12", "-export", "-in", other.certificate, "-inkey", other.key,
+                                                         "-name", "other", "-out", driveRoot + "/certs/store.p12",
+                                                         "-passout", "env:OG_P12_PASS"],
+                                             environment: ProcessInfo.processInfo.environment.merging(["OG_P12_PASS": storePassword]) { $1 })
+        try #require(exported.exitStatus == 0, "\(exported.standardErrorText)")
+
+        let fixture = try GatewayFixture(plugins: ["keystore"])
+        let secrets = ["STORE_PASS": storePassword, "WINRM_PASS": winrmPassword]
+        let arguments = ["tls", "add", "p12", "--name", "winsecure", "--connection_type", "winrm_https",
+                         "--host", "localhost", "--port", String(port), "--user", "ogtest", "--password", "env:WINRM_PASS",
+                         "--path", #"C:\certs\store.p12"#, "--store_password", "env:STORE_PASS"]
+        let refused = try fixture.run(arguments, extraEnvironment: secrets)
+        #expect(refused.exitStatus != 0)
+        #expect(refused.standardErrorText.lowercased().contains("certificate"), "\(refused.standardErrorText)")
+
+        #expect(try fixture.run(["ca", "add", pki.file("root.pem"), "--name", "test-root"]).exitStatus == 0)
+        let added = try fixture.run(arguments, extraEnvironment: secrets)
+        #expect(added.exitStatus == 0, "\(added.standardErrorText)")
+    }
+
     /// python3 with pyspnego and pywinrm, installed from PyPI when missing.
     private func pythonWithWinRMModules() throws -> String {
         guard let python = ProcessRunner.findExecutable("python3") else {

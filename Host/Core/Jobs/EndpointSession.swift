@@ -105,10 +105,15 @@ public final class EndpointSession: PluginHostServices, @unchecked Sendable {
                      gateway: Gateway) throws -> EndpointSession {
         do {
             let connection: Connection
-            if spec.type == .rest || spec.type == .restInsecure {
+            switch spec.type {
+            case .rest, .restInsecure:
                 // Built by the host so that its trust anchors and outbound proxy apply.
                 connection = try OutboundHTTP(gateway: gateway).restConnection(spec)
-            } else {
+            case .winrmHTTPS:
+                // Verified against the system store plus the operator's anchors (`og-host ca`).
+                let anchors = try TrustAnchors(gateway: gateway).list().map(\.pem).joined(separator: "\n")
+                connection = try WinRMConnection(spec: spec, trustedCertificates: Array(anchors.utf8))
+            default:
                 connection = try ConnectionFactory.open(spec, hostKeyStore: InventoryHostKeyStore(inventory: try gateway.inventory()))
             }
             return EndpointSession(connection: connection, endpoint: endpoint, secretOptions: secretOptions)
