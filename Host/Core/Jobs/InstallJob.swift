@@ -222,10 +222,11 @@ public struct InstallJob {
     }
 
     static func verifyServed(_ target: VerifyTargetInfo, fingerprint: String) throws {
-        // A reload finishes asynchronously; give the server a few seconds to switch.
+        // A reload finishes asynchronously: look again quickly at first (most
+        // servers switch within milliseconds), then less often, for about 10 s.
         var last = "nothing was served"
-        for attempt in 0..<40 {
-            if attempt > 0 { usleep(250_000) }
+        for attempt in 0..<72 {
+            if attempt > 0 { usleep(attempt <= 40 ? 50_000 : 250_000) }
             do {
                 let served = try TLSProbe.servedCertificate(host: target.host, port: UInt16(target.port),
                                                             serverName: target.serverName.isEmpty ? nil : target.serverName)
