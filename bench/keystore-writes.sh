@@ -6,12 +6,7 @@
 # Prints hyperfine's table and the ratios og-host / CLI.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-command -v hyperfine >/dev/null || { echo "hyperfine is missing: apt-get install hyperfine" >&2; exit 1; }
-scratch=${OG_BENCH_SCRATCH:-.build-bench}
-swift build -c release --scratch-path "$scratch" >&2
-bin=$(swift build -c release --scratch-path "$scratch" --show-bin-path)
-work=$(mktemp -d /tmp/og-bench-XXXXXX)
-trap 'rm -rf "$work"' EXIT
+source bench/release-build.sh
 install -d -m 0755 "$work/plugins.d"
 install -m 0755 "$bin/libog-plugin-keystore.so" "$work/plugins.d/"
 "$bin/og-host" plugins manifest "$work/plugins.d/libog-plugin-keystore.so" >/dev/null

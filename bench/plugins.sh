@@ -5,12 +5,7 @@
 # what they save (each library is then described in a child og-host).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-command -v hyperfine >/dev/null || { echo "hyperfine is missing: apt-get install hyperfine" >&2; exit 1; }
-scratch=${OG_BENCH_SCRATCH:-.build-bench}
-swift build -c release --scratch-path "$scratch" >&2
-bin=$(swift build -c release --scratch-path "$scratch" --show-bin-path)
-work=$(mktemp -d /tmp/og-bench-XXXXXX)
-trap 'rm -rf "$work"' EXIT
+source bench/release-build.sh
 install -d -m 0755 "$work/plugins.d" "$work/bare.d"
 for lib in "$bin"/libog-plugin-*.so; do install -m 0755 "$lib" "$work/plugins.d/"; install -m 0755 "$lib" "$work/bare.d/"; done
 cc -std=c11 -O2 -I SDK/include -shared -fPIC -o "$work/plugins.d/libog-plugin-hello-c.so" SDK/examples/hello-c/hello_c.c
