@@ -14,7 +14,7 @@ struct CredstoreCommand: ParsableCommand {
         nothing from an external store is copied into the inventory. Tokens, secret IDs and certificate
         passwords of external stores are kept in the default local store, encrypted.
         """,
-        subcommands: [Add.self, Update.self, List.self, Remove.self, Credentials.self])
+        subcommands: [Add.self, Update.self, List.self, Remove.self, Credentials.self, RotateMasterKey.self])
 
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add a credential store.",
@@ -144,6 +144,34 @@ struct CredstoreCommand: ParsableCommand {
             try runReportingErrors {
                 try CredentialStoreCatalog(gateway: openGateway()).remove(name: storeName)
                 printOut("Credential store '\(storeName)' removed.\n")
+            }
+        }
+    }
+
+    struct RotateMasterKey: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "rotate-master-key",
+            abstract: "Re-encrypt every local credential store (and so the certificate key vault) under a new master key.",
+            discussion: """
+            The new key is written first, every store is re-sealed into a temporary file, the temporaries
+            replace the stores, and the new key replaces the old one last; an interrupted rotation is
+            finished on the next use. Back up the data directory's credentials/ folder before rotating.
+            """)
+
+        func run() throws {
+            try runReportingErrors {
+                let gateway = try openGateway()
+                let directory = LocalCredentialDirectory(path: gateway.dataDirectory.credentialsPath)
+                let stores = try directory.storeNames()
+                do {
+                    try directory.rotateMasterKey()
+                } catch {
+                    gateway.audit(action: "credstore.rotate-master-key", subject: "master key", success: false, detail: "\(error)")
+                    throw GatewayError("master key rotation failed, the old key still opens every store: \(error)")
+                }
+                gateway.audit(action: "credstore.rotate-master-key", subject: "master key", success: true,
+                              detail: "\(stores.count) local store(s) re-sealed")
+                printOut("Master key rotated; \(stores.count) local store(s) re-sealed: \(stores.joined(separator: ", ")).\n")
             }
         }
     }
