@@ -2,17 +2,18 @@ import COpenSSL
 
 /// An OpenSSL library context with the `legacy` provider loaded beside `default`.
 ///
-/// Old PKCS#12 files (Java 8, Windows) encrypt certificate bags with
-/// RC2-40, which OpenSSL 3 keeps in its legacy provider. Loading that provider
-/// process-wide would re-enable weak algorithms for every other use, so it
-/// lives in this private context, used only to decrypt keystore bags.
-final class LegacyLibraryContext: @unchecked Sendable {
+/// Old PKCS#12 files (Java 8, Windows) encrypt certificate bags with RC2-40,
+/// and NTLM (WinRM) needs MD4 and RC4; OpenSSL 3 keeps all three in its legacy
+/// provider. Loading that provider process-wide would re-enable weak
+/// algorithms for every other use, so it lives in this private context, used
+/// only by those two callers.
+public final class LegacyLibraryContext: @unchecked Sendable {
     // Safe to share: the pointer is set once in init and never changed; an
     // OSSL_LIB_CTX may be used from several threads at once.
-    static let shared = LegacyLibraryContext()
+    public static let shared = LegacyLibraryContext()
 
-    /// nil when the legacy provider is not installed; callers then use the default context.
-    let context: OpaquePointer?
+    /// nil when the legacy provider is not installed.
+    public let context: OpaquePointer?
 
     private init() {
         guard let created = OSSL_LIB_CTX_new() else {

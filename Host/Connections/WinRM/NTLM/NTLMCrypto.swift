@@ -1,11 +1,12 @@
 import COpenSSL
+import OGMaterial
 
 /// The primitives NTLM is built on. MD4 and RC4 live in OpenSSL 3's `legacy`
 /// provider; it is loaded into a private library context used only here, so
 /// the rest of the process keeps OpenSSL's default (modern) algorithm set.
 enum NTLMCrypto {
     static func md4(_ data: [UInt8]) throws -> [UInt8] {
-        guard let context = NTLMLibraryContext.shared.context,
+        guard let context = LegacyLibraryContext.shared.context,
               let md4 = EVP_MD_fetch(context, "MD4", nil) else {
             throw NTLMError.legacyProviderMissing
         }
@@ -49,7 +50,7 @@ final class RC4Stream {
     private let context: OpaquePointer
 
     init(key: [UInt8]) throws {
-        guard let libraryContext = NTLMLibraryContext.shared.context,
+        guard let libraryContext = LegacyLibraryContext.shared.context,
               let cipher = EVP_CIPHER_fetch(libraryContext, "RC4", nil) else {
             throw NTLMError.legacyProviderMissing
         }
@@ -76,30 +77,6 @@ final class RC4Stream {
     }
 
     deinit { EVP_CIPHER_CTX_free(context) }
-}
-
-/// A library context with the `legacy` provider beside `default`, for NTLM only.
-final class NTLMLibraryContext: @unchecked Sendable {
-    // Safe to share: `context` is set once in init and never changed, and an
-    // OSSL_LIB_CTX may be used from several threads at once.
-    static let shared = NTLMLibraryContext()
-
-    /// nil when OpenSSL's legacy provider is not installed.
-    let context: OpaquePointer?
-
-    private init() {
-        guard let created = OSSL_LIB_CTX_new() else {
-            context = nil
-            return
-        }
-        if OSSL_PROVIDER_load(created, "default") != nil, OSSL_PROVIDER_load(created, "legacy") != nil {
-            context = created
-        } else {
-            OSSL_LIB_CTX_free(created)
-            ERR_clear_error()
-            context = nil
-        }
-    }
 }
 
 enum NTLMError: Error, CustomStringConvertible {
