@@ -2,7 +2,7 @@ import OGPluginKit
 
 /// Restarts Tomcat and waits until every TLS connector answers again.
 /// Tomcat reads certificates only when a connector starts, so an install is
-/// picked up by a restart (a JMX reloadSslHostConfigs is not offered yet).
+/// picked up by a restart (unless the operator chose JMXReload instead).
 /// With --service_name the service manager restarts it; otherwise
 /// catalina.sh stop and start run with the endpoint's CATALINA_HOME,
 /// CATALINA_BASE and CATALINA_PID.

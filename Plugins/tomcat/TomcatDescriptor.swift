@@ -38,5 +38,19 @@ enum TomcatDescriptor {
                              + "end a process that ignores the shutdown port. Default: <tomcat_base>/temp/catalina.pid."),
             OptionSchema(name: "start_timeout", kind: .integer, minimum: 5, maximum: 900, defaultValue: "120",
                          help: "Seconds to wait after a restart until every TLS connector answers a handshake."),
+            OptionSchema(name: "reload_method", kind: .enumeration(["restart", "jmx"]), defaultValue: "restart",
+                         help: "How an install makes Tomcat load the new certificate: restart (catalina.sh or "
+                             + "--service_name), or jmx, which calls reloadSslHostConfigs on each changed connector "
+                             + "through the manager webapp's JMX proxy (Tomcat keeps running; needs --manager_url, "
+                             + "--manager_user, --manager_password and curl on the endpoint). `tls restart` always restarts."),
+            OptionSchema(name: "manager_url", kind: .string, minimum: 1, maximum: 2048,
+                         help: "The manager webapp's address as seen from the endpoint, e.g. "
+                             + "http://127.0.0.1:8080/manager. Required with --reload_method jmx."),
+            OptionSchema(name: "manager_user", kind: .string, minimum: 1, maximum: 256,
+                         help: "A tomcat-users.xml user with the role manager-jmx. Required with --reload_method jmx."),
+            OptionSchema(name: TomcatEndpoint.Manager.passwordOption, kind: .string, isSecret: true, minimum: 1,
+                         maximum: 1024,
+                         help: "The --manager_user's password. Required with --reload_method jmx; given to curl on "
+                             + "its standard input, never on a command line."),
         ])
 }

@@ -3,7 +3,9 @@ import OGPluginKit
 /// The Tomcat plugin: finds the TLS connectors of conf/server.xml, installs
 /// into their JKS/PKCS#12 keystores (entry replaced in place) or as new PEM
 /// files with the connector's attributes pointed at them, checks keys match
-/// their certificates before any restart, and restarts Tomcat.
+/// their certificates before any restart, and restarts Tomcat (or, when the
+/// operator chooses --reload_method jmx, reloads the changed connectors'
+/// certificates through the manager's JMX proxy).
 ///
 /// Keys never pass through it, and every file and command goes through
 /// `HostServices`, so local and SSH endpoints share one code path.
@@ -47,16 +49,34 @@ public struct TomcatPlugin: EndpointPlugin, ConnectionTesting, NodeDiscovering, 
     }
 
     /// Tomcat loads certificates when connectors start, so an install takes a
-    /// restart; a rollback takes one only if the install got as far as its restart.
+    /// restart, or with --reload_method jmx a reloadSslHostConfigs of the
+    /// connectors it changed; a rollback repeats that only if the install got
+    /// as far as its activation.
     public func activate(_ endpoint: Endpoint, request: InstallRequest?, host: HostServices) throws {
         let target = try TomcatEndpoint(endpoint)
         let marker = ActivationMarker(target: target, host: host)
         if request == nil, !marker.needsRestartAfterRollback() {
-            host.log(.info, "Tomcat was not restarted by this install, so it still runs the restored configuration")
+            host.log(.info, "Tomcat was not reloaded by this install, so it still runs the restored configuration")
             return
         }
         marker.markRestarted()
-        try TomcatControl(target: target, host: host).restart()
+        guard let manager = target.manager else {
+            try TomcatControl(target: target, host: host).restart()
+            return
+        }
+        let configuration = try ServerXMLReader(target: target, host: host).read()
+        let ports = try request.map { try Self.changedPorts($0, in: configuration) } ?? configuration.tlsPorts
+        try JMXReload(manager: manager, host: host).reload(ports: ports)
+    }
+
+    /// The chosen node's connector and every connector serving the same keystore file.
+    private static func changedPorts(_ request: InstallRequest, in configuration: ServerConfiguration) throws -> [Int] {
+        let node = try NodeChoice(nodes: configuration.nodes).choose(for: request)
+        guard case .keystore(let keystore) = node.certificate.source else { return [node.port] }
+        return [node.port] + configuration.nodes.compactMap {
+            guard case .keystore(let other) = $0.certificate.source, other.path == keystore.path else { return nil }
+            return $0.port
+        }
     }
 
     public func restart(_ endpoint: Endpoint, host: HostServices) throws {

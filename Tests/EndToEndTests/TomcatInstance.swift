@@ -70,6 +70,40 @@ final class TomcatInstance: @unchecked Sendable {
         }
     }
 
+    /// The Debian tomcat10-admin package's manager webapp, for JMX reloads.
+    static let managerDocBase = "/usr/share/tomcat10-admin/manager"
+
+    /// Deploys the manager webapp on the plain HTTP connector (call before
+    /// `start`), with one user of role manager-jmx in conf/tomcat-users.xml read
+    /// by a MemoryRealm of the manager's own, so the fixture's server.xml stays
+    /// as it is. Only loopback clients are admitted, as Debian ships it.
+    func deployManager(user: String, password: String) throws {
+        try #require(FileManager.default.fileExists(atPath: Self.managerDocBase + "/WEB-INF/web.xml"),
+                     "\(Self.managerDocBase) is missing: install the Debian package tomcat10-admin")
+        try LocalFiles.makeDirectory(file("conf/Catalina/localhost"))
+        let context = """
+            <?xml version="1.0" encoding="UTF-8"?>
+            <Context docBase="\(Self.managerDocBase)" privileged="true" antiResourceLocking="false">
+              <Realm className="org.apache.catalina.realm.MemoryRealm" pathname="conf/tomcat-users.xml" />
+              <Valve className="org.apache.catalina.valves.RemoteAddrValve" allow="127\\.\\d+\\.\\d+\\.\\d+" />
+            </Context>
+
+            """
+        try LocalFiles.writeAtomically(file("conf/Catalina/localhost/manager.xml"), contents: Array(context.utf8))
+        let users = """
+            <?xml version="1.0" encoding="UTF-8"?>
+            <tomcat-users>
+              <role rolename="manager-jmx" />
+              <user username="\(user)" password="\(password)" roles="manager-jmx" />
+            </tomcat-users>
+
+            """
+        try LocalFiles.writeAtomically(file("conf/tomcat-users.xml"), contents: Array(users.utf8), mode: 0o600)
+    }
+
+    /// The manager's address, on the fixture's plain HTTP connector.
+    var managerURL: String { "http://127.0.0.1:\(httpPort)/manager" }
+
     func file(_ relative: String) -> String { "\(base)/\(relative)" }
     var serverXML: String { file("conf/server.xml") }
     var pidFile: String { file("temp/catalina.pid") }
