@@ -7,12 +7,44 @@ import Foundation
 /// leaves either the old file or the new one, never a mix. An existing file
 /// keeps its permission bits and owner.
 public enum LocalFiles {
-    public static func read(_ path: String) throws -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+    /// How large a file of a given kind can sensibly be. Every read is bounded:
+    /// a path that names `/dev/zero` or a runaway file must fail with a clear
+    /// error, not grow memory until the process is killed.
+    public struct ReadLimit: Sendable, Equatable {
+        public let bytes: Int
+        public let kind: String
+        public init(bytes: Int, kind: String) {
+            self.bytes = bytes
+            self.kind = kind
+        }
+        /// Certificates, keys, CSRs, chains, SSH keys, master keys: a long chain of
+        /// RSA-4096 certificates is tens of kilobytes.
+        public static let material = ReadLimit(bytes: 1 << 20, kind: "certificate or key file")
+        /// Trust-anchor bundles (the system's is about 200 KiB).
+        public static let bundle = ReadLimit(bytes: 8 << 20, kind: "certificate bundle")
+        /// Keystores, server configuration files, manifests, sealed stores.
+        public static let document = ReadLimit(bytes: 32 << 20, kind: "file of this kind")
+    }
+
+    /// Reads a whole regular file, at most `limit.bytes` long.
+    ///
+    /// Anything that is not a regular file (a FIFO, a device, a socket) is refused
+    /// before a byte is read: opening with `O_NONBLOCK` keeps a FIFO without a
+    /// writer from blocking the open itself.
+    public static func read(_ path: String, limit: ReadLimit = .document) throws -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
         guard fd >= 0 else { throw ioError(path, "read") }
         defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw ioError(path, "examine") }
+        guard info.st_mode & S_IFMT == S_IFREG else {
+            throw BasicsError.io(path: path, operation: "read",
+                                 reason: "is \(describeType(info.st_mode)), not a regular file; give the path of a file")
+        }
+        guard Int(info.st_size) <= limit.bytes else { throw tooLarge(path, limit) }
         var result: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
+        result.reserveCapacity(Int(info.st_size))
+        var chunk = [UInt8](repeating: 0, count: min(65536, max(4096, Int(info.st_size) + 1)))
         while true {
             let count = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
             if count < 0 {
@@ -20,9 +52,28 @@ public enum LocalFiles {
                 throw ioError(path, "read")
             }
             if count == 0 { break }
+            // The size checked above can grow while we read (a file being appended to).
+            guard result.count + count <= limit.bytes else { throw tooLarge(path, limit) }
             result.append(contentsOf: chunk[0..<count])
         }
         return result
+    }
+
+    static func tooLarge(_ path: String, _ limit: ReadLimit) -> BasicsError {
+        .io(path: path, operation: "read",
+            reason: "is larger than \(limit.bytes / 1024) KiB, more than any \(limit.kind) should be; check the path")
+    }
+
+    static func describeType(_ mode: mode_t) -> String {
+        switch mode & S_IFMT {
+        case S_IFIFO: return "a FIFO"
+        case S_IFCHR: return "a character device"
+        case S_IFBLK: return "a block device"
+        case S_IFSOCK: return "a socket"
+        case S_IFDIR: return "a directory"
+        case S_IFLNK: return "a symbolic link"
+        default: return "a special file"
+        }
     }
 
     public static func exists(_ path: String) -> Bool {

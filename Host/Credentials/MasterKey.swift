@@ -42,7 +42,7 @@ struct MasterKey {
         guard info.st_uid == geteuid() else {
             throw CredentialsError.masterKeyWrongOwner(path: path, owner: info.st_uid)
         }
-        var contents = try LocalFiles.read(path)
+        var contents = try LocalFiles.read(path, limit: .material)
         defer { AESGCM.wipe(&contents) }
         guard contents.count == AESGCM.keyLength else {
             throw CredentialsError.masterKeyInvalid(

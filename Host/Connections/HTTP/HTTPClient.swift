@@ -242,7 +242,7 @@ public final class HTTPClient: @unchecked Sendable {
     private static func systemCABundle(_ handle: UnsafeMutableRawPointer) -> [UInt8] {
         var path: UnsafeMutablePointer<CChar>?
         guard og_curl_getinfo_str(handle, CURLINFO_CAINFO, &path) == CURLE_OK, let path,
-              let bundle = try? LocalFiles.read(String(cString: path)) else { return [] }
+              let bundle = try? LocalFiles.read(String(cString: path), limit: .bundle) else { return [] }
         return bundle + [0x0A]
     }
 

@@ -71,7 +71,7 @@ struct SSHAuthenticator {
     private func authenticate(_ session: SSHSession, keyPath: String, passphrase: String?, deadline: Deadline) throws {
         var key: [UInt8]
         do {
-            key = try LocalFiles.read(keyPath)
+            key = try LocalFiles.read(keyPath, limit: .material)
         } catch {
             throw refused(session, .unreadableKey(keyPath: keyPath, reason: "\(error)"))
         }

@@ -50,7 +50,7 @@ struct KeyFiles {
         }
         let bytes: [UInt8]
         do {
-            bytes = try LocalFiles.read(path)
+            bytes = try LocalFiles.read(path, limit: .material)
         } catch {
             throw GatewayError("\(error)")
         }

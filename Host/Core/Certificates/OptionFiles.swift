@@ -7,7 +7,7 @@ import OGMaterial
 enum OptionFiles {
     static func bytes(option: String?, path: String) throws -> [UInt8] {
         do {
-            return try LocalFiles.read(path)
+            return try LocalFiles.read(path, limit: .material)
         } catch {
             throw problem(option, "\(error)")
         }

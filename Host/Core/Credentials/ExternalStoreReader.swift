@@ -1,4 +1,5 @@
 import Foundation
+import OGBasics
 import OGConnections
 import OGCredentials
 import OGInventory
@@ -42,8 +43,11 @@ struct ExternalStoreReader {
     /// The certificate and key of the `.p12`, decoded in memory: the key
     /// reaches libcurl as a PEM blob and is never written anywhere.
     static func clientIdentity(store: String, p12Path: String, password: Secret) throws -> HTTPClientIdentity {
-        guard let bytes = FileManager.default.contents(atPath: p12Path) else {
-            throw GatewayError("credential store '\(store)': --authcert \(p12Path) cannot be read; check that it exists and og-host may read it")
+        let bytes: [UInt8]
+        do {
+            bytes = try LocalFiles.read(p12Path, limit: .material)
+        } catch {
+            throw GatewayError("credential store '\(store)': --authcert \(error); check that it exists and og-host may read it")
         }
         do {
             let keystore = try password.withUnsafeBytes { try PKCS12Store.decode(Array(bytes), password: Array($0)) }

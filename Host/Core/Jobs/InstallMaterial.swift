@@ -24,7 +24,7 @@ public struct InstallMaterial {
     /// Loads `--cert`, `--key` and `--chain` files from the gateway.
     public static func fromFiles(certificate: String, key: String, chain: String?, keyPassword: String?) throws -> (Certificate, PrivateKey, [Certificate]) {
         func read(_ path: String, option: String) throws -> [UInt8] {
-            do { return try LocalFiles.read(path) } catch { throw GatewayError.option(option, "\(path) cannot be read: \(error)") }
+            do { return try LocalFiles.read(path, limit: .material) } catch { throw GatewayError.option(option, "\(path) cannot be read: \(error)") }
         }
         let leaves: [Certificate]
         do { leaves = try Certificate.parseAll(try read(certificate, option: "cert"), what: certificate) } catch let error as GatewayError {

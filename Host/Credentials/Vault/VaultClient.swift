@@ -1,4 +1,5 @@
 import Foundation
+import OGBasics
 
 /// Reads credentials from a HashiCorp Vault KV engine (version 1 or 2,
 /// detected from the mount) after logging in with a token or an AppRole.
@@ -218,9 +219,12 @@ public struct VaultClient: Sendable {
         guard let file = settings.secretFile else {
             throw ExternalStoreError(store: storeName, id: nil, .configuration("AppRoleFile needs --secretfile"))
         }
-        guard var bytes = FileManager.default.contents(atPath: file).map(Array.init) else {
+        var bytes: [UInt8]
+        do {
+            bytes = try LocalFiles.read(file, limit: .material)
+        } catch {
             throw ExternalStoreError(store: storeName, id: nil, .configuration(
-                "secret file \(file) cannot be read; check that it exists and og-host's user may read it"))
+                "secret file \(error); check that it exists and og-host's user may read it"))
         }
         defer { AESGCM.wipe(&bytes) }
         while let last = bytes.last, last == 10 || last == 13 || last == 32 { bytes.removeLast() }

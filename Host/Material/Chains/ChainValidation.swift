@@ -76,7 +76,7 @@ public enum ChainValidation {
 
     /// The operating system's trust anchors (Debian's ca-certificates bundle by default).
     public static func systemTrustAnchors(bundlePath: String = "/etc/ssl/certs/ca-certificates.crt") throws -> [Certificate] {
-        try Certificate.parseAll(LocalFiles.read(bundlePath), what: bundlePath)
+        try Certificate.parseAll(LocalFiles.read(bundlePath, limit: .bundle), what: bundlePath)
     }
 
     private static func issued(_ certificate: Certificate, by issuer: Certificate) -> Bool {
