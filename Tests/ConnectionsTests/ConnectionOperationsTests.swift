@@ -67,6 +67,18 @@ struct ConnectionOperationsTests {
     }
 
     @Test(arguments: Endpoint.allCases)
+    func specialFilesAreRefusedInsteadOfReadForever(_ endpoint: Endpoint) throws {
+        let workspace = try Workspace.open(endpoint)
+        // /dev/zero never ends; a FIFO without a writer never starts. Both must fail at once.
+        let zero = connectionError { _ = try workspace.connection.readFile("/dev/zero") }
+        #expect(zero?.description.contains("not a regular file") == true, "\(String(describing: zero))")
+        let fifo = workspace.path("pipe")
+        #expect(try workspace.connection.run(["mkfifo", fifo]).exitStatus == 0)
+        let blocked = connectionError { _ = try workspace.connection.readFile(fifo) }
+        #expect(blocked?.description.contains("not a regular file") == true, "\(String(describing: blocked))")
+    }
+
+    @Test(arguments: Endpoint.allCases)
     func writeGivesNewFilesTheirModeAndKeepsAnExistingFilesMode(_ endpoint: Endpoint) throws {
         let workspace = try Workspace.open(endpoint)
         let fresh = workspace.path("key.pem")

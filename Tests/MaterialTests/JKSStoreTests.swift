@@ -153,6 +153,20 @@ import Testing
         }
     }
 
+    @Test func changedBytesWithTheRightPasswordAreDamageNotAWrongPassword() throws {
+        let hierarchy = try Hierarchy()
+        var bytes = try JKSStore().upserting(alias: "a", key: hierarchy.leafKey, chain: hierarchy.chain).encode(password: testPassword)
+        // magic, version, count, tag (4 bytes each), alias "a" (2 + 1), then the entry's date: change the date.
+        bytes[20] ^= 0x01
+        #expect { try JKSStore.decode(bytes, password: testPassword) } throws: { error in
+            guard case MaterialError.damagedKeystore(_, let reason) = error else { return false }
+            return reason.contains("was changed after it was written")
+        }
+        #expect(throws: MaterialError.wrongKeystorePassword(format: "JKS")) {
+            try JKSStore.decode(bytes, password: Array("wrong-password".utf8))
+        }
+    }
+
     @Test func truncatedAndGarbageStoresAreReportedAsDamaged() throws {
         let hierarchy = try Hierarchy()
         let bytes = try JKSStore().upserting(alias: "a", key: hierarchy.leafKey, chain: hierarchy.chain).encode(password: testPassword)

@@ -159,6 +159,26 @@ import Testing
         }
     }
 
+    @Test func changedBytesWithTheRightPasswordAreDamageNotAWrongPassword() throws {
+        let hierarchy = try Hierarchy()
+        let alias = "tamper-target"
+        for legacy in [true, false] {
+            var bytes = try PKCS12Store().upserting(alias: alias, key: hierarchy.leafKey, chain: hierarchy.chain)
+                .encode(password: testPassword, legacy: legacy)
+            // The key bag's friendlyName is a BMPString outside any encryption; only the MAC covers it.
+            let bmp = alias.utf8.flatMap { [UInt8(0), $0] }
+            let at = try #require((0...(bytes.count - bmp.count)).first { Array(bytes[$0..<($0 + bmp.count)]) == bmp })
+            bytes[at + 1] ^= 0x01
+            #expect { try PKCS12Store.decode(bytes, password: testPassword) } throws: { error in
+                guard case MaterialError.damagedKeystore(_, let reason) = error else { return false }
+                return reason.contains("was changed after it was written")
+            }
+            #expect(throws: MaterialError.wrongKeystorePassword(format: "PKCS#12")) {
+                try PKCS12Store.decode(bytes, password: Array("wrong-password".utf8))
+            }
+        }
+    }
+
     @Test func truncatedAndGarbageFilesAreReportedAsDamaged() throws {
         let hierarchy = try Hierarchy()
         let bytes = try sampleStore(hierarchy).encode(password: testPassword, legacy: false)

@@ -1,4 +1,5 @@
 import CSSH2
+import OGBasics
 import Foundation
 
 /// File operations over the session's one SFTP channel.
@@ -37,12 +38,28 @@ final class SFTPFiles {
 
     // MARK: - Reading
 
-    func read(_ path: String) throws -> [UInt8] {
+    /// Reads a whole remote regular file, at most `limit.bytes` long.
+    ///
+    /// The file is examined first: a FIFO or device (`/dev/zero` reached through
+    /// an include) is refused before it is opened, and the read buffer fits the
+    /// file, so a sub-kilobyte certificate costs one read request, not hundreds.
+    func read(_ path: String, limit: LocalFiles.ReadLimit = .document) throws -> [UInt8] {
+        let info = try status(path, follow: true)
+        switch info.type {
+        case .missing: throw ConnectionError.notFound(path: path)
+        case .directory: throw ConnectionError.io(path: path, reason: "is a directory, not a file")
+        case .regular: break
+        case .symlink, .other:
+            throw ConnectionError.io(path: path, reason: "is not a regular file (a FIFO, device or socket); give the path of a file")
+        }
+        guard info.size <= UInt64(limit.bytes) else { throw Self.tooLarge(path, limit) }
         let deadline = Deadline(timeout, operation: "reading \(path)")
         let handle = try open(path, flags: UInt(LIBSSH2_FXF_READ), mode: 0, kind: LIBSSH2_SFTP_OPENFILE, deadline: deadline)
         defer { closeQuietly(handle) }
         var contents: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        contents.reserveCapacity(Int(info.size))
+        // One byte more than the size seen, so end-of-file arrives with the data.
+        var buffer = [UInt8](repeating: 0, count: min(1 << 20, max(4096, Int(info.size) + 1)))
         while true {
             let count = try session.call(deadline) {
                 buffer.withUnsafeMutableBytes {
@@ -50,15 +67,16 @@ final class SFTPFiles {
                 }
             }
             if count == 0 { break }
-            if count < 0 {
-                if try status(path, follow: true).type == .directory {
-                    throw ConnectionError.io(path: path, reason: "is a directory, not a file")
-                }
-                throw error(Int32(count), path: path, action: "read")
-            }
+            if count < 0 { throw error(Int32(count), path: path, action: "read") }
+            // The file may grow while it is read.
+            guard contents.count + count <= limit.bytes else { throw Self.tooLarge(path, limit) }
             contents += buffer[0..<count]
         }
         return contents
+    }
+
+    static func tooLarge(_ path: String, _ limit: LocalFiles.ReadLimit) -> ConnectionError {
+        .io(path: path, reason: "is larger than \(limit.bytes / 1024) KiB, more than any \(limit.kind) should be; check the path")
     }
 
     /// `follow: false` is lstat.

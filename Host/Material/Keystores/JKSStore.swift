@@ -80,6 +80,13 @@ public struct JKSStore: Sendable {
                 throw MaterialError.damagedKeystore(format: format, reason: "\(reader.remaining) unexpected bytes follow the integrity digest")
             }
             guard Array(digest) == integrityDigest(Array(bytes[0..<digestStart]), password: javaPassword) else {
+                // A key that this password opens proves the password right (each key carries its own
+                // check digest), so a failed integrity digest then means the bytes were changed.
+                if store.records.contains(where: { if case .privateKey(_, .some, _) = $0.body { true } else { false } }) {
+                    throw MaterialError.damagedKeystore(format: format, reason: "its integrity digest does not match its "
+                                                            + "contents although the password opens its keys, so the file "
+                                                            + "was changed after it was written")
+                }
                 throw MaterialError.wrongKeystorePassword(format: format)
             }
         } catch let truncated as JavaDataReader.Truncated {

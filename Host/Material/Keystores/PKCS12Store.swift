@@ -83,7 +83,18 @@ public struct PKCS12Store: Sendable {
                                                     + (detail.isEmpty ? "" : " (\(detail))"))
         }
         defer { PKCS12_free(p12) }
-        try verifyMAC(p12, pass: pass)
+        do {
+            try verifyMAC(p12, pass: pass)
+        } catch MaterialError.wrongKeystorePassword(let format) {
+            // The MAC covers the whole file, so a changed byte looks like a wrong password.
+            // Content this password decrypts proves it right: then the file is damaged.
+            if passwordDecryptsContent(p12, pass: pass) {
+                throw MaterialError.damagedKeystore(format: format, reason: "its integrity MAC does not match its contents "
+                                                        + "although the password decrypts them, so the file was changed "
+                                                        + "after it was written")
+            }
+            throw MaterialError.wrongKeystorePassword(format: format)
+        }
         let bags = try unpackBags(p12, pass: pass)
         return PKCS12Store(entries: try assemble(bags))
     }
@@ -102,6 +113,39 @@ public struct PKCS12Store: Sendable {
         }
         throw MaterialError.damagedKeystore(format: format, reason: "its integrity MAC cannot be computed "
                                                 + "(unsupported MAC algorithm or damaged MAC data)")
+    }
+
+    /// Whether `pass` decrypts any encrypted safe or shrouded key of the file. CBC padding
+    /// and the DER structure inside make a wrong password fail both with near certainty.
+    private static func passwordDecryptsContent(_ p12: OpaquePointer, pass: [CChar]) -> Bool {
+        defer { OpenSSLErrorQueue.clear() }
+        guard let safes = PKCS12_unpack_authsafes(p12) else { return false }
+        defer { og_sk_PKCS7_pop_free(safes) }
+        for index in 0..<og_sk_PKCS7_num(safes) {
+            guard let safe = og_sk_PKCS7_value(safes, index) else { continue }
+            switch og_PKCS7_type_nid(safe) {
+            case NID_pkcs7_encrypted:
+                if let contents = og_PKCS12_unpack_p7encdata_ex(safe, pass, Int32(pass.count - 1),
+                                                                LegacyLibraryContext.shared.context) {
+                    og_sk_PKCS12_SAFEBAG_pop_free(contents)
+                    return true
+                }
+            case NID_pkcs7_data:
+                guard let contents = PKCS12_unpack_p7data(safe) else { continue }
+                defer { og_sk_PKCS12_SAFEBAG_pop_free(contents) }
+                for bagIndex in 0..<og_sk_PKCS12_SAFEBAG_num(contents) {
+                    guard let bag = og_sk_PKCS12_SAFEBAG_value(contents, bagIndex),
+                          PKCS12_SAFEBAG_get_nid(bag) == NID_pkcs8ShroudedKeyBag,
+                          let info = PKCS12_decrypt_skey_ex(bag, pass, Int32(pass.count - 1),
+                                                            LegacyLibraryContext.shared.context, nil) else { continue }
+                    PKCS8_PRIV_KEY_INFO_free(info)
+                    return true
+                }
+            default:
+                continue
+            }
+        }
+        return false
     }
 
     /// A bag as found in the file, with the attributes that tie keys, certificates and aliases together.
