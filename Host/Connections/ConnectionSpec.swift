@@ -11,6 +11,10 @@ public struct ConnectionSpec: Sendable, Equatable {
     /// Empty for `local`.
     public var user: String
     public var authentication: ConnectionAuthentication
+    /// Privileged commands and every file operation run as root through sudo
+    /// (SSH to a POSIX endpoint as a login other than root). Without it,
+    /// privileged commands run with the login's own rights.
+    public var sudo: Bool
     /// Used with `sudo -S` when sudo asks for a password; nil = `sudo -n`.
     public var sudoPassword: String?
     public var hostKeyPolicy: HostKeyPolicy
@@ -21,7 +25,7 @@ public struct ConnectionSpec: Sendable, Equatable {
     public var keepaliveInterval: Duration
 
     public init(type: ConnectionType, host: String = "", port: Int? = nil, user: String = "",
-                authentication: ConnectionAuthentication = .none, sudoPassword: String? = nil,
+                authentication: ConnectionAuthentication = .none, sudo: Bool = false, sudoPassword: String? = nil,
                 hostKeyPolicy: HostKeyPolicy = HostKeyPolicy(), connectTimeout: Duration = .seconds(15),
                 operationTimeout: Duration = .seconds(120), keepaliveInterval: Duration = .seconds(30)) {
         self.type = type
@@ -29,6 +33,7 @@ public struct ConnectionSpec: Sendable, Equatable {
         self.port = port
         self.user = user
         self.authentication = authentication
+        self.sudo = sudo
         self.sudoPassword = sudoPassword
         self.hostKeyPolicy = hostKeyPolicy
         self.connectTimeout = connectTimeout

@@ -39,7 +39,8 @@ struct ApacheEndpoint {
     /// Runs apachectl with the common arguments and `extra`; throws `status` with the tool's own words on failure.
     @discardableResult
     func runControl(_ extra: [String], host: HostServices, failure status: Status, what: String) throws -> CommandResult {
-        let result = try host.run(commonArguments + extra, timeout: .seconds(120))
+        // Privileged: apachectl reads root-only keys and signals a root parent (through sudo where configured).
+        let result = try host.run(commonArguments + extra, timeout: .seconds(120), privileged: true)
         guard result.succeeded else {
             let words = (result.standardErrorText + result.standardOutputText)
                 .trimmingCharacters(in: .whitespacesAndNewlines)
@@ -72,7 +73,7 @@ struct ApacheEndpoint {
 
     /// HTTPD_ROOT and SERVER_CONFIG_FILE as the binary was compiled.
     private static func compiledDefaults(control: String, host: HostServices) throws -> (root: String?, config: String?) {
-        let result = try host.run([control, "-V"], timeout: .seconds(60))
+        let result = try host.run([control, "-V"], timeout: .seconds(60), privileged: true)
         let text = result.standardOutputText
         func value(_ name: String) -> String? {
             for line in text.split(separator: "\n") {

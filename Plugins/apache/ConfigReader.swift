@@ -17,6 +17,15 @@ struct ConfigReader {
     private var mainServerName: String?
     private var files: [String: [UInt8]] = [:]
     private var depth = 0
+    /// mod_macro definitions seen so far, by lowercased name: the line inside
+    /// each that could change the TLS virtual hosts, or nil when none could.
+    private var macros: [String: LogicalLine?] = [:]
+
+    /// Inside a macro, what makes a `Use` of it able to change the TLS nodes.
+    private static let tlsRelevantInMacro: Set<String> = [
+        "sslengine", "sslcertificatefile", "sslcertificatekeyfile", "sslcertificatechainfile", "include",
+        "includeoptional", "define", "undefine", "serverroot", "loadmodule", "use",
+    ]
 
     /// Directives whose meaning decides the nodes; inside a section the
     /// reader cannot evaluate, any of these makes the configuration unreadable.
@@ -25,7 +34,7 @@ struct ConfigReader {
         "sslcertificatefile", "sslcertificatekeyfile", "sslcertificatechainfile", "loadmodule", "use",
     ]
     private static let opaqueSections: Set<String> = [
-        "ifversion", "if", "elseif", "else", "ifdirective", "ifsection", "iffile", "macro",
+        "ifversion", "if", "elseif", "else", "ifdirective", "ifsection", "iffile",
     ]
 
     /// Reads `target`'s whole configuration.
@@ -157,6 +166,18 @@ struct ConfigReader {
             try process(lines, from: start, to: end)
             if let block = current { virtualHosts.append(block) }
             current = nil
+        case "macro":
+            // A definition does nothing until a `Use`; remember whether using it could touch TLS.
+            let macroName = argumentText.split(whereSeparator: { $0 == " " || $0 == "\t" }).first.map(String.init) ?? ""
+            var offending: LogicalLine?
+            for line in lines[start..<end] where !line.isBlank && !line.isComment {
+                let word = String(line.text.prefix { $0 != " " && $0 != "\t" && $0 != ">" }).lowercased()
+                if Self.tlsRelevantInMacro.contains(word) || Self.opaqueSections.contains(String(word.dropFirst())) {
+                    offending = line
+                    break
+                }
+            }
+            macros[macroName.lowercased()] = .some(offending)
         default:
             if Self.opaqueSections.contains(key) {
                 try refuseRelevant(lines, from: start, to: end, inside: opening, name: name)
@@ -235,9 +256,21 @@ struct ConfigReader {
             let resolved = try resolvedPath(site)
             current?.chainFiles.append(resolved)
         case "use":
-            throw PluginError(status: .parse, field: nil,
-                              message: "\(line.location): 'Use' expands a mod_macro macro, which og-host does not "
-                                  + "expand; write the virtual host out, or manage it outside og-host")
+            let macroName = try first()
+            switch macros[macroName.lowercased()] {
+            case .some(.none):
+                // Its body holds nothing that makes or changes a TLS virtual host (port-80 hosts, redirects).
+                break
+            case .some(.some(let offending)):
+                throw PluginError(status: .parse, field: nil,
+                                  message: "\(line.location): 'Use \(macroName)' expands a mod_macro macro whose body "
+                                      + "(\(offending.location)) could define or change TLS virtual hosts, which og-host "
+                                      + "does not expand; write those virtual hosts out, or manage them outside og-host")
+            case .none:
+                throw PluginError(status: .parse, field: nil,
+                                  message: "\(line.location): 'Use \(macroName)' expands a macro og-host has not seen "
+                                      + "defined before this line; define it first (httpd requires that too)")
+            }
         default:
             break
         }

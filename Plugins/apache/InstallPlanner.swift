@@ -105,7 +105,7 @@ struct InstallPlanner {
     /// atomically, so edits go to the link's target and the link stays.
     private func realPath(_ path: String) throws -> String {
         guard try host.stat(path).type == .symlink else { return path }
-        let resolved = try host.run(["readlink", "-f", "--", path], timeout: .seconds(30))
+        let resolved = try host.run(["readlink", "-f", "--", path], timeout: .seconds(30), privileged: true)
         let target = resolved.standardOutputText.trimmingCharacters(in: .whitespacesAndNewlines)
         guard resolved.succeeded, target.hasPrefix("/") else {
             throw PluginError(status: .io, field: nil,

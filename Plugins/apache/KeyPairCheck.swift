@@ -31,7 +31,7 @@ struct KeyPairCheck {
     private func publicKey(_ arguments: [String], file: String, of virtualHost: TLSVirtualHost) throws -> String {
         let result: CommandResult
         do {
-            result = try host.run(["openssl"] + arguments, timeout: .seconds(60))
+            result = try host.run(["openssl"] + arguments, timeout: .seconds(60), privileged: true)
         } catch let error as PluginError where error.status == .notFound {
             throw PluginError(status: .configTest, field: nil,
                               message: "openssl is not installed on the endpoint; og-host needs it to check that keys "

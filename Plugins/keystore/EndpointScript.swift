@@ -17,7 +17,8 @@ struct EndpointScript {
     /// Runs the script; a non-zero exit throws `.commandFailed` carrying the
     /// end of its error output (standard output when that is empty).
     func run(arguments: [String], host: HostServices) throws {
-        let result = try host.run(argv(arguments), timeout: Self.timeout)
+        // Operators' scripts restart services: a privileged step (through sudo where configured).
+        let result = try host.run(argv(arguments), timeout: Self.timeout, privileged: true)
         let shownCall = ([path] + arguments.map { "'\($0)'" }).joined(separator: " ")
         guard result.succeeded else {
             let exit = result.exitStatus < 0 ? "was killed by a signal" : "exited with status \(result.exitStatus)"

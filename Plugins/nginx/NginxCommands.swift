@@ -57,7 +57,7 @@ struct NginxCommands {
 
     func reload() throws {
         if try usesSystemd() {
-            try require(run(["systemctl", "reload", target.service], privileged: true), "systemctl reload \(target.service)")
+            try require(run(["systemctl", "reload", target.service]), "systemctl reload \(target.service)")
         } else {
             try require(run(target.nginxCommand + ["-s", "reload"]), "nginx -s reload")
         }
@@ -68,7 +68,7 @@ struct NginxCommands {
     /// new workers with the configuration and certificates read afresh.
     func restart() throws {
         if try usesSystemd() {
-            try require(run(["systemctl", "restart", target.service], privileged: true), "systemctl restart \(target.service)")
+            try require(run(["systemctl", "restart", target.service]), "systemctl restart \(target.service)")
         } else {
             try require(run(target.nginxCommand + ["-s", "reload"]), "nginx -s reload")
         }
@@ -84,8 +84,11 @@ struct NginxCommands {
         }
     }
 
-    private func run(_ argv: [String], privileged: Bool = false) throws -> CommandResult {
-        try host.run(argv, timeout: .seconds(60), privileged: privileged)
+    /// Every nginx step is privileged: the configuration test and the key check
+    /// read root-only keys, and a reload signals a master that runs as root.
+    /// With sudo configured they go through sudo; otherwise they run as the login.
+    private func run(_ argv: [String]) throws -> CommandResult {
+        try host.run(argv, timeout: .seconds(60), privileged: true)
     }
 
     private func require(_ result: CommandResult, _ what: String) throws {

@@ -66,7 +66,7 @@ struct ConfigCheck {
 
     /// Runs openssl on the endpoint; its output is a public key, never secret.
     private func openssl(_ arguments: [String], path: String, standardInput: [UInt8] = []) throws -> String {
-        let result = try host.run(["openssl"] + arguments, standardInput: standardInput, timeout: .seconds(30))
+        let result = try host.run(["openssl"] + arguments, standardInput: standardInput, timeout: .seconds(30), privileged: true)
         guard result.succeeded else {
             let reason = result.standardErrorText.trimmingBlanks()
             if result.exitStatus == 127 {

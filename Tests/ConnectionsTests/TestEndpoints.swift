@@ -44,11 +44,11 @@ final class Workspace {
 extension SSHServerFixture {
     /// A connection with the fixture's password and its host key pinned.
     func connect(_ authentication: ConnectionAuthentication? = nil, hostKeyPolicy: HostKeyPolicy? = nil,
-                 hostKeyStore: HostKeyStore? = nil, sudoPassword: String? = nil,
+                 hostKeyStore: HostKeyStore? = nil, sudo: Bool = false, sudoPassword: String? = nil,
                  operationTimeout: Duration = .seconds(60)) throws -> SSHConnection {
         try SSHConnection(host: host, port: Int(port), user: user, authentication: authentication ?? .password(password),
                           hostKeyPolicy: hostKeyPolicy ?? HostKeyPolicy(pinnedFingerprint: hostKeyFingerprint),
-                          hostKeyStore: hostKeyStore, sudoPassword: sudoPassword, operationTimeout: operationTimeout)
+                          hostKeyStore: hostKeyStore, sudo: sudo, sudoPassword: sudoPassword, operationTimeout: operationTimeout)
     }
 }
 

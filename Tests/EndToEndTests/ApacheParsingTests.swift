@@ -104,7 +104,9 @@ import Testing
     }
 
     @Test(arguments: [
-        ("Use", "<Macro Site $name>\n</Macro>\nUse Site shop\n", "httpd.conf:6", "mod_macro"),
+        ("Use of a TLS macro", "<Macro Site $name>\n<VirtualHost *:443>\n SSLEngine on\n</VirtualHost>\n</Macro>\nUse Site shop\n",
+         "httpd.conf:9", "mod_macro"),
+        ("Use of an undefined macro", "Use Nowhere shop\n", "httpd.conf:4", "not seen defined"),
         ("undefined variable", "<VirtualHost *:443>\n SSLEngine on\n SSLCertificateFile ${NOWHERE}/a.pem\n</VirtualHost>\n",
          "httpd.conf:6", "${NOWHERE}"),
         ("Include without match", "Include sites/*.conf\n", "httpd.conf:4", "matches no file"),
@@ -120,6 +122,40 @@ import Testing
         #expect(output.exitStatus != 0, "\(scenario): \(output.standardOutputText)")
         #expect(output.standardErrorText.contains("\(root.path)/\(location)"), "\(scenario): \(output.standardErrorText)")
         #expect(output.standardErrorText.contains(words), "\(scenario): \(output.standardErrorText)")
+    }
+
+    /// A mod_macro macro that only makes port-80 hosts (a common redirect
+    /// pattern) cannot change the TLS virtual hosts: the others are still
+    /// discovered. httpd's own `-t` accepts the same configuration.
+    @Test func aMacroOfPlainHostsDoesNotBlockTheTLSHosts() throws {
+        let pki = try TestPKI()
+        let issued = try pki.issue("macro", dnsNames: ["secure.example.test"])
+        try LocalFiles.makeDirectory(root.file("certs"))
+        try LocalFiles.writeAtomically(root.file("certs/secure.example.test.pem"),
+                                       contents: try LocalFiles.read(issued.certificate) + (try LocalFiles.read(issued.key)))
+        let main = """
+            LoadModule macro_module /usr/lib/apache2/modules/mod_macro.so
+            LoadModule alias_module /usr/lib/apache2/modules/mod_alias.so
+            LoadModule authz_core_module /usr/lib/apache2/modules/mod_authz_core.so
+            Listen 127.0.0.1:\(port)
+            Listen 127.0.0.1:\(port + 1)
+            <Macro Redirect $host>
+              <VirtualHost 127.0.0.1:\(port + 1)>
+                ServerName $host
+                Redirect permanent / https://$host/
+              </VirtualHost>
+            </Macro>
+            Use Redirect shop.example.test
+            Use Redirect blog.example.test
+            UndefMacro Redirect
+            \(tlsHost("127.0.0.1:\(port)", name: "secure.example.test"))
+            """
+        let output = try nodes(main)
+        #expect(output.exitStatus == 0, "\(output.standardErrorText)")
+        #expect(output.standardOutputText.contains("secure.example.test"), "\(output.standardOutputText)")
+        try LocalFiles.makeDirectory(root.file("logs"))
+        let judge = try ProcessRunner.run(ApacheInstance.binary, ["-t", "-d", root.path, "-f", "httpd.conf"])
+        #expect(judge.exitStatus == 0, "httpd -t refuses the test configuration: \(judge.standardErrorText)")
     }
 
     @Test func dryRunAddsAKeyLineWhenTheKeyLivesInTheCertificateFile() throws {

@@ -31,4 +31,54 @@ import Testing
         #expect(attributes[.ownerAccountID] as? Int == Int(account.uid), "written by the SSH user")
         #expect(attributes[.posixPermissions] as? Int == 0o600)
     }
+
+    /// A fleet's usual shape: nginx and its files belong to root, the SSH login
+    /// does not, and sudo is configured. Discovery, the writes (keeping the
+    /// configuration's owner and mode), the backups, nginx -t and the reload
+    /// all go through sudo; without --sudo the same install is refused and
+    /// nothing on the endpoint changes.
+    @Test func nonRootLoginInstallsOnRootOwnedNginxThroughSudo() throws {
+        try SSHTestUser.grantPasswordlessSudo()
+        let sshd = try SSHServerFixture.start()
+        let fixture = try GatewayFixture(plugins: ["nginx"])
+        let pki = try TestPKI()
+        let nginx = try NginxTestInstance(pki: pki)
+        try nginx.start()
+        let before = try nginx.configurationSnapshot()
+        let login = ["--connection_type", "ssh", "--host", sshd.host, "--port", String(sshd.port), "--user", sshd.user,
+                     "--ssh_key_path", sshd.clientKeyPath, "--host_key_fingerprint", sshd.hostKeyFingerprint]
+        let leaf = try pki.issue("beta-sudo", dnsNames: ["beta.example.test"])
+
+        let plain = try fixture.run(["tls", "add", "nginx", "--name", "plain"] + login + nginx.instanceOptions())
+        if plain.exitStatus == 0 {
+            let refused = try fixture.run(["tls", "install", "plain", "--cert", leaf.certificate, "--key", leaf.key,
+                                           "--chain", pki.chain])
+            #expect(refused.exitStatus != 0, "a login without sudo cannot write root's files")
+            #expect(try nginx.configurationSnapshot() == before, "a refused install changes nothing")
+        }
+
+        let added = try fixture.run(["tls", "add", "nginx", "--name", "fleet", "--sudo", "nopasswd"] + login
+                                    + nginx.instanceOptions())
+        try #require(added.exitStatus == 0, "\(added.standardErrorText)")
+        let nodes = try fixture.run(["tls", "nodes", "fleet", "--output", "json"])
+        #expect(nodes.standardOutputText.contains("beta.example.test:\(nginx.tlsPort)"), "\(nodes.standardErrorText)")
+
+        var info = stat()
+        try #require(lstat(nginx.configFile, &info) == 0)
+        let configMode = info.st_mode & 0o7777
+        let install = try fixture.run(["tls", "install", "fleet", "--cert", leaf.certificate, "--key", leaf.key,
+                                       "--chain", pki.chain])
+        #expect(install.exitStatus == 0, "\(install.standardErrorText)\(install.standardOutputText)")
+        #expect(try nginx.servedFingerprint("beta.example.test") == (try pki.fingerprint(leaf.certificate)))
+        let key = nginx.directory.file("og-beta.example.test_\(nginx.tlsPort).key")
+        #expect(lstat(key, &info) == 0 && info.st_uid == 0 && info.st_mode & 0o7777 == 0o600, "the new key is root's, 0600")
+        for (relative, _) in before {
+            let path = nginx.directory.file(relative)
+            #expect(lstat(path, &info) == 0 && info.st_uid == 0, "\(relative) still belongs to root")
+        }
+        #expect(lstat(nginx.configFile, &info) == 0 && info.st_mode & 0o7777 == configMode)
+        let leftovers = try FileManager.default.subpathsOfDirectory(atPath: nginx.path)
+            .filter { $0.contains(".og-backup-") || $0.contains(".og-tmp-") }
+        #expect(leftovers.isEmpty, "\(leftovers)")
+    }
 }

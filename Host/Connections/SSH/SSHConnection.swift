@@ -21,13 +21,25 @@ public final class SSHConnection: Connection, @unchecked Sendable {
     private var files: SFTPFiles?
     private let operationTimeout: Duration
     private let elevation: ElevationChooser
+    /// Set when the endpoint is configured to use sudo and the login is not
+    /// root: privileged commands and every file operation then run as root.
+    private let usesSudo: Bool
+    private var sudoFiles: SudoFiles? {
+        guard usesSudo else { return nil }
+        return SudoFiles(runPrivileged: { [unowned self] argv, input in
+            try self.runPrivilegedLocked(argv, standardInput: input, timeout: operationTimeout)
+        }, user: user)
+    }
     private let lock = NSLock()
 
     /// Connects, verifies the host key, and logs in. `platform` `.windows`
-    /// runs commands through PowerShell (`ssh_windows`).
+    /// runs commands through PowerShell (`ssh_windows`). With `sudo` (POSIX,
+    /// not root), privileged commands and all file operations go through sudo,
+    /// answered with `sudoPassword` when sudo asks for one; without it,
+    /// privileged commands run as the login itself.
     public init(host: String, port: Int = 22, user: String, authentication: ConnectionAuthentication,
                 hostKeyPolicy: HostKeyPolicy, hostKeyStore: HostKeyStore?, platform: Platform = .posix,
-                sudoPassword: String? = nil, connectTimeout: Duration = .seconds(15),
+                sudo: Bool = false, sudoPassword: String? = nil, connectTimeout: Duration = .seconds(15),
                 operationTimeout: Duration = .seconds(120), keepaliveInterval: Duration = .seconds(30)) throws {
         try hostKeyPolicy.validate()
         let session = try SSHSession(host: host, port: port, timeout: connectTimeout, keepaliveInterval: keepaliveInterval)
@@ -41,6 +53,7 @@ public final class SSHConnection: Connection, @unchecked Sendable {
         self.user = user
         self.operationTimeout = operationTimeout
         elevation = ElevationChooser(sudoPassword: sudoPassword)
+        usesSudo = sudo && platform == .posix && user != "root"
     }
 
     /// Opens the connection `spec` describes (type `ssh` or `ssh_windows`).
@@ -51,7 +64,7 @@ public final class SSHConnection: Connection, @unchecked Sendable {
         }
         try self.init(host: spec.host, port: spec.effectivePort ?? 22, user: spec.user, authentication: spec.authentication,
                       hostKeyPolicy: spec.hostKeyPolicy, hostKeyStore: hostKeyStore,
-                      platform: spec.type == .sshWindows ? .windows : .posix, sudoPassword: spec.sudoPassword,
+                      platform: spec.type == .sshWindows ? .windows : .posix, sudo: spec.sudo, sudoPassword: spec.sudoPassword,
                       connectTimeout: spec.connectTimeout, operationTimeout: spec.operationTimeout,
                       keepaliveInterval: spec.keepaliveInterval)
     }
@@ -63,21 +76,36 @@ public final class SSHConnection: Connection, @unchecked Sendable {
     public func run(_ argv: [String], standardInput: [UInt8], timeout: Duration, privileged: Bool) throws -> CommandResult {
         try PathCheck.validate(argv: argv)
         return try withSession { session in
-            // Windows accounts are elevated (or not) by how they log in; root needs no sudo.
-            guard privileged, platform == .posix, user != "root" else {
+            // Windows accounts are elevated (or not) by how they log in; root needs no sudo; without
+            // sudo configured, the login's own rights are all there is.
+            guard privileged, usesSudo else {
                 return try execute(argv, standardInput: standardInput, timeout: timeout, session: session)
             }
-            let chosen = try elevation.elevation {
-                try execute(PrivilegeElevation.probe, standardInput: [], timeout: timeout, session: session)
-            }
-            let wrapped = chosen.wrap(argv, standardInput: standardInput)
-            let result = try execute(wrapped.argv, standardInput: wrapped.standardInput, timeout: timeout, session: session,
-                                     label: argv[0])
-            if let refusal = PrivilegeElevation.refusal(in: result) {
-                throw ConnectionError.authenticationFailed(user: user, host: "\(host):\(port)", reason: refusal)
-            }
-            return result
+            return try runPrivileged(argv, standardInput: standardInput, timeout: timeout, session: session)
         }
+    }
+
+    /// Runs `argv` through sudo; the caller holds `lock`.
+    private func runPrivileged(_ argv: [String], standardInput: [UInt8], timeout: Duration,
+                               session: SSHSession) throws -> CommandResult {
+        let chosen = try elevation.elevation {
+            try execute(PrivilegeElevation.probe, standardInput: [], timeout: timeout, session: session)
+        }
+        let wrapped = chosen.wrap(argv, standardInput: standardInput)
+        let result = try execute(wrapped.argv, standardInput: wrapped.standardInput, timeout: timeout, session: session,
+                                 label: argv[0] == "sh" ? "a file operation through sudo" : argv[0])
+        if let refusal = PrivilegeElevation.refusal(in: result) {
+            throw ConnectionError.authenticationFailed(user: user, host: "\(host):\(port)", reason: refusal)
+        }
+        return result
+    }
+
+    /// For `SudoFiles`, which is only called while `lock` is held.
+    private func runPrivilegedLocked(_ argv: [String], standardInput: [UInt8], timeout: Duration) throws -> CommandResult {
+        guard let session else {
+            throw ConnectionError.couldNotConnect(host: host, port: port, reason: "the connection was closed; open a new one")
+        }
+        return try runPrivileged(argv, standardInput: standardInput, timeout: timeout, session: session)
     }
 
     private func execute(_ argv: [String], standardInput: [UInt8], timeout: Duration, session: SSHSession,
@@ -99,11 +127,13 @@ public final class SSHConnection: Connection, @unchecked Sendable {
 
     public func readFile(_ path: String) throws -> [UInt8] {
         try PathCheck.validate(path)
+        if let sudoFiles { return try withSession { _ in try sudoFiles.read(path) } }
         return try withFiles { try $0.read(path) }
     }
 
     public func writeFileAtomically(_ path: String, contents: [UInt8], mode: UInt32?) throws {
         try PathCheck.validate(path)
+        if let sudoFiles { return try withSession { _ in try sudoFiles.writeAtomically(path, contents: contents, mode: mode) } }
         try withFiles { files in
             try files.writeAtomically(path, contents: contents, mode: mode) { temporary, target in
                 try replaceWithRename(temporary, target)
@@ -113,21 +143,25 @@ public final class SSHConnection: Connection, @unchecked Sendable {
 
     public func stat(_ path: String) throws -> FileStatus {
         try PathCheck.validate(path)
+        if let sudoFiles { return try withSession { _ in try sudoFiles.status(path) } }
         return try withFiles { try $0.status(path, follow: false) }
     }
 
     public func listDirectory(_ path: String) throws -> [String] {
         try PathCheck.validate(path)
+        if let sudoFiles { return try withSession { _ in try sudoFiles.list(path) } }
         return try withFiles { try $0.list(path) }
     }
 
     public func makeDirectory(_ path: String, mode: UInt32) throws {
         try PathCheck.validate(path)
+        if let sudoFiles { return try withSession { _ in try sudoFiles.makeDirectory(path, mode: mode) } }
         try withFiles { try $0.makeDirectory(path, mode: mode) }
     }
 
     public func remove(_ path: String) throws {
         try PathCheck.validate(path)
+        if let sudoFiles { return try withSession { _ in try sudoFiles.remove(path) } }
         try withFiles { try $0.remove(path) }
     }
 

@@ -97,7 +97,7 @@ public final class EndpointSession: PluginHostServices, @unchecked Sendable {
                                fingerprint: String?) throws -> ConnectionSpec {
         if type == .local { return .local }
         return ConnectionSpec(type: type, host: host, port: port, user: user, authentication: authentication,
-                              sudoPassword: sudo == "password" ? sudoPassword : nil,
+                              sudo: sudo != "none", sudoPassword: sudo == "password" ? sudoPassword : nil,
                               hostKeyPolicy: HostKeyPolicy(pinnedFingerprint: fingerprint, trustOnFirstUse: fingerprint == nil))
     }
 

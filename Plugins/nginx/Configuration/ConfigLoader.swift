@@ -43,7 +43,7 @@ final class ConfigLoader {
     /// they point to, or the atomic write would replace the link with a copy.
     private func resolvingSymlink(_ path: String) throws -> String {
         guard try host.stat(path).type == .symlink else { return path }
-        let result = try host.run(["readlink", "-f", "--", path], timeout: .seconds(30))
+        let result = try host.run(["readlink", "-f", "--", path], timeout: .seconds(30), privileged: true)
         let target = String(result.standardOutputText.split(separator: "\n").first ?? "")
         guard result.succeeded, target.hasPrefix("/") else {
             throw PluginError(status: .io, field: "nginx_config_path",

@@ -96,7 +96,9 @@ struct ConfigTokenizer {
             text.append(byte)
             position += 1
         }
-        if position < bytes.count, !Self.endsToken(bytes[position]) {
+        // nginx lets a closing parenthesis follow a quoted string directly and
+        // reads it as the start of the next word: `if ($host != 'a.example') {`.
+        if position < bytes.count, !Self.endsToken(bytes[position]), bytes[position] != UInt8(ascii: ")") {
             throw parseError("unexpected \"\(Character(Unicode.Scalar(bytes[position])))\" right after a quoted string; "
                              + "separate it with a space", line: line)
         }

@@ -13,6 +13,7 @@ struct NginxConfiguration {
         self.target = target
         let loader = ConfigLoader(host: host, configDirectory: target.configDirectory)
         let tree = try loader.load(target.configFile)
+        try Self.refuseSiteFragment(tree, configFile: target.configFile)
         files = loader.files
         servers = try ServerBlock.all(in: tree)
         var used: [String: Int] = [:]
@@ -26,6 +27,23 @@ struct NginxConfiguration {
             identified.append((id, server))
         }
         tlsServers = identified
+    }
+
+    /// A file with `server {}` (or other http-level directives) at its top is a
+    /// site fragment, as found in sites-enabled/ or conf.d/: nginx refuses it as
+    /// a main configuration ("directive is not allowed here"), and reading it as
+    /// one would report no nodes at all. Say so, with the fix.
+    static func refuseSiteFragment(_ tree: [ConfigDirective], configFile: String) throws {
+        let httpOnly: Set<String> = ["server", "location", "listen", "server_name", "upstream", "ssl_certificate",
+                                     "ssl_certificate_key", "root", "proxy_pass"]
+        guard let misplaced = tree.first(where: { httpOnly.contains($0.name) }) else { return }
+        let main = tree.contains { $0.name == "http" }
+        throw PluginError(status: .parse, field: "nginx_config_path",
+                          message: "\(misplaced.location): \"\(misplaced.name)\" is not allowed at the top of a main "
+                              + "configuration (nginx -t refuses it there); \(configFile) "
+                              + (main ? "mixes a site fragment into the main configuration; move it inside http { }"
+                                      : "looks like a site fragment (as in sites-enabled/ or conf.d/); give the main "
+                                        + "configuration that includes it, usually /etc/nginx/nginx.conf, with --nginx_config_path"))
     }
 
     /// The listener a node is reported and verified at: IPv4 first, as most clients try it first.
