@@ -54,11 +54,13 @@ let package = Package(
                 path: "Host/Credentials"),
         .target(name: "OGInventory", dependencies: ["OGBasics", .product(name: "GRDB", package: "GRDB.swift")],
                 path: "Host/Inventory"),
+        // Certificate issuance: the ACME client (RFC 8555), order state machine, challenge solvers, RFC 2136 updates.
+        .target(name: "OGIssuance", dependencies: ["OGBasics", "OGMaterial", "OGConnections"], path: "Host/Issuance"),
         .target(name: "OGPlugins", dependencies: ["OGBasics", "OGPluginABI"], path: "Host/Plugins"),
         .target(name: "OGConformance", dependencies: ["OGPlugins", "OGBasics"], path: "Host/Conformance"),
         .target(name: "OGHost",
                 dependencies: ["OGBasics", "OGMaterial", "OGConnections", "OGCredentials", "OGInventory",
-                               "OGPlugins", "OGConformance", "OGPluginABI"],
+                               "OGPlugins", "OGConformance", "OGPluginABI", "OGIssuance"],
                 path: "Host/Core"),
         .executableTarget(name: "og-host",
                           dependencies: ["OGHost", .product(name: "ArgumentParser", package: "swift-argument-parser")],
@@ -69,6 +71,7 @@ let package = Package(
         .testTarget(name: "ConnectionsTests", dependencies: ["OGConnections", "OGTestSupport"]),
         .testTarget(name: "CredentialsTests", dependencies: ["OGCredentials", "OGInventory", "OGTestSupport"]),
         .testTarget(name: "PluginHostTests", dependencies: ["OGHost", "OGPlugins", "OGConformance", "OGTestSupport"]),
+        .testTarget(name: "IssuanceTests", dependencies: ["OGIssuance", "OGMaterial", "OGConnections", "OGTestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["OGTestSupport"]),
         .testTarget(name: "PluginKitTests", dependencies: ["OGPluginKit", "OGPluginABI", "OGTestSupport", "HelloSwiftPlugin"]),
     ] + plugins.map(\.1)

@@ -10,7 +10,8 @@ struct OGHostCommand: ParsableCommand {
         Global options (accepted anywhere): --data-dir DIR (or OG_DATA_DIR) chooses where state lives;
         --plugins-dir DIR, repeatable (or OG_PLUGIN_PATH, colon-separated), replaces the plugin search path.
         """,
-        subcommands: [TLSCommand.self, PluginsCommand.self, PluginCommand.self, AuditCommand.self, CertCommand.self, CACommand.self, CredstoreCommand.self, ProxyCommand.self])
+        subcommands: [TLSCommand.self, PluginsCommand.self, PluginCommand.self, AuditCommand.self, CertCommand.self, CACommand.self, CredstoreCommand.self, ProxyCommand.self,
+                      IssuerCommand.self])
 }
 
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable {

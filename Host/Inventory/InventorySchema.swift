@@ -114,6 +114,8 @@ enum InventorySchema {
             }
         }
 
+        IssuanceSchema.register(&migrator)
+
         return migrator
     }()
 }
