@@ -42,8 +42,8 @@ let package = Package(
                        providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CSSH2", path: "Host/System/CSSH2", pkgConfig: "libssh2",
                        providers: [.apt(["libssh2-1-dev"])]),
-        .systemLibrary(name: "CCurl", path: "Host/System/CCurl", pkgConfig: "libcurl",
-                       providers: [.apt(["libcurl4-openssl-dev"])]),
+        // libcurl is loaded with dlopen on first use, not linked: most commands never speak HTTP (Host/System/CCurl).
+        .target(name: "CCurl", path: "Host/System/CCurl"),
 
         // Host layers, lowest first.
         .target(name: "OGBasics", path: "Host/Basics"),

@@ -22,8 +22,9 @@ public final class HTTPClient: @unchecked Sendable {
         guard configuration.connectTimeout > .zero else {
             throw HTTPError.invalidArgument(field: "connect timeout", problem: "must be more than zero")
         }
-        guard let handle = curl_easy_init() else {
-            throw HTTPError.transferFailed(url: "(none)", reason: "libcurl could not create a handle (out of memory?)")
+        guard let handle = og_curl_easy_init() else {
+            let reason = og_curl_load_error().map { String(cString: $0) } ?? "libcurl could not create a handle (out of memory?)"
+            throw HTTPError.transferFailed(url: "(none)", reason: reason)
         }
         self.handle = handle
         self.configuration = configuration
@@ -35,7 +36,7 @@ public final class HTTPClient: @unchecked Sendable {
     }
 
     deinit {
-        curl_easy_cleanup(handle)
+        og_curl_easy_cleanup(handle)
         errorBuffer.deallocate()
     }
 
@@ -81,13 +82,13 @@ public final class HTTPClient: @unchecked Sendable {
 
     // Called with `lock` held.
     private func perform(_ request: HTTPRequest) throws -> HTTPResponse {
-        curl_easy_reset(handle)
+        og_curl_easy_reset(handle)
         errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
         let collector = ResponseCollector()
         let collectorPointer = Unmanaged.passRetained(collector)
         defer { collectorPointer.release() }
         var headerList: UnsafeMutablePointer<curl_slist>?
-        defer { curl_slist_free_all(headerList) }
+        defer { og_curl_slist_free_all(headerList) }
 
         try option(CURLOPT_URL, request.url)
         try option(CURLOPT_NOSIGNAL, 1)
@@ -111,7 +112,7 @@ public final class HTTPClient: @unchecked Sendable {
         var headers = request.headers.map { "\($0.name): \($0.value)" }
         // Large bodies would otherwise wait a second for "100 Continue", which many appliances never send.
         if !request.headers.contains(where: { $0.name.lowercased() == "expect" }) { headers.append("Expect:") }
-        for line in headers { headerList = curl_slist_append(headerList, line) }
+        for line in headers { headerList = og_curl_slist_append(headerList, line) }
         try option(CURLOPT_HTTPHEADER, pointer: UnsafeRawPointer(headerList))
 
         try applyTrust()
@@ -122,7 +123,7 @@ public final class HTTPClient: @unchecked Sendable {
             try option(CURLOPT_HTTPAUTH, 1) // CURLAUTH_BASIC, a macro Swift does not import
         }
 
-        let code = curl_easy_perform(handle)
+        let code = og_curl_easy_perform(handle)
         guard code == CURLE_OK else { throw failure(code, request: request) }
         var status = 0
         _ = og_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
@@ -194,7 +195,7 @@ public final class HTTPClient: @unchecked Sendable {
     private func failure(_ code: CURLcode, request: HTTPRequest) -> HTTPError {
         let url = URLRedaction.redacted(request.url)
         let detail = String(cString: errorBuffer)
-        let reason = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
+        let reason = detail.isEmpty ? String(cString: og_curl_easy_strerror(code)) : detail
         var connectCode = 0
         _ = og_curl_getinfo_long(handle, CURLINFO_HTTP_CONNECTCODE, &connectCode)
         let proxy = configuration.proxy.flatMap { usesProxy($0, url: request.url) ? $0 : nil }
@@ -260,7 +261,7 @@ public final class HTTPClient: @unchecked Sendable {
 
     private func check(_ code: CURLcode) throws {
         guard code == CURLE_OK else {
-            throw HTTPError.invalidArgument(field: "libcurl option", problem: String(cString: curl_easy_strerror(code))
+            throw HTTPError.invalidArgument(field: "libcurl option", problem: String(cString: og_curl_easy_strerror(code))
                                             + "; this libcurl may be too old (og-host needs 7.77 or later)")
         }
     }

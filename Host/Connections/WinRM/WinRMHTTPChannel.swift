@@ -28,7 +28,9 @@ final class WinRMHTTPChannel {
     /// `trustedCertificates`: PEM CA certificates trusted in addition to the
     /// system's; `verifyPeer` false skips certificate and name checks.
     init(url: String, verifyPeer: Bool, trustedCertificates: [UInt8], connectTimeout: Duration) throws {
-        guard let handle = curl_easy_init() else { throw Failure.connect("libcurl could not create a handle") }
+        guard let handle = og_curl_easy_init() else {
+            throw Failure.connect(og_curl_load_error().map { String(cString: $0) } ?? "libcurl could not create a handle")
+        }
         self.handle = handle
         self.url = url
         _ = og_curl_setopt_str(handle, CURLOPT_URL, url)
@@ -61,8 +63,8 @@ final class WinRMHTTPChannel {
     func post(_ body: [UInt8], headers: [String], timeout: Duration) throws -> Response {
         let collector = ResponseCollector()
         var list: UnsafeMutablePointer<curl_slist>?
-        for header in headers + ["Expect:", "User-Agent: og-host WinRM"] { list = curl_slist_append(list, header) }
-        defer { curl_slist_free_all(list) }
+        for header in headers + ["Expect:", "User-Agent: og-host WinRM"] { list = og_curl_slist_append(list, header) }
+        defer { og_curl_slist_free_all(list) }
         let opaque = Unmanaged.passUnretained(collector).toOpaque()
         _ = og_curl_setopt_long(handle, CURLOPT_POST, 1)
         _ = og_curl_setopt_ptr(handle, CURLOPT_HTTPHEADER, list)
@@ -89,11 +91,11 @@ final class WinRMHTTPChannel {
         let code: CURLcode = storage.withUnsafeBufferPointer { buffer in
             _ = og_curl_setopt_off(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count))
             _ = og_curl_setopt_ptr(handle, CURLOPT_POSTFIELDS, buffer.baseAddress)
-            return curl_easy_perform(handle)
+            return og_curl_easy_perform(handle)
         }
         _ = og_curl_setopt_ptr(handle, CURLOPT_POSTFIELDS, nil)
         guard code == CURLE_OK else {
-            let reason = String(cString: curl_easy_strerror(code))
+            let reason = String(cString: og_curl_easy_strerror(code))
             switch code {
             case CURLE_OPERATION_TIMEDOUT: throw Failure.timedOut
             case CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CACERT_BADFILE: throw Failure.tlsIdentity(reason)
@@ -105,7 +107,7 @@ final class WinRMHTTPChannel {
         return Response(status: status, headers: collector.headers, body: collector.body)
     }
 
-    deinit { curl_easy_cleanup(handle) }
+    deinit { og_curl_easy_cleanup(handle) }
 }
 
 private final class ResponseCollector {
