@@ -1,0 +1,66 @@
+import Foundation
+import OGBasics
+import OGTestSupport
+import Testing
+
+/// dns-01 against a real BIND 9: og-host adds `_acme-challenge` TXT records
+/// with TSIG-signed RFC 2136 updates, waits until BIND serves them, lets a
+/// real Pebble (resolving through that BIND, validation delays on) validate,
+/// and deletes the records afterwards.
+@Suite(.serialized) final class ACMEDNSChallengeTests {
+    let fixture: GatewayFixture
+    let bind: BindServer
+    let pebble: PebbleServer
+
+    init() throws {
+        fixture = try GatewayFixture(plugins: ["hello-swift"])
+        bind = try BindServer()
+        pebble = try PebbleServer(httpPort: Loopback.freePort(), requireEAB: false, dnsServer: bind.address)
+        let added = try fixture.run(["issuer", "add", "acme", "--name", "pebble", "--directory", pebble.directoryURL,
+                                     "--ca-bundle", pebble.caBundle, "--agree-tos"])
+        try #require(added.exitStatus == 0, "issuer add: \(added.standardErrorText)")
+    }
+
+    func issue(_ name: String, _ names: [String], secret: String) throws -> ProcessOutput {
+        try fixture.run(["cert", "issue", name, "--issuer", "pebble", "--cn", names[0]]
+                        + names.dropFirst().flatMap { ["--san-dns", $0] }
+                        + ["--challenge", "dns-01", "--dns-server", bind.address, "--tsig-key", BindServer.keyName,
+                           "--tsig-secret", "env:OG_TEST_TSIG"],
+                        extraEnvironment: ["OG_TEST_TSIG": secret])
+    }
+
+    @Test func issuesAWildcardThroughTSIGSignedUpdatesAndRemovesTheRecords() throws {
+        let issued = try issue("zone", ["www.acme.test", "*.acme.test"], secret: bind.secret)
+        try #require(issued.exitStatus == 0, "cert issue: \(issued.standardErrorText)\n\(pebble.log)\n\(bind.log)")
+        #expect(issued.standardOutputText.contains("DNS:*.acme.test"), "\(issued.standardOutputText)")
+        #expect(pebble.log.contains("set VALID by completed challenge"), "Pebble validated the authorizations")
+        #expect(bind.log.contains("updating zone 'acme.test/IN': adding an RR at '_acme-challenge.www.acme.test' TXT"))
+        #expect(bind.log.contains("deleting an RR at _acme-challenge.acme.test TXT")
+                || bind.log.contains("deleting an RR at '_acme-challenge.acme.test' TXT"), "\(bind.log)")
+        #expect(try bind.txt("_acme-challenge.www.acme.test").isEmpty, "the record is gone")
+        #expect(try bind.txt("_acme-challenge.acme.test").isEmpty, "the record is gone")
+        #expect(!issued.standardErrorText.contains(bind.secret))
+    }
+
+    @Test func aWrongTSIGSecretIsRefusedClearlyAndTheOrderStaysResumable() throws {
+        let wrong = Data((0..<32).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
+        let refused = try issue("zone", ["www.acme.test"], secret: wrong)
+        #expect(refused.exitStatus == 1)
+        #expect(refused.standardErrorText.contains("DNS server \(bind.address)"), "\(refused.standardErrorText)")
+        #expect(refused.standardErrorText.contains("NOTAUTH") || refused.standardErrorText.contains("TSIG"))
+        #expect(refused.standardErrorText.contains("resume"))
+        #expect(!refused.standardErrorText.contains(wrong), "the secret is not echoed")
+        #expect(try bind.txt("_acme-challenge.www.acme.test").isEmpty, "nothing was published")
+
+        let resumed = try fixture.run(["cert", "issue", "zone", "--issuer", "pebble", "--tsig-secret", "-"],
+                                      standardInput: Array((bind.secret + "\n").utf8))
+        try #require(resumed.exitStatus == 0, "resume: \(resumed.standardErrorText)\n\(bind.log)")
+        #expect(resumed.standardOutputText.contains("(resumed order)"))
+        let orders = try fixture.run(["cert", "orders", "--output", "json"])
+        let list = try #require(try JSONSerialization.jsonObject(with: Data(orders.standardOutput)) as? [[String: Any]])
+        #expect(list.count == 1 && list.first?["state"] as? String == "completed")
+        let settings = try #require(list.first?["challenge_settings"] as? [String: String])
+        #expect(settings["tsigKeyName"] == BindServer.keyName)
+        #expect(!orders.standardOutputText.contains(bind.secret), "the TSIG secret is not stored with the order")
+    }
+}
