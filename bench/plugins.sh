@@ -13,8 +13,14 @@ cp "$work/plugins.d/libog-plugin-hello-c.so" "$work/bare.d/"
 "$bin/og-host" plugins manifest "$work"/plugins.d/*.so >/dev/null
 export OG_DATA_DIR="$work/data"
 echo "plugins: $(ls "$work/plugins.d" | grep -c '\.so$') libraries"
-hyperfine --warmup 3 --runs 30 --export-markdown "$work/plugins.md" \
-  -n "plugins list (manifests)" "OG_PLUGIN_PATH=$work/plugins.d $bin/og-host plugins list" \
-  -n "tls add p12 --help (manifests)" "OG_PLUGIN_PATH=$work/plugins.d $bin/og-host tls add p12 --help" \
-  -n "plugins list (no manifests)" "OG_PLUGIN_PATH=$work/bare.d $bin/og-host plugins list"
-cat "$work/plugins.md"
+# certbot (PyPI, in a virtualenv) lists its installer/authenticator plugins: the
+# command a certbot user runs for the same question.
+venv=/tmp/og-bench-certbot-venv
+if [ ! -x "$venv/bin/certbot" ]; then
+  python3 -m venv "$venv" && "$venv/bin/pip" install --quiet certbot certbot-nginx >&2
+fi
+compare "${OG_BENCH_RUNS:-30}" \
+  "plugins list (manifests)" "OG_PLUGIN_PATH=$work/plugins.d $bin/og-host plugins list" \
+  "tls add p12 --help (manifests)" "OG_PLUGIN_PATH=$work/plugins.d $bin/og-host tls add p12 --help" \
+  "plugins list (no manifests)" "OG_PLUGIN_PATH=$work/bare.d $bin/og-host plugins list" \
+  "certbot plugins" "$venv/bin/certbot plugins --config-dir $work/certbot --work-dir $work/certbot --logs-dir $work/certbot"

@@ -1,9 +1,58 @@
-# Sourced by the bench scripts: checks hyperfine, builds og-host and the
+# Sourced by the bench scripts: checks the tools, builds og-host and the
 # plugins in release mode once, and sets $bin to the products and $work to a
 # private directory removed on exit.
-command -v hyperfine >/dev/null || { echo "hyperfine is missing: apt-get install hyperfine" >&2; exit 1; }
+#
+# OG_BENCH_CALLGRIND=1 switches every `compare` from hyperfine's wall-clock
+# times to instruction counts under `valgrind --tool=callgrind`: repeatable for
+# the same binary and inputs whatever else the machine is doing, so a change
+# can be judged on a busy machine by its instruction count.
+if [ "${OG_BENCH_CALLGRIND:-0}" = 1 ]; then
+  command -v valgrind >/dev/null || { echo "valgrind is missing: apt-get install valgrind" >&2; exit 1; }
+else
+  command -v hyperfine >/dev/null || { echo "hyperfine is missing: apt-get install hyperfine" >&2; exit 1; }
+fi
 scratch=${OG_BENCH_SCRATCH:-.build-bench}
 swift build -c release --scratch-path "$scratch" >&2
 bin=$(swift build -c release --scratch-path "$scratch" --show-bin-path)
 work=$(mktemp -d /tmp/og-bench-XXXXXX)
 trap 'rm -rf "$work"' EXIT
+
+# compare RUNS NAME COMMAND [NAME COMMAND ...]
+# Times each command with hyperfine (--runs RUNS, 2 warm-ups) and prints its
+# markdown table, or with OG_BENCH_CALLGRIND=1 runs each once under callgrind
+# and prints the instructions executed (Ir), children included. Either way it
+# ends with "ratio NAME / FIRST NAME" lines against the first command.
+compare() {
+  local runs=$1; shift
+  local names=() commands=()
+  while [ $# -gt 0 ]; do names+=("$1"); commands+=("$2"); shift 2; done
+  if [ "${OG_BENCH_CALLGRIND:-0}" = 1 ]; then
+    local counts=() i out total
+    for i in "${!names[@]}"; do
+      out="$work/callgrind.$i"
+      rm -f "$out".*
+      valgrind --tool=callgrind --trace-children=yes --callgrind-out-file="$out.%p" \
+        sh -c "${commands[$i]}" >/dev/null 2>"$work/callgrind.$i.log" || true
+      total=$(cat "$out".* 2>/dev/null | awk '/^summary:/ { s += $2 } END { print s + 0 }')
+      counts+=("$total")
+      printf '%-44s %14s instructions\n' "${names[$i]}" "$(printf "%'d" "$total" 2>/dev/null || echo "$total")"
+    done
+    for i in "${!names[@]}"; do
+      [ "$i" = 0 ] && continue
+      python3 -c "import sys; a, b = int(sys.argv[1]), int(sys.argv[2]); print(f'ratio {sys.argv[3]} / {sys.argv[4]}: {a / b:.2f}' if b else 'ratio: no count')" \
+        "${counts[$i]}" "${counts[0]}" "${names[$i]}" "${names[0]}"
+    done
+  else
+    local args=() i
+    for i in "${!names[@]}"; do args+=(-n "${names[$i]}" "${commands[$i]}"); done
+    hyperfine --warmup 2 --runs "$runs" --export-json "$work/compare.json" --export-markdown "$work/compare.md" "${args[@]}" >&2
+    cat "$work/compare.md"
+    python3 - "$work/compare.json" <<'PY'
+import json, sys
+results = json.load(open(sys.argv[1]))["results"]
+first = results[0]
+for r in results[1:]:
+    print(f"ratio {r['command']} / {first['command']}: {r['median'] / first['median']:.2f} (medians)")
+PY
+  fi
+}
