@@ -64,6 +64,8 @@ public enum AuthenticationFailure: Equatable, Sendable, CustomStringConvertible 
     case wrongPassphrase(keyPath: String)
     case passphraseRequired(keyPath: String)
     case keyRejected(keyPath: String)
+    /// The server knew the public key but did not accept the signature; `reason` says what the protocol told.
+    case signatureRefused(keyPath: String, reason: String)
     case unreadableKey(keyPath: String, reason: String)
     case unsupportedKey(keyPath: String, reason: String)
     case methodNotOffered(wanted: String, offered: [String])
@@ -82,6 +84,8 @@ public enum AuthenticationFailure: Equatable, Sendable, CustomStringConvertible 
             return "private key \(path) is encrypted; configure its passphrase for this connection"
         case .keyRejected(let path):
             return "the server did not accept private key \(path); add its public key to the user's authorized_keys"
+        case .signatureRefused(let path, let reason):
+            return "the server refused the signature of private key \(path): \(reason)"
         case .unreadableKey(let path, let reason):
             return "private key \(path) could not be read: \(reason)"
         case .unsupportedKey(let path, let reason):

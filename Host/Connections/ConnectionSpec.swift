@@ -18,6 +18,8 @@ public struct ConnectionSpec: Sendable, Equatable {
     /// Used with `sudo -S` when sudo asks for a password; nil = `sudo -n`.
     public var sudoPassword: String?
     public var hostKeyPolicy: HostKeyPolicy
+    /// Modern SSH algorithms only, unless the endpoint names legacy ones to enable.
+    public var sshAlgorithms: SSHAlgorithms
     public var connectTimeout: Duration
     /// Applies to each file operation; commands take their own timeout.
     public var operationTimeout: Duration
@@ -26,7 +28,7 @@ public struct ConnectionSpec: Sendable, Equatable {
 
     public init(type: ConnectionType, host: String = "", port: Int? = nil, user: String = "",
                 authentication: ConnectionAuthentication = .none, sudo: Bool = false, sudoPassword: String? = nil,
-                hostKeyPolicy: HostKeyPolicy = HostKeyPolicy(), connectTimeout: Duration = .seconds(15),
+                hostKeyPolicy: HostKeyPolicy = HostKeyPolicy(), sshAlgorithms: SSHAlgorithms = .modernOnly, connectTimeout: Duration = .seconds(15),
                 operationTimeout: Duration = .seconds(120), keepaliveInterval: Duration = .seconds(30)) {
         self.type = type
         self.host = host
@@ -36,6 +38,7 @@ public struct ConnectionSpec: Sendable, Equatable {
         self.sudo = sudo
         self.sudoPassword = sudoPassword
         self.hostKeyPolicy = hostKeyPolicy
+        self.sshAlgorithms = sshAlgorithms
         self.connectTimeout = connectTimeout
         self.operationTimeout = operationTimeout
         self.keepaliveInterval = keepaliveInterval

@@ -112,7 +112,7 @@ extension PluginInfo {
     public static let hostOptionNames: Set<String> = [
         "name", "connection_type", "host", "port", "user", "password", "ssh_key_path",
         "ssh_key_password", "store", "store_cred_id", "help", "sudo_password", "sudo",
-        "host_key_fingerprint",
+        "host_key_fingerprint", "ssh_legacy_algorithms",
     ]
 
     /// Reads a C descriptor field by field, checking every pointer and size.

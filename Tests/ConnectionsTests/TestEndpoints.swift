@@ -45,10 +45,11 @@ extension SSHServerFixture {
     /// A connection with the fixture's password and its host key pinned.
     func connect(_ authentication: ConnectionAuthentication? = nil, hostKeyPolicy: HostKeyPolicy? = nil,
                  hostKeyStore: HostKeyStore? = nil, sudo: Bool = false, sudoPassword: String? = nil,
+                 algorithms: SSHAlgorithms = .modernOnly,
                  operationTimeout: Duration = .seconds(60)) throws -> SSHConnection {
         try SSHConnection(host: host, port: Int(port), user: user, authentication: authentication ?? .password(password),
                           hostKeyPolicy: hostKeyPolicy ?? HostKeyPolicy(pinnedFingerprint: hostKeyFingerprint),
-                          hostKeyStore: hostKeyStore, sudo: sudo, sudoPassword: sudoPassword, operationTimeout: operationTimeout)
+                          hostKeyStore: hostKeyStore, sudo: sudo, sudoPassword: sudoPassword, algorithms: algorithms, operationTimeout: operationTimeout)
     }
 }
 

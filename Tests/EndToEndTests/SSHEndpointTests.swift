@@ -35,6 +35,30 @@ import Testing
         #expect(!second.standardErrorText.contains(sshd.password))
     }
 
+    /// A legacy device that speaks only SHA-1 key exchange: refused by
+    /// default with the option that fixes it; enabled by naming exactly that
+    /// algorithm, which is kept with the endpoint for later jobs.
+    @Test func legacyAlgorithmsAreAnExplicitPerEndpointOptIn() throws {
+        let sshd = try SSHServerFixture.start(.init(extraConfiguration: ["KexAlgorithms diffie-hellman-group14-sha1"]))
+        let fixture = try GatewayFixture(plugins: ["hello-c"])
+        let login = ["--connection_type", "ssh", "--host", sshd.host, "--port", String(sshd.port), "--user", sshd.user,
+                     "--ssh_key_path", sshd.clientKeyPath, "--cert_dir", sshd.workDirectory]
+        let modern = try fixture.run(["tls", "add", "pem_dir", "--name", "old"] + login)
+        #expect(modern.exitStatus != 0)
+        #expect(modern.standardErrorText.contains("--ssh_legacy_algorithms"), "\(modern.standardErrorText)")
+        let bogus = try fixture.run(["tls", "add", "pem_dir", "--name", "old", "--ssh_legacy_algorithms", "rc4"] + login)
+        #expect(bogus.exitStatus == 2)
+        #expect(bogus.standardErrorText.contains("ssh_legacy_algorithms") && bogus.standardErrorText.contains("'rc4'"),
+                "\(bogus.standardErrorText)")
+        let legacy = try fixture.run(["tls", "add", "pem_dir", "--name", "old",
+                                      "--ssh_legacy_algorithms", "diffie-hellman-group14-sha1"] + login)
+        #expect(legacy.exitStatus == 0, "\(legacy.standardErrorText)")
+        let shown = try fixture.run(["tls", "show", "old", "--output", "json"])
+        #expect(shown.standardOutputText.contains("diffie-hellman-group14-sha1"), "\(shown.standardOutputText)")
+        let nodes = try fixture.run(["tls", "nodes", "old"])
+        #expect(nodes.exitStatus == 0, "a later job reconnects with the stored opt-in: \(nodes.standardErrorText)")
+    }
+
     @Test func wrongPasswordIsAnAuthenticationErrorAndNothingIsAdded() throws {
         let sshd = try SSHServerFixture.start()
         let fixture = try GatewayFixture(plugins: ["hello-c"])

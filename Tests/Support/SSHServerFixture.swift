@@ -19,8 +19,11 @@ public final class SSHServerFixture: @unchecked Sendable {
         /// Needs PAM (`UsePAM yes`); OpenSSH has no other keyboard-interactive backend on Linux.
         public var keyboardInteractiveAuthentication = false
         public var publicKeyAuthentication = true
+        /// sshd_config lines added at the end, e.g. `KexAlgorithms diffie-hellman-group14-sha1` for a legacy device.
+        public var extraConfiguration: [String] = []
         public init(passwordAuthentication: Bool = true, keyboardInteractiveAuthentication: Bool = false,
-                    publicKeyAuthentication: Bool = true) {
+                    publicKeyAuthentication: Bool = true, extraConfiguration: [String] = []) {
+            self.extraConfiguration = extraConfiguration
             self.passwordAuthentication = passwordAuthentication
             self.keyboardInteractiveAuthentication = keyboardInteractiveAuthentication
             self.publicKeyAuthentication = publicKeyAuthentication
@@ -182,6 +185,7 @@ public final class SSHServerFixture: @unchecked Sendable {
             LogLevel VERBOSE
             MaxStartups 100
             MaxSessions 100
+            \(options.extraConfiguration.joined(separator: "\n"))
 
             """
         let configPath = directory.file("sshd_config")

@@ -82,7 +82,10 @@ struct SSHAuthenticator {
             throw refused(session, .passphraseRequired(keyPath: keyPath))
         }
         do {
-            let pem = try PEMPrivateKey(key, passphrase: passphrase)
+            // An OpenSSH-format RSA key is signed here too (as PKCS#1 in memory), never as SHA-1 ssh-rsa.
+            var converted = encrypted ? nil : OpenSSHPrivateKey.rsaAsPKCS1PEM(key)
+            defer { if converted != nil { for index in converted!.indices { converted![index] = 0 } } }
+            let pem = try PEMPrivateKey(converted ?? key, passphrase: converted == nil ? passphrase : nil)
             if pem.isRSA {
                 switch try pem.authenticateRSA(session, user: user, deadline: deadline) {
                 case 0: return
@@ -110,11 +113,42 @@ struct SSHAuthenticator {
         case LIBSSH2_ERROR_FILE, LIBSSH2_ERROR_KEYFILE_AUTH_FAILED, LIBSSH2_ERROR_METHOD_NOT_SUPPORTED:
             if encrypted { throw refused(session, .wrongPassphrase(keyPath: keyPath)) }
             throw refused(session, .unsupportedKey(keyPath: keyPath, reason: session.lastError.message))
-        case LIBSSH2_ERROR_AUTHENTICATION_FAILED, LIBSSH2_ERROR_PUBLICKEY_UNVERIFIED:
+        case LIBSSH2_ERROR_AUTHENTICATION_FAILED where encrypted && OpenSSHPrivateKey.rsaPublicKey(key) != nil,
+             LIBSSH2_ERROR_PUBLICKEY_UNVERIFIED where encrypted && OpenSSHPrivateKey.rsaPublicKey(key) != nil:
+            // libssh2 1.10 offers these only as ssh-rsa (SHA-1). Ask the server whether it would take the
+            // key as rsa-sha2-256, to tell a key it does not know from a signature algorithm it refuses.
+            guard try serverAcceptsAsRSASHA2(session, publicKey: OpenSSHPrivateKey.rsaPublicKey(key)!, deadline: deadline) else {
+                throw refused(session, .keyRejected(keyPath: keyPath))
+            }
+            throw refused(session, .signatureRefused(
+                keyPath: keyPath,
+                reason: "the server accepts this key but refused its ssh-rsa (SHA-1) signature, as OpenSSH 8.8 and "
+                    + "later do; an encrypted RSA key in OpenSSH format can only be signed that way here. Convert it "
+                    + "to PEM (ssh-keygen -p -m PEM -f \(keyPath)) or use an Ed25519 or ECDSA key"))
+        case LIBSSH2_ERROR_PUBLICKEY_UNVERIFIED:
+            throw refused(session, .signatureRefused(
+                keyPath: keyPath, reason: "the server accepts this public key but refused the signature made with it"))
+        case LIBSSH2_ERROR_AUTHENTICATION_FAILED:
             throw refused(session, .keyRejected(keyPath: keyPath))
         default:
             throw session.failure("public key authentication broke off")
         }
+    }
+
+    /// Offers `publicKey` (an ssh-rsa blob) as rsa-sha2-256 without signing: a server that
+    /// knows the key answers "PK_OK" and libssh2 then asks for a signature, which is declined.
+    private func serverAcceptsAsRSASHA2(_ session: SSHSession, publicKey: [UInt8], deadline: Deadline) throws -> Bool {
+        var reader = publicKey[...]
+        guard reader.count > 11 else { return false }
+        reader = reader.dropFirst(11)  // uint32 7 + "ssh-rsa"
+        let blob = [0, 0, 0, 12] + Array("rsa-sha2-256".utf8) + Array(reader)
+        var context: UnsafeMutableRawPointer? = nil
+        let result = try session.call(deadline) {
+            blob.withUnsafeBufferPointer { blob in
+                libssh2_userauth_publickey(session.raw, user, blob.baseAddress, blob.count, declineToSign, &context)
+            }
+        }
+        return result == LIBSSH2_ERROR_PUBLICKEY_UNVERIFIED
     }
 
     private func refused(_ session: SSHSession, _ reason: AuthenticationFailure) -> ConnectionError {
@@ -144,6 +178,12 @@ private let answerPrompts: @convention(c) (
     }
     if gavePassword { answers.passwordsGiven += 1 }
 }
+
+/// A sign callback that declines: used to learn whether the server knows a key.
+private let declineToSign: @convention(c) (
+    OpaquePointer?, UnsafeMutablePointer<UnsafeMutablePointer<UInt8>?>?, UnsafeMutablePointer<Int>?,
+    UnsafePointer<UInt8>?, Int, UnsafeMutablePointer<UnsafeMutableRawPointer?>?
+) -> Int32 = { _, _, _, _, _, _ in -1 }
 
 /// Reads just enough of a private key file to tell whether it is encrypted.
 enum PrivateKeyFile {

@@ -39,10 +39,12 @@ public final class SSHConnection: Connection, @unchecked Sendable {
     /// privileged commands run as the login itself.
     public init(host: String, port: Int = 22, user: String, authentication: ConnectionAuthentication,
                 hostKeyPolicy: HostKeyPolicy, hostKeyStore: HostKeyStore?, platform: Platform = .posix,
-                sudo: Bool = false, sudoPassword: String? = nil, connectTimeout: Duration = .seconds(15),
+                sudo: Bool = false, sudoPassword: String? = nil, algorithms: SSHAlgorithms = .modernOnly,
+                connectTimeout: Duration = .seconds(15),
                 operationTimeout: Duration = .seconds(120), keepaliveInterval: Duration = .seconds(30)) throws {
         try hostKeyPolicy.validate()
-        let session = try SSHSession(host: host, port: port, timeout: connectTimeout, keepaliveInterval: keepaliveInterval)
+        let session = try SSHSession(host: host, port: port, timeout: connectTimeout, keepaliveInterval: keepaliveInterval,
+                                     algorithms: algorithms)
         hostKeyFingerprint = try HostKeyVerifier(policy: hostKeyPolicy, store: hostKeyStore).verify(session)
         try SSHAuthenticator(user: user, authentication: authentication)
             .authenticate(session, deadline: Deadline(connectTimeout, operation: "logging in to \(host):\(port) as \(user)"))
@@ -65,6 +67,7 @@ public final class SSHConnection: Connection, @unchecked Sendable {
         try self.init(host: spec.host, port: spec.effectivePort ?? 22, user: spec.user, authentication: spec.authentication,
                       hostKeyPolicy: spec.hostKeyPolicy, hostKeyStore: hostKeyStore,
                       platform: spec.type == .sshWindows ? .windows : .posix, sudo: spec.sudo, sudoPassword: spec.sudoPassword,
+                      algorithms: spec.sshAlgorithms,
                       connectTimeout: spec.connectTimeout, operationTimeout: spec.operationTimeout,
                       keepaliveInterval: spec.keepaliveInterval)
     }

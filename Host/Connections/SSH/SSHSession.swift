@@ -21,7 +21,8 @@ final class SSHSession {
     private static let libraryReady: Int32 = libssh2_init(0)
 
     /// Connects, and completes the SSH handshake (key exchange) before `timeout`.
-    init(host: String, port: Int, timeout: Duration, keepaliveInterval: Duration) throws {
+    init(host: String, port: Int, timeout: Duration, keepaliveInterval: Duration,
+         algorithms: SSHAlgorithms = .modernOnly) throws {
         guard Self.libraryReady == 0 else {
             throw ConnectionError.couldNotConnect(host: host, port: port, reason: "libssh2 could not be initialised")
         }
@@ -38,8 +39,18 @@ final class SSHSession {
         let seconds = keepaliveInterval.components.seconds
         if seconds > 0 { libssh2_keepalive_config(raw, 1, UInt32(clamping: seconds)) }
 
+        if let refused = algorithms.apply(to: raw) {
+            throw ConnectionError.invalidArgument(field: "--ssh_legacy_algorithms",
+                                                  problem: "libssh2 refused the \(refused.kind.rawValue) list (error \(refused.code))")
+        }
         let deadline = Deadline(timeout, operation: "SSH handshake with \(host):\(port)")
         let result = try call(deadline) { libssh2_session_handshake(raw, libssh2_socket_t(socket)) }
+        if result == LIBSSH2_ERROR_KEX_FAILURE || result == LIBSSH2_ERROR_METHOD_NONE {
+            let offered = SSHAlgorithms.Kind.allCases.map { "\($0.rawValue): \(algorithms.preference($0))" }.joined(separator: "; ")
+            throw failure("the server and og-host share no algorithm (og-host offers \(offered)). If \(host) is a legacy "
+                          + "device, enable only what it needs with --ssh_legacy_algorithms, e.g. "
+                          + "--ssh_legacy_algorithms diffie-hellman-group14-sha1,ssh-rsa")
+        }
         if result != 0 {
             throw failure("the SSH handshake failed; check that \(host):\(port) is an SSH server")
         }

@@ -87,6 +87,7 @@ public struct EndpointCatalog {
             for (name, value) in draft.options { options[name] = value }
             options["sudo"] = draft.sudo
             if let fingerprint = draft.hostKeyFingerprint { options["host_key_fingerprint"] = fingerprint }
+            if let legacy = draft.sshLegacyAlgorithms { options["ssh_legacy_algorithms"] = legacy }
             let record = EndpointRecord(id: id, name: draft.name, type: draft.type, pluginName: draft.pluginName,
                                         connectionType: draft.connectionType.rawValue, host: draft.host, port: draft.port,
                                         user: draft.user, credential: credential, secretOptions: secretOptions,

@@ -1,4 +1,5 @@
 import OGBasics
+import OGConnections
 import Foundation
 import OGPlugins
 
@@ -19,6 +20,8 @@ public struct EndpointDraft: Sendable {
     public var storeCredentialID: String?
     public var sudo: String
     public var hostKeyFingerprint: String?
+    /// Weak SSH algorithms this endpoint opts in to (`--ssh_legacy_algorithms`), as given.
+    public var sshLegacyAlgorithms: String?
     /// The type's non-secret options, defaults applied, in schema order.
     public var options: [(name: String, value: String)]
     /// The type's secret options (e.g. store_password), by option name.
@@ -114,6 +117,16 @@ public enum EndpointValidation {
             }
         }
 
+        if let legacy = arguments["ssh_legacy_algorithms"] {
+            guard connection == .ssh || connection == .sshWindows else {
+                throw GatewayError.option("ssh_legacy_algorithms", "applies to ssh connections only; remove it")
+            }
+            do {
+                draft.sshLegacyAlgorithms = try SSHAlgorithms(legacy: legacy).enabledLegacy.joined(separator: ",")
+            } catch ConnectionError.invalidArgument(_, let problem) {
+                throw GatewayError.option("ssh_legacy_algorithms", problem)
+            }
+        }
         let isSSH = connection == .ssh || connection == .sshWindows
         if arguments["store"] != nil || arguments["store_cred_id"] != nil {
             guard let store = arguments["store"] else {

@@ -28,11 +28,16 @@ public enum HostOptions {
                    help: "Run privileged commands through sudo -n (nopasswd) or sudo -S with the login password (password)."),
         OptionSpec(name: "host_key_fingerprint", kind: .string, min: 1, max: 128,
                    help: "Expected SSH host key (SHA256:...); without it the first key seen is pinned."),
+        OptionSpec(name: "ssh_legacy_algorithms", kind: .string, min: 1, max: 1024,
+                   help: "For legacy SSH devices only: weak algorithms to offer besides the modern ones, comma-separated "
+                       + "(ssh-rsa, ssh-dss, diffie-hellman-group14-sha1, diffie-hellman-group-exchange-sha1, "
+                       + "diffie-hellman-group1-sha1, aes128-cbc, aes192-cbc, aes256-cbc, 3des-cbc, hmac-sha1, "
+                       + "hmac-sha1-96, hmac-md5, hmac-md5-96)."),
     ]
 
     static let remoteOnly: Set<String> = [
         "host", "port", "user", "password", "ssh_key_path", "ssh_key_password", "store", "store_cred_id", "sudo",
-        "host_key_fingerprint",
+        "host_key_fingerprint", "ssh_legacy_algorithms",
     ]
 
     static func spec(_ name: String) -> OptionSpec? { all.first { $0.name == name } }

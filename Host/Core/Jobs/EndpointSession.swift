@@ -48,7 +48,7 @@ public final class EndpointSession: PluginHostServices, @unchecked Sendable {
         let spec = try connectionSpec(type: draft.connectionType, host: draft.host, port: draft.port,
                                       user: user, authentication: authentication,
                                       sudo: draft.sudo, sudoPassword: draft.password,
-                                      fingerprint: draft.hostKeyFingerprint)
+                                      fingerprint: draft.hostKeyFingerprint, legacyAlgorithms: draft.sshLegacyAlgorithms)
         let session = try open(spec, endpoint: draft.pluginView, secretOptions: draft.secretOptions, gateway: gateway)
         do {
             try plugin.validateEndpoint(draft.pluginView, services: session)
@@ -66,6 +66,7 @@ public final class EndpointSession: PluginHostServices, @unchecked Sendable {
         var options = (try? JSONSerialization.jsonObject(with: Data(record.options.utf8)) as? [String: String]) ?? [:]
         let sudo = options.removeValue(forKey: "sudo") ?? "none"
         let fingerprint = options.removeValue(forKey: "host_key_fingerprint")
+        let legacyAlgorithms = options.removeValue(forKey: "ssh_legacy_algorithms")
         var secrets: [String: String] = [:]
         for (option, reference) in record.secretOptions where option != "sudo_password" {
             secrets[option] = try resolver.credential(store: reference.store, id: reference.id, field: option).secretText
@@ -84,7 +85,7 @@ public final class EndpointSession: PluginHostServices, @unchecked Sendable {
         }
         let spec = try connectionSpec(type: connectionType, host: record.host, port: record.port, user: user,
                                       authentication: authentication, sudo: sudo, sudoPassword: sudoPassword,
-                                      fingerprint: fingerprint)
+                                      fingerprint: fingerprint, legacyAlgorithms: legacyAlgorithms)
         let endpoint = EndpointConfig(type: record.type, name: record.name, connectionType: connectionType,
                                       host: record.host, port: record.port ?? 0,
                                       options: options.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
@@ -94,11 +95,18 @@ public final class EndpointSession: PluginHostServices, @unchecked Sendable {
 
     static func connectionSpec(type: ConnectionType, host: String, port: Int?, user: String,
                                authentication: ConnectionAuthentication, sudo: String, sudoPassword: String?,
-                               fingerprint: String?) throws -> ConnectionSpec {
+                               fingerprint: String?, legacyAlgorithms: String? = nil) throws -> ConnectionSpec {
         if type == .local { return .local }
+        let algorithms: SSHAlgorithms
+        do {
+            algorithms = try legacyAlgorithms.map { try SSHAlgorithms(legacy: $0) } ?? .modernOnly
+        } catch ConnectionError.invalidArgument(_, let problem) {
+            throw GatewayError.option("ssh_legacy_algorithms", problem)
+        }
         return ConnectionSpec(type: type, host: host, port: port, user: user, authentication: authentication,
                               sudo: sudo != "none", sudoPassword: sudo == "password" ? sudoPassword : nil,
-                              hostKeyPolicy: HostKeyPolicy(pinnedFingerprint: fingerprint, trustOnFirstUse: fingerprint == nil))
+                              hostKeyPolicy: HostKeyPolicy(pinnedFingerprint: fingerprint, trustOnFirstUse: fingerprint == nil),
+                              sshAlgorithms: algorithms)
     }
 
     static func open(_ spec: ConnectionSpec, endpoint: EndpointConfig, secretOptions: [String: String],
