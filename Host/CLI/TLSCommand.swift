@@ -7,7 +7,7 @@ struct TLSCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tls", abstract: "Manage TLS endpoints.",
         discussion: "Add one with `og-host tls add <type> --help` for the type's options (see `og-host plugins list`).",
-        subcommands: [AddHelp.self, List.self, Show.self, Remove.self, Install.self, Restart.self, Nodes.self, Recover.self])
+        subcommands: [AddHelp.self, List.self, Show.self, Remove.self, Install.self, Restart.self, Test.self, Nodes.self, Recover.self])
 
     /// Stands in the command tree only so `og-host tls --help` shows `add`;
     /// the real parsing is TLSAdd, since a type's options come from its plugin.

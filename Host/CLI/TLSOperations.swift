@@ -96,6 +96,17 @@ extension TLSCommand {
         }
     }
 
+    struct Test: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Check that an endpoint is reachable and its software is there (the plugin's connection test); changes nothing.")
+        @Argument(help: "Instance ID or name of the endpoint.") var endpoint: String
+
+        func run() throws {
+            try runReportingErrors {
+                printOut(try ConnectionCheck.run(endpoint, gateway: try openGateway()) + "\n")
+            }
+        }
+    }
+
     struct Nodes: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Discover an endpoint's TLS nodes with the configured and the served certificate.")
         @Argument(help: "Instance ID or name of the endpoint.") var endpoint: String

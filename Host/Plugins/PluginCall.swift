@@ -23,7 +23,26 @@ public final class PluginCall: @unchecked Sendable {
     }
 
     func report(field: String, message: String) {
-        lock.withLock { errors.append(ReportedError(field: field, message: message)) }
+        let entry = ReportedError(field: Self.bounded(field, Int(OG_ERROR_FIELD_MAX)),
+                                  message: Self.bounded(message, Int(OG_ERROR_MESSAGE_MAX)))
+        lock.withLock { errors.append(entry) }
+    }
+
+    /// `text` cut to at most `limit` bytes of UTF-8 at a character boundary,
+    /// marked as cut (og_plugin.h, ERRORS): a plugin must not be able to flood
+    /// the operator's terminal or the audit record.
+    static func bounded(_ text: String, _ limit: Int) -> String {
+        guard text.utf8.count > limit else { return text }
+        let marker = " (truncated)"
+        var kept = ""
+        var size = 0
+        for character in text {
+            let length = character.utf8.count
+            if size + length + marker.utf8.count > limit { break }
+            kept.append(character)
+            size += length
+        }
+        return kept + marker
     }
 
     func record(_ level: PluginLogLevel, _ line: String) {

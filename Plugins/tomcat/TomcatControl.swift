@@ -18,8 +18,9 @@ struct TomcatControl {
             try require(result, "systemctl restart \(service)", field: "service_name")
         } else {
             try stop(ports)
-            let result = try host.run(["bash", "-c", Self.detachedStart, "og-host-tomcat-start"] + catalina(["start"]),
-                                      timeout: .seconds(60))
+            // catalina.sh leaves the JVM running; the host's runner returns when
+            // catalina.sh itself exits (og_plugin.h, run_command).
+            let result = try host.run(catalina(["start"]), timeout: .seconds(60))
             try require(result, "catalina.sh start", field: "tomcat_dir")
         }
         try waitUntilServing(ports)
@@ -40,19 +41,6 @@ struct TomcatControl {
                               + "\(shown(result))); give the file holding its process id with --catalina_pid, or its "
                               + "service unit with --service_name")
     }
-
-    /// Starts its arguments with no descriptor but 0-2 inherited. The Tomcat JVM
-    /// outlives the command, and any other descriptor it kept (a pipe or socket
-    /// the caller watches to see the command end) would keep the caller waiting
-    /// for as long as Tomcat runs. The script is constant; every value arrives
-    /// as a positional argument, so nothing is interpolated into shell text.
-    static let detachedStart = #"""
-        for fd in /proc/$$/fd/*; do
-          fd=${fd##*/}
-          case $fd in 0|1|2) ;; *) eval "exec $fd>&-" ;; esac
-        done
-        exec "$@"
-        """#
 
     /// `catalina.sh` with Tomcat's environment, passed through env(1) so no shell string is built.
     private func catalina(_ arguments: [String], withPIDFile: Bool = true) throws -> [String] {

@@ -1,6 +1,7 @@
 /* Compile-time checks that keep the ABI honest. This file is the only C
  * source of the OGPluginABI target; it adds no symbols a plugin could link. */
 #include "og_plugin.h"
+#include "og_plugin_util.h" /* compiled with every build, so the helpers stay warning-free */
 
 _Static_assert(sizeof(og_str) == 2 * sizeof(void *), "og_str is pointer + length");
 _Static_assert(sizeof(og_bytes) == 2 * sizeof(void *), "og_bytes is pointer + length");

@@ -68,6 +68,65 @@
  *    and no slot is called after it.
  *
  * ---------------------------------------------------------------------------
+ * ERRORS
+ * ---------------------------------------------------------------------------
+ *  - set_error adds one (field, message) pair to the current call. The host
+ *    shows the call's pairs, in order, only when the slot returns a status
+ *    other than OG_OK; a slot that returns OG_OK has its pairs discarded.
+ *  - A failing host service adds its own pair (field empty) before it
+ *    returns. A plugin that recovers from that failure (a missing file it
+ *    can do without) has nothing to clear, as long as the slot then returns
+ *    OG_OK; if the slot fails later anyway, the earlier service message is
+ *    shown before the plugin's own, so prefer returning the service's status.
+ *  - A message is at most OG_ERROR_MESSAGE_MAX bytes of UTF-8 and a field at
+ *    most OG_ERROR_FIELD_MAX bytes; the host cuts longer ones at a character
+ *    boundary and appends " (truncated)". Say what is wrong and what to do
+ *    in one or two sentences; quote at most the last lines of a tool's output.
+ *  - A slot that returns a failure without any set_error is reported as
+ *    "<plugin> <slot> failed: <status>", which helps nobody: always explain.
+ *
+ * ---------------------------------------------------------------------------
+ * WHO DECIDES WHAT (the questions every author asks)
+ * ---------------------------------------------------------------------------
+ *  - Which node a certificate goes to: the operator names a node
+ *    (og_install_request.node_id) or leaves it empty, and then the PLUGIN
+ *    chooses, by the certificate's names (dNSName entries, else the common
+ *    name) against each node's name and aliases, with RFC 6125 rules: a
+ *    wildcard only as the whole left-most label, matching exactly one label,
+ *    never a public-suffix-like "*.com"; case-insensitive. OGPluginKit's
+ *    `HostNameMatch` and og_plugin_util.h's og_name_matches() implement
+ *    exactly this, so all plugins choose alike. No match, or several equally
+ *    good ones, is OG_ERR_CONFLICT with set_error(field "node") listing the
+ *    candidates; never guess.
+ *  - Files that hold private keys: discovery may have to read a file that
+ *    holds a key next to the certificate (a combined PEM, a keystore). The
+ *    only thing a plugin may do with such bytes is hand them straight to
+ *    read_certificates (or read_keystore), which return certificates and
+ *    never key material; it must not keep, copy, log, write or send them.
+ *  - test_connection runs when the operator asks for it (`og-host tls test
+ *    <name>`), not on `tls add`: an endpoint may be added before the files
+ *    the first install creates exist. validate_endpoint runs on `tls add`.
+ *  - Privileged commands (OG_RUN_PRIVILEGED): when the endpoint's user is
+ *    root (or og-host runs as root for a local endpoint) the command runs as
+ *    is. Otherwise it runs through `sudo -n --` (or `sudo -S -k -p ''` with
+ *    the endpoint's sudo password on stdin). Where sudo refuses, run_command
+ *    fails with OG_ERR_AUTH and says why; where sudo is not installed the
+ *    command result is exit status 127 with "sudo: not found" on stderr.
+ *    Nothing else (su, doas, pkexec) is tried.
+ *  - og_verify_target.host is resolved and connected to from the gateway. For
+ *    a local endpoint the gateway is the endpoint, so a listener on a
+ *    wildcard address is verified through "127.0.0.1" (or "::1").
+ *  - After activate returns, the host handshakes with every verify target,
+ *    looking again for about 10 s (OG_VERIFY_WINDOW_MS) until the new leaf is
+ *    served. A reload that takes effect asynchronously within that window
+ *    needs no waiting in activate; a restart that takes longer (a JVM) must
+ *    wait in activate until the listener answers.
+ *  - Option values: a STRING or PATH option whose schema has min 0 may arrive
+ *    EMPTY (the operator typed --name ''); an optional option without a
+ *    default that was not given is absent from og_endpoint.options.
+ *    Lengths count Unicode characters (extended grapheme clusters).
+ *
+ * ---------------------------------------------------------------------------
  * SECRETS
  * ---------------------------------------------------------------------------
  *  Options whose schema sets OG_OPTION_SECRET arrive in og_endpoint like any
@@ -130,6 +189,19 @@ typedef int32_t og_status;
 #define OG_ERR_NO_MEMORY        13
 #define OG_ERR_INTERNAL         14  /* a bug: an invariant did not hold */
 #define OG_ERR_CONFIG_TEST      15  /* the endpoint's own configuration test failed */
+/* Limits the host enforces on set_error (see ERRORS above). */
+#define OG_ERROR_MESSAGE_MAX 4096
+#define OG_ERROR_FIELD_MAX   64
+
+/* run_command: the timeout used when timeout_ms is 0, and the most output
+ * kept of each of stdout and stderr. Both are enforced for every connection. */
+#define OG_DEFAULT_COMMAND_TIMEOUT_MS 120000u
+#define OG_COMMAND_OUTPUT_MAX (64u << 20)
+
+/* How long the host keeps looking for the new certificate on each verify
+ * target after activate returned. */
+#define OG_VERIFY_WINDOW_MS 10000u
+
 /* Plugin-specific codes live at and above this value; the host treats them as
  * failures and shows the message set through set_error. */
 #define OG_ERR_VENDOR_BASE  0x10000
@@ -171,7 +243,7 @@ typedef struct og_bytes {
 
 /* Option kinds decide how the host validates the value before the plugin
  * sees it. Values always reach the plugin as text. */
-#define OG_OPTION_STRING  0 /* length within [min, max] characters */
+#define OG_OPTION_STRING  0 /* length within [min, max] characters; min 0 allows an empty value */
 #define OG_OPTION_INTEGER 1 /* decimal integer within [min, max] */
 #define OG_OPTION_BOOLEAN 2 /* "true" or "false" */
 #define OG_OPTION_PATH    3 /* like STRING, no NUL or newline; interpreted on the endpoint */
@@ -273,7 +345,8 @@ typedef struct og_certificate_info {
 
 typedef struct og_install_request {
     uint32_t struct_size;
-    og_str node_id;            /* a node id from discover_nodes; empty = choose by the certificate's names */
+    og_str node_id;            /* a node id from discover_nodes; empty = the plugin chooses by the
+                                  certificate's names (see WHO DECIDES WHAT) */
     og_str alias;              /* keystore alias / object name; empty = plugin default */
     const og_certificate_info *certificate; /* the leaf being installed */
     size_t chain_length;       /* intermediates that accompany it */
@@ -343,7 +416,9 @@ typedef struct og_file_change {
 } og_file_change;
 
 /* A TLS listener the host should handshake with after activation to prove
- * the new certificate is served. */
+ * the new certificate is served. `host` is connected to from the gateway
+ * (for a local endpoint: the gateway itself, so use 127.0.0.1 for a wildcard
+ * listener); the host keeps trying for OG_VERIFY_WINDOW_MS. */
 typedef struct og_verify_target {
     uint32_t struct_size;
     og_str host;               /* where to connect, as seen from the gateway */
@@ -481,7 +556,9 @@ typedef struct og_host_api {
     /* Attach a human error to the current call: `field` names the option or
      * input at fault ("path", "store_password"; empty if none), `message` says
      * what is wrong and how to fix it. May be called several times; the host
-     * shows all. Return the matching status from the slot. Since 1.0. */
+     * shows all when the slot fails and discards them when it returns OG_OK.
+     * At most OG_ERROR_MESSAGE_MAX / OG_ERROR_FIELD_MAX bytes (longer is cut).
+     * Return the matching status from the slot. Since 1.0. */
     void (*set_error)(og_call *call, og_str field, og_str message);
 
     /* Release a result a host service returned (*out of any service below).
@@ -491,9 +568,25 @@ typedef struct og_host_api {
     /* Run argv[0] with arguments argv[1..] on the endpoint over its connection.
      * The host quotes each argument for the remote shell; never join strings
      * into a command line yourself. `stdin_data` is written to the command's
-     * standard input (use it for secrets). timeout_ms 0 = host default.
+     * standard input (use it for secrets), then standard input is closed.
+     *
+     * Lifetime, identical for local and SSH endpoints:
+     *  - The command inherits standard input, output and error and no other
+     *    descriptor of og-host (sockets, databases, other commands' pipes).
+     *  - The call returns when the command itself (the direct child) exits,
+     *    with what it wrote until then. A process it leaves behind (a daemon,
+     *    `haproxy -D`, `catalina.sh start`, `sh -c 'sleep 120 &'`) keeps
+     *    running, is not waited for, and may lose output it writes later; no
+     *    descriptor-closing wrapper is needed.
+     *  - timeout_ms 0 means OG_DEFAULT_COMMAND_TIMEOUT_MS (120 s). When the
+     *    timeout passes, a local command is killed with its process group, a
+     *    remote one has its channel closed; the call fails with OG_ERR_TIMEOUT.
+     *  - Output beyond OG_COMMAND_OUTPUT_MAX bytes per stream stops the command
+     *    and fails the call with OG_ERR_IO.
      * Returns OG_OK whenever the command ran, whatever its exit status (read
-     * (*out)->exit_status); OG_ERR_CONNECT/AUTH/IDENTITY/TIMEOUT otherwise.
+     * (*out)->exit_status; a local command killed by a signal reports -1, a
+     * remote one the shell's 128+signal); a missing program is exit status 127.
+     * OG_ERR_CONNECT/AUTH/IDENTITY/TIMEOUT/IO otherwise.
      * *out: host-owned, release with host->release. Since 1.0. */
     og_status (*run_command)(og_call *call, const og_str *argv, size_t argc, og_bytes stdin_data,
                              uint32_t timeout_ms, uint32_t flags, og_command_result **out);
@@ -564,7 +657,9 @@ typedef struct og_plugin_api {
     og_status (*validate_endpoint)(og_call *call, const og_endpoint *endpoint);
 
     /* Prove the endpoint is reachable and the vendor software is there (e.g.
-     * apachectl -v). Capability OG_CAP_TEST_CONNECTION. Since 1.0. */
+     * apachectl -v). Runs on `og-host tls test <name>`, never on `tls add`
+     * (the endpoint may not be ready before its first install). Must not
+     * change anything. Capability OG_CAP_TEST_CONNECTION. Since 1.0. */
     og_status (*test_connection)(og_call *call, const og_endpoint *endpoint);
 
     /* Find every TLS node of the endpoint. *out: plugin-owned, released with
@@ -587,6 +682,9 @@ typedef struct og_plugin_api {
     /* Make the endpoint pick up what the host wrote (reload, graceful restart,
      * run an install script). `request` is the install being activated, or NULL
      * when the host re-activates restored files after a rollback.
+     * Return once the change is triggered if the server switches within
+     * OG_VERIFY_WINDOW_MS (the host then polls each verify target); wait here
+     * until the listener answers if it takes longer (a full restart).
      * Capability OG_CAP_ACTIVATE. Since 1.0. */
     og_status (*activate)(og_call *call, const og_endpoint *endpoint, const og_install_request *request);
 

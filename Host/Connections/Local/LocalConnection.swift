@@ -111,6 +111,9 @@ public final class LocalConnection: Connection, @unchecked Sendable {
         } catch BasicsError.executableNotFound(let name) {
             // What a POSIX shell reports, so callers see the same result as over SSH.
             return CommandResult(exitStatus: 127, standardOutput: [], standardError: Array("\(name): command not found\n".utf8))
+        } catch let error as BasicsError {
+            if case .outputTooLarge = error { throw ConnectionError.io(path: argv[0], reason: "\(error)") }
+            throw ConnectionError.io(path: argv[0], reason: "could not be started: \(error)")
         } catch {
             throw ConnectionError.io(path: argv[0], reason: "could not be started: \(error)")
         }

@@ -11,6 +11,10 @@ struct RemoteExecution {
     let standardInput: [UInt8]
     /// How the command is named in errors; never includes arguments, which may be secret.
     let label: String
+    /// Bytes the command line writes to standard error, followed by the exit
+    /// status and a newline, once its direct child has exited (see
+    /// `ExitMarker`). nil for command lines that do not (Windows).
+    var exitMarker: [UInt8]? = nil
 
     /// Thrown when the server will not open a channel for commands (for
     /// example an SFTP-only account); the connection stays usable.
@@ -42,7 +46,9 @@ struct RemoteExecution {
         var output: [UInt8] = [], errors: [UInt8] = []
         var written = 0, eofSent = false
         var buffer = [UInt8](repeating: 0, count: 65536)
-        while true {
+        var markedStatus: Int32? = nil
+        var outputMarked = false, errorStatus: Int32? = nil
+        while markedStatus == nil {
             var progressed = false
             if written < standardInput.count {
                 let count = standardInput.withUnsafeBytes { input in
@@ -70,13 +76,37 @@ struct RemoteExecution {
                 if count > 0 {
                     if sink == 0 { output += buffer[0..<count] } else { errors += buffer[0..<count] }
                     progressed = true
+                    if let exitMarker {
+                        // Both streams carry the marker: sshd forwards each in order but not
+                        // the two in step, so output may still follow the status marker.
+                        if sink == 0, !outputMarked {
+                            outputMarked = ExitMarker.cut(exitMarker, from: &output, searchingFrom: output.count - count)
+                        } else if sink == 1, errorStatus == nil {
+                            errorStatus = ExitMarker.take(exitMarker, from: &errors, searchingFrom: errors.count - count)
+                        }
+                        if outputMarked, let errorStatus {
+                            markedStatus = errorStatus
+                            break
+                        }
+                    }
                 } else if count < 0 && count != Int(LIBSSH2_ERROR_EAGAIN) {
                     throw session.failure("reading the output of \(label) failed")
                 }
             }
+            if markedStatus != nil { break }
             if progressed { continue }
             if eofSent && libssh2_channel_eof(channel) == 1 { break }
             try session.waitForSocket(deadline)
+        }
+        if let markedStatus {
+            // The direct child has exited; a process it left behind may hold the
+            // channel open for as long as it lives, so the command ends here.
+            // Closing the channel makes sshd close its side of the pipes.
+            _ = try session.call(deadline) { libssh2_channel_close(channel) }
+            _ = try session.call(deadline) { libssh2_channel_wait_closed(channel) }
+            _ = try session.call(deadline) { libssh2_channel_free(channel) }
+            finished = true
+            return CommandResult(exitStatus: markedStatus, standardOutput: output, standardError: errors)
         }
 
         _ = try session.call(deadline) { libssh2_channel_close(channel) }
@@ -120,5 +150,57 @@ struct RemoteExecution {
                 session.markBroken("the channel of \(label) could not be closed after it was abandoned")
             }
         }
+    }
+}
+
+/// How a POSIX command line tells its direct child's exit apart from the end
+/// of its output. sshd keeps a channel open until every process holding the
+/// command's pipes has closed them, and libssh2 cannot say whether an
+/// "exit-status" has arrived; so the command runs under `sh -c`, which, right
+/// after the command exits, writes a random marker to standard output and the
+/// marker plus the exit status to standard error. Seeing both ends the run;
+/// the markers are removed from what the caller sees.
+enum ExitMarker {
+    /// A marker no command prints by accident: 128 random bits.
+    static func make() -> [UInt8] {
+        var generator = SystemRandomNumberGenerator()
+        let nonce = (0..<16).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+        return Array("og-host-exit-\(nonce):".utf8)
+    }
+
+    /// `argv` run by `sh -c` so that the marker follows its standard output,
+    /// and the marker plus exit status its standard error.
+    static func wrap(_ argv: [String], marker: [UInt8]) -> [String] {
+        let text = String(decoding: marker, as: UTF8.self)
+        return ["sh", "-c", "\"$@\"; s=$?; printf '%s\\n' '\(text)'; printf '%s%d\\n' '\(text)' \"$s\" >&2; exit \"$s\"",
+                "sh"] + argv
+    }
+
+    /// True once `output` holds the marker; `output` then keeps only what came before it.
+    /// `start` is where new bytes begin (the marker may straddle two reads).
+    static func cut(_ marker: [UInt8], from output: inout [UInt8], searchingFrom start: Int) -> Bool {
+        guard let index = find(marker, in: output, from: start) else { return false }
+        output.removeSubrange(index...)
+        return true
+    }
+
+    /// The status once `errors` holds the marker, status and newline; `errors`
+    /// then keeps only what came before the marker.
+    static func take(_ marker: [UInt8], from errors: inout [UInt8], searchingFrom start: Int) -> Int32? {
+        guard let index = find(marker, in: errors, from: start) else { return nil }
+        let rest = errors[(index + marker.count)...]
+        guard let newline = rest.firstIndex(of: 0x0A),
+              let status = Int32(String(decoding: rest[rest.startIndex..<newline], as: UTF8.self)) else { return nil }
+        errors.removeSubrange(index...)
+        return status
+    }
+
+    private static func find(_ marker: [UInt8], in bytes: [UInt8], from start: Int) -> Int? {
+        var index = max(0, start - marker.count)
+        while index + marker.count <= bytes.count {
+            if bytes[index] == marker[0], bytes[index..<(index + marker.count)].elementsEqual(marker) { return index }
+            index += 1
+        }
+        return nil
     }
 }

@@ -113,11 +113,13 @@ public final class SSHConnection: Connection, @unchecked Sendable {
 
     private func execute(_ argv: [String], standardInput: [UInt8], timeout: Duration, session: SSHSession,
                          label: String? = nil) throws -> CommandResult {
+        // On POSIX the command's exit, not the end of its output, ends the run (ExitMarker).
+        let marker = platform == .posix ? ExitMarker.make() : nil
         let commandLine = platform == .posix
-            ? ShellQuoting.posix.commandLine(argv)
+            ? ShellQuoting.posix.commandLine(ExitMarker.wrap(argv, marker: marker!))
             : PowerShellCommand.commandLine(argv, hasStandardInput: !standardInput.isEmpty)
         let execution = RemoteExecution(session: session, commandLine: commandLine, standardInput: standardInput,
-                                        label: "\(label ?? argv[0]) on \(host):\(port)")
+                                        label: "\(label ?? argv[0]) on \(host):\(port)", exitMarker: marker)
         do {
             return try execution.run(timeout: timeout)
         } catch let refused as RemoteExecution.ChannelRefused {

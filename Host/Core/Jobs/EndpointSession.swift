@@ -140,7 +140,8 @@ public final class EndpointSession: PluginHostServices, @unchecked Sendable {
     }
 
     public func run(_ argv: [String], standardInput: [UInt8], timeoutMilliseconds: UInt32, privileged: Bool) throws(ServiceFailure) -> CommandOutput {
-        let timeout: Duration = timeoutMilliseconds == 0 ? .seconds(120) : .milliseconds(Int64(timeoutMilliseconds))
+        // og_plugin.h: timeout_ms 0 means the host default, which every connection enforces.
+        let timeout: Duration = timeoutMilliseconds == 0 ? ProcessRunner.defaultTimeout : .milliseconds(Int64(timeoutMilliseconds))
         let result = try mapped { try connection.run(argv, standardInput: standardInput, timeout: timeout, privileged: privileged) }
         commandLog.append("\(argv.joined(separator: " ")) -> exit \(result.exitStatus)")
         return CommandOutput(exitStatus: result.exitStatus, standardOutput: result.standardOutput, standardError: result.standardError)

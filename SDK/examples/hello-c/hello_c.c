@@ -10,9 +10,13 @@
  *
  * Read og_plugin.h first: it is the contract. This file shows the parts a C
  * author most often gets wrong — negotiation, struct sizes, borrowed strings
- * that are not NUL-terminated, and who frees what.
+ * that are not NUL-terminated, and who frees what. og_plugin_util.h (header
+ * only, optional) supplies the helpers every C plugin would otherwise write:
+ * og_str comparison, option lookup, results that own their strings, path
+ * joining and PEM scanning.
  */
 #include <og_plugin.h>
+#include <og_plugin_util.h>
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -41,23 +45,9 @@ static const og_host_api *host_api;
 /* strlen, printf("%s") or fopen. Copy it (or print it with "%.*s").        */
 /* ------------------------------------------------------------------------ */
 
-static og_str text(const char *nul_terminated)
-{
-    og_str value = { nul_terminated, strlen(nul_terminated) };
-    return value;
-}
-
-/* A NULL pointer is only allowed together with length 0. */
-static int is_readable(og_str value)
-{
-    return value.ptr != NULL || value.len == 0;
-}
-
-static int equals(og_str value, const char *nul_terminated)
-{
-    size_t length = strlen(nul_terminated);
-    return value.len == length && (length == 0 || memcmp(value.ptr, nul_terminated, length) == 0);
-}
+/* og_str_of, og_str_is_valid and og_str_equals (og_plugin_util.h) cover
+ * the rest: a NULL pointer is only allowed together with length 0. */
+#define text og_str_of
 
 /* printf's precision is an int; every string we print is bounded far below INT_MAX. */
 static int printable_length(og_str value)
@@ -89,21 +79,17 @@ typedef struct pem_dir_config {
     og_str prefix;
 } pem_dir_config;
 
-/* Finds option `name`. Fields of a host struct are read only when they lie
- * inside its struct_size (OG_HAS_FIELD): a host built against an older minor
- * may pass a shorter struct, and reading past it reads someone else's memory. */
+/* Finds option `name`. og_endpoint_option reads fields of the host struct
+ * only when they lie inside its struct_size (OG_HAS_FIELD): a host built
+ * against an older minor may pass a shorter struct, and reading past it
+ * reads someone else's memory. */
 static int find_option(const og_endpoint *endpoint, const char *name, og_str *value)
 {
-    if (!OG_HAS_FIELD(endpoint, og_endpoint, option_count) || endpoint->options == NULL)
+    const og_str *found = og_endpoint_option(endpoint, name);
+    if (found == NULL)
         return 0;
-    for (size_t i = 0; i < endpoint->option_count; i++) {
-        const og_option *option = &endpoint->options[i];
-        if (is_readable(option->name) && is_readable(option->value) && equals(option->name, name)) {
-            *value = option->value;
-            return 1;
-        }
-    }
-    return 0;
+    *value = *found;
+    return 1;
 }
 
 /* Reads and checks both options. Every slot goes through here, so a value
@@ -123,9 +109,7 @@ static og_status read_config(og_call *call, const og_endpoint *endpoint, pem_dir
     if (config->prefix.len == 0 || config->prefix.len > PREFIX_MAX)
         return fail(call, OG_ERR_INVALID_ARGUMENT, "file_prefix", "must be 1 to %d characters long", PREFIX_MAX);
     /* The prefix becomes part of a path: it must stay inside cert_dir. */
-    if (memchr(config->prefix.ptr, '/', config->prefix.len) != NULL ||
-        memchr(config->prefix.ptr, '\0', config->prefix.len) != NULL ||
-        equals(config->prefix, ".") || equals(config->prefix, ".."))
+    if (!og_path_is_plain_name(config->prefix))
         return fail(call, OG_ERR_INVALID_ARGUMENT, "file_prefix",
                     "'%.*s' would leave cert_dir; use a plain file name such as server",
                     printable_length(config->prefix), config->prefix.ptr);
@@ -133,14 +117,14 @@ static og_status read_config(og_call *call, const og_endpoint *endpoint, pem_dir
 }
 
 /* Writes "<cert_dir>/<prefix><suffix>" into `buffer` (NUL-terminated for
- * our own printing) and returns it as an og_str for the host. */
+ * our own printing) and returns it as an og_str for the host. read_config
+ * bounded both parts, so the join always fits. */
 static og_str file_path(const pem_dir_config *config, const char *suffix, char buffer[PATH_CAPACITY])
 {
-    int trailing_slash = config->cert_dir.ptr[config->cert_dir.len - 1] == '/';
-    int length = snprintf(buffer, PATH_CAPACITY, "%.*s%s%.*s%s", printable_length(config->cert_dir),
-                          config->cert_dir.ptr, trailing_slash ? "" : "/", printable_length(config->prefix),
-                          config->prefix.ptr, suffix);
-    og_str path = { buffer, (size_t)length };
+    char name[PREFIX_MAX + 8];
+    int name_length = snprintf(name, sizeof name, "%.*s%s", printable_length(config->prefix), config->prefix.ptr, suffix);
+    og_str file_name = { name, (size_t)name_length };
+    og_str path = { buffer, og_path_join(buffer, PATH_CAPACITY, config->cert_dir, file_name) };
     return path;
 }
 
@@ -185,30 +169,11 @@ static og_status test_connection(og_call *call, const og_endpoint *endpoint)
     return OG_OK;
 }
 
-/* Every result this plugin returns is ONE malloc'd block with the struct the
- * host sees at its start, so `release` is a single free() whatever the type.
- * The flexible array at the end holds the copied strings and bytes. */
-typedef struct node_block {
-    og_node_list list; /* first: the pointer the host receives and releases */
-    og_node node;
-    char data[];
-} node_block;
-
-typedef struct plan_block {
-    og_install_plan plan; /* first, for the same reason */
-    og_file_change changes[2];
-    char data[];
-} plan_block;
-
-/* Copies `value` to `*cursor`, advances it, and returns the copy. */
-static og_str copy_into(char **cursor, og_str value)
-{
-    og_str copy = { *cursor, value.len };
-    if (value.len > 0)
-        memcpy(*cursor, value.ptr, value.len);
-    *cursor += value.len;
-    return copy;
-}
+/* Every result this plugin returns comes from og_result_new, and every
+ * array or string it points to from og_result_alloc/og_result_copy on that
+ * result; so `release` is og_result_free whatever the type, and it frees
+ * everything at once. Constant strings need no copy: they live as long as
+ * the library. */
 
 static og_status discover_nodes(og_call *call, const og_endpoint *endpoint, og_node_list **out)
 {
@@ -233,49 +198,56 @@ static og_status discover_nodes(og_call *call, const og_endpoint *endpoint, og_n
     int found = 0;
     if (OG_HAS_FIELD(listing, og_directory_listing, count) && listing->names != NULL) {
         for (size_t i = 0; i < listing->count && !found; i++)
-            found = is_readable(listing->names[i]) && listing->names[i].len == crt_name.len &&
+            found = og_str_is_valid(listing->names[i]) && listing->names[i].len == crt_name.len &&
                     memcmp(listing->names[i].ptr, crt_name.ptr, crt_name.len) == 0;
     }
     host_api->release(listing);
 
-    og_buffer *certificate = NULL;
-    og_bytes certificate_bytes = { NULL, 0 };
-    if (found) {
-        status = host_api->read_file(call, crt_path, &certificate);
-        if (status != OG_OK)
-            return status;
-        if (OG_HAS_FIELD(certificate, og_buffer, data) && (certificate->data.ptr != NULL || certificate->data.len == 0))
-            certificate_bytes = certificate->data;
+    og_node_list *list = og_result_new(sizeof *list);
+    if (list == NULL)
+        return fail(call, OG_ERR_NO_MEMORY, "", "out of memory listing %.*s",
+                    printable_length(config.cert_dir), config.cert_dir.ptr);
+    list->struct_size = sizeof *list;
+    if (!found) {
+        *out = list;
+        return OG_OK;
     }
 
-    size_t data_size = config.prefix.len + crt_name.len + crt_path.len + certificate_bytes.len;
-    node_block *block = calloc(1, sizeof *block + data_size);
-    if (block == NULL) {
-        host_api->release(certificate);
+    og_buffer *certificate = NULL;
+    status = host_api->read_file(call, crt_path, &certificate);
+    if (status != OG_OK) {
+        og_result_free(list);
+        return status;
+    }
+    og_bytes contents = { NULL, 0 };
+    if (OG_HAS_FIELD(certificate, og_buffer, data) && (certificate->data.ptr != NULL || certificate->data.len == 0))
+        contents = certificate->data;
+    /* The node carries the file's first certificate block. Should an operator
+     * have put the key into the .crt as well, its block is skipped: a plugin
+     * does nothing with key material (og_plugin.h, WHO DECIDES WHAT). */
+    og_bytes leaf = { NULL, 0 };
+    og_pem_block block;
+    size_t offset = 0;
+    while (leaf.len == 0 && og_pem_next(contents, &offset, &block))
+        if (og_pem_is_certificate(&block))
+            leaf = block.block;
+
+    og_node *node = og_result_alloc(list, sizeof *node);
+    int copied = node != NULL && og_result_copy(list, config.prefix, &node->id) &&
+                 og_result_copy(list, crt_name, &node->name) && og_result_copy(list, crt_path, &node->certificate_path) &&
+                 og_result_copy_bytes(list, leaf, &node->certificate);
+    host_api->release(certificate);
+    if (!copied) {
+        og_result_free(list);
         return fail(call, OG_ERR_NO_MEMORY, "", "out of memory listing %.*s",
                     printable_length(config.cert_dir), config.cert_dir.ptr);
     }
-    block->list.struct_size = sizeof block->list;
-    if (found) {
-        char *cursor = block->data;
-        og_node *node = &block->node;
-        node->struct_size = sizeof *node;
-        node->id = copy_into(&cursor, config.prefix);
-        node->name = copy_into(&cursor, crt_name);
-        /* Constant strings need no copy: they live as long as the library. */
-        node->protocol = text("keystore");
-        node->certificate_path = copy_into(&cursor, crt_path);
-        /* The .crt holds the leaf first, then intermediates; never the key. */
-        og_str certificate_text = { (const char *)certificate_bytes.ptr, certificate_bytes.len };
-        og_str copied = copy_into(&cursor, certificate_text);
-        node->certificate.ptr = (const uint8_t *)copied.ptr;
-        node->certificate.len = copied.len;
-        node->detail = text("PEM directory: <prefix>.crt and <prefix>.key");
-        block->list.nodes = node;
-        block->list.count = 1;
-    }
-    host_api->release(certificate);
-    *out = &block->list;
+    node->struct_size = sizeof *node;
+    node->protocol = text("keystore");
+    node->detail = text("PEM directory: <prefix>.crt and <prefix>.key");
+    list->nodes = node;
+    list->count = 1;
+    *out = list;
     return OG_OK;
 }
 
@@ -293,7 +265,7 @@ static og_status plan_install(og_call *call, const og_endpoint *endpoint, const 
         return fail(call, OG_ERR_INVALID_ARGUMENT, "request", "the host passed no install request");
     /* An empty node id means "choose for me"; this endpoint has one node. */
     og_str node_id = OG_HAS_FIELD(request, og_install_request, node_id) ? request->node_id : text("");
-    if (!is_readable(node_id))
+    if (!og_str_is_valid(node_id))
         return fail(call, OG_ERR_INVALID_ARGUMENT, "node", "the host passed a NULL node id with a length");
     if (node_id.len > 0 && (node_id.len != config.prefix.len || memcmp(node_id.ptr, config.prefix.ptr, node_id.len) != 0))
         return fail(call, OG_ERR_NOT_FOUND, "node", "'%.*s' is not a node of this endpoint; its only node is %.*s",
@@ -306,32 +278,30 @@ static og_status plan_install(og_call *call, const og_endpoint *endpoint, const 
                                   crt_buffer, key_buffer);
     og_str summary = { summary_buffer, (size_t)summary_length };
 
-    plan_block *block = calloc(1, sizeof *block + crt_path.len + key_path.len + summary.len + config.prefix.len);
-    if (block == NULL)
+    og_install_plan *plan = og_result_new(sizeof *plan);
+    og_file_change *changes = og_result_alloc(plan, 2 * sizeof *changes);
+    if (changes == NULL || !og_result_copy(plan, crt_path, &changes[0].path) ||
+        !og_result_copy(plan, key_path, &changes[1].path) || !og_result_copy(plan, summary, &plan->summary) ||
+        !og_result_copy(plan, config.prefix, &plan->node_id)) {
+        og_result_free(plan);
         return fail(call, OG_ERR_NO_MEMORY, "", "out of memory planning the install");
-    char *cursor = block->data;
+    }
 
     /* The host produces the bytes of both files from the material being
      * installed: the private key never passes through this plugin. */
-    og_file_change *chain = &block->changes[0];
-    chain->struct_size = sizeof *chain;
-    chain->path = copy_into(&cursor, crt_path);
-    chain->content_kind = OG_CONTENT_FULLCHAIN_PEM;
-    chain->mode = 0644;
+    changes[0].struct_size = sizeof changes[0];
+    changes[0].content_kind = OG_CONTENT_FULLCHAIN_PEM;
+    changes[0].mode = 0644;
 
-    og_file_change *key = &block->changes[1];
-    key->struct_size = sizeof *key;
-    key->path = copy_into(&cursor, key_path);
-    key->content_kind = OG_CONTENT_PRIVATE_KEY_PEM;
-    key->mode = 0600;
-    key->flags = OG_FILE_SECRET; /* never shown in a diff or a log */
+    changes[1].struct_size = sizeof changes[1];
+    changes[1].content_kind = OG_CONTENT_PRIVATE_KEY_PEM;
+    changes[1].mode = 0600;
+    changes[1].flags = OG_FILE_SECRET; /* never shown in a diff or a log */
 
-    block->plan.struct_size = sizeof block->plan;
-    block->plan.summary = copy_into(&cursor, summary);
-    block->plan.changes = block->changes;
-    block->plan.change_count = 2;
-    block->plan.node_id = copy_into(&cursor, config.prefix);
-    *out = &block->plan;
+    plan->struct_size = sizeof *plan;
+    plan->changes = changes;
+    plan->change_count = 2;
+    *out = plan;
     return OG_OK;
 }
 
@@ -359,13 +329,6 @@ static og_status config_test(og_call *call, const og_endpoint *endpoint)
     if (status != OG_OK)
         return status;
     return require_non_empty(call, file_path(&config, ".key", key_buffer), key_buffer);
-}
-
-/* Frees a result of discover_nodes or plan_install. Each is one block whose
- * first member is what the host holds, so the pointer is the block. */
-static void release(void *result)
-{
-    free(result);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -430,7 +393,7 @@ static const og_plugin_api plugin_api = {
     .abi_minor = OG_ABI_MINOR,
     .flags = OG_PLUGIN_THREAD_SAFE,
     .describe = describe,
-    .release = release,
+    .release = og_result_free, /* every result comes from og_result_new */
     .validate_endpoint = validate_endpoint,
     .test_connection = test_connection,
     .discover_nodes = discover_nodes,

@@ -220,6 +220,7 @@ static og_status fixture_config_test(og_call *call, const og_endpoint *endpoint)
 }
 #endif
 
+#ifndef FIXTURE_CUSTOM_ACTIVATE
 static og_status fixture_activate(og_call *call, const og_endpoint *endpoint, const og_install_request *request) {
     (void)endpoint;
     (void)request;
@@ -236,6 +237,7 @@ static og_status fixture_activate(og_call *call, const og_endpoint *endpoint, co
     }
     return OG_OK;
 }
+#endif
 
 static og_status fixture_restart(og_call *call, const og_endpoint *endpoint) {
     (void)call;
