@@ -3,11 +3,16 @@
 // C-ABI plugins (SDK/include/og_plugin.h). See docs/ARCHITECTURE.md for the layers.
 import PackageDescription
 
+/// The plugin SDK is a package of its own (SDK/Package.swift, no dependencies),
+/// so an out-of-tree plugin builds against it without og-host's packages.
+let pluginKit = Target.Dependency.product(name: "OGPluginKit", package: "SDK")
+let pluginABI = Target.Dependency.product(name: "OGPluginABI", package: "SDK")
+
 /// Every endpoint plugin is its own shared library, `libog-plugin-<name>.so`,
 /// so it can ship and version independently of the host.
 func endpointPlugin(_ name: String, target: String, path: String) -> (Product, Target) {
     (.library(name: "og-plugin-\(name)", type: .dynamic, targets: [target]),
-     .target(name: target, dependencies: ["OGPluginKit"], path: path))
+     .target(name: target, dependencies: [pluginKit], path: path))
 }
 
 let plugins = [
@@ -24,19 +29,14 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "og-host", targets: ["og-host"]),
-        .library(name: "OGPluginKit", targets: ["OGPluginKit"]),
         .library(name: "OGConformance", targets: ["OGConformance"]),
     ] + plugins.map(\.0),
     dependencies: [
+        .package(path: "SDK"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
     ],
     targets: [
-        // The contract: a C header and nothing else a plugin must link.
-        .target(name: "OGPluginABI", path: "SDK", sources: ["abi"], publicHeadersPath: "include"),
-        // Lets a Swift plugin be an ordinary Swift type; exports the C vtable for it.
-        .target(name: "OGPluginKit", dependencies: ["OGPluginABI"], path: "SDK/Swift"),
-
         // Thin views of the system C libraries; nothing above Host/ touches them directly.
         .systemLibrary(name: "COpenSSL", path: "Host/System/COpenSSL", pkgConfig: "openssl",
                        providers: [.apt(["libssl-dev"])]),
@@ -56,11 +56,11 @@ let package = Package(
                 path: "Host/Inventory"),
         // Certificate issuance: the ACME client (RFC 8555), order state machine, challenge solvers, RFC 2136 updates.
         .target(name: "OGIssuance", dependencies: ["OGBasics", "OGMaterial", "OGConnections"], path: "Host/Issuance"),
-        .target(name: "OGPlugins", dependencies: ["OGBasics", "OGPluginABI"], path: "Host/Plugins"),
-        .target(name: "OGConformance", dependencies: ["OGPlugins", "OGBasics"], path: "Host/Conformance"),
+        .target(name: "OGPlugins", dependencies: ["OGBasics", pluginABI], path: "Host/Plugins"),
+        .target(name: "OGConformance", dependencies: ["OGPlugins", "OGBasics", "OGMaterial"], path: "Host/Conformance"),
         .target(name: "OGHost",
                 dependencies: ["OGBasics", "OGMaterial", "OGConnections", "OGCredentials", "OGInventory",
-                               "OGPlugins", "OGConformance", "OGPluginABI", "OGIssuance"],
+                               "OGPlugins", "OGConformance", pluginABI, "OGIssuance"],
                 path: "Host/Core"),
         .executableTarget(name: "og-host",
                           dependencies: ["OGHost", .product(name: "ArgumentParser", package: "swift-argument-parser")],
@@ -73,6 +73,6 @@ let package = Package(
         .testTarget(name: "PluginHostTests", dependencies: ["OGHost", "OGPlugins", "OGConformance", "OGTestSupport"]),
         .testTarget(name: "IssuanceTests", dependencies: ["OGIssuance", "OGMaterial", "OGConnections", "OGTestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["OGTestSupport"]),
-        .testTarget(name: "PluginKitTests", dependencies: ["OGPluginKit", "OGPluginABI", "OGTestSupport", "HelloSwiftPlugin"]),
+        .testTarget(name: "PluginKitTests", dependencies: [pluginKit, pluginABI, "OGTestSupport", "HelloSwiftPlugin"]),
     ] + plugins.map(\.1)
 )

@@ -13,19 +13,33 @@ struct PluginCommand: ParsableCommand {
             discussion: "A crash or hang in the plugin is reported as a failed check. Exits non-zero if any check fails.")
         @Argument(help: "Path of a libog-plugin-<name>.so file.") var path: String
         @Option(name: .long, help: "text or json") var output: OutputFormat = .text
+        @Option(name: .long, help: "A fixture endpoint directory (fixture.json + root/) the valid-input checks exercise the plugin's type with; see SDK/README.md.")
+        var fixture: String?
         @Flag(name: .long, help: .hidden) var child = false
         @Option(name: .long, help: .hidden) var skip: String?
 
         func run() throws {
             if child {
                 let skipping = Set((skip ?? "").split(separator: ",").map(String.init))
-                throw ExitCode(ConformanceSuite.runAsChild(path: path, skipping: skipping))
+                let endpoint: FixtureEndpoint?
+                do {
+                    endpoint = try fixture.map { try FixtureEndpoint(directory: $0) }
+                } catch {
+                    FileHandle.standardError.write(Data("\(error)\n".utf8))
+                    throw ExitCode(2)
+                }
+                throw ExitCode(ConformanceSuite.runAsChild(path: path, skipping: skipping, fixture: endpoint))
             }
             try runReportingErrors {
                 guard FileManager.default.fileExists(atPath: path) else {
                     throw GatewayError("\(path): no such file", exitCode: 2)
                 }
-                let report = ConformanceRunner.run(pluginPath: path, executable: currentExecutable())
+                if let fixture {
+                    // Refused here, with its reason, rather than as a dead checking child.
+                    do { _ = try FixtureEndpoint(directory: fixture) } catch { throw GatewayError("--fixture: \(error)", exitCode: 2) }
+                }
+                let report = ConformanceRunner.run(pluginPath: path, executable: currentExecutable(),
+                                                   fixture: fixture.map { $0.hasPrefix("/") ? $0 : FileManager.default.currentDirectoryPath + "/" + $0 })
                 printOut(output == .json ? try JSONOutput.render(report) : report.text)
                 if !report.isSuccess { throw ExitCode(1) }
             }

@@ -92,12 +92,12 @@ extension ConformanceSuite {
     /// Returns the exit status for the CLI: 0 once the suite has run, whatever its
     /// verdicts (they are in the lines). `skipping` may hold comma-separated lists.
     @discardableResult
-    public static func runAsChild(path: String, skipping: some Sequence<String> = [String]()) -> Int32 {
+    public static func runAsChild(path: String, skipping: some Sequence<String> = [String](), fixture: FixtureEndpoint? = nil) -> Int32 {
         let skipped = Set(skipping.flatMap { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } })
         CrashReporter.install()
         let channel = ChildChannel.takeOverStandardOutput()
         defer { channel.close() }
-        let run = SuiteRun(plugin: PluginUnderTest(path: path, runsInChild: true)) { channel.send(ChildEvent($0)) }
+        let run = SuiteRun(plugin: PluginUnderTest(path: path, runsInChild: true), fixture: fixture) { channel.send(ChildEvent($0)) }
         _ = run.execute(skipping: skipped)
         channel.send(ChildEvent(event: .done))
         return 0

@@ -11,7 +11,9 @@ import OGPlugins
 public enum ConformanceRunner {
     /// Checks `pluginPath` with `executable` (an og-host binary) as the child.
     /// `timeout` bounds each child run; a run cut short fails the check it was in.
-    public static func run(pluginPath: String, executable: String, timeout: Duration = .seconds(60)) -> ConformanceReport {
+    /// `fixture` is a fixture directory (`FixtureEndpoint`) the child exercises the plugin's type with.
+    public static func run(pluginPath: String, executable: String, timeout: Duration = .seconds(60),
+                           fixture: String? = nil) -> ConformanceReport {
         let path = pluginPath.hasPrefix("/") ? pluginPath : FileManager.default.currentDirectoryPath + "/" + pluginPath
         let order = ConformanceSuite.catalog.map(\.id)
         var verdicts: [String: ConformanceCheck] = [:]
@@ -22,6 +24,7 @@ public enum ConformanceRunner {
             let skip = order.filter { verdicts[$0] != nil }
             if skip.count == order.count { break }
             let arguments = ["plugin", "check", "--child", path] + (skip.isEmpty ? [] : ["--skip", skip.joined(separator: ",")])
+                + (fixture.map { ["--fixture", $0] } ?? [])
             let output: ProcessOutput
             do {
                 output = try ProcessRunner.run(executable, arguments, environment: childEnvironment, timeout: timeout)

@@ -10,6 +10,8 @@ struct SlotCall {
     var problems: [String]
     /// The undo token apply_install returned, when it returned one.
     var undoToken: [UInt8]?
+    /// What a well-formed result held, for the report: the nodes found, the plan's summary.
+    var detail: String? = nil
 
     var succeeded: Bool { status == OG_OK }
 
@@ -33,11 +35,12 @@ struct SlotCall {
     /// Calls `slot` once with a fresh og_call whose services are a `ConformanceHostServices`,
     /// then reads, checks and releases whatever the plugin returned.
     static func perform(_ slot: OperationSlot, table: NegotiatedTable, endpoint: EndpointInput,
-                        request: RequestInput? = nil, undoToken: RawText = nil) -> SlotCall {
+                        request: RequestInput? = nil, undoToken: RawText = nil,
+                        services: ConformanceHostServices = ConformanceHostServices()) -> SlotCall {
         let memory = CallMemory()
         let input = OperationSlot.Input(endpoint: endpoint.build(in: memory), request: request?.build(in: memory),
                                         undoToken: memory.bytes(undoToken))
-        let call = PluginCall(services: ConformanceHostServices())
+        let call = PluginCall(services: services)
         var audit = HostResultTracker.Audit()
         let (status, result) = call.withRawHandle { handle in
             HostResultTracker.shared.begin(handle)
@@ -80,7 +83,8 @@ struct SlotCall {
                 return
             }
             do {
-                _ = try PluginResultRules.nodes(result.assumingMemoryBound(to: og_node_list.self), slot: slot.rawValue)
+                let nodes = try PluginResultRules.nodes(result.assumingMemoryBound(to: og_node_list.self), slot: slot.rawValue)
+                detail = "\(nodes.count) node(s)" + (nodes.isEmpty ? "" : ": " + nodes.prefix(5).map(\.id).joined(separator: ", "))
             } catch {
                 problems.append(error.description)
             }
@@ -90,7 +94,8 @@ struct SlotCall {
                 return
             }
             do {
-                _ = try PluginResultRules.plan(result.assumingMemoryBound(to: og_install_plan.self), slot: slot.rawValue)
+                let plan = try PluginResultRules.plan(result.assumingMemoryBound(to: og_install_plan.self), slot: slot.rawValue)
+                detail = "plan for node '\(plan.nodeID)': \(Self.shortened(plan.summary)) (\(plan.changes.count) file change(s))"
             } catch {
                 problems.append(error.description)
             }

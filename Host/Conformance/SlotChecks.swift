@@ -48,11 +48,33 @@ extension SuiteRun {
         var outcomes: [String] = []
         var problems: [String] = []
         for type in types {
+            if let fixture, fixture.typeName == type.name {
+                // The author vouches for these inputs: anything but OG_OK is a failure.
+                let endpoint: EndpointInput
+                do {
+                    endpoint = try fixture.endpoint(for: type)
+                } catch {
+                    return .fail(id, "\(error)")
+                }
+                let services = { ConformanceHostServices(fixture: fixture) }
+                for (label, call) in validCalls(slot, type: type, table: table, endpoint: endpoint, fixture: fixture, services: services) {
+                    outcomes.append("\(type.name) (fixture)\(label): \(call.summary)\(call.detail.map { ", \($0)" } ?? "")")
+                    problems += call.problems.map { "\(type.name) (fixture)\(label): \($0)" }
+                    if !call.succeeded {
+                        problems.append("\(type.name) (fixture)\(label): returned \(call.summary) for the fixture endpoint, whose inputs are valid")
+                    }
+                }
+                continue
+            }
             let endpoint = EndpointInput.plausible(for: type)
             for (label, call) in validCalls(slot, type: type, table: table, endpoint: endpoint) {
                 outcomes.append("\(type.name)\(label): \(call.summary)")
                 problems += call.problems.map { "\(type.name)\(label): \($0)" }
             }
+        }
+        if let fixture, !types.contains(where: { $0.name == fixture.typeName }),
+           !((try? plugin.info.get().types) ?? []).contains(where: { $0.name == fixture.typeName }) {
+            problems.append("the fixture's type '\(fixture.typeName)' is not a type of this plugin")
         }
         guard problems.isEmpty else { return .fail(id, problems.joined(separator: "; ")) }
         return .pass(id, outcomes.joined(separator: "; "))
@@ -60,29 +82,33 @@ extension SuiteRun {
 
     /// The calls that make up the valid-input check of `slot`, each labelled.
     private func validCalls(_ slot: OperationSlot, type: EndpointTypeInfo, table: NegotiatedTable,
-                            endpoint: EndpointInput) -> [(String, SlotCall)] {
-        note("\(type.name) with plausible input")
+                            endpoint: EndpointInput, fixture: FixtureEndpoint? = nil,
+                            services: () -> ConformanceHostServices = { ConformanceHostServices() }) -> [(String, SlotCall)] {
+        note("\(type.name) with \(fixture == nil ? "plausible input" : "the fixture endpoint")")
+        func request(_ flags: UInt32) -> RequestInput { fixture?.request(flags: flags) ?? RequestInput(flags: flags) }
         switch slot {
         case .activate:
-            let withRequest = SlotCall.perform(slot, table: table, endpoint: endpoint, request: RequestInput(flags: 0))
+            let withRequest = SlotCall.perform(slot, table: table, endpoint: endpoint, request: request(0), services: services())
             note("\(type.name) without a request (re-activation after a rollback)")
-            return [(" with a request", withRequest), (" without a request", SlotCall.perform(slot, table: table, endpoint: endpoint))]
+            return [(" with a request", withRequest),
+                    (" without a request", SlotCall.perform(slot, table: table, endpoint: endpoint, services: services()))]
         case .applyInstall:
-            return [("", SlotCall.perform(slot, table: table, endpoint: endpoint, request: RequestInput(flags: 0)))]
+            return [("", SlotCall.perform(slot, table: table, endpoint: endpoint, request: request(0), services: services()))]
         case .planInstall:
-            return [("", SlotCall.perform(slot, table: table, endpoint: endpoint, request: RequestInput()))]
+            return [("", SlotCall.perform(slot, table: table, endpoint: endpoint, request: request(UInt32(OG_INSTALL_DRY_RUN)),
+                                          services: services()))]
         case .rollbackInstall:
             let token = undoToken(for: endpoint, table: table)
-            let first = SlotCall.perform(slot, table: table, endpoint: endpoint, undoToken: token)
+            let first = SlotCall.perform(slot, table: table, endpoint: endpoint, undoToken: token, services: services())
             note("\(type.name) rolling back the same token again")
-            var again = SlotCall.perform(slot, table: table, endpoint: endpoint, undoToken: token)
+            var again = SlotCall.perform(slot, table: table, endpoint: endpoint, undoToken: token, services: services())
             if first.succeeded && !again.succeeded {
                 again.problems.append("is not idempotent: OK the first time, then \(again.summary) for the same token; "
                                       + "the host repeats a rollback after a crash")
             }
             return [("", first), (" again", again)]
         case .validateEndpoint, .testConnection, .discoverNodes, .configTest, .restart:
-            return [("", SlotCall.perform(slot, table: table, endpoint: endpoint))]
+            return [("", SlotCall.perform(slot, table: table, endpoint: endpoint, services: services()))]
         }
     }
 

@@ -20,12 +20,15 @@ struct SuiteCheck: Sendable {
 /// One pass over the suite in this process.
 final class SuiteRun {
     let plugin: PluginUnderTest
+    /// The author's endpoint for the valid-input checks of its type, if given.
+    let fixture: FixtureEndpoint?
     private let emit: (SuiteEvent) -> Void
     private var current: String?
     private var announcedName = false
 
-    init(plugin: PluginUnderTest, emit: @escaping (SuiteEvent) -> Void) {
+    init(plugin: PluginUnderTest, fixture: FixtureEndpoint? = nil, emit: @escaping (SuiteEvent) -> Void) {
         self.plugin = plugin
+        self.fixture = fixture
         self.emit = emit
     }
 
