@@ -146,6 +146,36 @@ extension CertCommand {
     }
 }
 
+extension CertCommand {
+    struct RenewalInfo: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "renewal-info",
+            abstract: "Ask the issuing CA when to renew a certificate (ACME Renewal Information, RFC 9773).")
+        @Argument(help: "Certificate name or ID.") var certificate: String
+        @Option(name: .long, help: "text or json") var output: OutputFormat = .text
+
+        func run() throws {
+            try runReportingErrors {
+                guard let window = try ACMEIssuance(gateway: openGateway()).renewalWindow(certificate) else {
+                    return printOut("The issuer offers no renewal information (its directory has no renewalInfo).\n")
+                }
+                if output == .json { return printOut(try JSONOutput.render(window)) }
+                let format = ISO8601DateFormatter()
+                printOut("""
+                Certificate:  \(window.certificateID)
+                Issuer:       \(window.issuer)
+                ARI ID:       \(window.ariIdentifier)
+                Renew from:   \(format.string(from: window.start))
+                Renew by:     \(format.string(from: window.end))
+                Explanation:  \(window.explanationURL ?? "-")
+                Ask again in: \(window.retryAfter.map { "\(Int($0)) s" } ?? "-")
+
+                """)
+            }
+        }
+    }
+}
+
 /// An order as `cert orders` and `cert order show` print it.
 struct OrderView: Encodable {
     var id: String

@@ -47,6 +47,11 @@ public struct ACMEIssuance: CertificateIssuer {
             throw GatewayError("order \(order.id): its stored CSR is unreadable: \(error); abandon it and issue again")
         }
         let client = try issuers.client(for: issuer)
+        if !resumed, order.replaces == nil, let replaces = try renewalIdentifier(replacing: request, issuer: issuer, client: client) {
+            // RFC 9773 §5: a renewal names the certificate it replaces, when the CA offers renewal information.
+            order.replaces = replaces
+            try issuerInventory { try inventory.saveACMEOrder(order) }
+        }
         let identifiers = order.identifierList.map { ACMEIdentifier(value: $0) }
         let process = ACMEOrderProcess(client: client, solver: solver,
                                        waits: ACMEWaits(limit: request.waitLimit)) { event in
@@ -139,6 +144,47 @@ public struct ACMEIssuance: CertificateIssuer {
         return (record, issuer.name)
     }
 
+    // MARK: - Renewal information (RFC 9773)
+
+    /// The CA's suggested renewal window for a certificate issued through an
+    /// ACME issuer, or nil when the issuer's directory offers no renewalInfo.
+    /// What the renewal policy asks before deciding a certificate is due.
+    public func renewalWindow(_ reference: String) throws -> RenewalWindow? {
+        let record = try CertificateVault(gateway: gateway).find(reference)
+        guard let pem = record.certificatePEM else {
+            throw GatewayError("certificate '\(reference)' has no issued certificate yet", exitCode: 2)
+        }
+        let inventory = try gateway.inventory()
+        guard let order = try issuerInventory({ try inventory.acmeOrders() }).first(where: { $0.certificateID == record.id }) else {
+            throw GatewayError("certificate '\(reference)' was not issued through an og-host ACME issuer", exitCode: 2)
+        }
+        let issuers = ACMEIssuers(gateway: gateway)
+        let client = try issuers.client(for: try issuers.find(order.issuerName))
+        let certificate = try Certificate(pem: pem, what: "certificate \(record.id)")
+        return try issuance {
+            guard let info = try client.renewalInfo(for: certificate) else { return nil }
+            return RenewalWindow(certificateID: record.id, issuer: order.issuerName,
+                                 ariIdentifier: try ACMEClient.renewalIdentifier(certificate), start: info.start,
+                                 end: info.end, explanationURL: info.explanationURL, retryAfter: info.retryAfter)
+        }
+    }
+
+    /// The ARI identifier of the certificate a new order for `request` renews: the
+    /// one named in the request, else the current holder of the name, when it came
+    /// from this issuer and the CA offers renewal information.
+    private func renewalIdentifier(replacing request: IssuanceRequest, issuer: ACMEIssuerRecord,
+                                   client: ACMEClient) throws -> String? {
+        let inventory = try gateway.inventory()
+        let reference = request.replacesCertificateID ?? request.certificateName
+        guard let previous = try issuerInventory({ try inventory.managedCertificate(matching: reference) }),
+              let pem = previous.certificatePEM,
+              try issuerInventory({ try inventory.acmeOrders() }).contains(where: {
+                  $0.certificateID == previous.id && $0.issuerName == issuer.name }),
+              try issuance({ try client.directory() }).renewalInfo != nil,
+              let certificate = try? Certificate(pem: pem) else { return nil }
+        return try? ACMEClient.renewalIdentifier(certificate)
+    }
+
     // MARK: - Steps
 
     private func requestedIdentifiers(_ request: IssuanceRequest) throws -> [String] {
@@ -177,16 +223,10 @@ public struct ACMEIssuance: CertificateIssuer {
         } catch {
             throw GatewayError("generating the key and CSR: \(error)")
         }
-        var replaces: String?
-        if let previousID = request.replacesCertificateID,
-           let previous = try issuerInventory({ try gateway.inventory().managedCertificate(matching: previousID) }),
-           let pem = previous.certificatePEM, let certificate = try? Certificate(pem: pem) {
-            replaces = try? ACMEClient.renewalIdentifier(certificate)
-        }
         let order = ACMEOrderRecord(issuerName: issuer.name, certificateName: request.certificateName, identifiers: names,
                                     keySpec: validated.keySpec.description, csrPEM: csr.pem,
                                     challengeType: request.challenge.type, challengeSettings: settings(request.challenge),
-                                    replaces: replaces)
+                                    replaces: nil)
         try keyFiles.store(key, certificateID: Self.orderKeyID(order.id))
         do {
             try issuerInventory { try gateway.inventory().saveACMEOrder(order) }

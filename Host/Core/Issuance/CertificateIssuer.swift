@@ -69,3 +69,16 @@ public struct IssuanceResult: Sendable {
 public protocol CertificateIssuer {
     func issue(_ request: IssuanceRequest) throws -> IssuanceResult
 }
+
+/// A CA's suggested renewal window for one certificate (RFC 9773), for the renewal policy.
+public struct RenewalWindow: Sendable, Encodable {
+    public var certificateID: String
+    public var issuer: String
+    /// The certificate's ARI identifier (what a renewal order's `replaces` carries).
+    public var ariIdentifier: String
+    public var start: Date
+    public var end: Date
+    public var explanationURL: String?
+    /// Seconds the CA asks clients to wait before asking again.
+    public var retryAfter: TimeInterval?
+}
