@@ -63,4 +63,26 @@ import Testing
         #expect(settings["tsigKeyName"] == BindServer.keyName)
         #expect(!orders.standardOutputText.contains(bind.secret), "the TSIG secret is not stored with the order")
     }
+
+    @Test func thePreferredChainIsChosenAmongTheAlternates() throws {
+        let alternates = try PebbleServer(httpPort: Loopback.freePort(), requireEAB: false, dnsServer: bind.address,
+                                          environment: ["PEBBLE_ALTERNATE_ROOTS": "2", "PEBBLE_VA_NOSLEEP": "1"])
+        let subject = try ProcessRunner.run("openssl", ["x509", "-in", try alternates.rootFile(2), "-noout", "-subject",
+                                                        "-nameopt", "multiline"])
+        let commonName = try #require(subject.standardOutputText.split(separator: "\n")
+            .first { $0.contains("commonName") }?.split(separator: "=").last?.trimmingCharacters(in: .whitespaces))
+        let added = try fixture.run(["issuer", "add", "acme", "--name", "alt", "--directory", alternates.directoryURL,
+                                     "--ca-bundle", alternates.caBundle, "--agree-tos", "--preferred-chain", commonName])
+        try #require(added.exitStatus == 0, "issuer add: \(added.standardErrorText)")
+        let issued = try fixture.run(["cert", "issue", "alt", "--issuer", "alt", "--cn", "www.acme.test", "--challenge", "dns-01",
+                                      "--dns-server", bind.address, "--tsig-key", BindServer.keyName, "--tsig-secret", "-"],
+                                     standardInput: Array((bind.secret + "\n").utf8))
+        try #require(issued.exitStatus == 0, "cert issue: \(issued.standardErrorText)")
+        let shown = try fixture.run(["cert", "show", "alt", "--pem"])
+        let directory = try TemporaryDirectory("og-alt-chain")
+        try LocalFiles.writeAtomically(directory.file("chain.pem"), contents: shown.standardOutput)
+        let issuers = try ProcessRunner.run("sh", ["-c", "openssl crl2pkcs7 -nocrl -certfile \(directory.file("chain.pem")) "
+                                                    + "| openssl pkcs7 -print_certs -noout"])
+        #expect(issuers.standardOutputText.contains("issuer=CN = \(commonName)"), "\(issuers.standardOutputText)")
+    }
 }

@@ -100,10 +100,16 @@ import Testing
         try expectVaultEmpty()
         #expect(try orders().first?["state"] as? String == "pending")
 
+        let removal = try fixture.run(["issuer", "remove", "sim"])
+        #expect(removal.exitStatus == 2 && removal.standardErrorText.contains("has open orders"), "\(removal.standardErrorText)")
+
         try control(["mode": "normal"])
         let resumed = try fixture.run(["cert", "issue", "web", "--issuer", "sim"])
         try #require(resumed.exitStatus == 0, "resume: \(resumed.standardErrorText)")
         #expect(resumed.standardOutputText.contains("(resumed order)"))
+        let removed = try fixture.run(["issuer", "remove", "sim"])
+        #expect(removed.exitStatus == 0, "\(removed.standardErrorText)")
+        #expect(!fixture.dataDirectoryContents().keys.contains { $0.contains("acme-account-") }, "the account key is destroyed")
         #expect(try seen()["new_orders"] as? Int == 1, "no second order was placed")
     }
 

@@ -51,6 +51,11 @@ import Testing
         let added = try addIssuer(pebble)
         try #require(added.exitStatus == 0, "issuer add: \(added.standardErrorText)\n\(pebble.log)")
         #expect(added.standardOutputText.contains("/my-account/"))
+        let shownIssuer = try run(["issuer", "show", "pebble"])
+        #expect(shownIssuer.standardOutputText.contains("EAB key ID:      \(PebbleServer.eabKeyID)"), "\(shownIssuer.standardOutputText)")
+        #expect(!shownIssuer.standardOutputText.contains(PebbleServer.eabHMACKey))
+        let again = try addIssuer(pebble)
+        #expect(again.exitStatus == 2 && again.standardErrorText.contains("already an issuer"))
         try addWebEndpoint()
 
         let issued = try run(issueArguments("shop", cn: "beta.example.test"))
@@ -86,9 +91,9 @@ import Testing
         }
 
         // Issuing again for the same name: the new certificate takes the name, the old one stays by ID.
-        let again = try run(issueArguments("shop", cn: "beta.example.test"))
-        try #require(again.exitStatus == 0, "second cert issue: \(again.standardErrorText)")
-        #expect(again.standardOutputText.contains("Previous certificate"))
+        let second = try run(issueArguments("shop", cn: "beta.example.test"))
+        try #require(second.exitStatus == 0, "second cert issue: \(second.standardErrorText)")
+        #expect(second.standardOutputText.contains("Previous certificate"))
         let renewed = try certificateJSON("shop")
         #expect(renewed["fingerprint"] as? String != fingerprint)
         let listed = try run(["cert", "list", "--output", "json"])

@@ -76,11 +76,11 @@ final class PebbleServer: @unchecked Sendable {
 
     var log: String { (try? String(contentsOfFile: directory.file("pebble.log"), encoding: .utf8)) ?? "" }
 
-    /// Pebble's root (made fresh at every start), saved to a file for `og-host ca add`.
-    func rootFile() throws -> String {
-        let path = directory.file("pebble-root.pem")
+    /// Pebble's root `index` (made fresh at every start; 1… are the alternates), saved to a file for `og-host ca add`.
+    func rootFile(_ index: Int = 0) throws -> String {
+        let path = directory.file("pebble-root-\(index).pem")
         let fetched = try ProcessRunner.run("curl", ["-sS", "--cacert", caBundle, "-o", path,
-                                                     "https://127.0.0.1:\(managementPort)/roots/0"])
+                                                     "https://127.0.0.1:\(managementPort)/roots/\(index)"])
         try #require(fetched.exitStatus == 0, "fetching Pebble's root: \(fetched.standardErrorText)")
         return path
     }
