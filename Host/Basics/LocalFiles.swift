@@ -22,7 +22,9 @@ public enum LocalFiles {
         public static let material = ReadLimit(bytes: 1 << 20, kind: "certificate or key file")
         /// Trust-anchor bundles (the system's is about 200 KiB).
         public static let bundle = ReadLimit(bytes: 8 << 20, kind: "certificate bundle")
-        /// Keystores, server configuration files, manifests, sealed stores.
+        /// Plugin manifests: a plugin with 64 types of 64 options each stays far below this.
+        public static let manifest = ReadLimit(bytes: 4 << 20, kind: "plugin manifest")
+        /// Keystores, server configuration files, sealed stores.
         public static let document = ReadLimit(bytes: 32 << 20, kind: "file of this kind")
     }
 

@@ -22,6 +22,18 @@ public struct PluginManifest: Codable, Equatable, Sendable {
         return base + ".manifest.json"
     }
 
+    public init(format: Int, abiMajor: UInt16, abiMinor: UInt16, threadSafe: Bool, libraryFile: String,
+                librarySize: UInt64, libraryModified: Int64, plugin: PluginInfo) {
+        self.format = format
+        self.abiMajor = abiMajor
+        self.abiMinor = abiMinor
+        self.threadSafe = threadSafe
+        self.libraryFile = libraryFile
+        self.librarySize = librarySize
+        self.libraryModified = libraryModified
+        self.plugin = plugin
+    }
+
     /// Describes a loaded library as its manifest.
     public init(library: PluginLibrary) throws {
         let (size, modified) = try Self.fileStamp(library.path)
@@ -48,10 +60,11 @@ public struct PluginManifest: Codable, Equatable, Sendable {
         let path = path(forLibrary: library)
         guard LocalFiles.exists(path) else { return (nil, "no manifest") }
         if let problem = PluginTrust.problem(with: path) { return (nil, "manifest \(problem)") }
-        let decoder = JSONDecoder()
-        decoder.keyDecodingStrategy = .convertFromSnakeCase
-        guard let bytes = try? LocalFiles.read(path), let manifest = try? decoder.decode(PluginManifest.self, from: Data(bytes)) else {
-            return (nil, "manifest is not valid JSON of format \(formatVersion)")
+        let manifest: PluginManifest
+        do {
+            manifest = try PluginManifest(json: try JSONValue.parse(try LocalFiles.read(path, limit: .manifest)))
+        } catch {
+            return (nil, "manifest is not valid JSON of format \(formatVersion): \(error)")
         }
         guard manifest.format == formatVersion, manifest.abiMajor == UInt16(OG_ABI_MAJOR) else {
             return (nil, "manifest format \(manifest.format) / ABI \(manifest.abiMajor) is not what this host reads")

@@ -1,0 +1,98 @@
+import Foundation
+import OGBasics
+@testable import OGPlugins
+import OGTestSupport
+import Testing
+
+/// The manifest reader parses JSON itself (see JSONValue); these pin it to the
+/// RFC and to what the manifest writer (JSONEncoder) produces.
+@Suite struct ManifestJSONTests {
+    static let sample = PluginInfo(
+        name: "sample", version: "1.2.3", license: "Apache-2.0", summary: "quotes \" backslash \\ slash / tab \t é 𝄞",
+        sdkMajor: 1, sdkMinor: 0,
+        types: [EndpointTypeInfo(name: "sample", summary: "a type", connectionTypes: [.local, .ssh, .winrmHTTPSInsecure],
+                                 capabilities: [.discover, .install, .verifyServed],
+                                 options: [OptionSpec(name: "path", kind: .path, required: true, min: 1, max: 4096, help: "where"),
+                                           OptionSpec(name: "mode", kind: .enumeration, allowedValues: ["a", "b"],
+                                                      defaultValue: "a", help: "how")])])
+
+    @Test func readsBackWhatTheWriterWroteIncludingNanosecondTimes() throws {
+        let work = try TemporaryDirectory("og-manifest-json")
+        let library = work.file("libog-plugin-sample.so")
+        try LocalFiles.writeAtomically(library, contents: [1, 2, 3], mode: 0o755)
+        var stamp = timespec(tv_sec: 1_796_529_187, tv_nsec: 999_756_007)
+        var times = [stamp, stamp]
+        #expect(utimensat(AT_FDCWD, library, &times, 0) == 0)
+        stamp.tv_nsec = 0
+        let manifest = PluginManifest(format: PluginManifest.formatVersion, abiMajor: 1, abiMinor: 0, threadSafe: false,
+                                      libraryFile: "libog-plugin-sample.so", librarySize: 3,
+                                      libraryModified: 1_796_529_187_999_756_007, plugin: Self.sample)
+        try manifest.write(besideLibrary: library)
+        let read = PluginManifest.read(forLibrary: library)
+        #expect(read.problem == nil, "\(read.problem ?? "")")
+        #expect(read.manifest == manifest, "every field, the 64-bit mtime exactly")
+    }
+
+    @Test func agreesWithFoundationOnValidDocuments() throws {
+        let documents = [
+            #"{"a": [1, -2.5e+3, 0, true, false, null, "x\u00e9\ud834\udd1e\n"], "b": {}}"#,
+            #"[]"#, #"  "text"  "#, #"-0"#, #"{"nested": {"deeper": [[[]]]}}"#,
+        ]
+        for document in documents {
+            let ours = try JSONValue.parse(Array(document.utf8))
+            let theirs = try JSONSerialization.jsonObject(with: Data(document.utf8), options: [.fragmentsAllowed])
+            #expect(Self.same(ours, theirs), "\(document)")
+        }
+    }
+
+    @Test func refusesWhatTheRFCRefusesAndHostileNesting() {
+        let invalid: [(String, String)] = [
+            (#"{"a": 1,}"#, "expected a member name"), (#"[1 2]"#, "expected ',' or ']'"), (#"01"#, "unexpected data"),
+            (#"{"a": 1, "a": 2}"#, "appears twice"), ("\"tab\tinside\"", "control character"), (#""\ud800""#, "high surrogate"),
+            (#""\udc00""#, "low surrogate"), (#"tru"#, "unknown literal"), (#"1."#, "fraction needs digits"),
+            (#"{"a" 1}"#, "expected ':'"), (#""\q""#, "unknown escape"), ("", "ends where a value was expected"),
+            (String(repeating: "[", count: 100_000), "nested more than 64 levels"),
+        ]
+        for (document, message) in invalid {
+            #expect { try JSONValue.parse(Array(document.utf8)) } throws: { "\($0)".contains(message) }
+        }
+        #expect { try JSONValue.parse([0x22, 0xC3, 0x28, 0x22]) } throws: { "\($0)".contains("not valid UTF-8") }
+    }
+
+    @Test func missingOrMistypedFieldsAreNamedByPath() throws {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        var object = try #require(try JSONSerialization.jsonObject(with: encoder.encode(Self.sample)) as? [String: Any])
+        var types = try #require(object["types"] as? [[String: Any]])
+        var options = try #require(types[0]["options"] as? [[String: Any]])
+        options[1]["kind"] = "colour"
+        types[0]["options"] = options
+        object["types"] = types
+        let document = try JSONValue.parse(Array(JSONSerialization.data(withJSONObject: object)))
+        #expect { try PluginInfo(json: document, path: "plugin") } throws: {
+            "\($0)" == "plugin.types[0].options[1].kind: 'colour' is not an option kind this host knows"
+        }
+        options[1]["kind"] = "enumeration"
+        types[0]["options"] = options
+        object["types"] = types
+        object.removeValue(forKey: "sdk_minor")
+        #expect { try PluginInfo(json: try JSONValue.parse(Array(JSONSerialization.data(withJSONObject: object))), path: "plugin") } throws: {
+            "\($0)" == "plugin.sdk_minor: is missing"
+        }
+    }
+
+    static func same(_ ours: JSONValue, _ theirs: Any) -> Bool {
+        switch ours {
+        case .null: return theirs is NSNull
+        case .bool(let flag): return (theirs as? Bool) == flag
+        case .number(let text): return (theirs as? NSNumber).map { $0.doubleValue == Double(text) } ?? false
+        case .string(let text): return (theirs as? String) == text
+        case .array(let items):
+            guard let other = theirs as? [Any], other.count == items.count else { return false }
+            return zip(items, other).allSatisfy { same($0, $1) }
+        case .object(let members):
+            guard let other = theirs as? [String: Any], other.count == members.count else { return false }
+            return members.allSatisfy { key, value in other[key].map { same(value, $0) } ?? false }
+        }
+    }
+}
