@@ -20,6 +20,7 @@ let plugins = [
     endpointPlugin("nginx", target: "NginxPlugin", path: "Plugins/nginx"),
     endpointPlugin("apache", target: "ApachePlugin", path: "Plugins/apache"),
     endpointPlugin("tomcat", target: "TomcatPlugin", path: "Plugins/tomcat"),
+    endpointPlugin("f5", target: "F5Plugin", path: "Plugins/f5"),
     // A deliberately small Swift plugin: the SDK's worked example and a conformance subject.
     endpointPlugin("hello-swift", target: "HelloSwiftPlugin", path: "SDK/examples/hello-swift"),
 ]

@@ -132,7 +132,9 @@ extension TLSCommand {
                     }
                     return [node.id, node.name + (node.aliases.isEmpty ? "" : " (" + node.aliases.joined(separator: ",") + ")"),
                             node.protocol, node.port > 0 ? "\(node.address):\(node.port)" : "-",
-                            node.configured?.subject ?? "-", node.configured.map { formatter.string(from: $0.notAfter) } ?? "-",
+                            (node.configured?.subject).flatMap { $0.isEmpty ? nil : $0 } ?? "-",
+                            // A certificate known only by fingerprint (an appliance's) has no date to show.
+                            node.configured.flatMap { $0.notAfter.timeIntervalSince1970 == 0 ? nil : formatter.string(from: $0.notAfter) } ?? "-",
                             node.configured.map { String($0.sha256Fingerprint.prefix(16)) } ?? "-", served]
                 }))
             }

@@ -96,25 +96,36 @@ final class ResultRegistry: @unchecked Sendable {
 enum StridedArray {
     /// The elements, each truncated or zero-extended to this host's layout; nil
     /// with a reason when the array is malformed.
-    static func read<T>(_ first: UnsafePointer<T>?, count: Int, limit: Int) -> Result<[T], DescriptorProblem> {
+    /// `minimumSize` is the element's size in ABI 1.0 (smaller than this host's layout when later
+    /// minors appended fields); fields past an element's struct_size read as zero.
+    static func read<T>(_ first: UnsafePointer<T>?, count: Int, limit: Int,
+                        minimumSize: Int = MemoryLayout<T>.size) -> Result<[T], DescriptorProblem> {
         guard count > 0 else { return .success([]) }
         guard let first, count <= limit else {
             return .failure(DescriptorProblem("array of \(count) elements is NULL or longer than \(limit)"))
         }
         let raw = UnsafeRawPointer(first)
         let stride = Int(raw.load(as: UInt32.self))
-        let minimum = MemoryLayout<T>.size
-        guard stride >= minimum, stride <= 1 << 16 else {
-            return .failure(DescriptorProblem("element struct_size \(stride) is smaller than \(minimum), the 1.0 size"))
+        guard stride >= minimumSize, stride <= 1 << 16 else {
+            return .failure(DescriptorProblem("element struct_size \(stride) is smaller than \(minimumSize), the 1.0 size"))
         }
         var elements: [T] = []
         elements.reserveCapacity(count)
+        let copied = min(stride, MemoryLayout<T>.size)
         for index in 0..<count {
             let element = raw + index * stride
             guard Int(element.load(as: UInt32.self)) == stride else {
                 return .failure(DescriptorProblem("element #\(index) has struct_size \(element.load(as: UInt32.self)), element #0 has \(stride); one array uses one size"))
             }
-            elements.append(element.loadUnaligned(as: T.self))
+            if copied == MemoryLayout<T>.size {
+                elements.append(element.loadUnaligned(as: T.self))
+            } else {
+                let zeroed = UnsafeMutableRawPointer.allocate(byteCount: MemoryLayout<T>.size, alignment: MemoryLayout<T>.alignment)
+                defer { zeroed.deallocate() }
+                zeroed.initializeMemory(as: UInt8.self, repeating: 0, count: MemoryLayout<T>.size)
+                zeroed.copyMemory(from: element, byteCount: copied)
+                elements.append(zeroed.load(as: T.self))
+            }
         }
         return .success(elements)
     }

@@ -81,32 +81,8 @@ enum HostServicesTable {
             },
             http_request: { handle, request, out in
                 HostServicesTable.serve(handle, out) { _, services, arena in
-                    guard let request, Int(request.pointee.struct_size) >= MemoryLayout<og_http_request>.size else {
-                        throw ServiceFailure(.invalidArgument, "http_request: request is NULL or its struct_size is too small")
-                    }
-                    let raw = request.pointee
-                    var headers: [(String, String)] = []
-                    if raw.header_count > 0 {
-                        guard raw.header_count <= 256, let list = raw.headers else {
-                            throw ServiceFailure(.invalidArgument, "http_request: headers are malformed")
-                        }
-                        for index in 0..<raw.header_count {
-                            headers.append((try HostServicesTable.text(list[index].name, "http_request: header name"),
-                                            try HostServicesTable.text(list[index].value, "http_request: header value")))
-                        }
-                    }
-                    guard let body = CText.bytes(raw.body) else {
-                        throw ServiceFailure(.invalidArgument, "http_request: body is NULL with a length")
-                    }
-                    let response = try services.http(HTTPRequestInfo(
-                        method: try HostServicesTable.text(raw.method, "http_request: method"),
-                        path: try HostServicesTable.text(raw.path, "http_request: path"),
-                        headers: headers, body: body, timeoutMilliseconds: raw.timeout_ms))
-                    let outHeaders = response.headers.map { og_http_header(name: arena.str($0.0), value: arena.str($0.1)) }
-                    return UnsafeMutableRawPointer(arena.value(og_http_response(
-                        struct_size: UInt32(MemoryLayout<og_http_response>.size), status: response.status,
-                        headers: UnsafePointer(arena.array(outHeaders)), header_count: outHeaders.count,
-                        body: arena.bytes(response.body))))
+                    let response = try services.http(try HostServicesTable.httpRequest(request, "http_request"))
+                    return HostServicesTable.httpResponse(response, arena)
                 }
             },
             read_keystore: { handle, format, data, passwordOption, out in
@@ -150,10 +126,72 @@ enum HostServicesTable {
                     }
                     try services.writeFile(try HostServicesTable.text(path, "write_file: path"), contents: bytes, mode: mode)
                 }
+            },
+            upload_content: { handle, request, contentKind, chunkSize, out in
+                HostServicesTable.serve(handle, out) { _, services, arena in
+                    let info = try HostServicesTable.httpRequest(request, "upload_content")
+                    guard info.body.isEmpty, info.bodyKind == .literal else {
+                        throw ServiceFailure(.invalidArgument, "upload_content: the request must have no body of its own; the host renders it")
+                    }
+                    guard let content = UploadContentKind(rawValue: contentKind) else {
+                        throw ServiceFailure(.invalidArgument, "upload_content: content kind \(contentKind) is not CERTIFICATE_PEM, CHAIN_PEM, "
+                                             + "FULLCHAIN_PEM, PRIVATE_KEY_PEM or PKCS12")
+                    }
+                    let response = try services.upload(content, request: info, chunkSize: chunkSize == 0 ? 512 * 1024 : Int(chunkSize))
+                    return HostServicesTable.httpResponse(response, arena)
+                }
+            },
+            journal_undo_token: { handle, token in
+                HostServicesTable.perform(handle) { _, services in
+                    guard let bytes = CText.bytes(token), !bytes.isEmpty, bytes.count <= 1 << 20 else {
+                        throw ServiceFailure(.invalidArgument, "journal_undo_token: the token is empty, NULL with a length, or over 1 MiB")
+                    }
+                    try services.journalUndoToken(bytes)
+                }
             }
         ))
         return UnsafePointer(table)
     }()
+
+    /// Reads an og_http_request; a 1.0 plugin's (struct_size ending before body_kind) is a literal body.
+    static func httpRequest(_ request: UnsafePointer<og_http_request>?, _ service: String) throws(ServiceFailure) -> HTTPRequestInfo {
+        let bodyKindOffset = MemoryLayout<og_http_request>.offset(of: \og_http_request.body_kind)!
+        guard let request, Int(request.pointee.struct_size) >= bodyKindOffset else {
+            throw ServiceFailure(.invalidArgument, "\(service): request is NULL or its struct_size is too small")
+        }
+        let size = Int(request.pointee.struct_size)
+        let raw = request.pointee
+        var headers: [(String, String)] = []
+        if raw.header_count > 0 {
+            guard raw.header_count <= 256, let list = raw.headers else {
+                throw ServiceFailure(.invalidArgument, "\(service): headers are malformed")
+            }
+            for index in 0..<raw.header_count {
+                headers.append((try text(list[index].name, "\(service): header name"),
+                                try text(list[index].value, "\(service): header value")))
+            }
+        }
+        guard let body = CText.bytes(raw.body) else {
+            throw ServiceFailure(.invalidArgument, "\(service): body is NULL with a length")
+        }
+        var bodyKind = HTTPBodyKindInfo.literal
+        if size >= bodyKindOffset + MemoryLayout<UInt32>.size {
+            guard let kind = HTTPBodyKindInfo(rawValue: raw.body_kind) else {
+                throw ServiceFailure(.invalidArgument, "\(service): body_kind \(raw.body_kind) is not OG_BODY_LITERAL or OG_BODY_TEMPLATE")
+            }
+            bodyKind = kind
+        }
+        return HTTPRequestInfo(method: try text(raw.method, "\(service): method"), path: try text(raw.path, "\(service): path"),
+                               headers: headers, body: body, timeoutMilliseconds: raw.timeout_ms, bodyKind: bodyKind)
+    }
+
+    static func httpResponse(_ response: HTTPResponseInfo, _ arena: CArena) -> UnsafeMutableRawPointer {
+        let outHeaders = response.headers.map { og_http_header(name: arena.str($0.0), value: arena.str($0.1)) }
+        return UnsafeMutableRawPointer(arena.value(og_http_response(
+            struct_size: UInt32(MemoryLayout<og_http_response>.size), status: response.status,
+            headers: UnsafePointer(arena.array(outHeaders)), header_count: outHeaders.count,
+            body: arena.bytes(response.body))))
+    }
 
     static func text(_ value: og_str, _ what: String) throws(ServiceFailure) -> String {
         guard let text = CText.string(value) else {

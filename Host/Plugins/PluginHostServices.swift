@@ -11,6 +11,34 @@ public protocol PluginHostServices: AnyObject {
     func http(_ request: HTTPRequestInfo) throws(ServiceFailure) -> HTTPResponseInfo
     func readKeystore(format: KeystoreFormat, data: [UInt8], passwordOption: String) throws(ServiceFailure) -> [KeystoreEntrySummary]
     func readCertificates(_ data: [UInt8]) throws(ServiceFailure) -> [CertificateSummary]
+    /// Sends content rendered from the install in progress in Content-Range pieces (upload_content, since 1.1).
+    func upload(_ content: UploadContentKind, request: HTTPRequestInfo, chunkSize: Int) throws(ServiceFailure) -> HTTPResponseInfo
+    /// Journals the undo token of the apply in progress before returning (journal_undo_token, since 1.1).
+    func journalUndoToken(_ token: [UInt8]) throws(ServiceFailure)
+}
+
+extension PluginHostServices {
+    /// Services with no install in progress (discovery, conformance runs) offer neither.
+    public func upload(_ content: UploadContentKind, request: HTTPRequestInfo, chunkSize: Int) throws(ServiceFailure) -> HTTPResponseInfo {
+        throw ServiceFailure(.notSupported, "upload_content is offered only while an install is being applied")
+    }
+
+    public func journalUndoToken(_ token: [UInt8]) throws(ServiceFailure) {
+        throw ServiceFailure(.notSupported, "journal_undo_token is offered only while an install is being applied")
+    }
+}
+
+/// What upload_content renders (the OG_CONTENT_* values it accepts).
+public enum UploadContentKind: UInt32, Sendable {
+    case certificatePEM = 1, chainPEM = 2, fullchainPEM = 3, privateKeyPEM = 4, pkcs12 = 7
+}
+
+/// og_http_request.body_kind (since 1.1).
+public enum HTTPBodyKindInfo: UInt32, Sendable {
+    /// The body as the plugin gave it.
+    case literal = 0
+    /// `{{og:NAME}}` references the host fills with secrets.
+    case template = 1
 }
 
 public enum PluginLogLevel: Int32, Sendable {
@@ -140,6 +168,7 @@ public struct HTTPRequestInfo: Sendable {
     public var headers: [(String, String)]
     public var body: [UInt8]
     public var timeoutMilliseconds: UInt32
+    public var bodyKind: HTTPBodyKindInfo = .literal
 }
 
 public struct HTTPResponseInfo: Sendable {

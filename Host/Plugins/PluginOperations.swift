@@ -36,6 +36,8 @@ public struct NodeInfo: Codable, Sendable, Equatable {
     public var certificatePath: String
     public var certificate: [UInt8]
     public var detail: String
+    /// The configured leaf's SHA-256 when the plugin knows it only by fingerprint (since ABI 1.1); "" otherwise.
+    public var configuredSHA256: String = ""
 }
 
 public struct InstallRequestInfo: Sendable {
@@ -187,6 +189,14 @@ extension PluginLibrary {
         try invoke("rollback_install", services) { call, arena in slot(call, arena.endpoint(endpoint), arena.bytes(token)) }
     }
 
+    /// True when the plugin has finish_install (since 1.1); without it there is nothing to release after verification.
+    public var hasFinishInstall: Bool { hasSlot(\.finish_install) }
+
+    public func finishInstall(_ endpoint: EndpointConfig, token: [UInt8], services: PluginHostServices) throws(PluginCallFailure) {
+        let slot = try required(\.finish_install, "finish_install")
+        try invoke("finish_install", services) { call, arena in slot(call, arena.endpoint(endpoint), arena.bytes(token)) }
+    }
+
     private func required<T>(_ keyPath: KeyPath<og_plugin_api, T?>, _ name: String) throws(PluginCallFailure) -> T {
         guard let slot = slot(keyPath) else {
             throw PluginCallFailure(slot: name, status: .notSupported,
@@ -237,8 +247,9 @@ enum ResultReader {
                           errors: [.init(field: "", message: "\(slot) returned a malformed result: \(reason)")])
     }
 
-    static func elements<T>(_ first: UnsafePointer<T>?, count: Int, limit: Int, slot: String, what: String) throws(PluginCallFailure) -> [T] {
-        switch StridedArray.read(first, count: count, limit: limit) {
+    static func elements<T>(_ first: UnsafePointer<T>?, count: Int, limit: Int, slot: String, what: String,
+                            minimumSize: Int = MemoryLayout<T>.size) throws(PluginCallFailure) -> [T] {
+        switch StridedArray.read(first, count: count, limit: limit, minimumSize: minimumSize) {
         case .success(let elements): return elements
         case .failure(let problem): throw malformed(slot, "\(what): \(problem.description)")
         }
@@ -254,7 +265,9 @@ enum ResultReader {
         guard Int(list.pointee.struct_size) >= MemoryLayout<og_node_list>.size else {
             throw malformed(slot, "node list struct_size \(list.pointee.struct_size) is too small")
         }
-        let rawNodes = try elements(list.pointee.nodes, count: list.pointee.count, limit: 100_000, slot: slot, what: "nodes")
+        // configured_sha256 (since 1.1) is the first field past the 1.0 element.
+        let rawNodes = try elements(list.pointee.nodes, count: list.pointee.count, limit: 100_000, slot: slot, what: "nodes",
+                                    minimumSize: MemoryLayout<og_node>.offset(of: \og_node.configured_sha256)!)
         var nodes: [NodeInfo] = []
         var seen = Set<String>()
         for (index, raw) in rawNodes.enumerated() {
@@ -268,7 +281,8 @@ enum ResultReader {
                                 aliases: aliases, protocol: try text(raw.protocol, slot, "node #\(index) protocol"),
                                 address: try text(raw.address, slot, "node #\(index) address"), port: Int(raw.port),
                                 certificatePath: try text(raw.certificate_path, slot, "node #\(index) certificate_path"),
-                                certificate: certificate, detail: try text(raw.detail, slot, "node #\(index) detail"))
+                                certificate: certificate, detail: try text(raw.detail, slot, "node #\(index) detail"),
+                                configuredSHA256: try text(raw.configured_sha256, slot, "node #\(index) configured_sha256"))
             guard !node.id.isEmpty, seen.insert(node.id).inserted else { throw malformed(slot, "node ids must be non-empty and unique ('\(node.id)')") }
             nodes.append(node)
         }

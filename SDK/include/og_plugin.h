@@ -134,7 +134,20 @@
  *  message, or pass them in a command's argv (use the command's stdin).
  *  Private keys never reach a plugin at all: an install plan refers to the key
  *  by content kind (OG_CONTENT_PRIVATE_KEY_PEM, OG_CONTENT_KEYSTORE) and the
- *  host fills it in when it writes the file.
+ *  host fills it in when it writes the file. An API plugin (since 1.1) sends
+ *  key material with upload_content and login secrets with OG_BODY_TEMPLATE
+ *  references, so neither passes through it either.
+ *
+ * ---------------------------------------------------------------------------
+ * API INSTALLS (OG_CAP_APPLY; since 1.1 the host drives them)
+ * ---------------------------------------------------------------------------
+ *  plan_install (no file changes; verify targets) -> apply_install, which
+ *  calls journal_undo_token before its first change -> the host journals the
+ *  returned token -> handshake with every verify target -> finish_install.
+ *  On any failure after apply_install started the host calls
+ *  rollback_install with the last journalled token and checks the previous
+ *  certificate is served again; after a crash, the next run (or
+ *  `og-host tls recover`) calls rollback_install with the journalled token.
  */
 #ifndef OG_PLUGIN_H
 #define OG_PLUGIN_H
@@ -148,7 +161,7 @@ extern "C" {
 
 /* ABI version this header describes. */
 #define OG_ABI_MAJOR 1
-#define OG_ABI_MINOR 0
+#define OG_ABI_MINOR 1
 
 /* The one symbol a plugin exports. */
 #define OG_PLUGIN_ENTRY_SYMBOL "og_plugin_entry"
@@ -372,6 +385,11 @@ typedef struct og_node {
     og_str certificate_path;   /* where its certificate is configured; may be empty */
     og_bytes certificate;      /* the configured leaf (PEM or DER) if the plugin read it; may be empty */
     og_str detail;             /* one line for humans: "file:line", entry type, ... */
+    /* ---- since 1.1 ---- */
+    og_str configured_sha256;  /* the configured leaf's SHA-256, lowercase hex, when the plugin
+                                  knows it only by fingerprint (an appliance that does not hand
+                                  out certificates); empty otherwise. The host compares it with
+                                  the served certificate as it compares `certificate`. */
 } og_node;
 
 typedef struct og_node_list {
@@ -391,6 +409,10 @@ typedef struct og_node_list {
 #define OG_CONTENT_KEYSTORE        5 /* the existing file at `path` with entry `keystore_alias`
                                         added or replaced, other entries kept */
 #define OG_CONTENT_KEY_AND_FULLCHAIN_PEM 6 /* key, then leaf, then intermediates, PEM */
+#define OG_CONTENT_PKCS12          7 /* since 1.1, upload_content only: key, leaf and intermediates
+                                        as PKCS#12 (PBES2/AES-256, SHA-256 MAC) under a one-time
+                                        passphrase the host makes per install; a request body names
+                                        it as {{og:pkcs12_passphrase}} (see OG_BODY_TEMPLATE) */
 
 #define OG_KEYSTORE_PKCS12 0
 #define OG_KEYSTORE_JKS    1
@@ -495,7 +517,27 @@ typedef struct og_http_request {
     size_t header_count;
     og_bytes body;
     uint32_t timeout_ms;       /* 0 = host default */
+    /* ---- since 1.1 ---- */
+    uint32_t body_kind;        /* OG_BODY_*: how the host turns `body` into what it sends.
+                                  A 1.0 plugin's request (struct_size without this field)
+                                  is OG_BODY_LITERAL. */
 } og_http_request;
+
+/* og_http_request.body_kind (since 1.1). Secrets a plugin must send in a
+ * request body -- the endpoint's login, the passphrase of an uploaded PKCS#12
+ * -- never cross the ABI: the plugin writes a reference and the host fills it
+ * in. The host never logs a rendered body, and blanks every filled-in secret
+ * that comes back in the response body ("(redacted)") before the plugin sees
+ * it. */
+#define OG_BODY_LITERAL  0 /* send `body` as given */
+#define OG_BODY_TEMPLATE 1 /* `body` is UTF-8 text in which the host replaces each
+                              {{og:NAME}} with the secret NAME, escaped for a JSON
+                              string (write the quotes yourself):
+                                user               the endpoint's login name
+                                password           the endpoint's login password
+                                pkcs12_passphrase  the install's one-time PKCS#12
+                                                   passphrase (apply_install only)
+                              Any other {{og:...}} is OG_ERR_INVALID_ARGUMENT. */
 
 typedef struct og_http_response {
     uint32_t struct_size;
@@ -625,6 +667,29 @@ typedef struct og_host_api {
      * install changes belong in the plan, where the host backs them up.
      * mode 0 = 0644 for new files. Since 1.0. */
     og_status (*write_file)(og_call *call, og_str path, og_bytes contents, uint32_t mode);
+
+    /* ---- since 1.1 ---- */
+
+    /* Send content the host renders from the install in progress -- content_kind
+     * OG_CONTENT_CERTIFICATE_PEM, CHAIN_PEM, FULLCHAIN_PEM, PRIVATE_KEY_PEM or
+     * PKCS12 -- to request->path with request->method and headers, in pieces
+     * of at most chunk_size bytes (0 = 512 KiB), each with
+     * "Content-Range: start-end/total" (end inclusive) and Content-Type
+     * application/octet-stream. request->body must be empty and body_kind
+     * LITERAL. Stops at the first answer that is not 2xx and returns it; else
+     * returns the answer to the last piece. OG_OK whenever answers arrived.
+     * Only during apply_install (OG_ERR_NOT_SUPPORTED elsewhere); CHAIN_PEM of
+     * a certificate without intermediates is OG_ERR_NOT_FOUND. The bytes never
+     * reach the plugin or a log. *out: host-owned. Since 1.1. */
+    og_status (*upload_content)(og_call *call, const og_http_request *request, uint32_t content_kind,
+                                uint32_t chunk_size, og_http_response **out);
+
+    /* Journal `undo_token` for the apply_install in progress, durably, before
+     * returning. Call it before the first change you make on the endpoint (and
+     * again whenever the token grows), so that a crash at any later instant
+     * leaves the host a token to hand rollback_install. The token returned by
+     * apply_install replaces it. Only during apply_install. Since 1.1. */
+    og_status (*journal_undo_token)(og_call *call, og_bytes undo_token);
 } og_host_api;
 
 /* ===================================================================== */
@@ -707,6 +772,14 @@ typedef struct og_plugin_api {
     void (*shutdown)(void);
 
     /* ---- Append new slots below this line only, each marked "Since 1.N". ---- */
+
+    /* The host verified that the endpoint serves what apply_install installed:
+     * release what the undo token kept only for a rollback (e.g. delete the
+     * objects the install replaced, within the endpoint's retention). After it
+     * returns -- successfully or not -- the host discards the token; a failure
+     * here is reported but does not undo the install. Must be idempotent.
+     * Optional (NULL = nothing to release). Capability OG_CAP_APPLY. Since 1.1. */
+    og_status (*finish_install)(og_call *call, const og_endpoint *endpoint, og_bytes undo_token);
 } og_plugin_api;
 
 /* ===================================================================== */

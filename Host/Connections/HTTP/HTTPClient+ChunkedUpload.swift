@@ -2,12 +2,12 @@ extension HTTPClient {
     /// Uploads `bytes` in pieces of at most `chunkSize` bytes, one request per
     /// piece, each saying where it belongs with `Content-Range: start-end/total`
     /// (end inclusive), the convention of F5 iControl REST's file-transfer
-    /// endpoints. Stops at the first non-2xx answer (`HTTPError.unexpectedStatus`);
-    /// returns the answer to the last piece.
+    /// endpoints. Stops at the first non-2xx answer (`HTTPError.unexpectedStatus`,
+    /// or that answer itself with `returningFailure`); returns the answer to the last piece.
     @discardableResult
     public func uploadInChunks(_ url: String, bytes: [UInt8], chunkSize: Int, method: String = "POST",
                                headers: [(name: String, value: String)] = [],
-                               timeout: Duration = .seconds(60)) throws -> HTTPResponse {
+                               timeout: Duration = .seconds(60), returningFailure: Bool = false) throws -> HTTPResponse {
         guard chunkSize > 0 else {
             throw HTTPError.invalidArgument(field: "chunk size", problem: "\(chunkSize) must be more than zero")
         }
@@ -23,7 +23,9 @@ extension HTTPClient {
                 method: method, url: url,
                 headers: ownHeaders + [("Content-Type", contentType), ("Content-Range", "\(start)-\(end - 1)/\(bytes.count)")],
                 body: Array(bytes[start..<end]), timeout: timeout)
-            response = try send(request).requireSuccess(url: url)
+            let answer = try send(request)
+            if returningFailure && !answer.isSuccess { return answer }
+            response = try answer.requireSuccess(url: url)
         }
         return response!
     }

@@ -73,9 +73,10 @@ public final class RESTConnection: Connection, @unchecked Sendable {
     /// Uploads `bytes` to `path` in pieces with `Content-Range` (see `HTTPClient.uploadInChunks`).
     @discardableResult
     public func upload(_ bytes: [UInt8], to path: String, chunkSize: Int = 512 * 1024, method: String = "POST",
-                       headers: [(name: String, value: String)] = []) throws -> HTTPResponse {
+                       headers: [(name: String, value: String)] = [], returningFailure: Bool = false) throws -> HTTPResponse {
         try requireOpen()
-        return try client.uploadInChunks(url(path), bytes: bytes, chunkSize: chunkSize, method: method, headers: headers)
+        return try client.uploadInChunks(url(path), bytes: bytes, chunkSize: chunkSize, method: method, headers: headers,
+                                         returningFailure: returningFailure)
     }
 
     public func run(_ argv: [String], standardInput: [UInt8], timeout: Duration, privileged: Bool) throws -> CommandResult {

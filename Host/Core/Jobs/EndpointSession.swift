@@ -17,8 +17,13 @@ public final class EndpointSession: PluginHostServices, @unchecked Sendable {
     /// Secret option values by option name (e.g. store_password); never logged.
     let secretOptions: [String: String]
     // Job-local log, touched only by the thread running the job.
-    public private(set) var commandLog: [String] = []
+    public internal(set) var commandLog: [String] = []
     public private(set) var pluginLog: [String] = []
+    /// The endpoint's login, for `{{og:user}}`/`{{og:password}}` in request templates (ABI 1.1); never logged.
+    var loginUser = ""
+    var loginPassword: String?
+    /// Set while an API install's apply_install runs: what upload_content renders and where tokens are journalled.
+    var apiInstall: APIInstallContext?
 
     init(connection: Connection, endpoint: EndpointConfig, secretOptions: [String: String]) {
         self.connection = connection
@@ -124,7 +129,10 @@ public final class EndpointSession: PluginHostServices, @unchecked Sendable {
             default:
                 connection = try ConnectionFactory.open(spec, hostKeyStore: InventoryHostKeyStore(inventory: try gateway.inventory()))
             }
-            return EndpointSession(connection: connection, endpoint: endpoint, secretOptions: secretOptions)
+            let session = EndpointSession(connection: connection, endpoint: endpoint, secretOptions: secretOptions)
+            session.loginUser = spec.user
+            if case .password(let password) = spec.authentication { session.loginPassword = password }
+            return session
         } catch let error as ConnectionError {
             throw GatewayError("endpoint '\(endpoint.name)': \(error)")
         }
@@ -177,10 +185,12 @@ public final class EndpointSession: PluginHostServices, @unchecked Sendable {
             throw ServiceFailure(.notSupported, "HTTP requests need a rest connection; this endpoint uses \(endpoint.connectionType.rawValue)")
         }
         let timeout: Duration = request.timeoutMilliseconds == 0 ? .seconds(60) : .milliseconds(Int64(request.timeoutMilliseconds))
-        let response: HTTPResponse
+        let (body, filledSecrets) = request.bodyKind == .template ? try renderTemplate(request.body) : (request.body, [])
+        var response: HTTPResponse
         do {
             response = try rest.send(method: request.method, path: request.path,
-                                     headers: request.headers.map { (name: $0.0, value: $0.1) }, body: request.body, timeout: timeout)
+                                     headers: request.headers.map { (name: $0.0, value: $0.1) }, body: body, timeout: timeout)
+            response.body = Self.redacting(filledSecrets, in: response.body)
         } catch let error as HTTPError {
             commandLog.append("HTTP \(request.method) \(request.path) -> failed")
             throw ServiceFailure(Self.status(of: error), error.description)

@@ -19,9 +19,9 @@ public struct InstallJob {
     public var nodeID: String?
     public var alias: String?
     /// Lines for the operator, in order.
-    public private(set) var report: [String] = []
+    public internal(set) var report: [String] = []
     /// The node the plan installed on (the plugin's choice when none was given).
-    public private(set) var installedNode: String?
+    public internal(set) var installedNode: String?
 
     public init(gateway: Gateway, record: EndpointRecord, plugin: PluginLibrary, material: InstallMaterial,
                 nodeID: String?, alias: String?) {
@@ -42,6 +42,8 @@ public struct InstallJob {
         }
         var endpoint: String
         var changes: [Change]
+        /// API installs (ABI 1.1): the plugin's undo token, base64; rollback_install gets it after a crash.
+        var undoToken: String? = nil
     }
 
     /// Shows what an install would do without changing anything.
@@ -64,7 +66,12 @@ public struct InstallJob {
         if plugin.supports(.activate, for: record.type) { steps.append("activate (\(record.type) plugin)") }
         steps.append(contentsOf: plan.verify.map { "verify served certificate at \($0.host):\($0.port)\($0.serverName.isEmpty ? "" : " (SNI \($0.serverName))")" })
         if plan.verify.isEmpty { steps.append("read back every written file") }
-        output("then: \(steps.joined(separator: ", "))\n")
+        if !plugin.supports(.apply, for: record.type) { output("then: \(steps.joined(separator: ", "))\n") }
+        if plugin.supports(.apply, for: record.type) {
+            steps.insert("apply through the \(record.type) API (the plugin's calls are listed below)", at: 0)
+            output("then: \(steps.joined(separator: ", "))\n")
+            for line in session.pluginLog { output("  \(line)\n") }
+        }
         output("certificate: \(request.certificate.subject), SHA-256 \(request.certificate.sha256Fingerprint)\n")
         output("Dry run: nothing was changed.\n")
     }
@@ -75,6 +82,9 @@ public struct InstallJob {
         try InstallRecovery(gateway: gateway, record: record, plugin: plugin).recoverUnfinished { report.append($0) }
         let session = try EndpointSession.open(record, gateway: gateway)
         let (plan, request) = try makePlan(session: session, dryRun: false)
+        if plugin.supports(.apply, for: record.type) {
+            return try runAPI(session: session, plan: plan, request: request, inventory: inventory)
+        }
         let renderer = PlanContents(material: material, session: session)
         let rendered = try plan.changes.map { try renderer.render($0) }
         let servedBefore = plan.verify.map { try? TLSProbe.servedCertificate(host: $0.host, port: UInt16($0.port),

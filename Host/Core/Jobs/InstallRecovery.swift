@@ -24,6 +24,7 @@ public struct InstallRecovery {
         let session = try EndpointSession.open(record, gateway: gateway)
         for job in unfinished {
             let payload = try JSONDecoder().decode(InstallJob.JournalPayload.self, from: Data(job.payload.utf8))
+            if try recoverAPIInstall(job, payload: payload, report: report) { continue }
             var problems: [String] = []
             for change in payload.changes {
                 do {

@@ -44,7 +44,12 @@ public enum NodeDiscovery {
             if configuredBytes.isEmpty, !node.certificatePath.isEmpty {
                 configuredBytes = (try? session.connection.readFile(node.certificatePath)) ?? []
             }
-            let configured = (try? Certificate.parseAll(configuredBytes))?.first.map(view)
+            var configured = (try? Certificate.parseAll(configuredBytes))?.first.map(view)
+            if configured == nil, !node.configuredSHA256.isEmpty {
+                // An appliance names its certificate by fingerprint only (ABI 1.1): enough to compare with what is served.
+                configured = CertificateView(subject: "", serial: "", notAfter: Date(timeIntervalSince1970: 0),
+                                             sha256Fingerprint: node.configuredSHA256)
+            }
             var served: CertificateView? = nil
             var problem: String? = nil
             if node.port > 0, !node.address.isEmpty {

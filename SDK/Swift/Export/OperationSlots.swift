@@ -25,6 +25,9 @@ enum OperationSlots {
             table.pointee.apply_install = { OperationSlots.applyInstall($0, $1, $2, $3) }
             table.pointee.rollback_install = { OperationSlots.rollbackInstall($0, $1, $2) }
         }
+        if operations.finishInstall != nil {
+            table.pointee.finish_install = { OperationSlots.finishInstall($0, $1, $2) }
+        }
         return UnsafePointer(table)
     }
 
@@ -95,6 +98,14 @@ enum OperationSlots {
         SlotInvocation.run(call, endpoint) { operations, endpoint, host in
             let rollback = try SlotInvocation.require(operations.rollbackInstall, "rolling back an install", for: endpoint)
             try rollback(try HostMemory.bytes(undoToken, field: "undo_token"), endpoint, host)
+        }
+    }
+
+    static func finishInstall(_ call: OpaquePointer?, _ endpoint: UnsafePointer<og_endpoint>?,
+                              _ undoToken: og_bytes) -> og_status {
+        SlotInvocation.run(call, endpoint) { operations, endpoint, host in
+            let finish = try SlotInvocation.require(operations.finishInstall, "finishing an install", for: endpoint)
+            try finish(try HostMemory.bytes(undoToken, field: "undo_token"), endpoint, host)
         }
     }
 }

@@ -10,6 +10,7 @@ struct Operations {
     let restart: ((Endpoint, HostServices) throws -> Void)?
     let applyInstall: ((InstallRequest, Endpoint, HostServices) throws -> [UInt8])?
     let rollbackInstall: (([UInt8], Endpoint, HostServices) throws -> Void)?
+    let finishInstall: (([UInt8], Endpoint, HostServices) throws -> Void)?
 
     init(_ plugin: some EndpointPlugin) {
         validate = plugin.validate
@@ -22,5 +23,6 @@ struct Operations {
         let applying = plugin as? any InstallApplying
         applyInstall = applying.map { $0.applyInstall }
         rollbackInstall = applying.map { $0.rollbackInstall }
+        finishInstall = (plugin as? any InstallFinishing).map { $0.finishInstall }
     }
 }

@@ -134,10 +134,47 @@ public final class HostServices {
         encoded.header_count = request.headers.count
         encoded.body = arena.bytes(request.body)
         encoded.timeout_ms = Self.milliseconds(request.timeout)
+        encoded.body_kind = request.bodyKind.rawValue
         var result: UnsafeMutablePointer<og_http_response>?
         let status = httpRequest(call, &encoded, &result)
-        let subject = "\(request.method) \(request.path)"
-        return try receive(result, status: status, service: "http_request", subject: subject) { fields in
+        return try response(result, status: status, service: "http_request", subject: "\(request.method) \(request.path)")
+    }
+
+    /// Sends content the host renders from the install in progress (the key, the certificate, a PKCS#12, ...)
+    /// to `request.path` in pieces of at most `chunkSize` bytes with Content-Range; the bytes never reach the
+    /// plugin. Returns the first non-2xx answer, else the last one. Only during `applyInstall`. ABI 1.1.
+    public func upload(_ content: UploadContent, request: HTTPRequest, chunkSize: Int = 0) throws -> HTTPResponse {
+        checkUsable("upload")
+        let uploadContent = try service(\.upload_content, named: "upload_content")
+        guard request.body.isEmpty, request.bodyKind == .literal, chunkSize >= 0, chunkSize <= Int(UInt32.max) else {
+            throw PluginError(status: .invalidArgument, field: nil,
+                              message: "upload: the request must have no body of its own and chunkSize must be 0...\(UInt32.max)")
+        }
+        let arena = Arena()
+        var encoded = og_http_request()
+        encoded.struct_size = UInt32(MemoryLayout<og_http_request>.size)
+        encoded.method = arena.text(request.method)
+        encoded.path = arena.text(request.path)
+        encoded.headers = arena.array(request.headers.map { og_http_header(name: arena.text($0.name), value: arena.text($0.value)) })
+        encoded.header_count = request.headers.count
+        encoded.timeout_ms = Self.milliseconds(request.timeout)
+        var result: UnsafeMutablePointer<og_http_response>?
+        let status = uploadContent(call, &encoded, content.rawValue, UInt32(chunkSize), &result)
+        return try response(result, status: status, service: "upload_content", subject: "\(request.method) \(request.path)")
+    }
+
+    /// Hands the host the undo token of the apply in progress; it is journalled durably before this returns.
+    /// Call it before the first change on the endpoint. Only during `applyInstall`. ABI 1.1.
+    public func journalUndoToken(_ token: [UInt8]) throws {
+        checkUsable("journalUndoToken")
+        let journal = try service(\.journal_undo_token, named: "journal_undo_token")
+        let arena = Arena()
+        try check(journal(call, arena.bytes(token)), service: "journal_undo_token", subject: "(\(token.count) bytes)")
+    }
+
+    private func response(_ result: UnsafeMutablePointer<og_http_response>?, status: og_status, service: String,
+                          subject: String) throws -> HTTPResponse {
+        try receive(result, status: status, service: service, subject: subject) { fields in
             let headers = try HostMemory.elements(try fields.require(\.headers, named: "http_request result.headers"),
                                                   count: try fields.require(\.header_count, named: "http_request result.header_count"),
                                                   field: "http_request result.headers")

@@ -77,15 +77,38 @@ public struct HTTPRequest: Sendable, Hashable {
     public var body: [UInt8]
     /// Nil = the host's default.
     public var timeout: Duration?
+    /// `.template`: the host fills `{{og:NAME}}` references in `body` with secrets (ABI 1.1).
+    public var bodyKind: HTTPBodyKind
 
     public init(method: String = "GET", path: String, headers: [HTTPHeader] = [], body: [UInt8] = [],
-                timeout: Duration? = nil) {
+                timeout: Duration? = nil, bodyKind: HTTPBodyKind = .literal) {
         self.method = method
         self.path = path
         self.headers = headers
         self.body = body
         self.timeout = timeout
+        self.bodyKind = bodyKind
     }
+}
+
+/// How the host turns a request body into what it sends (og_http_request.body_kind, since ABI 1.1).
+public enum HTTPBodyKind: UInt32, Sendable, Hashable {
+    /// The body as given.
+    case literal = 0
+    /// UTF-8 text whose `{{og:user}}`, `{{og:password}}` and `{{og:pkcs12_passphrase}}` references the host
+    /// replaces with the secret, escaped for a JSON string. The secrets never reach the plugin, and the host
+    /// blanks any of them that come back in the response body.
+    case template = 1
+}
+
+/// Content the host renders from the install in progress for `HostServices.upload` (ABI 1.1).
+public enum UploadContent: UInt32, Sendable, Hashable {
+    case certificatePEM = 1
+    case chainPEM = 2
+    case fullchainPEM = 3
+    case privateKeyPEM = 4
+    /// Key, leaf and intermediates under a one-time passphrase; refer to it as `{{og:pkcs12_passphrase}}`.
+    case pkcs12 = 7
 }
 
 /// A response that arrived, whatever its status.

@@ -31,6 +31,7 @@ enum ResultEncoding {
             encoded.certificate_path = arena.text(node.certificatePath)
             encoded.certificate = arena.bytes(node.certificate)
             encoded.detail = arena.text(node.detail)
+            encoded.configured_sha256 = arena.text(node.configuredSHA256)
             return encoded
         })
         list.pointee.count = nodes.count

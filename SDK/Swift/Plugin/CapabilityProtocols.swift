@@ -42,3 +42,10 @@ public protocol InstallApplying: EndpointPlugin {
     /// Undoes what `applyInstall` did. Must be idempotent.
     func rollbackInstall(_ undoToken: [UInt8], on endpoint: Endpoint, host: HostServices) throws
 }
+
+/// Releases what an undo token kept only for a rollback, once the host verified the install (the
+/// `finish_install` slot, ABI 1.1). Optional for `InstallApplying` plugins.
+public protocol InstallFinishing: InstallApplying {
+    /// Called after the host verified the endpoint serves what `applyInstall` installed; must be idempotent.
+    func finishInstall(_ undoToken: [UInt8], on endpoint: Endpoint, host: HostServices) throws
+}

@@ -19,6 +19,9 @@ public struct Node: Sendable, Hashable {
     public var certificate: [UInt8]
     /// One line for humans: `"file:line"`, entry type, ...
     public var detail: String
+    /// The configured leaf's SHA-256 (lowercase hex) when the plugin knows it only by fingerprint, as an
+    /// appliance that does not hand out certificates; "" otherwise. ABI 1.1.
+    public var configuredSHA256: String = ""
 
     public init(id: String, name: String, aliases: [String] = [], protocolName: String = "https",
                 address: String = "", port: Int? = nil, certificatePath: String = "", certificate: [UInt8] = [],
