@@ -36,6 +36,13 @@ enum Negotiation {
     }
 }
 
+extension Negotiation {
+    /// The minor an accepted offer named (read only after `accept` succeeded).
+    static func offeredMinor(_ offer: UnsafePointer<og_host_offer>?) -> UInt16 {
+        offer.flatMap { SizedStruct($0).read(\.abi_minor) } ?? implementedMinor
+    }
+}
+
 struct NegotiationFailure: Error {
     let status: og_status
     init(_ status: og_status) { self.status = status }

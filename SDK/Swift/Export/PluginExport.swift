@@ -42,7 +42,7 @@ public enum PluginExport {
         switch PluginRegistry.shared.register(PluginCandidate(type)) {
         case .success(let registration):
             PluginRegistry.shared.adopt(host)
-            table.pointee = registration.table
+            table.pointee = registration.table(answering: Negotiation.offeredMinor(offer))
             return OG_OK
         case .failure(.problems(let problems)):
             writeToStandardError(problems.map { "og-plugin \(Plugin.descriptor.name): \($0)\n" }.joined())

@@ -19,7 +19,25 @@ final class PluginRegistration: @unchecked Sendable {
         typeNames = candidate.descriptor.types.map(\.name)
         operations = candidate.operations
         descriptor = DescriptorEncoding.encode(candidate.descriptor, in: arena)
-        table = OperationSlots.table(for: candidate.operations, describe: describe,
-                                     isThreadSafe: candidate.isThreadSafe, in: arena)
+        let current = OperationSlots.table(for: candidate.operations, describe: describe,
+                                           isThreadSafe: candidate.isThreadSafe, in: arena)
+        table = current
+        let arena = self.arena
+        olderTables = (0..<Negotiation.implementedMinor).map { minor in
+            let copy = arena.zeroed(og_plugin_api.self)
+            copy.pointee = current.pointee
+            copy.pointee.abi_minor = minor
+            return UnsafePointer(copy)
+        }
+    }
+
+    /// The same slots answered under each minor older than the kit's, for hosts that offer one:
+    /// a table never claims a minor above the offer (og_plugin.h, negotiation), and a host of an
+    /// older minor reads none of the later fields anyway.
+    private let olderTables: [UnsafePointer<og_plugin_api>]
+
+    /// The table to hand a host that offered `minor`.
+    func table(answering minor: UInt16) -> UnsafePointer<og_plugin_api> {
+        Int(minor) < olderTables.count ? olderTables[Int(minor)] : table
     }
 }

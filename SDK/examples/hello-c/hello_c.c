@@ -426,6 +426,15 @@ OG_PLUGIN_EXPORT og_status og_plugin_entry(const og_host_offer *offer, const og_
         !HOST_OFFERS(host, list_directory) || !HOST_OFFERS(host, read_file))
         return OG_ERR_ABI_MISMATCH;
     host_api = host;
-    *out = &plugin_api;
+    /* A table never claims a minor above the host's. hello-c uses nothing added
+     * after 1.0, so under an older host it answers with that host's minor. */
+    static og_plugin_api older_minor_api;
+    if (offer->abi_minor < OG_ABI_MINOR) {
+        older_minor_api = plugin_api;
+        older_minor_api.abi_minor = offer->abi_minor;
+        *out = &older_minor_api;
+    } else {
+        *out = &plugin_api;
+    }
     return OG_OK;
 }

@@ -134,6 +134,15 @@ OG_PLUGIN_EXPORT og_status og_plugin_entry(const og_host_offer *offer, const og_
     if (offer == NULL || out == NULL || offer->abi_major != OG_ABI_MAJOR) return OG_ERR_ABI_MISMATCH;
     fixture_host = offer->host;
     *out = &fixture_table;
+#if OG_ABI_MINOR > 0
+    /* Never claim a minor above the offer: the fixtures use nothing past 1.0. */
+    static og_plugin_api older_minor_table;
+    if (offer->abi_minor < OG_ABI_MINOR) {
+        older_minor_table = fixture_table;
+        older_minor_table.abi_minor = offer->abi_minor;
+        *out = &older_minor_table;
+    }
+#endif
     return OG_OK;
 }
 #endif
