@@ -52,6 +52,7 @@ wait_port() { for _ in $(seq 200); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/n
 acme_port=$(free_port); mgmt_port=$(free_port); dns_port=$(free_port); chall_mgmt=$(free_port)
 http_port=$(free_port); tls_port=$(free_port)
 name=bench.example.test
+chmod 755 "$work"   # nginx workers (nobody) read the webroot
 mkdir -p "$work"/{www,tmp,logs,run,ssl,certbot/config,certbot/work,certbot/logs,og/plugins,og/data}
 
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -keyout "$work/pebble.key" \

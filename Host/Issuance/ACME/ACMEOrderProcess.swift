@@ -16,7 +16,9 @@ public enum ACMEOrderEvent: Sendable {
 public struct ACMEWaits: Sendable {
     /// Upper bound for one authorization to become valid, and for the order to become ready or valid.
     public var limit: TimeInterval
-    /// Poll interval when the CA gives no Retry-After; a Retry-After is honoured up to `maximumInterval`.
+    /// Poll interval when the CA gives no Retry-After, reached by doubling from `firstInterval`
+    /// (most validations finish within a second); a Retry-After is honoured up to `maximumInterval`.
+    public var firstInterval: TimeInterval = 0.2
     public var interval: TimeInterval
     public var maximumInterval: TimeInterval
 
@@ -58,6 +60,8 @@ public final class ACMEOrderProcess {
         try requireNotInvalid(order)
         if order.status == "pending" {
             for url in order.authorizations { try authorize(url) }
+            // The order was last seen before its authorizations were answered: ask again at once.
+            order = try client.order(order.url)
             order = try poll(order, until: ["ready", "valid", "invalid", "processing"], what: "the order becoming ready")
             try record(.order(order))
             try requireNotInvalid(order)
@@ -120,11 +124,12 @@ public final class ACMEOrderProcess {
         }
         if challenge.status == "pending" { try client.respond(to: challenge.url) }
         let deadline = Date().addingTimeInterval(waits.limit)
+        var delay = waits.firstInterval
         while authorization.status == "pending" {
             guard Date() < deadline else {
                 throw IssuanceError.timedOut(what: "validation of \(name) by \(solver.challengeType)", state: "pending")
             }
-            sleep(interval(authorization.retryAfter))
+            sleep(interval(authorization.retryAfter, &delay))
             authorization = try client.authorization(url)
         }
         guard authorization.status == "valid" else {
@@ -138,16 +143,21 @@ public final class ACMEOrderProcess {
     private func poll(_ start: ACMEOrder, until states: Set<String>, what: String) throws -> ACMEOrder {
         var order = start
         let deadline = Date().addingTimeInterval(waits.limit)
+        var delay = waits.firstInterval
         while !states.contains(order.status) {
             guard Date() < deadline else { throw IssuanceError.timedOut(what: what, state: order.status) }
-            sleep(interval(order.retryAfter))
+            sleep(interval(order.retryAfter, &delay))
             order = try client.order(order.url)
         }
         return order
     }
 
-    private func interval(_ retryAfter: TimeInterval?) -> TimeInterval {
-        min(waits.maximumInterval, max(waits.interval, retryAfter ?? waits.interval))
+    /// The CA's Retry-After when it gave one (bounded), else `delay`, which doubles up to `waits.interval`.
+    private func interval(_ retryAfter: TimeInterval?, _ delay: inout TimeInterval) -> TimeInterval {
+        if let retryAfter { return min(waits.maximumInterval, max(waits.firstInterval, retryAfter)) }
+        let current = delay
+        delay = min(waits.interval, delay * 2)
+        return current
     }
 
     private func requireNotInvalid(_ order: ACMEOrder) throws {
