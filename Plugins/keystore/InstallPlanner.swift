@@ -42,12 +42,22 @@ struct InstallPlanner {
         }
         var alias = try Self.alias(for: request, target: target)
         let entries = try KeystoreReader(target: target, host: host).entries()
-        let existing = entries.first { AliasRules.same($0.alias, alias) }
+        var existing = entries.first { AliasRules.same($0.alias, alias) }
         if request.alias == nil, request.nodeID != nil, existing == nil {
             let known = entries.isEmpty ? "it has no entries" : "its entries are " + entries.map { "'\($0.alias)'" }.joined(separator: ", ")
             throw PluginError(status: .notFound, field: "node",
                               message: "'\(alias)' is not an entry of \(target.path) (\(known)); choose one of them, "
                                   + "or give an alias to add a new entry")
+        }
+        let keyEntries = entries.filter(\.hasPrivateKey)
+        if existing == nil, request.alias == nil, request.nodeID == nil, AliasRules.same(alias, KeystoreEndpoint.defaultAlias),
+           target.kind != .pem, keyEntries.count == 1 {
+            // Nobody named an entry and the store has exactly one key entry: that is the one its server
+            // (a Tomcat connector without certificateKeyAlias, say) uses, so replace it rather than add a
+            // second key entry beside it that the server would not serve.
+            existing = keyEntries[0]
+            alias = keyEntries[0].alias
+            host.log(.info, "no alias given: replacing the store's only key entry '\(alias)'")
         }
         if let existing {
             guard existing.hasPrivateKey else {

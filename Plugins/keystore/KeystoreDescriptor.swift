@@ -78,7 +78,8 @@ enum KeystoreDescriptor {
         name: "alias", kind: .string, minimum: Int64(AliasRules.minimumLength), maximum: Int64(AliasRules.maximumLength),
         defaultValue: KeystoreEndpoint.defaultAlias,
         help: "The entry alias to add or replace (no '/' or control characters); an install's own alias "
-            + "takes precedence.")
+            + "takes precedence. Left at its default, a store holding exactly one key entry has that entry "
+            + "replaced (the one its server uses) instead of gaining a second.")
 
     private static func installScript(subject: String) -> OptionSchema {
         let argument = subject == "keystore" ? "the entry alias" : "the certificate file's path"

@@ -103,6 +103,60 @@ import Testing
         for line in before.split(separator: "\n") where line.contains("SHA256:") { #expect(after.contains(line)) }
     }
 
+    /// Installing the same certificates again leaves the same store: a CA
+    /// shared by two key entries is not duplicated on each rewrite (checked
+    /// with openssl and keytool).
+    @Test func repeatedPKCS12InstallsAreIdempotentWithSharedIntermediates() throws {
+        let path = work.file("store.p12")
+        try makeP12WithPassword(path)
+        #expect(try add(["p12", "--name", "ks", "--connection_type", "local", "--path", path,
+                         "--store_password", "env:STORE_PASS"]).exitStatus == 0)
+        let web = try pki.issue("web", dnsNames: ["web.example.test"])
+        let api = try pki.issue("api", dnsNames: ["api.example.test"])
+        func install(_ leaf: (certificate: String, key: String), _ alias: String) throws {
+            let result = try fixture.run(["tls", "install", "ks", "--cert", leaf.certificate, "--key", leaf.key,
+                                          "--chain", pki.chain, "--alias", alias])
+            #expect(result.exitStatus == 0, "\(result.standardErrorText)")
+        }
+        func certificateCount() throws -> Int { try p12Info(path).components(separatedBy: "-----BEGIN CERTIFICATE-----").count - 1 }
+        try install(web, "web")
+        try install(api, "api")
+        let settled = try certificateCount()
+        let listing = try keytoolList(path, type: "PKCS12")
+        #expect(listing.contains("Your keystore contains 3 entries"), "\(listing)")
+        for _ in 0..<2 {
+            try install(web, "web")
+            try install(api, "api")
+            #expect(try certificateCount() == settled, "the store grows on every install")
+            #expect(try keytoolList(path, type: "PKCS12").contains("Your keystore contains 3 entries"))
+        }
+        // other, web and api each with the test CA's intermediate that issued all three.
+        #expect(settled == 6, "\(settled) certificates")
+    }
+
+    /// A JKS store with the one key entry its connector uses, and no alias
+    /// given anywhere: the install replaces that entry instead of adding a
+    /// second key entry, and repeating it changes nothing more.
+    @Test func defaultAliasReplacesTheStoresOnlyKeyEntry() throws {
+        let path = work.file("connector.jks")
+        let made = try ProcessRunner.run("keytool", ["-genkeypair", "-alias", "tomcat", "-keyalg", "RSA", "-keysize", "2048",
+                                                     "-dname", "CN=old", "-validity", "30", "-keystore", path,
+                                                     "-storetype", "JKS", "-storepass:env", "STORE_PASS", "-keypass:env", "STORE_PASS"],
+                                         environment: ProcessInfo.processInfo.environment.merging(["STORE_PASS": password]) { $1 })
+        try #require(made.exitStatus == 0, "keytool: \(made.standardErrorText)")
+        #expect(try add(["jks", "--name", "java", "--connection_type", "local", "--path", path,
+                         "--store_password", "env:STORE_PASS"]).exitStatus == 0)
+        let leaf = try pki.issue("app", dnsNames: ["app.example.test"], key: "rsa")
+        for _ in 0..<2 {
+            let install = try fixture.run(["tls", "install", "java", "--cert", leaf.certificate, "--key", leaf.key, "--chain", pki.chain])
+            #expect(install.exitStatus == 0, "\(install.standardErrorText)")
+            let listing = try keytoolList(path, type: "JKS")
+            #expect(listing.contains("Your keystore contains 1 entry"), "\(listing)")
+            #expect(listing.contains("Alias name: tomcat"))
+            #expect(listing.contains("CN=app.example.test") || listing.contains("app.example.test"), "\(listing)")
+        }
+    }
+
     @Test func failingInstallScriptRollsTheKeystoreBack() throws {
         let path = work.file("store.p12")
         try makeP12WithPassword(path)

@@ -280,7 +280,14 @@ public struct PKCS12Store: Sendable {
             entries.append(KeystoreEntry(alias: alias, kind: .privateKey(key, chain: chain),
                                          creationDate: javaCreationDate(bag.localKeyID)))
         }
+        // Each key entry's chain is written with that entry, so a CA shared by two key entries is in the
+        // file twice; a copy of a certificate some chain already holds is not another entry (keeping it
+        // as one would add a copy on every rewrite).
+        let chained = used.map { certificates[$0].certificate }
+        var kept: [Certificate] = []
         for (index, item) in certificates.enumerated() where item.bag.javaTrusted || !used.contains(index) {
+            if !item.bag.javaTrusted && (chained.contains(item.certificate) || kept.contains(item.certificate)) { continue }
+            kept.append(item.certificate)
             let alias = item.bag.friendlyName ?? item.certificate.commonName ?? "certificate-\(index + 1)"
             entries.append(KeystoreEntry(alias: alias, kind: .trustedCertificate(item.certificate),
                                          creationDate: javaCreationDate(item.bag.localKeyID)))
