@@ -74,6 +74,7 @@ let package = Package(
         .testTarget(name: "PluginHostTests", dependencies: ["OGHost", "OGPlugins", "OGConformance", "OGTestSupport"]),
         .testTarget(name: "IssuanceTests", dependencies: ["OGIssuance", "OGMaterial", "OGConnections", "OGTestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["OGTestSupport"]),
-        .testTarget(name: "PluginKitTests", dependencies: [pluginKit, pluginABI, "OGTestSupport", "HelloSwiftPlugin"]),
+        .testTarget(name: "PluginKitTests", dependencies: [pluginKit, pluginABI, .product(name: "OGPluginTesting", package: "SDK"),
+                                                    "OGTestSupport", "HelloSwiftPlugin"]),
     ] + plugins.map(\.1)
 )

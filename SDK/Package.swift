@@ -13,10 +13,13 @@ let package = Package(
         .library(name: "OGPluginKit", targets: ["OGPluginKit"]),
         // The C header alone, for Swift code that speaks the raw ABI (hosts, test harnesses).
         .library(name: "OGPluginABI", targets: ["OGPluginABI"]),
+        // An in-memory og-host for a plugin's unit tests (PluginTestHost), Swift or C plugins alike.
+        .library(name: "OGPluginTesting", targets: ["OGPluginTesting"]),
     ],
     targets: [
         // The contract: a C header and nothing else a plugin must link.
         .target(name: "OGPluginABI", path: ".", sources: ["abi"], publicHeadersPath: "include"),
         .target(name: "OGPluginKit", dependencies: ["OGPluginABI"], path: "Swift"),
+        .target(name: "OGPluginTesting", dependencies: ["OGPluginKit", "OGPluginABI"], path: "Testing"),
     ]
 )

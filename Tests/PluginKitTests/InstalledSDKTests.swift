@@ -53,6 +53,7 @@ import Testing
         try LocalFiles.writeAtomically(package + "/Package.swift", contents: Array(manifest.utf8))
         try FileManager.default.copyItem(atPath: fixture + "/Sources/OutOfTree/OutOfTreePlugin.swift",
                                          toPath: package + "/Sources/OutOfTree/OutOfTreePlugin.swift")
+        try FileManager.default.copyItem(atPath: fixture + "/Tests", toPath: package + "/Tests")
 
         // Offline and alone: no access to og-host's resolved packages or its build.
         let started = ContinuousClock.now
@@ -67,5 +68,11 @@ import Testing
         let library = directory.file("build/debug/libog-plugin-out-of-tree.so")
         let check = try ProcessRunner.run(BuiltProducts.ogHost, ["plugin", "check", library])
         #expect(check.exitStatus == 0, "\(check.standardOutputText)\(check.standardErrorText)")
+
+        // The plugin's own tests, against OGPluginTesting's in-memory host (PluginTestHost).
+        let tested = try ProcessRunner.run(swift, ["test", "--package-path", package, "--scratch-path", directory.file("build"),
+                                                   "--jobs", "2"], timeout: .seconds(900))
+        #expect(tested.exitStatus == 0, "the out-of-tree plugin's tests failed: \(tested.standardOutputText)\(tested.standardErrorText)")
+        #expect(tested.standardOutputText.contains("Test run with 3 tests"), "\(tested.standardOutputText)")
     }
 }
