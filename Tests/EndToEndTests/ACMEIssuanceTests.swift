@@ -169,4 +169,36 @@ import Testing
         #expect(bad.exitStatus == 1 && bad.standardErrorText.contains("the CA refused"), "\(bad.standardErrorText)")
         #expect(!bad.standardErrorText.contains("b10lLJs8"), "the HMAC key is not echoed")
     }
+
+    @Test func aCrashMidOrderResumesTheSameOrderAndLeavesNoTokenBehind() throws {
+        try nginx.start()
+        let pebble = try PebbleServer(httpPort: nginx.httpPort, requireEAB: false)
+        try #require(try addIssuer(pebble, eab: false).exitStatus == 0)
+        try addWebEndpoint()
+        let challenges = nginx.directory.file("www/.well-known/acme-challenge")
+
+        // Killed right after telling the CA to validate: the token is still in the webroot.
+        let crashed = try fixture.run(issueArguments("shop", cn: "beta.example.test"),
+                                      extraEnvironment: ["OG_FAULT_INJECT": "acme-after-challenge"])
+        #expect(crashed.exitStatus == 70, "\(crashed.standardErrorText)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: challenges).count == 1)
+        let resumed = try run(issueArguments("shop", cn: "beta.example.test"))
+        try #require(resumed.exitStatus == 0, "resume: \(resumed.standardErrorText)\n\(pebble.log)")
+        #expect(resumed.standardOutputText.contains("(resumed order)"))
+        #expect(!FileManager.default.fileExists(atPath: nginx.directory.file("www/.well-known")), "no token left behind")
+
+        // Killed right after submitting the CSR: the resume downloads what the CA issued.
+        let afterFinalize = try fixture.run(issueArguments("api", cn: "beta.example.test"),
+                                            extraEnvironment: ["OG_FAULT_INJECT": "acme-after-finalize"])
+        #expect(afterFinalize.exitStatus == 70, "\(afterFinalize.standardErrorText)")
+        let finished = try run(issueArguments("api", cn: "beta.example.test"))
+        try #require(finished.exitStatus == 0, "resume: \(finished.standardErrorText)")
+        #expect(finished.standardOutputText.contains("(resumed order)"))
+
+        let listed = try run(["cert", "orders", "--output", "json"])
+        let orders = try #require(try JSONSerialization.jsonObject(with: Data(listed.standardOutput)) as? [[String: Any]])
+        #expect(orders.count == 2, "one order per certificate, none placed twice")
+        #expect(orders.allSatisfy { $0["state"] as? String == "completed" })
+        #expect(!fixture.dataDirectoryContents().keys.contains { $0.contains("keys/order-") }, "no order key left")
+    }
 }

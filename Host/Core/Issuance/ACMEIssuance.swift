@@ -40,7 +40,12 @@ public struct ACMEIssuance: CertificateIssuer {
             resumed = false
             order = try newOrder(request, issuer: issuer, keyFiles: keyFiles)
         }
-        let solver = try makeSolver(order, request.challenge)
+        let solver = try makeSolver(order, request.challenge) { key, value in
+            var settings = order.settings
+            settings[key] = value
+            order.setSettings(settings)
+            try issuerInventory { try inventory.saveACMEOrder(order) }
+        }
         let orderKey = try keyFiles.load(certificateID: Self.orderKeyID(order.id))
         let csr: CertificateSigningRequest
         do { csr = try CertificateSigningRequest(pem: order.csrPEM, what: "CSR of order \(order.id)") } catch {
@@ -62,8 +67,15 @@ public struct ACMEIssuance: CertificateIssuer {
                 order.certificateURL = acmeOrder.certificate ?? order.certificateURL
             case .authorized(let identifier, _):
                 order.markAuthorized(identifier)
+            case .challengeAnswered:
+                break
             }
             try issuerInventory { try inventory.saveACMEOrder(order) }
+            switch event {
+            case .challengeAnswered: try FaultInjection.check("acme-after-challenge")
+            case .finalized: try FaultInjection.check("acme-after-finalize")
+            default: break
+            }
         }
         let chain: [Certificate]
         do {
@@ -258,7 +270,9 @@ public struct ACMEIssuance: CertificateIssuer {
         return order
     }
 
-    private func makeSolver(_ order: ACMEOrderRecord, _ options: ChallengeOptions) throws -> ChallengeSolver? {
+    /// `remember` records a solver's own state (directories it made) with the order, for a resumed run.
+    private func makeSolver(_ order: ACMEOrderRecord, _ options: ChallengeOptions,
+                            remember: @escaping (String, String?) throws -> Void) throws -> ChallengeSolver? {
         let settings = order.settings
         switch order.challengeType {
         case nil:
@@ -281,7 +295,9 @@ public struct ACMEIssuance: CertificateIssuer {
             } catch let error as InventoryError {
                 throw GatewayError("\(error)")
             }
-            return try HTTP01EndpointSolver(endpoint: endpoint, webroot: webroot, gateway: gateway)
+            let created = settings["createdDirectories"].map { $0.split(separator: "\n").map(String.init) } ?? []
+            return try HTTP01EndpointSolver(endpoint: endpoint, webroot: webroot, gateway: gateway, createdDirectories: created,
+                                            remember: { try remember("createdDirectories", $0.isEmpty ? nil : $0.joined(separator: "\n")) })
         case "dns-01":
             return try dnsSolver(settings, secretOption: options.tsigSecret)
         case let other?:

@@ -12,10 +12,13 @@ final class HTTP01EndpointSolver: ChallengeSolver {
     let endpointName: String
     let webroot: String
     private let session: EndpointSession
-    /// Directories created for the challenge, deepest first, to remove when empty.
-    private var createdDirectories: [String] = []
+    /// Directories created for the challenge, deepest first, to remove when empty. Persisted
+    /// through `remember` so a run resuming after a crash still removes them.
+    private var createdDirectories: [String]
+    private let remember: ([String]) throws -> Void
 
-    init(endpoint: EndpointRecord, webroot: String, gateway: Gateway) throws {
+    init(endpoint: EndpointRecord, webroot: String, gateway: Gateway, createdDirectories: [String] = [],
+         remember: @escaping ([String]) throws -> Void = { _ in }) throws {
         guard webroot.hasPrefix("/"), !webroot.split(separator: "/").contains("..") else {
             throw GatewayError.option("webroot", "'\(webroot)' is not an absolute path without '..'; give the document "
                                       + "root the endpoint serves http://NAME/ from")
@@ -23,6 +26,8 @@ final class HTTP01EndpointSolver: ChallengeSolver {
         endpointName = endpoint.name
         self.webroot = webroot.count > 1 && webroot.hasSuffix("/") ? String(webroot.dropLast()) : webroot
         session = try EndpointSession.open(endpoint, gateway: gateway)
+        self.createdDirectories = createdDirectories
+        self.remember = remember
     }
 
     private var directory: String { (webroot == "/" ? "" : webroot) + "/.well-known/acme-challenge" }
@@ -39,8 +44,11 @@ final class HTTP01EndpointSolver: ChallengeSolver {
             where try connection.stat(path).type == .missing {
                 missing.append(path)
             }
-            if !missing.isEmpty { try connection.makeDirectory(directory, mode: 0o755) }
-            createdDirectories = missing.reversed()
+            if !missing.isEmpty {
+                for path in missing.reversed() where !createdDirectories.contains(path) { createdDirectories.append(path) }
+                try remember(createdDirectories)
+                try connection.makeDirectory(directory, mode: 0o755)
+            }
             try connection.writeFileAtomically(directory + "/" + token, contents: Array(keyAuthorization.utf8), mode: 0o644)
         } catch let error as ConnectionError {
             throw IssuanceError.challenge(identifier: identifier, type: challengeType,
@@ -56,6 +64,7 @@ final class HTTP01EndpointSolver: ChallengeSolver {
                 try session.connection.remove(created)
             }
             createdDirectories = []
+            try remember([])
             return nil
         } catch {
             return "could not remove \(path) on endpoint '\(endpointName)': \(error); remove it by hand"

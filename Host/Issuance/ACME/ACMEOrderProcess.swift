@@ -6,6 +6,8 @@ import OGMaterial
 public enum ACMEOrderEvent: Sendable {
     /// The CA created (or, on resume, described) the order.
     case order(ACMEOrder)
+    /// The challenge for `identifier` is published and the CA was told to validate it.
+    case challengeAnswered(identifier: String, challengeType: String)
     /// One identifier's authorization is valid.
     case authorized(identifier: String, challengeType: String)
     /// The CSR was submitted.
@@ -59,7 +61,7 @@ public final class ACMEOrderProcess {
         try record(.order(order))
         try requireNotInvalid(order)
         if order.status == "pending" {
-            for url in order.authorizations { try authorize(url) }
+            for url in order.authorizations { try authorize(url, resuming: orderURL != nil) }
             // The order was last seen before its authorizations were answered: ask again at once.
             order = try client.order(order.url)
             order = try poll(order, until: ["ready", "valid", "invalid", "processing"], what: "the order becoming ready")
@@ -82,11 +84,18 @@ public final class ACMEOrderProcess {
         return try client.certificateChain(certificateURL, preferredIssuer: preferredIssuer)
     }
 
-    private func authorize(_ url: String) throws {
+    private func authorize(_ url: String, resuming: Bool) throws {
         var authorization = try client.authorization(url)
         let name = (authorization.wildcard ? "*." : "") + authorization.identifier.value
         switch authorization.status {
         case "valid":
+            // A run that was interrupted after publishing the response never took it away.
+            if resuming, let solver, let token = authorization.challenges.first(where: { $0.type == solver.challengeType })?.token,
+               Self.isBase64URL(token), let keyAuthorization = try? client.keyAuthorization(token: token),
+               let warning = solver.cleanUp(identifier: authorization.identifier.value, token: token,
+                                            keyAuthorization: keyAuthorization) {
+                warnings.append(warning)
+            }
             return
         case "pending":
             break
@@ -110,7 +119,7 @@ public final class ACMEOrderProcess {
                                           reason: "the CA does not offer it for this name (it offers \(offered)); resume the "
                                             + "order with one of those")
         }
-        guard token.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) else {
+        guard Self.isBase64URL(token) else {
             throw IssuanceError.protocolViolation(url: challenge.url, problem: "the challenge token is not base64url; refusing to "
                                                   + "use it as a file name")
         }
@@ -123,6 +132,7 @@ public final class ACMEOrderProcess {
             }
         }
         if challenge.status == "pending" { try client.respond(to: challenge.url) }
+        try record(.challengeAnswered(identifier: name, challengeType: solver.challengeType))
         let deadline = Date().addingTimeInterval(waits.limit)
         var delay = waits.firstInterval
         while authorization.status == "pending" {
@@ -138,6 +148,10 @@ public final class ACMEOrderProcess {
                                           reason: "the CA could not validate it: " + (problem.map { "\($0)" } ?? authorization.status))
         }
         try record(.authorized(identifier: name, challengeType: solver.challengeType))
+    }
+
+    static func isBase64URL(_ token: String) -> Bool {
+        token.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }
     }
 
     private func poll(_ start: ACMEOrder, until states: Set<String>, what: String) throws -> ACMEOrder {
