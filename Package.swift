@@ -62,7 +62,9 @@ let package = Package(
         .target(name: "OGHost",
                 dependencies: ["OGBasics", "OGMaterial", "OGConnections", "OGCredentials", "OGInventory",
                                "OGPlugins", "OGConformance", pluginABI, "OGIssuance"],
-                path: "Host/Core"),
+                path: "Host/Core", plugins: ["BuildInfo"]),
+        // Stamps the git commit into OGHost for `og-host --version`.
+        .plugin(name: "BuildInfo", capability: .buildTool(), path: "Host/BuildInfo"),
         .executableTarget(name: "og-host",
                           dependencies: ["OGHost", .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           path: "Host/CLI"),

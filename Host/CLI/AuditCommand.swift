@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import OGHost
-import OGInventory
 
 struct AuditCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "audit", abstract: "Show the audit trail: who did what, when, and how it ended.")
@@ -12,8 +11,7 @@ struct AuditCommand: ParsableCommand {
 
     func run() throws {
         try runReportingErrors {
-            guard limit >= 1, limit <= 100_000 else { throw GatewayError.option("limit", "\(limit) is not between 1 and 100000") }
-            let records = try openGateway().inventory().auditRecords(AuditFilter(subject: subject, action: action, limit: limit))
+            let records = try openGateway().auditRecords(subject: subject, action: action, limit: limit)
             if output == .json {
                 printOut(try JSONOutput.render(records))
                 return

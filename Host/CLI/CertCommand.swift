@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import OGBasics
+
 import OGHost
 
 struct CertCommand: ParsableCommand {
@@ -33,7 +33,7 @@ struct CertCommand: ParsableCommand {
 
         func run() throws {
             try runReportingErrors {
-                if let out { try requireWritableDirectory(of: out, option: "out") }
+                if let out { try OutputFile.requireWritableDirectory(of: out, field: "out") }
                 let options = CertificateRequestOptions(
                     name: name, keyType: keyType, commonName: commonName, organization: organization,
                     organizationalUnit: organizationalUnit, locality: locality, stateOrProvince: stateOrProvince,
@@ -49,10 +49,10 @@ struct CertCommand: ParsableCommand {
                     return
                 }
                 do {
-                    try LocalFiles.writeAtomically(out, contents: Array(csr.utf8), mode: 0o644)
-                } catch {
-                    throw GatewayError("--out: \(error); the certificate was created, get its CSR with "
-                                       + "og-host cert show \(record.id) --pem")
+                    try OutputFile.write(csr, to: out, field: "out")
+                } catch var error as GatewayError {
+                    error.problem += "; the certificate was created, get its CSR with og-host cert show \(record.id) --pem"
+                    throw error
                 }
                 printOut(summary + "CSR written to \(out)\n")
             }
@@ -88,7 +88,7 @@ struct CertCommand: ParsableCommand {
                 if let key {
                     if let certificate {
                         throw GatewayError("cert import: give either a pending certificate's ID or name, or --key for "
-                                           + "a certificate made elsewhere, not both", exitCode: 2)
+                                           + "a certificate made elsewhere, not both", category: .badInput)
                     }
                     result = try vault.importExternal(name: name, certificateFile: cert, keyFile: key,
                                                       keyPassword: keyPassword, chainFile: chain)
@@ -96,7 +96,7 @@ struct CertCommand: ParsableCommand {
                     guard let certificate else {
                         throw GatewayError("cert import: give the ID or name of the certificate requested with "
                                            + "og-host cert request, or --key FILE for a certificate made elsewhere",
-                                           exitCode: 2)
+                                           category: .badInput)
                     }
                     if name != nil { throw GatewayError.option("name", "is only used with --key; the request already has its name") }
                     if keyPassword != nil { throw GatewayError.option("key-password", "is only used with --key") }
@@ -160,18 +160,5 @@ struct CertCommand: ParsableCommand {
                 printOut("Certificate \(removed.name.map { "'\($0)' " } ?? "")removed (ID \(removed.id)); its key was destroyed.\n")
             }
         }
-    }
-}
-
-/// Refuses an output path whose directory is missing or not writable, before any work is done.
-private func requireWritableDirectory(of path: String, option: String) throws {
-    let directory = (path as NSString).deletingLastPathComponent
-    let checked = directory.isEmpty ? "." : directory
-    var info = stat()
-    guard stat(checked, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else {
-        throw GatewayError.option(option, "\(checked) is not an existing directory; create it first or choose another path")
-    }
-    guard access(checked, W_OK) == 0 else {
-        throw GatewayError.option(option, "\(checked) is not writable by this user; choose another path")
     }
 }

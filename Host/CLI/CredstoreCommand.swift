@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import OGCredentials
+
 import OGHost
 
 private let secretHelp = "Give - to read it from standard input or env:NAME to read a variable; a literal value shows in `ps`."
@@ -160,17 +160,7 @@ struct CredstoreCommand: ParsableCommand {
 
         func run() throws {
             try runReportingErrors {
-                let gateway = try openGateway()
-                let directory = LocalCredentialDirectory(path: gateway.dataDirectory.credentialsPath)
-                let stores = try directory.storeNames()
-                do {
-                    try directory.rotateMasterKey()
-                } catch {
-                    gateway.audit(action: "credstore.rotate-master-key", subject: "master key", success: false, detail: "\(error)")
-                    throw GatewayError("master key rotation failed, the old key still opens every store: \(error)")
-                }
-                gateway.audit(action: "credstore.rotate-master-key", subject: "master key", success: true,
-                              detail: "\(stores.count) local store(s) re-sealed")
+                let stores = try CredentialStoreCatalog(gateway: openGateway()).rotateMasterKey()
                 printOut("Master key rotated; \(stores.count) local store(s) re-sealed: \(stores.joined(separator: ", ")).\n")
             }
         }

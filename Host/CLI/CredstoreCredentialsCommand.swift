@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import OGCredentials
+
 import OGHost
 
 extension CredstoreCommand {

@@ -9,7 +9,11 @@ struct OGHostCommand: ParsableCommand {
         discussion: """
         Global options (accepted anywhere): --data-dir DIR (or OG_DATA_DIR) chooses where state lives;
         --plugins-dir DIR, repeatable (or OG_PLUGIN_PATH, colon-separated), replaces the plugin search path.
+
+        Exit codes:
+        \(GatewayError.Category.exitCodeTable)
         """,
+        version: GatewayVersion.text,
         subcommands: [TLSCommand.self, PluginsCommand.self, PluginCommand.self, AuditCommand.self, CertCommand.self, CACommand.self, CredstoreCommand.self, ProxyCommand.self,
                       IssuerCommand.self])
 }
@@ -18,14 +22,24 @@ enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
     case text, json
 }
 
-/// Runs a command body, printing a GatewayError the way operators expect and exiting with its code.
+/// Runs a command body; any error is printed the way operators expect (the
+/// field it is about spelled as its option) and ends og-host with the exit
+/// code of its category.
 func runReportingErrors(_ body: () throws -> Void) throws {
     do {
         try body()
-    } catch let error as GatewayError {
-        FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))
-        throw ExitCode(error.exitCode)
+    } catch let exit as ExitCode {
+        throw exit
+    } catch {
+        throw ExitCode(reportError(error))
     }
+}
+
+/// Prints `error` on standard error and returns its exit code.
+func reportError(_ error: any Error) -> Int32 {
+    let failure = GatewayError.classify(error)
+    FileHandle.standardError.write(Data("error: \(failure.message { "--\($0)" })\n".utf8))
+    return failure.exitCode
 }
 
 /// The gateway for this invocation; plugins without a manifest are described in a child og-host.
@@ -40,4 +54,8 @@ func currentExecutable() -> String {
 
 func printOut(_ text: String) {
     FileHandle.standardOutput.write(Data(text.utf8))
+}
+
+func printLine(_ line: String) {
+    printOut(line + "\n")
 }

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import OGConformance
+
 import OGHost
 
 struct PluginCommand: ParsableCommand {
@@ -32,7 +32,7 @@ struct PluginCommand: ParsableCommand {
             }
             try runReportingErrors {
                 guard FileManager.default.fileExists(atPath: path) else {
-                    throw GatewayError("\(path): no such file", exitCode: 2)
+                    throw GatewayError("\(path): no such file", category: .notFound)
                 }
                 if let fixture {
                     // Refused here, with its reason, rather than as a dead checking child.

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import OGHost
-import OGPlugins
 
 struct PluginsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -29,9 +28,7 @@ struct PluginsCommand: ParsableCommand {
 
         func run() throws {
             try runReportingErrors {
-                let gateway = try openGateway()
-                let entry: PluginRegistry.Entry
-                do { entry = try gateway.registry.entry(forType: type) } catch { throw GatewayError("\(error)", exitCode: 2) }
+                let entry = try openGateway().entry(forType: type)
                 guard let details = PluginPresentation.info(type: type, entry: entry) else {
                     throw GatewayError("plugin '\(entry.name)' does not describe type '\(type)'")
                 }
@@ -48,28 +45,16 @@ struct PluginsCommand: ParsableCommand {
         func run() throws {
             try runReportingErrors {
                 var failed = false
-                for path in libraries {
-                    if let problem = PluginTrust.problem(with: path) {
-                        FileHandle.standardError.write(Data("error: \(path): refused: \(problem)\n".utf8))
-                        failed = true
-                        continue
-                    }
-                    // Loaded in a child so one crashing library does not stop the others.
-                    switch ChildProcessDescriber.make(executable: currentExecutable())(path) {
+                for (_, result) in PluginManifests.write(libraries: libraries, executable: currentExecutable()) {
+                    switch result {
                     case .success(let manifest):
-                        do {
-                            try manifest.write(besideLibrary: path)
-                            printOut("wrote \(PluginManifest.path(forLibrary: path))\n")
-                        } catch {
-                            FileHandle.standardError.write(Data("error: \(path): \(error)\n".utf8))
-                            failed = true
-                        }
+                        printOut("wrote \(manifest)\n")
                     case .failure(let error):
-                        FileHandle.standardError.write(Data("error: \(error.description)\n".utf8))
+                        FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))
                         failed = true
                     }
                 }
-                if failed { throw GatewayError("some manifests were not written", exitCode: 1) }
+                if failed { throw GatewayError("some manifests were not written") }
             }
         }
     }

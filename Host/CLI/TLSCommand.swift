@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import OGHost
-import OGPlugins
 
 struct TLSCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -22,17 +21,15 @@ struct TLSCommand: ParsableCommand {
 
         func run() throws {
             try runReportingErrors {
-                let records = try openGateway().inventory().endpoints().map(EndpointCatalog.Listing.init)
+                let listings = try EndpointService(gateway: openGateway()).list()
                 if output == .json {
-                    printOut(try JSONOutput.render(records))
-                } else if records.isEmpty {
+                    printOut(try JSONOutput.render(listings))
+                } else if listings.isEmpty {
                     printOut("No endpoints. Add one with `og-host tls add <type> ...`.\n")
                 } else {
-                    printOut(Table.render(header: ["ID", "NAME", "TYPE", "CONNECTION", "HOST"], rows: records.map { record in
-                        { listing in
+                    printOut(Table.render(header: ["ID", "NAME", "TYPE", "CONNECTION", "HOST"], rows: listings.map { listing in
                         [listing.id, listing.name, listing.type, listing.connectionType,
                          listing.port.map { "\(listing.host):\($0)" } ?? listing.host]
-                    }(record)
                     }))
                 }
             }
@@ -46,7 +43,7 @@ struct TLSCommand: ParsableCommand {
 
         func run() throws {
             try runReportingErrors {
-                let listing = EndpointCatalog.Listing(try EndpointCatalog(gateway: openGateway()).find(endpoint))
+                let listing = try EndpointService(gateway: openGateway()).show(endpoint)
                 if output == .json {
                     printOut(try JSONOutput.render(listing))
                     return
@@ -70,61 +67,27 @@ struct TLSCommand: ParsableCommand {
 
         func run() throws {
             try runReportingErrors {
-                let gateway = try openGateway()
-                let removed = try EndpointCatalog(gateway: gateway).remove(endpoint)
-                gateway.audit(action: "tls.remove", subject: removed.name, success: true, detail: "instance \(removed.id)")
+                let removed = try EndpointService(gateway: openGateway()).remove(endpoint)
                 printOut("Endpoint '\(removed.name)' removed (instance ID \(removed.id)).\n")
             }
         }
     }
 }
 
-/// `og-host tls add <type> [options]`: host rules, then the plugin's schema,
-/// then the plugin's own validation; only then is anything written.
+/// `og-host tls add <type> [options]`, parsed by EndpointService: a type's
+/// options come from its plugin, not from this command tree.
 enum TLSAdd {
     static func run(_ words: [String]) -> Int32 {
         do {
-            return try add(words)
-        } catch let error as GatewayError {
-            FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))
-            return error.exitCode
-        } catch {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-            return 1
-        }
-    }
-
-    static func add(_ words: [String]) throws -> Int32 {
-        let gateway = try openGateway()
-        guard let type = words.first, !type.hasPrefix("-") else {
-            let types = gateway.registry.availableTypes
-            let text = "Usage: og-host tls add <type> --name <name> --connection_type <type> [options]\n" +
-                "Types: \(types.isEmpty ? "(no plugins installed; see og-host plugins list)" : types.joined(separator: ", "))\n" +
-                "Options of a type: og-host tls add <type> --help\n"
-            if words.contains("--help") || words.contains("-h") {
+            switch try EndpointService(gateway: openGateway()).add(words) {
+            case .help(let text):
                 printOut(text)
-                return 0
+            case .added(let record):
+                printOut("Endpoint '\(record.name)' added (type \(record.type)).\nInstance ID: \(record.id)\n")
             }
-            FileHandle.standardError.write(Data("error: tls add needs an endpoint type\n\(text)".utf8))
-            return 2
-        }
-        let entry: PluginRegistry.Entry
-        do { entry = try gateway.registry.entry(forType: type) } catch { throw GatewayError("\(error)", exitCode: 2) }
-        let arguments = try EndpointArguments(Array(words.dropFirst()))
-        guard let info = entry.info else { throw GatewayError("plugin '\(entry.name)' has no description") }
-        if arguments.wantsHelp {
-            printOut(EndpointHelp.text(type: type, plugin: info))
             return 0
+        } catch {
+            return reportError(error)
         }
-        let draft = try EndpointValidation.draft(type: type, arguments: arguments, plugin: info,
-                                                 readSecret: EndpointCatalog.readSecret)
-        let (_, library) = try gateway.plugin(forType: type)
-        let record = try EndpointCatalog(gateway: gateway).add(draft) { draft in
-            try EndpointSession.validate(draft, plugin: library, gateway: gateway)
-        }
-        gateway.audit(action: "tls.add", subject: record.name, success: true,
-                      detail: "instance \(record.id), type \(record.type), connection \(record.connectionType)")
-        printOut("Endpoint '\(record.name)' added (type \(record.type)).\nInstance ID: \(record.id)\n")
-        return 0
     }
 }

@@ -1,16 +1,6 @@
 import ArgumentParser
 import Foundation
 import OGHost
-import OGInventory
-import OGMaterial
-import OGPlugins
-
-/// The endpoint and its plugin, loaded for an operation.
-func endpointAndPlugin(_ reference: String, gateway: Gateway) throws -> (EndpointRecord, PluginLibrary) {
-    let record = try EndpointCatalog(gateway: gateway).find(reference)
-    let (_, plugin) = try gateway.plugin(forType: record.type)
-    return (record, plugin)
-}
 
 extension TLSCommand {
     struct Install: ParsableCommand {
@@ -28,45 +18,11 @@ extension TLSCommand {
 
         func run() throws {
             try runReportingErrors {
-                let gateway = try openGateway()
-                let (record, plugin) = try endpointAndPlugin(endpoint, gateway: gateway)
-                let material = try loadMaterial(gateway: gateway)
-                var job = InstallJob(gateway: gateway, record: record, plugin: plugin, material: material, nodeID: node, alias: alias)
-                if dryRun {
-                    try job.dryRun(output: printOut)
-                    return
-                }
-                do {
-                    try job.run()
-                } catch {
-                    for line in job.report { printOut(line + "\n") }
-                    throw error
-                }
-                for line in job.report { printOut(line + "\n") }
-                try recordInstallation(gateway: gateway, material: material, record: record, node: job.installedNode ?? "default")
+                let material = try InstallRequest.material(certificateID: certificateID, certificate: certificate, key: key,
+                                                           keyPassword: keyPassword, chain: chain)
+                let request = InstallRequest(endpoint: endpoint, material: material, node: node, alias: alias, dryRun: dryRun)
+                try EndpointJobService(gateway: openGateway()).install(request, report: printLine)
             }
-        }
-
-        func loadMaterial(gateway: Gateway) throws -> InstallMaterial {
-            let anchors = try TrustAnchorSource.anchors(gateway: gateway)
-            if let certificateID {
-                guard certificate == nil, key == nil, chain == nil else {
-                    throw GatewayError.option("cert-id", "give either --cert-id or --cert/--key/--chain, not both")
-                }
-                return try GatewayCertificates.material(id: certificateID, gateway: gateway, anchors: anchors)
-            }
-            guard let certificate else { throw GatewayError.option("cert", "is required (or give --cert-id)") }
-            guard let key else { throw GatewayError.option("key", "is required with --cert") }
-            let password = try keyPassword.map { try EndpointCatalog.readSecret(option: "key-password", value: $0) }
-            let (leaf, privateKey, chainCertificates) = try InstallMaterial.fromFiles(certificate: certificate, key: key,
-                                                                                      chain: chain, keyPassword: password)
-            return try InstallMaterial.validated(leaf: leaf, key: privateKey, chain: chainCertificates, anchors: anchors,
-                                                 certificateID: nil)
-        }
-
-        func recordInstallation(gateway: Gateway, material: InstallMaterial, record: EndpointRecord, node: String) throws {
-            guard let id = material.certificateID else { return }
-            try GatewayCertificates.recordInstallation(certificateID: id, endpointID: record.id, node: node, gateway: gateway)
         }
     }
 
@@ -76,21 +32,7 @@ extension TLSCommand {
 
         func run() throws {
             try runReportingErrors {
-                let gateway = try openGateway()
-                let (record, plugin) = try endpointAndPlugin(endpoint, gateway: gateway)
-                guard plugin.supports(.restart, for: record.type) else {
-                    throw GatewayError("endpoint type '\(record.type)' (plugin \(plugin.info.name)) cannot be restarted by og-host")
-                }
-                try InstallRecovery(gateway: gateway, record: record, plugin: plugin).recoverUnfinished { printOut($0 + "\n") }
-                let session = try EndpointSession.open(record, gateway: gateway)
-                do {
-                    try plugin.restart(session.endpoint, services: session)
-                } catch let error as PluginCallFailure {
-                    gateway.audit(action: "tls.restart", subject: record.name, success: false, detail: error.description)
-                    throw GatewayError("restart of '\(record.name)' failed: \(error.description)")
-                }
-                gateway.audit(action: "tls.restart", subject: record.name, success: true,
-                              detail: session.commandLog.joined(separator: " | "))
+                let record = try EndpointJobService(gateway: openGateway()).restart(endpoint, report: printLine)
                 printOut("Endpoint '\(record.name)' restarted.\n")
             }
         }
@@ -114,10 +56,7 @@ extension TLSCommand {
 
         func run() throws {
             try runReportingErrors {
-                let gateway = try openGateway()
-                let (record, plugin) = try endpointAndPlugin(endpoint, gateway: gateway)
-                let nodes = try NodeDiscovery.discover(record: record, plugin: plugin, gateway: gateway)
-                gateway.audit(action: "tls.nodes", subject: record.name, success: true, detail: "\(nodes.count) nodes")
+                let nodes = try EndpointJobService(gateway: openGateway()).nodes(endpoint)
                 if output == .json {
                     printOut(try JSONOutput.render(nodes))
                     return
@@ -140,9 +79,7 @@ extension TLSCommand {
             }
         }
     }
-}
 
-extension TLSCommand {
     struct Recover: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Finish an install that a crash interrupted: restore the files from the journal and re-activate.",
@@ -151,14 +88,8 @@ extension TLSCommand {
 
         func run() throws {
             try runReportingErrors {
-                let gateway = try openGateway()
-                let (record, plugin) = try endpointAndPlugin(endpoint, gateway: gateway)
-                var recovered = false
-                try InstallRecovery(gateway: gateway, record: record, plugin: plugin).recoverUnfinished {
-                    recovered = true
-                    printOut($0 + "\n")
-                }
-                if !recovered { printOut("Endpoint '\(record.name)' has no interrupted install.\n") }
+                let outcome = try EndpointJobService(gateway: openGateway()).recover(endpoint, report: printLine)
+                if !outcome.recovered { printOut("Endpoint '\(outcome.endpoint.name)' has no interrupted install.\n") }
             }
         }
     }

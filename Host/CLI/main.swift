@@ -1,3 +1,4 @@
+import ArgumentParser
 import Foundation
 import OGHost
 
@@ -37,4 +38,23 @@ if !pluginDirectories.isEmpty { setenv("OG_PLUGIN_PATH", pluginDirectories.joine
 if words.count >= 2, words[0] == "tls", words[1] == "add" {
     exit(TLSAdd.run(Array(words.dropFirst(2))))
 }
-OGHostCommand.main(words)
+
+// Parsed and run here rather than by ArgumentParser's main() so that usage
+// errors exit 2 like every other bad input (ArgumentParser uses 64).
+do {
+    var command = try OGHostCommand.parseAsRoot(words)
+    try command.run()
+    exit(0)
+} catch {
+    let code = OGHostCommand.exitCode(for: error)
+    let text = OGHostCommand.fullMessage(for: error)
+    if code == .success {
+        // --help and --version.
+        if !text.isEmpty { printLine(text) }
+        exit(0)
+    }
+    if !(error is ExitCode), !text.isEmpty {
+        FileHandle.standardError.write(Data((text + "\n").utf8))
+    }
+    exit(code == .validationFailure ? GatewayError.Category.badInput.exitCode : code.rawValue)
+}

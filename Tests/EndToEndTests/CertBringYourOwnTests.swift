@@ -107,7 +107,7 @@ import Testing
         #expect(try fixture.run(arguments + ["--name", "twice"]).exitStatus == 0)
 
         let refused = try fixture.run(arguments + ["--name", "again"])
-        #expect(refused.exitStatus == 2)
+        #expect(refused.exitStatus == 4, "conflict")
         #expect(refused.standardErrorText.contains("is already managed as 'twice'"), "\(refused.standardErrorText)")
         #expect(try fixture.certificateList().count == 1)
     }

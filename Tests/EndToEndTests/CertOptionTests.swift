@@ -13,9 +13,10 @@ import Testing
         fixture = try GatewayFixture(plugins: ["hello-c"])
     }
 
-    func expectRefused(_ arguments: [String], message: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    func expectRefused(_ arguments: [String], exitCode: Int32 = 2, message: String,
+                       sourceLocation: SourceLocation = #_sourceLocation) throws {
         let result = try fixture.run(arguments)
-        #expect(result.exitStatus == 2, "exit \(result.exitStatus): \(result.standardErrorText)", sourceLocation: sourceLocation)
+        #expect(result.exitStatus == exitCode, "exit \(result.exitStatus): \(result.standardErrorText)", sourceLocation: sourceLocation)
         #expect(result.standardErrorText.contains(message), "stderr was: \(result.standardErrorText)", sourceLocation: sourceLocation)
         #expect(result.standardOutputText.isEmpty, sourceLocation: sourceLocation)
     }
@@ -53,7 +54,7 @@ import Testing
         let work = try TemporaryDirectory("og-cert-work")
         _ = try fixture.requestCertificate(["--name", "web", "--key", "ec-p256", "--cn", "www.example.com"], in: work)
         try expectRefused(["cert", "request", "--name", "web", "--key", "ec-p256", "--cn", "other.example.com"],
-                          message: "--name: 'web' is already used by another certificate")
+                          exitCode: 4, message: "--name: 'web' is already used by another certificate")
         #expect(try fixture.certificateList().count == 1)
     }
 

@@ -190,7 +190,7 @@ import Testing
         #expect(try fixture.auditTrail().contains { $0.action == "cert.remove" && $0.subject == "gone" && $0.outcome == "success" })
 
         let again = try fixture.run(["cert", "remove", "gone"])
-        #expect(again.exitStatus == 2)
+        #expect(again.exitStatus == 3, "not found")
         #expect(again.standardErrorText.contains("certificate 'gone': no managed certificate has this ID or name"))
     }
 }

@@ -72,11 +72,11 @@ import Testing
         #expect(try fixture.run(["ca", "add", authority.rootPath, "--name", "root"]).exitStatus == 0)
 
         let twice = try fixture.run(["ca", "add", authority.rootPath])
-        #expect(twice.exitStatus == 2)
+        #expect(twice.exitStatus == 4, "conflict")
         #expect(twice.standardErrorText.contains("is already a trust anchor, named 'root'"))
 
         let taken = try fixture.run(["ca", "add", authority.intermediatePath, "--name", "root"])
-        #expect(taken.exitStatus == 2)
+        #expect(taken.exitStatus == 4, "conflict")
         #expect(taken.standardErrorText.contains("--name: 'root' (for CN=\(authority.intermediateName)) is already another trust anchor's name"))
         #expect(try anchors().count == 1)
     }
@@ -93,7 +93,7 @@ import Testing
 
     @Test func unknownAnchorAndUnreadableFileAreRefused() throws {
         let unknown = try fixture.run(["ca", "remove", "nobody"])
-        #expect(unknown.exitStatus == 2)
+        #expect(unknown.exitStatus == 3, "not found")
         #expect(unknown.standardErrorText.contains("trust anchor 'nobody': no trust anchor has this name or SHA-256 fingerprint"))
 
         let missing = authority.directory.file("missing.pem")

@@ -43,7 +43,7 @@ import Testing
         #expect(options.contains { $0["name"] as? String == "cert_dir" && $0["required"] as? Bool == true })
 
         let unknown = try fixture.run(["plugins", "info", "nope"])
-        #expect(unknown.exitStatus == 2)
+        #expect(unknown.exitStatus == 3, "not found")
         #expect(unknown.standardErrorText.contains("no plugin serves endpoint type 'nope'"))
     }
 
@@ -56,7 +56,7 @@ import Testing
         // The other plugin is unaffected.
         #expect(entry(try listed(fixture), "hello-swift")?["status"] as? String == "available")
         let add = try fixture.run(["tls", "add", "pem_dir", "--help"])
-        #expect(add.exitStatus == 2)
+        #expect(add.exitStatus == 3, "no usable plugin serves the type")
     }
 
     @Test func worldWritableDirectoryRefusesEveryPluginInIt() throws {
@@ -86,7 +86,7 @@ import Testing
         #expect((entry(list, "hello-c")?["reason"] as? String)?.contains("type 'pem_dir' also served by hello-c2") == true)
 
         let add = try fixture.run(["tls", "add", "pem_dir", "--name", "x", "--connection_type", "local", "--cert_dir", "/tmp"])
-        #expect(add.exitStatus == 2)
+        #expect(add.exitStatus == 1, "an installation problem, not the operator's input")
         #expect(add.standardErrorText.contains("endpoint type 'pem_dir' is served by more than one plugin"))
     }
 

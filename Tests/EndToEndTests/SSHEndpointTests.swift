@@ -66,7 +66,7 @@ import Testing
                                       "--host", sshd.host, "--port", String(sshd.port), "--user", sshd.user,
                                       "--password", "env:WRONG", "--cert_dir", sshd.workDirectory],
                                      extraEnvironment: ["WRONG": "not-the-password"])
-        #expect(result.exitStatus == 1)
+        #expect(result.exitStatus == 5, "authentication refused")
         #expect(result.standardErrorText.lowercased().contains("authentication"), "\(result.standardErrorText)")
         let listed = try fixture.run(["tls", "list", "--output", "json"])
         #expect(listed.standardOutputText.trimmingCharacters(in: .whitespacesAndNewlines) == "[\n\n]" ||

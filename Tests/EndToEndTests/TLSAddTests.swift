@@ -92,7 +92,7 @@ import Testing
 
     @Test func duplicateNameIsRefusedAndTheFirstEndpointStays() throws {
         #expect(try add(valid).exitStatus == 0)
-        try expectRefused(valid, message: "--name: 'web1' is already used by another endpoint")
+        try expectRefused(valid, exitCode: 4, message: "--name: 'web1' is already used by another endpoint")
         let listed = try fixture.run(["tls", "list", "--output", "json"])
         #expect((try JSONSerialization.jsonObject(with: Data(listed.standardOutput)) as? [Any])?.count == 1)
     }

@@ -60,7 +60,7 @@ public struct CertificateRequestOptions: Sendable {
                     let san = try make(value).validated(field: "--\(option)")
                     if !sans.contains(san) { sans.append(san) }
                 } catch let error as MaterialError {
-                    throw GatewayError("\(error)", exitCode: 2)
+                    throw GatewayError("\(error)", category: .badInput)
                 }
             }
         }

@@ -33,7 +33,7 @@ extension CertificateVault {
             }
             if let existing = record.fingerprint, existing != leaf.sha256Fingerprint {
                 throw GatewayError("certificate \(label): already has certificate serial \(record.serial ?? "?"); "
-                                   + "to renew, make a new key and CSR with og-host cert request", exitCode: 2)
+                                   + "to renew, make a new key and CSR with og-host cert request", category: .badInput)
             }
             let validation = try validateChain(leaf: leaf, supplied: supplied.filter { $0 != leaf } + extraChain, key: key)
             var updated = record
@@ -62,7 +62,7 @@ extension CertificateVault {
         do {
             passphrase = try SecretInput.read(option: "--key-password", value: keyPassword)
         } catch let error as CredentialsError {
-            throw GatewayError("\(error)", exitCode: 2)
+            throw GatewayError("\(error)", category: .badInput)
         }
         let key = try withPassphraseBytes(passphrase) { bytes in
             try OptionFiles.privateKey(option: "key", path: keyFile, passphrase: bytes, passphraseOption: "key-password")
@@ -76,7 +76,7 @@ extension CertificateVault {
         let inventory = try inventory
         if let name, try Self.inventoryCall({ try inventory.managedCertificate(matching: name) }) != nil {
             throw GatewayError.option("name", "'\(name)' is already used by another certificate; choose another name "
-                                      + "or remove that certificate first")
+                                      + "or remove that certificate first", category: .conflict)
         }
         let id = UUID().uuidString.lowercased()
         return try audited(action: "cert.import", subject: name ?? id) {
@@ -114,7 +114,7 @@ extension CertificateVault {
             validated = try ChainValidation.validate(leaf: leaf, chain: supplied, trustAnchors: anchors + suppliedRoots,
                                                      privateKey: key)
         } catch let error as MaterialError {
-            throw GatewayError(Self.chainProblem(error), exitCode: 2)
+            throw GatewayError(Self.chainProblem(error), category: .badInput)
         }
         // Keep what the operator supplied, in path order; an anchor known only
         // from the trust store is the clients' business, not the server's.
@@ -127,7 +127,7 @@ extension CertificateVault {
         if let other = try Self.inventoryCall({ try inventory.managedCertificate(fingerprint: fingerprint) }),
            other.id != exceptID {
             throw GatewayError("certificate \(leaf.subject) (SHA-256 \(fingerprint)) is already managed as "
-                               + "\(other.name.map { "'\($0)' (\(other.id))" } ?? other.id); use that one", exitCode: 2)
+                               + "\(other.name.map { "'\($0)' (\(other.id))" } ?? other.id); use that one", category: .conflict)
         }
     }
 

@@ -23,7 +23,7 @@ extension CertificateVault {
         let inventory = try inventory
         if let name = request.name, try Self.inventoryCall({ try inventory.managedCertificate(matching: name) }) != nil {
             throw GatewayError.option("name", "'\(name)' is already used by another certificate; choose another name "
-                                      + "or remove that certificate first")
+                                      + "or remove that certificate first", category: .conflict)
         }
         let id = UUID().uuidString.lowercased()
         return try audited(action: "cert.request", subject: request.name ?? id) {

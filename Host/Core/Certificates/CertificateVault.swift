@@ -33,7 +33,7 @@ public struct CertificateVault {
     public func find(_ reference: String) throws -> ManagedCertificateRecord {
         guard let record = try Self.inventoryCall({ try inventory.managedCertificate(matching: reference) }) else {
             throw GatewayError("certificate '\(reference)': no managed certificate has this ID or name; "
-                               + "see og-host cert list", exitCode: 2)
+                               + "see og-host cert list", category: .notFound)
         }
         return record
     }
@@ -65,7 +65,7 @@ public struct CertificateVault {
             // The record goes first: a key file left behind by a failure below
             // is sealed and harmless, a record without its key is not.
             guard let removed = try Self.inventoryCall({ try inventory.removeManagedCertificate(record.id) }) else {
-                throw GatewayError("certificate '\(reference)': was removed by another og-host meanwhile", exitCode: 2)
+                throw GatewayError("certificate '\(reference)': was removed by another og-host meanwhile", category: .notFound)
             }
             try keyFiles.remove(certificateID: removed.id)
             return (removed, "id \(removed.id), serial \(removed.serial ?? "-"), status \(removed.status.rawValue)")
@@ -78,7 +78,7 @@ public struct CertificateVault {
         let record = try find(id)
         guard record.status == .issued, let leafPEM = record.certificatePEM else {
             throw GatewayError("certificate '\(record.name ?? record.id)' is pending: it has no certificate yet; attach "
-                               + "the issued one with og-host cert import \(record.id) --cert FILE", exitCode: 2)
+                               + "the issued one with og-host cert import \(record.id) --cert FILE", category: .badInput)
         }
         do {
             let leaf = try Certificate(pem: leafPEM, what: "stored certificate of \(record.id)")
@@ -125,19 +125,17 @@ public struct CertificateVault {
         record.name ?? record.id
     }
 
-    /// Runs an inventory call, turning a refused value into a bad-input error
-    /// (exit 2) and anything else into an operational failure (exit 1).
+    /// Runs an inventory call, turning its error into the GatewayError of its kind.
     static func inventoryCall<Result>(_ body: () throws -> Result) throws -> Result {
         do {
             return try body()
         } catch let error as InventoryError {
-            if case .invalidValue = error { throw GatewayError("\(error)", exitCode: 2) }
-            throw GatewayError("\(error)")
+            throw GatewayError.classify(error)
         }
     }
 
     /// A material-layer problem with operator input, as a bad-input error.
     static func inputError(_ error: MaterialError, prefix: String? = nil) -> GatewayError {
-        GatewayError((prefix.map { "\($0): " } ?? "") + "\(error)", exitCode: 2)
+        GatewayError((prefix.map { "\($0): " } ?? "") + "\(error)", category: .badInput)
     }
 }

@@ -44,6 +44,6 @@ enum OptionFiles {
     }
 
     private static func problem(_ option: String?, _ text: String) -> GatewayError {
-        option.map { GatewayError.option($0, text) } ?? GatewayError(text, exitCode: 2)
+        option.map { GatewayError.option($0, text) } ?? GatewayError(text, category: .badInput)
     }
 }

@@ -31,11 +31,11 @@ public struct TrustAnchors {
         for certificate in certificates {
             guard certificate.isCA || certificate.isSelfSigned else {
                 throw GatewayError("\(file): \(certificate.subject) is not a CA certificate (basicConstraints CA:TRUE "
-                                   + "is missing); trust the CA that issued it instead", exitCode: 2)
+                                   + "is missing); trust the CA that issued it instead", category: .badInput)
             }
             if now > certificate.notAfter {
                 throw GatewayError("\(file): \(certificate.subject) expired on \(Self.day(certificate.notAfter)); "
-                                   + "an expired anchor validates nothing, get the CA's current certificate", exitCode: 2)
+                                   + "an expired anchor validates nothing, get the CA's current certificate", category: .badInput)
             }
         }
         let records = try certificates.map { certificate in
@@ -48,12 +48,12 @@ public struct TrustAnchors {
         for (index, record) in records.enumerated() {
             if let existing = try CertificateVault.inventoryCall({ try inventory.trustAnchor(matching: record.fingerprint) }) {
                 throw GatewayError("\(file): \(record.subject) is already a trust anchor, named '\(existing.name)'",
-                                   exitCode: 2)
+                                   category: .conflict)
             }
             let nameTaken = try CertificateVault.inventoryCall { try inventory.trustAnchor(matching: record.name) } != nil
             if nameTaken || records[..<index].contains(where: { $0.name == record.name }) {
                 throw GatewayError.option("name", "'\(record.name)' (for \(record.subject)) is already another trust "
-                                          + "anchor's name; give this one another with --name")
+                                          + "anchor's name; give this one another name", category: .conflict)
             }
         }
         var added: [TrustAnchorRecord] = []
@@ -65,7 +65,9 @@ public struct TrustAnchors {
             } catch {
                 gateway.audit(action: "ca.add", subject: record.name, success: false, detail: "\(error)")
                 let kept = added.isEmpty ? "" : " (added before it: \(added.map(\.name).joined(separator: ", ")))"
-                throw GatewayError("\(error)\(kept)", exitCode: (error as? GatewayError)?.exitCode ?? 1)
+                var failure = GatewayError.classify(error)
+                failure.problem += kept
+                throw failure
             }
         }
         return added
@@ -83,7 +85,7 @@ public struct TrustAnchors {
         let inventory = try gateway.inventory()
         guard let removed = try CertificateVault.inventoryCall({ try inventory.removeTrustAnchor(reference) }) else {
             throw GatewayError("trust anchor '\(reference)': no trust anchor has this name or SHA-256 fingerprint; "
-                               + "see og-host ca list", exitCode: 2)
+                               + "see og-host ca list", category: .notFound)
         }
         gateway.audit(action: "ca.remove", subject: removed.name, success: true,
                       detail: "subject \(removed.subject), SHA-256 \(removed.fingerprint)")

@@ -280,7 +280,7 @@ public struct CredentialStoreCatalog {
         do {
             return try SecretInput.read(option: "--\(option)", value: value)
         } catch {
-            throw GatewayError("\(error)", exitCode: 2)
+            throw GatewayError("\(error)", category: .badInput)
         }
     }
 
@@ -288,5 +288,24 @@ public struct CredentialStoreCatalog {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         return String(decoding: try encoder.encode(settings), as: UTF8.self)
+    }
+}
+
+extension CredentialStoreCatalog {
+    /// Re-seals every local store (and so the certificate key vault) under a
+    /// new master key; returns the stores re-sealed. Audited either way.
+    @discardableResult
+    public func rotateMasterKey() throws -> [String] {
+        let directory = LocalCredentialDirectory(path: gateway.dataDirectory.credentialsPath)
+        let stores = try directory.storeNames()
+        do {
+            try directory.rotateMasterKey()
+        } catch {
+            gateway.audit(action: "credstore.rotate-master-key", subject: "master key", success: false, detail: "\(error)")
+            throw GatewayError("master key rotation failed, the old key still opens every store: \(error)")
+        }
+        gateway.audit(action: "credstore.rotate-master-key", subject: "master key", success: true,
+                      detail: "\(stores.count) local store(s) re-sealed")
+        return stores
     }
 }

@@ -17,7 +17,7 @@ public struct EndpointArguments: Sendable, Equatable {
                 continue
             }
             guard word.hasPrefix("--"), word.count > 2 else {
-                throw GatewayError("unexpected argument '\(word)': options are spelled --option value", exitCode: 2)
+                throw GatewayError("unexpected argument '\(word)': options are spelled --option value", category: .badInput)
             }
             var name = String(word.dropFirst(2))
             var value: String

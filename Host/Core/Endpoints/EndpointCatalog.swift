@@ -25,7 +25,7 @@ public struct EndpointCatalog {
             }
             return secret.exposedString()
         } catch let error as CredentialsError {
-            throw GatewayError("\(error)", exitCode: 2)
+            throw GatewayError("\(error)", category: .badInput)
         }
     }
 
@@ -34,7 +34,7 @@ public struct EndpointCatalog {
     public func add(_ draft: EndpointDraft, validateWithPlugin: (EndpointDraft) throws -> Void) throws -> EndpointRecord {
         let inventory = try gateway.inventory()
         if try inventory.endpoint(named: draft.name) != nil {
-            throw GatewayError.option("name", "'\(draft.name)' is already used by another endpoint; choose another name or remove it first")
+            throw GatewayError.option("name", "'\(draft.name)' is already used by another endpoint; choose another name or remove it first", category: .conflict)
         }
         if let store = draft.store {
             guard try inventory.credentialStore(named: store) != nil else {
@@ -98,7 +98,7 @@ public struct EndpointCatalog {
             throw error
         } catch InventoryError.nameTaken(let name) {
             rollback()
-            throw GatewayError.option("name", "'\(name)' is already used by another endpoint; choose another name or remove it first")
+            throw GatewayError.option("name", "'\(name)' is already used by another endpoint; choose another name or remove it first", category: .conflict)
         } catch {
             rollback()
             throw GatewayError("could not store endpoint '\(draft.name)': \(error)")
@@ -117,7 +117,7 @@ public struct EndpointCatalog {
         do {
             removed = try inventory.removeEndpoint(reference)
         } catch let error as InventoryError {
-            throw GatewayError("\(error)", exitCode: 2)
+            throw GatewayError.classify(error)
         }
         // Inline secrets belonged to this endpoint alone; credentials in named stores are the operator's.
         if let store = try? LocalCredentialStore(directory: credentialDirectory) {
@@ -134,7 +134,7 @@ public struct EndpointCatalog {
         do {
             return try gateway.inventory().endpoint(matching: reference)
         } catch let error as InventoryError {
-            throw GatewayError("\(error)", exitCode: 2)
+            throw GatewayError.classify(error)
         }
     }
 

@@ -19,7 +19,7 @@ public final class Gateway: @unchecked Sendable {
         do {
             self.dataDirectory = try DataDirectory.resolve(option: dataDirectory, environment: environment)
         } catch {
-            throw GatewayError("\(error)", exitCode: 2)
+            throw GatewayError("\(error)", category: .badInput)
         }
         searchPath = PluginSearchPath.resolve(explicit: pluginDirectories, environment: environment)
         self.describer = describer
@@ -44,18 +44,36 @@ public final class Gateway: @unchecked Sendable {
         }
     }
 
+    /// The one available plugin serving `type`: not found when none does, an
+    /// installation problem (internal) when several do.
+    public func entry(forType type: String) throws -> PluginRegistry.Entry {
+        do {
+            return try registry.entry(forType: type)
+        } catch {
+            switch error {
+            case .unknownType: throw GatewayError(error.description, category: .notFound)
+            case .conflict: throw GatewayError(error.description, category: .internal)
+            }
+        }
+    }
+
     /// Loads the plugin that serves `type`, with errors an operator can act on.
     public func plugin(forType type: String) throws -> (PluginRegistry.Entry, PluginLibrary) {
-        let entry: PluginRegistry.Entry
-        do {
-            entry = try registry.entry(forType: type)
-        } catch {
-            throw GatewayError(error.description, exitCode: 2)
-        }
+        let entry = try entry(forType: type)
         do {
             return (entry, try registry.load(entry))
         } catch {
             throw GatewayError("plugin '\(entry.name)' for type '\(type)' cannot be used: \(error.description)")
+        }
+    }
+
+    /// The audit trail, newest first: at most `limit` records, about `subject` and of `action` when given.
+    public func auditRecords(subject: String? = nil, action: String? = nil, limit: Int = 100) throws -> [AuditRecord] {
+        guard limit >= 1, limit <= 100_000 else { throw GatewayError.option("limit", "\(limit) is not between 1 and 100000") }
+        do {
+            return try inventory().auditRecords(AuditFilter(subject: subject, action: action, limit: limit))
+        } catch {
+            throw GatewayError.classify(error)
         }
     }
 

@@ -58,7 +58,7 @@ public final class EndpointSession: PluginHostServices, @unchecked Sendable {
         do {
             try plugin.validateEndpoint(draft.pluginView, services: session)
         } catch {
-            throw GatewayError(error.description, exitCode: error.status == .invalidArgument ? 2 : 1)
+            throw GatewayError(error.description, category: GatewayError.category(of: error.status))
         }
     }
 
@@ -134,7 +134,7 @@ public final class EndpointSession: PluginHostServices, @unchecked Sendable {
             if case .password(let password) = spec.authentication { session.loginPassword = password }
             return session
         } catch let error as ConnectionError {
-            throw GatewayError("endpoint '\(endpoint.name)': \(error)")
+            throw GatewayError.classify(error, context: "endpoint '\(endpoint.name)'")
         }
     }
 

@@ -38,7 +38,7 @@ extension InstallJob {
         let jobID = UUID().uuidString.lowercased()
         let journal = APIJournal(jobID: jobID, inventory: inventory, payload: JournalPayload(endpoint: record.name, changes: []))
         _ = try inventory.beginInstall(jobID: jobID, endpointID: record.id, state: "applying", payload: try Self.encode(journal.payload))
-        report.append("job \(jobID): \(plan.summary)")
+        report("job \(jobID): \(plan.summary)")
         installedNode = plan.nodeID.isEmpty ? nodeID : plan.nodeID
         let context = APIInstallContext(material: material) { token in try journal.record(token, state: "applying") }
         session.apiInstall = context
@@ -52,11 +52,11 @@ extension InstallJob {
             }
             session.apiInstall = nil
             try journal.record(token!, state: "applied")
-            report.append("applied through the \(record.type) API")
+            report("applied through the \(record.type) API")
             try FaultInjection.check("after-apply")
             for target in plan.verify {
                 try Self.verifyServed(target, fingerprint: material.leaf.sha256Fingerprint)
-                report.append("verified \(target.host):\(target.port)\(target.serverName.isEmpty ? "" : " (\(target.serverName))") serves the new certificate")
+                report("verified \(target.host):\(target.port)\(target.serverName.isEmpty ? "" : " (\(target.serverName))") serves the new certificate")
             }
         } catch {
             session.apiInstall = nil
@@ -82,7 +82,8 @@ extension InstallJob {
             if closed { _ = try? inventory.finishInstall(jobID: jobID, state: "rolled-back") }
             gateway.audit(action: "tls.install", subject: record.name, success: false,
                           detail: "job \(jobID): install failed: \(reason); \(lines.joined(separator: "; "))\(Self.commandSummary(session))")
-            throw GatewayError("install on '\(record.name)' failed: \(reason)\n" + lines.joined(separator: "\n"))
+            throw GatewayError("install on '\(record.name)' failed: \(reason)\n" + lines.joined(separator: "\n"),
+                               category: closed ? .endpointRolledBack : .endpointInconsistent)
         }
 
         var finishProblem: String?
@@ -97,7 +98,7 @@ extension InstallJob {
         gateway.audit(action: "tls.install", subject: record.name, success: finishProblem == nil,
                       detail: "job \(jobID): \(plan.summary); certificate \(material.leaf.sha256Fingerprint)"
                           + (finishProblem.map { "; finishing failed: \($0)" } ?? "") + Self.commandSummary(session))
-        report.append("installed \(material.leaf.subject) (SHA-256 \(material.leaf.sha256Fingerprint)) on '\(record.name)'")
+        report("installed \(material.leaf.subject) (SHA-256 \(material.leaf.sha256Fingerprint)) on '\(record.name)'")
         if let finishProblem {
             throw GatewayError("installed and verified on '\(record.name)', but finishing the install failed: \(finishProblem)")
         }
@@ -120,7 +121,8 @@ extension InstallRecovery {
         } catch {
             let detail = "job \(job.jobID) (interrupted in state \(job.state)) could not be rolled back: \(error.description)"
             gateway.audit(action: "tls.recover", subject: record.name, success: false, detail: detail)
-            throw GatewayError("endpoint '\(record.name)' has an interrupted install that could not be recovered: \(error.description)")
+            throw GatewayError("endpoint '\(record.name)' has an interrupted install that could not be recovered: \(error.description)",
+                               category: .endpointInconsistent)
         }
         _ = try gateway.inventory().finishInstall(jobID: job.jobID, state: "recovered")
         let detail = "job \(job.jobID) (interrupted in state \(job.state)) recovered: rolled back with the plugin's undo token"

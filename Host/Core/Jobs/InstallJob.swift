@@ -18,13 +18,14 @@ public struct InstallJob {
     public let material: InstallMaterial
     public var nodeID: String?
     public var alias: String?
-    /// Lines for the operator, in order.
-    public internal(set) var report: [String] = []
+    /// Receives the lines for the operator as they happen.
+    let report: (String) -> Void
     /// The node the plan installed on (the plugin's choice when none was given).
     public internal(set) var installedNode: String?
 
     public init(gateway: Gateway, record: EndpointRecord, plugin: PluginLibrary, material: InstallMaterial,
-                nodeID: String?, alias: String?) {
+                nodeID: String?, alias: String?, report: @escaping (String) -> Void) {
+        self.report = report
         self.gateway = gateway
         self.record = record
         self.plugin = plugin
@@ -47,7 +48,10 @@ public struct InstallJob {
     }
 
     /// Shows what an install would do without changing anything.
-    public mutating func dryRun(output: (String) -> Void) throws {
+    public func dryRun() throws {
+        let output: (String) -> Void = { text in
+            if !text.isEmpty { report(text.hasSuffix("\n") ? String(text.dropLast()) : text) }
+        }
         let session = try EndpointSession.open(record, gateway: gateway)
         let (plan, request) = try makePlan(session: session, dryRun: true)
         let rendered = try plan.changes.map { try PlanContents(material: material, session: session).render($0) }
@@ -79,7 +83,7 @@ public struct InstallJob {
     /// Runs the install. Throws a GatewayError describing what failed and what was restored.
     public mutating func run() throws {
         let inventory = try gateway.inventory()
-        try InstallRecovery(gateway: gateway, record: record, plugin: plugin).recoverUnfinished { report.append($0) }
+        try InstallRecovery(gateway: gateway, record: record, plugin: plugin).recoverUnfinished(report: report)
         let session = try EndpointSession.open(record, gateway: gateway)
         let (plan, request) = try makePlan(session: session, dryRun: false)
         if plugin.supports(.apply, for: record.type) {
@@ -92,13 +96,13 @@ public struct InstallJob {
 
         let jobID = UUID().uuidString.lowercased()
         let suffix = String(jobID.prefix(8))
-        var payload = JournalPayload(endpoint: record.name, changes: rendered.map {
+        let payload = JournalPayload(endpoint: record.name, changes: rendered.map {
             JournalPayload.Change(path: $0.change.path, existed: $0.previous != nil,
                                   backup: $0.previous == nil ? nil : Self.backupPath(for: $0.change.path, suffix: suffix),
                                   mode: $0.mode)
         })
         _ = try inventory.beginInstall(jobID: jobID, endpointID: record.id, state: "backing-up", payload: try Self.encode(payload))
-        report.append("job \(jobID): \(plan.summary)")
+        report("job \(jobID): \(plan.summary)")
         installedNode = plan.nodeID.isEmpty ? (alias ?? nodeID) : plan.nodeID
 
         var written: [PlanContents.RenderedChange] = []
@@ -116,22 +120,29 @@ public struct InstallJob {
                 guard try session.connection.readFile(change.change.path) == change.bytes else {
                     throw GatewayError("\(change.change.path) did not read back as written")
                 }
-                report.append("wrote \(change.change.path)")
+                report("wrote \(change.change.path)")
             }
             try checkKeystores(rendered, session: session)
             _ = try inventory.updateInstall(jobID: jobID, state: "written", payload: try Self.encode(payload))
             try FaultInjection.check("before-activate")
             if plugin.supports(.configTest, for: record.type) {
                 try pluginStep("configuration test") { () throws(PluginCallFailure) in try plugin.configTest(session.endpoint, services: session) }
-                report.append("configuration test passed")
+                report("configuration test passed")
             }
             if plugin.supports(.activate, for: record.type) {
                 try pluginStep("activation") { () throws(PluginCallFailure) in try plugin.activate(session.endpoint, request: request, services: session) }
-                report.append("activated")
+                report("activated")
             }
             for target in plan.verify {
                 try Self.verifyServed(target, fingerprint: material.leaf.sha256Fingerprint)
-                report.append("verified \(target.host):\(target.port)\(target.serverName.isEmpty ? "" : " (\(target.serverName))") serves the new certificate")
+                report("verified \(target.host):\(target.port)\(target.serverName.isEmpty ? "" : " (\(target.serverName))") serves the new certificate")
+            }
+            // Where the certificate went is recorded inside the transaction: if
+            // it cannot be, the install is rolled back, so the inventory and the
+            // audit trail never disagree.
+            if let certificateID = material.certificateID {
+                try CertificateVault(gateway: gateway).recordInstallation(certificateID: certificateID, endpointID: record.id,
+                                                                          node: installedNode ?? "default")
             }
         } catch {
             let reason = (error as? GatewayError)?.message ?? "\(error)"
@@ -157,30 +168,36 @@ public struct InstallJob {
                 lines.append("re-activating the restored files failed too: \(problem)")
             }
             lines += verifiedOld
-            let state = outcome.unrestored.isEmpty ? "rolled-back" : "rollback-incomplete"
-            _ = try? inventory.finishInstall(jobID: jobID, state: state)
+            let consistent = outcome.unrestored.isEmpty && outcome.reactivationProblem == nil
+            if outcome.unrestored.isEmpty {
+                _ = try? inventory.finishInstall(jobID: jobID, state: "rolled-back")
+            } else {
+                // Left open: recovery (tls recover, or the next job) finishes what could not be restored.
+                _ = try? inventory.updateInstall(jobID: jobID, state: "rollback-incomplete", payload: try Self.encode(payload))
+                lines.append("the job stays open in the journal; run og-host tls recover \(record.name) once the endpoint is reachable")
+            }
             gateway.audit(action: "tls.install", subject: record.name, success: false,
                           detail: "job \(jobID): install failed: \(reason); \(lines.joined(separator: "; "))\(Self.commandSummary(session))")
             let message = "install on '\(record.name)' failed: \(reason)\n" + lines.joined(separator: "\n")
-            throw GatewayError(message)
+            throw GatewayError(message, category: consistent ? .endpointRolledBack : .endpointInconsistent)
         }
         for change in payload.changes { if let backup = change.backup { try? session.connection.remove(backup) } }
         _ = try inventory.finishInstall(jobID: jobID, state: "succeeded")
         gateway.audit(action: "tls.install", subject: record.name, success: true,
                       detail: "job \(jobID): \(plan.summary); certificate \(material.leaf.sha256Fingerprint)\(Self.commandSummary(session))")
-        report.append("installed \(material.leaf.subject) (SHA-256 \(material.leaf.sha256Fingerprint)) on '\(record.name)'")
+        report("installed \(material.leaf.subject) (SHA-256 \(material.leaf.sha256Fingerprint)) on '\(record.name)'")
     }
 
     private func makePlan(session: EndpointSession, dryRun: Bool) throws -> (InstallPlanInfo, InstallRequestInfo) {
         guard plugin.supports(.install, for: record.type) else {
-            throw GatewayError("endpoint type '\(record.type)' (plugin \(plugin.info.name)) does not support installs")
+            throw GatewayError.badInput("endpoint type '\(record.type)' (plugin \(plugin.info.name)) does not support installs")
         }
         let request = InstallRequestInfo(nodeID: nodeID, alias: alias, certificate: material.summary,
                                          chainLength: material.intermediates.count, isDryRun: dryRun)
         do {
             return (try plugin.planInstall(session.endpoint, request: request, services: session), request)
         } catch {
-            throw GatewayError("planning the install on '\(record.name)' failed: \(error.description)", exitCode: error.status == .invalidArgument ? 2 : 1)
+            throw GatewayError("planning the install on '\(record.name)' failed: \(error.description)", category: GatewayError.category(of: error.status))
         }
     }
 

@@ -60,7 +60,7 @@ public struct InstallMaterial {
             let intermediates = path.count > 1 ? Array(path[1..<(path.count - 1)]) : []
             return InstallMaterial(key: key, leaf: leaf, intermediates: intermediates, certificateID: certificateID)
         } catch let error as MaterialError {
-            throw GatewayError("the certificate cannot be installed: \(error)", exitCode: 2)
+            throw GatewayError("the certificate cannot be installed: \(error)", category: .badInput)
         }
     }
 

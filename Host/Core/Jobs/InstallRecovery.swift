@@ -54,7 +54,7 @@ public struct InstallRecovery {
                 (problems.isEmpty ? "recovered: files restored" : "could not be recovered: \(problems.joined(separator: "; "))")
             gateway.audit(action: "tls.recover", subject: record.name, success: problems.isEmpty, detail: detail)
             report(detail)
-            if !problems.isEmpty { throw GatewayError("endpoint '\(record.name)' has an interrupted install that could not be recovered: \(problems.joined(separator: "; "))") }
+            if !problems.isEmpty { throw GatewayError("endpoint '\(record.name)' has an interrupted install that could not be recovered: \(problems.joined(separator: "; "))", category: .endpointInconsistent) }
         }
     }
 }

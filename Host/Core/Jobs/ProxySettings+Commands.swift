@@ -33,7 +33,7 @@ public enum ProxyCommands {
         do {
             secret = try SecretInput.read(option: "--password", value: password)
         } catch {
-            throw GatewayError("\(error)", exitCode: 2)
+            throw GatewayError("\(error)", category: .badInput)
         }
         let settings = ProxySettings(host: host, port: port, user: user, hasPassword: secret != nil, bypassLoopback: bypassLoopback)
         try ProxySettings.save(settings, password: secret, gateway: gateway)

@@ -117,7 +117,7 @@ extension HTTPProxy {
         do {
             try validate()
         } catch HTTPError.invalidArgument(let field, let problem) {
-            throw GatewayError("\(field): \(problem)", exitCode: 2)
+            throw GatewayError("\(field): \(problem)", category: .badInput)
         }
     }
 }

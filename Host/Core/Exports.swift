@@ -1,0 +1,13 @@
+// Front ends (the og-host CLI, a daemon) import OGHost alone: the value types
+// they receive from its services and print are re-exported here, so they
+// never reach past the core into the layers below.
+@_exported import struct OGInventory.AuditRecord
+@_exported import struct OGInventory.EndpointRecord
+@_exported import struct OGInventory.ManagedCertificateRecord
+@_exported import struct OGInventory.TrustAnchorRecord
+@_exported import struct OGCredentials.Credential
+@_exported import struct OGCredentials.CredentialSummary
+@_exported import class OGCredentials.Secret
+@_exported import enum OGConformance.ConformanceSuite
+@_exported import enum OGConformance.ConformanceRunner
+@_exported import struct OGConformance.ConformanceReport

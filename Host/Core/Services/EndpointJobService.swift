@@ -1,0 +1,138 @@
+import Foundation
+import OGInventory
+import OGPlugins
+
+/// What to install, as the operator named it.
+public struct InstallRequest: Sendable {
+    public enum Material: Sendable {
+        /// A certificate held by the gateway (`og-host cert`), by ID or name.
+        case managed(String)
+        /// Files on the gateway; `keyPassword` is `-` (standard input), `env:NAME` or the passphrase.
+        case files(certificate: String, key: String, keyPassword: String?, chain: String?)
+    }
+
+    public var endpoint: String
+    public var material: Material
+    public var node: String?
+    public var alias: String?
+    public var dryRun: Bool
+
+    public init(endpoint: String, material: Material, node: String? = nil, alias: String? = nil, dryRun: Bool = false) {
+        self.endpoint = endpoint
+        self.material = material
+        self.node = node
+        self.alias = alias
+        self.dryRun = dryRun
+    }
+
+    /// The material from the install inputs (`cert-id`, or `cert`, `key`, `key-password`, `chain`), refusing mixtures.
+    public static func material(certificateID: String?, certificate: String?, key: String?, keyPassword: String?,
+                                chain: String?) throws -> Material {
+        if let certificateID {
+            guard certificate == nil, key == nil, chain == nil, keyPassword == nil else {
+                throw GatewayError.option("cert-id", "give either a gateway certificate or certificate and key files, not both")
+            }
+            return .managed(certificateID)
+        }
+        guard let certificate else { throw GatewayError.option("cert", "is required (or give a gateway certificate ID)") }
+        guard let key else { throw GatewayError.option("key", "is required with a certificate file") }
+        return .files(certificate: certificate, key: key, keyPassword: keyPassword, chain: chain)
+    }
+}
+
+/// What an install did, for the operator.
+public struct InstallOutcome: Sendable {
+    /// The node the plan installed on (the plugin's choice when none was given).
+    public var node: String?
+    public var leafFingerprint: String
+}
+
+/// The jobs that act on one endpoint: install, restart, recover, and node
+/// discovery. The CLI and a daemon call these; each job is one transaction
+/// on its endpoint and is audited here.
+public struct EndpointJobService {
+    public let gateway: Gateway
+
+    public init(gateway: Gateway) {
+        self.gateway = gateway
+    }
+
+    /// The endpoint and its plugin, loaded for a job.
+    func endpointAndPlugin(_ reference: String) throws -> (EndpointRecord, PluginLibrary) {
+        let record = try EndpointCatalog(gateway: gateway).find(reference)
+        let (_, plugin) = try gateway.plugin(forType: record.type)
+        return (record, plugin)
+    }
+
+    /// Installs a certificate: material checked (key matches, chain reaches a
+    /// trust anchor, dates) → back up, write, test, activate, verify, record
+    /// where it went; roll back on any failure. `report` receives the job's
+    /// lines as they happen (the dry run's plan and diffs too).
+    @discardableResult
+    public func install(_ request: InstallRequest, report: @escaping (String) -> Void) throws -> InstallOutcome {
+        let (record, plugin) = try endpointAndPlugin(request.endpoint)
+        let material = try loadMaterial(request.material)
+        var job = InstallJob(gateway: gateway, record: record, plugin: plugin, material: material,
+                             nodeID: request.node, alias: request.alias, report: report)
+        if request.dryRun {
+            try job.dryRun()
+        } else {
+            try job.run()
+        }
+        return InstallOutcome(node: job.installedNode, leafFingerprint: material.leaf.sha256Fingerprint)
+    }
+
+    func loadMaterial(_ material: InstallRequest.Material) throws -> InstallMaterial {
+        let anchors = try TrustAnchorSource.anchors(gateway: gateway)
+        switch material {
+        case .managed(let id):
+            return try GatewayCertificates.material(id: id, gateway: gateway, anchors: anchors)
+        case .files(let certificate, let key, let keyPassword, let chain):
+            let password = try keyPassword.map { try EndpointCatalog.readSecret(option: "key-password", value: $0) }
+            let (leaf, privateKey, chainCertificates) = try InstallMaterial.fromFiles(certificate: certificate, key: key,
+                                                                                      chain: chain, keyPassword: password)
+            return try InstallMaterial.validated(leaf: leaf, key: privateKey, chain: chainCertificates, anchors: anchors,
+                                                 certificateID: nil)
+        }
+    }
+
+    /// Restarts or reloads an endpoint, after finishing any install a crash interrupted.
+    @discardableResult
+    public func restart(_ reference: String, report: @escaping (String) -> Void) throws -> EndpointRecord {
+        let (record, plugin) = try endpointAndPlugin(reference)
+        guard plugin.supports(.restart, for: record.type) else {
+            throw GatewayError.badInput("endpoint type '\(record.type)' (plugin \(plugin.info.name)) cannot be restarted by og-host")
+        }
+        try InstallRecovery(gateway: gateway, record: record, plugin: plugin).recoverUnfinished(report: report)
+        let session = try EndpointSession.open(record, gateway: gateway)
+        do {
+            try plugin.restart(session.endpoint, services: session)
+        } catch {
+            gateway.audit(action: "tls.restart", subject: record.name, success: false, detail: error.description)
+            throw GatewayError.classify(error, context: "restart of '\(record.name)' failed")
+        }
+        gateway.audit(action: "tls.restart", subject: record.name, success: true,
+                      detail: session.commandLog.joined(separator: " | "))
+        return record
+    }
+
+    /// Finishes installs a crash interrupted. Says whether there was one.
+    @discardableResult
+    public func recover(_ reference: String, report: @escaping (String) -> Void) throws -> (endpoint: EndpointRecord, recovered: Bool) {
+        let (record, plugin) = try endpointAndPlugin(reference)
+        var recovered = false
+        try InstallRecovery(gateway: gateway, record: record, plugin: plugin).recoverUnfinished {
+            recovered = true
+            report($0)
+        }
+        return (record, recovered)
+    }
+
+    /// The endpoint's TLS nodes with the configured and the served certificate.
+    public func nodes(_ reference: String) throws -> [NodeDiscovery.DiscoveredNode] {
+        let (record, plugin) = try endpointAndPlugin(reference)
+        let nodes = try NodeDiscovery.discover(record: record, plugin: plugin, gateway: gateway)
+        gateway.audit(action: "tls.nodes", subject: record.name, success: true, detail: "\(nodes.count) nodes")
+        return nodes
+    }
+}

@@ -1,0 +1,72 @@
+import Foundation
+import OGBasics
+import OGTestSupport
+import Testing
+
+/// The exit-code table (README, `og-host --help`): every error category ends
+/// og-host with its own code, usage errors included, and `--version` says
+/// what was built.
+@Suite struct ExitCodeTests {
+    let fixture: GatewayFixture
+
+    init() throws {
+        fixture = try GatewayFixture(plugins: ["hello-c"])
+    }
+
+    @Test func versionNamesTheReleaseTheABIAndTheCommit() throws {
+        let version = try fixture.run(["--version"])
+        #expect(version.exitStatus == 0, "\(version.standardErrorText)")
+        let lines = version.standardOutputText.split(separator: "\n").map(String.init)
+        #expect(lines.count == 3, "\(lines)")
+        #expect(lines.first?.hasPrefix("og-host ") == true)
+        #expect(lines.contains("plugin ABI 1.0"), "the ABI og_plugin.h defines: \(lines)")
+        let commit = try #require(lines.last)
+        let head = try ProcessRunner.run("git", ["-C", BuiltProducts.repositoryRoot, "rev-parse", "--short=12", "HEAD"])
+        if head.exitStatus == 0 {
+            #expect(commit.hasPrefix("commit \(head.standardOutputText.trimmingCharacters(in: .whitespacesAndNewlines))"),
+                    "built from this checkout: \(commit)")
+        } else {
+            #expect(commit == "commit unknown")
+        }
+    }
+
+    @Test func helpDocumentsTheExitCodes() throws {
+        let help = try fixture.run(["--help"])
+        #expect(help.exitStatus == 0)
+        for line in ["0  success", "2  bad input or usage", "3  not found", "4  conflict: endpoint busy",
+                     "5  authentication refused", "6  the endpoint failed; every change was rolled back",
+                     "7  the endpoint may be inconsistent", "8  transient"] {
+            #expect(help.standardOutputText.contains(line), "\(line)")
+        }
+    }
+
+    @Test func usageErrorsExit2LikeEveryOtherBadInput() throws {
+        for arguments in [["tls", "install"], ["tls", "list", "--output", "yaml"], ["no-such-command"],
+                          ["tls", "list", "--no-such-option"], ["audit", "--limit", "many"]] {
+            let result = try fixture.run(arguments)
+            #expect(result.exitStatus == 2, "\(arguments): exit \(result.exitStatus) \(result.standardErrorText)")
+            #expect(!result.standardErrorText.isEmpty, "\(arguments) says why")
+        }
+        let library = try fixture.run(["audit", "--limit", "0"])
+        #expect(library.exitStatus == 2)
+        #expect(library.standardErrorText.contains("--limit: 0 is not between 1 and 100000"), "the field as its option")
+    }
+
+    @Test func eachCategoryHasItsCode() throws {
+        let missing = try fixture.run(["tls", "show", "nowhere"])
+        #expect(missing.exitStatus == 3, "not found: \(missing.standardErrorText)")
+        let unknownType = try fixture.run(["tls", "add", "no_such_type", "--name", "x"])
+        #expect(unknownType.exitStatus == 3, "not found: \(unknownType.standardErrorText)")
+
+        let work = try TemporaryDirectory("og-exit")
+        let add = ["tls", "add", "pem_dir", "--name", "web", "--connection_type", "local", "--cert_dir", work.path]
+        #expect(try fixture.run(add).exitStatus == 0)
+        let taken = try fixture.run(add)
+        #expect(taken.exitStatus == 4, "conflict: \(taken.standardErrorText)")
+        #expect(taken.standardErrorText.contains("--name: 'web' is already used"))
+
+        let bad = try fixture.run(["tls", "add", "pem_dir", "--name", "other", "--connection_type", "local",
+                                   "--cert_dir", work.path, "--port", "1"])
+        #expect(bad.exitStatus == 2, "bad input: \(bad.standardErrorText)")
+    }
+}
