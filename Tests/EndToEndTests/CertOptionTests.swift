@@ -70,6 +70,6 @@ import Testing
                           message: "--key: /nonexistent/key.pem: read failed")
         try expectRefused(["cert", "import", "nosuch", "--cert", "/nonexistent/leaf.pem"],
                           message: "--cert: /nonexistent/leaf.pem: read failed")
-        try expectRefused(["cert", "show", "nosuch"], message: "certificate 'nosuch': no managed certificate has this ID or name")
+        try expectRefused(["cert", "show", "nosuch"], exitCode: 3, message: "certificate 'nosuch': no managed certificate has this ID or name")
     }
 }

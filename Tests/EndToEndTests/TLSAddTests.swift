@@ -175,7 +175,7 @@ import Testing
     }
 
     @Test func unknownTypeListsTheAvailableOnes() throws {
-        try expectRefused(["nosuchtype", "--name", "x"], message: "no plugin serves endpoint type 'nosuchtype'; available types: combined_pem, pem_dir")
+        try expectRefused(["nosuchtype", "--name", "x"], exitCode: 3, message: "no plugin serves endpoint type 'nosuchtype'; available types: combined_pem, pem_dir")
     }
 
     @Test func helpIsGeneratedFromThePluginSchema() throws {

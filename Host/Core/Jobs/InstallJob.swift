@@ -168,7 +168,9 @@ public struct InstallJob {
                 lines.append("re-activating the restored files failed too: \(problem)")
             }
             lines += verifiedOld
-            let consistent = outcome.unrestored.isEmpty && outcome.reactivationProblem == nil
+            // Files restored but not re-activated is still a rollback: the endpoint's
+            // files are as they were, and recovery could do nothing more.
+            let consistent = outcome.unrestored.isEmpty
             if outcome.unrestored.isEmpty {
                 _ = try? inventory.finishInstall(jobID: jobID, state: "rolled-back")
             } else {
