@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import OGHost
-import OGInventory
 
 /// `cert issue`, `cert orders`, `cert order show|abandon`, `cert revoke`: certificates from ACME issuers.
 extension CertCommand {

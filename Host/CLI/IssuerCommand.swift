@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import OGHost
-import OGInventory
 
 struct IssuerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -31,7 +30,7 @@ struct IssuerCommand: ParsableCommand {
         func run() throws {
             try runReportingErrors {
                 guard kind == "acme" else {
-                    throw GatewayError("issuer kind '\(kind)': og-host speaks ACME; write og-host issuer add acme …", exitCode: 2)
+                    throw GatewayError("issuer kind '\(kind)': og-host speaks ACME; write og-host issuer add acme …", category: .badInput)
                 }
                 let issuer = try ACMEIssuers(gateway: openGateway()).add(ACMEIssuerOptions(
                     name: name, directoryURL: directory, eabKeyID: eabKeyID, eabHMACKey: eabHMACKey, contact: contact,

@@ -11,3 +11,5 @@
 @_exported import enum OGConformance.ConformanceSuite
 @_exported import enum OGConformance.ConformanceRunner
 @_exported import struct OGConformance.ConformanceReport
+@_exported import struct OGInventory.ACMEIssuerRecord
+@_exported import struct OGInventory.ACMEOrderRecord

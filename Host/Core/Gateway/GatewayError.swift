@@ -81,6 +81,12 @@ public struct GatewayError: Error, CustomStringConvertible, Sendable {
         self.field = field
     }
 
+    /// For code written against the exit-code form: the category whose exit code is `exitCode`.
+    @available(*, deprecated, message: "give the category: GatewayError(problem, category: .badInput)")
+    public init(_ problem: String, exitCode: Int32) {
+        self.init(problem, category: Category.allCases.first { $0.exitCode == exitCode } ?? .internal)
+    }
+
     /// A problem with one input: field `port`, problem `70000 is not between 1 and 65535`.
     public static func option(_ field: String, _ problem: String, category: Category = .badInput) -> GatewayError {
         GatewayError(problem, category: category, field: field)

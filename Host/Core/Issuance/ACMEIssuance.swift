@@ -33,7 +33,7 @@ public struct ACMEIssuance: CertificateIssuer {
             if !asked.isEmpty && asked != order.identifierList {
                 throw GatewayError("certificate '\(request.certificateName)': order \(order.id) for "
                                    + order.identifierList.joined(separator: ", ") + " is still open; rerun without --cn/--san-dns "
-                                   + "to resume it, or abandon it first with og-host cert order abandon \(order.id)", exitCode: 2)
+                                   + "to resume it, or abandon it first with og-host cert order abandon \(order.id)", category: .badInput)
             }
             order = try merge(request.challenge, into: order)
         } else {
@@ -96,7 +96,7 @@ public struct ACMEIssuance: CertificateIssuer {
 
     public func order(_ id: String) throws -> ACMEOrderRecord {
         guard let order = try issuerInventory({ try gateway.inventory().acmeOrder(id: id) }) else {
-            throw GatewayError("order '\(id)': no such order (or the prefix is ambiguous); see og-host cert orders", exitCode: 2)
+            throw GatewayError("order '\(id)': no such order (or the prefix is ambiguous); see og-host cert orders", category: .notFound)
         }
         return order
     }
@@ -106,7 +106,7 @@ public struct ACMEIssuance: CertificateIssuer {
     public func abandon(_ id: String) throws -> ACMEOrderRecord {
         var order = try order(id)
         guard !order.state.isFinal else {
-            throw GatewayError("order \(order.id) is already \(order.state.rawValue)", exitCode: 2)
+            throw GatewayError("order \(order.id) is already \(order.state.rawValue)", category: .badInput)
         }
         order.state = .failed
         order.lastProblem = "abandoned by the operator"
@@ -128,15 +128,15 @@ public struct ACMEIssuance: CertificateIssuer {
         }
         let record = try CertificateVault(gateway: gateway).find(reference)
         guard let pem = record.certificatePEM else {
-            throw GatewayError("certificate '\(reference)' has no issued certificate to revoke", exitCode: 2)
+            throw GatewayError("certificate '\(reference)' has no issued certificate to revoke", category: .badInput)
         }
         let inventory = try gateway.inventory()
         guard var order = try issuerInventory({ try inventory.acmeOrders() }).first(where: { $0.certificateID == record.id }) else {
             throw GatewayError("certificate '\(reference)' was not issued through an og-host ACME issuer; revoke it with the CA "
-                               + "that issued it", exitCode: 2)
+                               + "that issued it", category: .badInput)
         }
         if let revokedAt = order.revokedAt {
-            throw GatewayError("certificate '\(reference)' was already revoked at \(revokedAt)", exitCode: 2)
+            throw GatewayError("certificate '\(reference)' was already revoked at \(revokedAt)", category: .badInput)
         }
         let issuer = try ACMEIssuers(gateway: gateway).find(order.issuerName)
         let certificate = try Certificate(pem: pem, what: "certificate \(record.id)")
@@ -380,8 +380,8 @@ public struct ACMEIssuance: CertificateIssuer {
             : "the order is kept (\(order.state.rawValue)); rerun og-host cert issue \(order.certificateName) --issuer "
                 + "\(order.issuerName) to resume it"
         let message = "order \(order.id): \(error); \(next)"
-        if let error = error as? GatewayError { throw GatewayError("order \(order.id): \(error.message); \(next)", exitCode: error.exitCode) }
-        if case .invalidArgument? = issuanceError { throw GatewayError(message, exitCode: 2) }
+        if let error = error as? GatewayError { throw GatewayError("order \(order.id): \(error.message); \(next)", category: error.category) }
+        if case .invalidArgument? = issuanceError { throw GatewayError(message, category: .badInput) }
         throw GatewayError(message)
     }
 

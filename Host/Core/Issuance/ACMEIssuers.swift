@@ -79,7 +79,7 @@ public struct ACMEIssuers {
         do {
             keySpec = try KeySpec(parsing: options.accountKeyType ?? "ec-p256", field: "--account-key")
         } catch {
-            throw GatewayError("\(error)", exitCode: 2)
+            throw GatewayError("\(error)", category: .badInput)
         }
         let inventory = try gateway.inventory()
         if try issuerInventory({ try inventory.acmeIssuer(named: name) }) != nil {
@@ -139,7 +139,7 @@ public struct ACMEIssuers {
 
     public func find(_ name: String) throws -> ACMEIssuerRecord {
         guard let issuer = try issuerInventory({ try gateway.inventory().acmeIssuer(named: name) }) else {
-            throw GatewayError("issuer '\(name)': no such issuer; see og-host issuer list", exitCode: 2)
+            throw GatewayError("issuer '\(name)': no such issuer; see og-host issuer list", category: .notFound)
         }
         return issuer
     }
@@ -151,7 +151,7 @@ public struct ACMEIssuers {
         _ = try find(name)
         return try audited("issuer.remove", name) {
             guard let removed = try issuerInventory({ try gateway.inventory().removeACMEIssuer(named: name) }) else {
-                throw GatewayError("issuer '\(name)': was removed by another og-host meanwhile", exitCode: 2)
+                throw GatewayError("issuer '\(name)': was removed by another og-host meanwhile", category: .notFound)
             }
             try KeyFiles(dataDirectory: gateway.dataDirectory).remove(certificateID: removed.accountKeyID)
             if let credentialID = removed.eabCredentialID {
@@ -204,7 +204,7 @@ func issuance<Result>(_ body: () throws -> Result) throws -> Result {
     do {
         return try body()
     } catch let error as IssuanceError {
-        if case .invalidArgument = error { throw GatewayError("\(error)", exitCode: 2) }
+        if case .invalidArgument = error { throw GatewayError("\(error)", category: .badInput) }
         throw GatewayError("\(error)")
     }
 }
@@ -213,7 +213,7 @@ func issuerInventory<Result>(_ body: () throws -> Result) throws -> Result {
     do {
         return try body()
     } catch let error as InventoryError {
-        if case .invalidValue = error { throw GatewayError("\(error)", exitCode: 2) }
+        if case .invalidValue = error { throw GatewayError("\(error)", category: .badInput) }
         throw GatewayError("\(error)")
     }
 }
