@@ -36,7 +36,7 @@ struct PluginCommand: ParsableCommand {
                 }
                 if let fixture {
                     // Refused here, with its reason, rather than as a dead checking child.
-                    do { _ = try FixtureEndpoint(directory: fixture) } catch { throw GatewayError("--fixture: \(error)", exitCode: 2) }
+                    do { _ = try FixtureEndpoint(directory: fixture) } catch { throw GatewayError.option("fixture", "\(error)") }
                 }
                 let report = ConformanceRunner.run(pluginPath: path, executable: currentExecutable(),
                                                    fixture: fixture.map { $0.hasPrefix("/") ? $0 : FileManager.default.currentDirectoryPath + "/" + $0 })

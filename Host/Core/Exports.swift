@@ -13,3 +13,4 @@
 @_exported import struct OGConformance.ConformanceReport
 @_exported import struct OGInventory.ACMEIssuerRecord
 @_exported import struct OGInventory.ACMEOrderRecord
+@_exported import class OGConformance.FixtureEndpoint
