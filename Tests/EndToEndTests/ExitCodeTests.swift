@@ -19,7 +19,12 @@ import Testing
         let lines = version.standardOutputText.split(separator: "\n").map(String.init)
         #expect(lines.count == 3, "\(lines)")
         #expect(lines.first?.hasPrefix("og-host ") == true)
-        #expect(lines.contains("plugin ABI 1.0"), "the ABI og_plugin.h defines: \(lines)")
+        let header = try String(contentsOfFile: BuiltProducts.repositoryRoot + "/SDK/include/og_plugin.h", encoding: .utf8)
+        func define(_ name: String) -> String? {
+            header.split(separator: "\n").first { $0.hasPrefix("#define \(name) ") }?.split(separator: " ").last.map(String.init)
+        }
+        let abi = "\(try #require(define("OG_ABI_MAJOR"))).\(try #require(define("OG_ABI_MINOR")))"
+        #expect(lines.contains("plugin ABI \(abi)"), "the ABI og_plugin.h defines: \(lines)")
         let commit = try #require(lines.last)
         let inGit = try ProcessRunner.run("git", ["-C", BuiltProducts.repositoryRoot, "rev-parse", "HEAD"]).exitStatus == 0
         if inGit {
