@@ -25,6 +25,10 @@ enum F5Descriptor {
                              + "sync-failover group the device belongs to; none when it is standalone."),
             OptionSchema(name: "sync_timeout", kind: .integer, minimum: 5, maximum: 3600, defaultValue: "120",
                          help: "Seconds to wait for the device group to report In Sync after config-sync."),
+            OptionSchema(name: "key_transfer", kind: .enumeration(["pem", "pkcs12"]), defaultValue: "pem",
+                         help: "How the key reaches the device: pem uploads key and certificate as PEM and installs "
+                             + "each; pkcs12 uploads one PKCS#12 under a one-time passphrase the gateway makes and "
+                             + "installs it with sys crypto pkcs12 (objects then carry no .key/.crt suffix)."),
             OptionSchema(name: "retain_replaced", kind: .enumeration(["delete", "keep"]), defaultValue: "delete",
                          help: "What happens to the key and certificate objects an install replaced, once the new "
                              + "pair is verified on every virtual server: delete them, or keep them for a manual revert."),

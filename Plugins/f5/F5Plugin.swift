@@ -68,7 +68,8 @@ public struct F5Plugin: EndpointPlugin, ConnectionTesting, NodeDiscovering, Inst
         let partition = try endpoint.string("partition")
         return try withSession(host) { session in
             let inventory = try DeviceInventory.read(session)
-            let replacement = try PairReplacement.plan(request, inventory: inventory, partition: partition)
+            let replacement = try PairReplacement.plan(request, inventory: inventory, partition: partition,
+                                                       pkcs12: endpoint.options["key_transfer"] == "pkcs12")
             if request.isDryRun {
                 session.recorder = { host.log(.info, "would send: " + $0) }
                 try Installer(session: session, endpoint: endpoint).install(replacement)
@@ -89,7 +90,8 @@ public struct F5Plugin: EndpointPlugin, ConnectionTesting, NodeDiscovering, Inst
         let partition = try endpoint.string("partition")
         return try withSession(host) { session in
             let inventory = try DeviceInventory.read(session)
-            let replacement = try PairReplacement.plan(request, inventory: inventory, partition: partition)
+            let replacement = try PairReplacement.plan(request, inventory: inventory, partition: partition,
+                                                       pkcs12: endpoint.options["key_transfer"] == "pkcs12")
             let token = replacement.undoToken(retainReplaced: retainReplaced(endpoint))
             try host.journalUndoToken(token)
             try Installer(session: session, endpoint: endpoint).install(replacement)

@@ -10,20 +10,25 @@ struct Installer {
     /// Uploads the new key, certificate and chain, then installs them and repoints every profile entry that used
     /// the old pair in one transaction. Nothing is applied unless the commit succeeds.
     func install(_ replacement: PairReplacement) throws {
-        let uploads: [(UploadContent, String, String)] = [
-            (.privateKeyPEM, replacement.newKey, "key"), (.certificatePEM, replacement.newCert, "cert"),
-        ] + (replacement.newChain.isEmpty ? [] : [(.chainPEM, replacement.newChain, "cert")])
-        for (content, object, _) in uploads {
-            try session.upload(content, as: fileName(object))
+        let pkcs12 = replacement.newKey == replacement.newCert
+        // (content, object, sys/crypto collection, upload file name)
+        let uploads: [(UploadContent, String, String, String)] =
+            (pkcs12 ? [(.pkcs12, replacement.newKey, "pkcs12", fileName(replacement.newKey) + ".p12")]
+                    : [(.privateKeyPEM, replacement.newKey, "key", fileName(replacement.newKey)),
+                       (.certificatePEM, replacement.newCert, "cert", fileName(replacement.newCert))])
+            + (replacement.newChain.isEmpty ? [] : [(.chainPEM, replacement.newChain, "cert", fileName(replacement.newChain))])
+        for (content, _, _, file) in uploads {
+            try session.upload(content, as: file)
         }
         let profiles = try currentEntries(replacement)
         try session.beginTransaction()
         do {
-            for (_, object, kind) in uploads {
-                try session.change("POST", "/mgmt/tm/sys/crypto/\(kind)", .object([
-                    ("command", .string("install")), ("name", .string(object)),
-                    ("from-local-file", .string(Self.downloads + fileName(object))),
-                ]))
+            for (_, object, kind, file) in uploads {
+                var body: [(String, JSON)] = [("command", .string("install")), ("name", .string(object)),
+                                              ("from-local-file", .string(Self.downloads + file))]
+                // The passphrase is a reference the host fills in; the plugin never knows it.
+                if kind == "pkcs12" { body.append(("passphrase", .string("{{og:pkcs12_passphrase}}"))) }
+                try session.change("POST", "/mgmt/tm/sys/crypto/\(kind)", .object(body), passphrase: kind == "pkcs12")
             }
             for (profile, entries) in profiles {
                 let repointed = entries.map { entry -> JSON in

@@ -25,7 +25,9 @@ struct PairReplacement {
     var newChain: String
     var verify: [VerifyTarget]
 
-    static func plan(_ request: InstallRequest, inventory: DeviceInventory, partition: String) throws -> PairReplacement {
+    /// With `pkcs12`, key and certificate are one PKCS#12 import: both objects get the versioned base name.
+    static func plan(_ request: InstallRequest, inventory: DeviceInventory, partition: String,
+                     pkcs12: Bool = false) throws -> PairReplacement {
         let target = try choose(request, inventory: inventory, partition: partition)
         guard let entry = target.entries.first(where: { !$0.cert.isEmpty && !$0.key.isEmpty }) else {
             throw PluginError(status: .conflict, field: "node",
@@ -39,7 +41,8 @@ struct PairReplacement {
             target: target,
             repoints: users.map { Repoint(profile: $0.profile.fullPath, entry: $0.entry.name, oldCert: $0.entry.cert,
                                           oldKey: $0.entry.key, oldChain: $0.entry.chain) },
-            newCert: base + ".crt", newKey: base + ".key", newChain: request.chainLength > 0 ? base + "-chain.crt" : "",
+            newCert: pkcs12 ? base : base + ".crt", newKey: pkcs12 ? base : base + ".key",
+            newChain: request.chainLength > 0 ? base + "-chain.crt" : "",
             verify: [])
         for repoint in replacement.repoints where partition != "Common" && !repoint.profile.hasPrefix("/\(partition)/") {
             throw PluginError(status: .conflict, field: "partition",

@@ -114,6 +114,22 @@ import Testing
         #expect(!audit.contains(F5Simulator.password))
     }
 
+    @Test func pkcs12TransferInstallsUnderAOneTimePassphraseThePluginNeverSees() throws {
+        let f5 = try sharedPairDevice()
+        try #require(try add(f5, ["--key_transfer", "pkcs12"]).exitStatus == 0)
+        let leaf = try pki.issue("p12", dnsNames: ["www.example.test"], key: "rsa")
+        let result = try install(leaf)
+        #expect(result.exitStatus == 0, "\(result.standardErrorText)\(result.standardOutputText)")
+        let expected = try pki.fingerprint(leaf.certificate)
+        #expect(try f5.servedFingerprint("/Common/vs-web") == expected)
+        #expect(try f5.servedFingerprint("/Common/vs-legacy") == expected)
+        let base = "/Common/og-www.example.test-\(expected.prefix(12))"
+        #expect(try objects(f5).keys == [base], "one PKCS#12 import made the key object")
+        let dryRun = try install(try pki.issue("p12-next", dnsNames: ["www.example.test"], key: "rsa"), ["--dry-run"])
+        #expect(dryRun.standardOutputText.contains("POST /mgmt/tm/sys/crypto/pkcs12"), "\(dryRun.standardOutputText)")
+        #expect(dryRun.standardOutputText.contains("\"passphrase\":\"(elided)\""))
+    }
+
     @Test func aKeyThatDoesNotMatchIsRefusedBeforeAnythingChanges() throws {
         let f5 = try sharedPairDevice()
         try #require(try add(f5).exitStatus == 0)
