@@ -15,22 +15,24 @@ import Testing
     init() throws {
         fixture = try GatewayFixture(plugins: ["hello-swift"])
         bind = try BindServer()
-        pebble = try PebbleServer(httpPort: Loopback.freePort(), requireEAB: false, dnsServer: bind.address)
+        // Nearly a third of nonces rejected, so every run retries badNonce (P(no rejection in ~20 requests) < 0.1 %).
+        pebble = try PebbleServer(httpPort: Loopback.freePort(), requireEAB: false, dnsServer: bind.address,
+                                  environment: ["PEBBLE_WFE_NONCEREJECT": "30"])
         let added = try fixture.run(["issuer", "add", "acme", "--name", "pebble", "--directory", pebble.directoryURL,
                                      "--ca-bundle", pebble.caBundle, "--agree-tos"])
         try #require(added.exitStatus == 0, "issuer add: \(added.standardErrorText)")
     }
 
-    func issue(_ name: String, _ names: [String], secret: String) throws -> ProcessOutput {
+    func issue(_ name: String, _ names: [String], secret: String, trace: Bool = false) throws -> ProcessOutput {
         try fixture.run(["cert", "issue", name, "--issuer", "pebble", "--cn", names[0]]
                         + names.dropFirst().flatMap { ["--san-dns", $0] }
                         + ["--challenge", "dns-01", "--dns-server", bind.address, "--tsig-key", BindServer.keyName,
                            "--tsig-secret", "env:OG_TEST_TSIG"],
-                        extraEnvironment: ["OG_TEST_TSIG": secret])
+                        extraEnvironment: ["OG_TEST_TSIG": secret].merging(trace ? ["OG_ACME_TRACE": "1"] : [:]) { $1 })
     }
 
     @Test func issuesAWildcardThroughTSIGSignedUpdatesAndRemovesTheRecords() throws {
-        let issued = try issue("zone", ["www.acme.test", "*.acme.test"], secret: bind.secret)
+        let issued = try issue("zone", ["www.acme.test", "*.acme.test"], secret: bind.secret, trace: true)
         try #require(issued.exitStatus == 0, "cert issue: \(issued.standardErrorText)\n\(pebble.log)\n\(bind.log)")
         #expect(issued.standardOutputText.contains("DNS:*.acme.test"), "\(issued.standardOutputText)")
         #expect(pebble.log.contains("set VALID by completed challenge"), "Pebble validated the authorizations")
@@ -40,6 +42,7 @@ import Testing
         #expect(try bind.txt("_acme-challenge.www.acme.test").isEmpty, "the record is gone")
         #expect(try bind.txt("_acme-challenge.acme.test").isEmpty, "the record is gone")
         #expect(!issued.standardErrorText.contains(bind.secret))
+        #expect(issued.standardErrorText.contains("badNonce"), "Pebble's nonce rejections were retried")
     }
 
     @Test func aWrongTSIGSecretIsRefusedClearlyAndTheOrderStaysResumable() throws {
