@@ -45,7 +45,7 @@ import Testing
         }
     }
 
-    @Test func refusesWhatTheRFCRefusesAndHostileNesting() {
+    @Test func refusesWhatTheRFCRefusesAndHostileNesting() throws {
         let invalid: [(String, String)] = [
             (#"{"a": 1,}"#, "expected a member name"), (#"[1 2]"#, "expected ',' or ']'"), (#"01"#, "unexpected data"),
             (#"{"a": 1, "a": 2}"#, "appears twice"), ("\"tab\tinside\"", "control character"), (#""\ud800""#, "high surrogate"),
@@ -57,6 +57,11 @@ import Testing
             #expect { try JSONValue.parse(Array(document.utf8)) } throws: { "\($0)".contains(message) }
         }
         #expect { try JSONValue.parse([0x22, 0xC3, 0x28, 0x22]) } throws: { "\($0)".contains("not valid UTF-8") }
+        #expect { try JSONValue.parse([0x22, 0x61, 0x5C, 0x6E, 0xFF, 0x22]) } throws: { "\($0)".contains("not valid UTF-8") }
+        let large = "{" + (0..<100).map { "\"k\($0)\": \($0)" }.joined(separator: ", ") + ", \"k3\": 0}"
+        #expect { try JSONValue.parse(Array(large.utf8)) } throws: { "\($0)".contains("\"k3\" appears twice") }
+        let distinct = "{" + (0..<100).map { "\"k\($0)\": \($0)" }.joined(separator: ", ") + "}"
+        #expect(try JSONValue.parse(Array(distinct.utf8))["k99"]?.integer(Int.self) == 99)
     }
 
     @Test func missingOrMistypedFieldsAreNamedByPath() throws {

@@ -88,7 +88,12 @@ struct JSONParser {
     }
 
     private mutating func skipWhitespace() {
-        while position < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[position]) { position += 1 }
+        while position < bytes.count {
+            switch bytes[position] {
+            case 0x20, 0x09, 0x0A, 0x0D: position += 1
+            default: return
+            }
+        }
     }
 
     private mutating func value(depth: Int) throws(JSONValue.SyntaxError) -> JSONValue {
@@ -118,6 +123,7 @@ struct JSONParser {
         guard depth <= maximumDepth else { throw failure("nested more than \(maximumDepth) levels deep") }
         position += 1
         var members: [(String, JSONValue)] = []
+        var seen = Set<String>()
         skipWhitespace()
         if position < bytes.count, bytes[position] == UInt8(ascii: "}") {
             position += 1
@@ -127,7 +133,11 @@ struct JSONParser {
             skipWhitespace()
             guard position < bytes.count, bytes[position] == UInt8(ascii: "\"") else { throw failure("expected a member name") }
             let key = try string()
-            if members.contains(where: { $0.0 == key }) { throw failure("the member \"\(key)\" appears twice") }
+            // A linear look for small objects; a set once an object is large, so hostile input stays linear.
+            if members.count < 16 ? members.contains(where: { $0.0 == key }) : !seen.insert(key).inserted {
+                throw failure("the member \"\(key)\" appears twice")
+            }
+            if members.count == 15 { seen = Set(members.map(\.0) + [key]) }
             skipWhitespace()
             guard position < bytes.count, bytes[position] == UInt8(ascii: ":") else { throw failure("expected ':' after a member name") }
             position += 1
@@ -187,20 +197,30 @@ struct JSONParser {
 
     private mutating func string() throws(JSONValue.SyntaxError) -> String {
         position += 1
+        // Most strings have no escapes: one scan, one validated copy.
+        var end = position
+        while end < bytes.count {
+            let byte = bytes[end]
+            if byte == UInt8(ascii: "\"") {
+                guard let text = String(validating: bytes[position..<end], as: UTF8.self) else { break }
+                position = end + 1
+                return text
+            }
+            if byte == UInt8(ascii: "\\") || byte < 0x20 { break }
+            end += 1
+        }
+        return try escapedString()
+    }
+
+    /// The general path: escapes, and precise errors for control characters and bad UTF-8.
+    private mutating func escapedString() throws(JSONValue.SyntaxError) -> String {
         var scalars = String.UnicodeScalarView()
         var runStart = position
-        func flushRun(_ parser: JSONParser, into scalars: inout String.UnicodeScalarView) throws(JSONValue.SyntaxError) {
-            guard runStart < parser.position else { return }
-            guard let text = String(validating: parser.bytes[runStart..<parser.position], as: UTF8.self) else {
-                throw JSONValue.SyntaxError(offset: runStart, problem: "a string is not valid UTF-8")
-            }
-            scalars.append(contentsOf: text.unicodeScalars)
-        }
         while true {
             guard position < bytes.count else { throw failure("the document ends inside a string") }
             let byte = bytes[position]
             if byte == UInt8(ascii: "\"") {
-                try flushRun(self, into: &scalars)
+                try appendRun(from: runStart, to: &scalars)
                 position += 1
                 return String(scalars)
             }
@@ -209,7 +229,7 @@ struct JSONParser {
                 position += 1
                 continue
             }
-            try flushRun(self, into: &scalars)
+            try appendRun(from: runStart, to: &scalars)
             position += 1
             guard position < bytes.count else { throw failure("the document ends inside an escape") }
             let escape = bytes[position]
@@ -243,6 +263,15 @@ struct JSONParser {
             }
             runStart = position
         }
+    }
+
+    /// Appends the unescaped bytes runStart..<position, which must be valid UTF-8.
+    private func appendRun(from runStart: Int, to scalars: inout String.UnicodeScalarView) throws(JSONValue.SyntaxError) {
+        guard runStart < position else { return }
+        guard let text = String(validating: bytes[runStart..<position], as: UTF8.self) else {
+            throw JSONValue.SyntaxError(offset: runStart, problem: "a string is not valid UTF-8")
+        }
+        scalars.append(contentsOf: text.unicodeScalars)
     }
 
     private mutating func hex4() throws(JSONValue.SyntaxError) -> UInt32 {
