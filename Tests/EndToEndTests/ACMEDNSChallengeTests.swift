@@ -88,4 +88,21 @@ import Testing
                                                     + "| openssl pkcs7 -print_certs -noout"])
         #expect(issuers.standardOutputText.contains("issuer=CN = \(commonName)"), "\(issuers.standardOutputText)")
     }
+
+    @Test func everyCARequestGoesThroughTheConfiguredProxy() throws {
+        let work = try TemporaryDirectory("og-acme-proxy")
+        let proxy = try TinyproxyStandIn(directory: work)
+        let set = try fixture.run(["proxy", "set", "--host", "127.0.0.1", "--port", "\(proxy.port)"])
+        try #require(set.exitStatus == 0, "proxy set: \(set.standardErrorText)")
+        let added = try fixture.run(["issuer", "add", "acme", "--name", "proxied", "--directory",
+                                     "https://localhost:\(pebble.port)/dir", "--ca-bundle", pebble.caBundle, "--agree-tos"])
+        try #require(added.exitStatus == 0, "issuer add: \(added.standardErrorText)")
+        let afterAdd = proxy.connects(toPort: pebble.port)
+        #expect(afterAdd >= 1, "the account was registered through the proxy")
+        let issued = try fixture.run(["cert", "issue", "proxied", "--issuer", "proxied", "--cn", "www.acme.test",
+                                      "--challenge", "dns-01", "--dns-server", bind.address, "--tsig-key", BindServer.keyName,
+                                      "--tsig-secret", "env:OG_TEST_TSIG"], extraEnvironment: ["OG_TEST_TSIG": bind.secret])
+        try #require(issued.exitStatus == 0, "cert issue: \(issued.standardErrorText)")
+        #expect(proxy.connects(toPort: pebble.port) > afterAdd, "the order went through the proxy too")
+    }
 }
