@@ -8,7 +8,7 @@ struct CACommand: ParsableCommand {
         subcommands: [Add.self, List.self, Remove.self])
 
     struct Add: ParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "add", 
             abstract: "Trust the CA certificate(s) in a file (PEM, one or more, or DER).")
         @Argument(help: "File holding the CA certificate(s).") var file: String
         @Option(name: .long, help: "Name for the anchor (default: its common name).") var name: String?
@@ -22,7 +22,7 @@ struct CACommand: ParsableCommand {
     }
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List trust anchors.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List trust anchors.")
         @Option(name: .long, help: "text or json") var output: OutputFormat = .text
 
         func run() throws {
@@ -40,7 +40,7 @@ struct CACommand: ParsableCommand {
     }
 
     struct Remove: ParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "remove", 
             abstract: "Stop trusting an anchor; certificates already imported keep their chains.")
         @Argument(help: "The anchor's name or SHA-256 fingerprint (colons allowed).") var anchor: String
 

@@ -11,7 +11,7 @@ struct CertCommand: ParsableCommand {
                       Issue.self, Orders.self, Order.self, Revoke.self, RenewalInfo.self])
 
     struct Request: ParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "request", 
             abstract: "Generate a key and a CSR on the gateway; prints the CSR and the certificate ID.",
             discussion: """
             The CN is also put among the subjectAltNames when it is a DNS name or an IP address, since browsers \
@@ -60,7 +60,7 @@ struct CertCommand: ParsableCommand {
     }
 
     struct Import: ParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "import", 
             abstract: "Attach an issued certificate to a request, or bring a certificate and its key from elsewhere.",
             discussion: """
             og-host cert import <id|name> --cert FILE [--chain FILE]
@@ -112,7 +112,7 @@ struct CertCommand: ParsableCommand {
     }
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List managed certificates.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List managed certificates.")
         @Option(name: .long, help: "text or json") var output: OutputFormat = .text
 
         func run() throws {
@@ -130,7 +130,7 @@ struct CertCommand: ParsableCommand {
     }
 
     struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show one certificate by ID or name (never its key).")
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "Show one certificate by ID or name (never its key).")
         @Argument(help: "Certificate ID or name.") var certificate: String
         @Option(name: .long, help: "text or json") var output: OutputFormat = .text
         @Flag(name: .long, help: "Print only PEM: the certificate and chain once issued, the CSR before.") var pem = false
@@ -150,7 +150,7 @@ struct CertCommand: ParsableCommand {
     }
 
     struct Remove: ParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "remove", 
             abstract: "Remove a certificate and destroy its key; refused while it is installed on an endpoint.")
         @Argument(help: "Certificate ID or name.") var certificate: String
 

@@ -5,7 +5,7 @@ import OGHost
 /// `cert issue`, `cert orders`, `cert order show|abandon`, `cert revoke`: certificates from ACME issuers.
 extension CertCommand {
     struct Issue: ParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "issue", 
             abstract: "Order a certificate from an ACME issuer; the key and CSR are made on the gateway.",
             discussion: """
             og-host cert issue NAME --issuer N --cn NAME [--san-dns NAME…] [--key ec-p256] \
@@ -62,7 +62,7 @@ extension CertCommand {
     }
 
     struct Orders: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List ACME orders, newest first.")
+        static let configuration = CommandConfiguration(commandName: "orders", abstract: "List ACME orders, newest first.")
         @Option(name: .long, help: "Only the orders for this certificate name.") var name: String?
         @Option(name: .long, help: "text or json") var output: OutputFormat = .text
 
@@ -80,11 +80,11 @@ extension CertCommand {
     }
 
     struct Order: ParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "order", 
             abstract: "Show or abandon one ACME order.", subcommands: [Show.self, Abandon.self])
 
         struct Show: ParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Show an order (ID or a unique prefix of it).")
+            static let configuration = CommandConfiguration(commandName: "show", abstract: "Show an order (ID or a unique prefix of it).")
             @Argument(help: "Order ID.") var id: String
             @Option(name: .long, help: "text or json") var output: OutputFormat = .text
 
@@ -115,7 +115,7 @@ extension CertCommand {
         }
 
         struct Abandon: ParsableCommand {
-            static let configuration = CommandConfiguration(
+            static let configuration = CommandConfiguration(commandName: "abandon", 
                 abstract: "Close an open order on the gateway and destroy its key, so the next cert issue starts afresh.")
             @Argument(help: "Order ID.") var id: String
 
@@ -129,7 +129,7 @@ extension CertCommand {
     }
 
     struct Revoke: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Revoke a certificate at the ACME issuer that issued it.")
+        static let configuration = CommandConfiguration(commandName: "revoke", abstract: "Revoke a certificate at the ACME issuer that issued it.")
         @Argument(help: "Certificate name or ID.") var certificate: String
         @Option(name: .long, help: "A version (certificate ID) other than the one holding the name.") var version: String?
         @Option(name: .long, help: "unspecified, keyCompromise, affiliationChanged, superseded or cessationOfOperation.")

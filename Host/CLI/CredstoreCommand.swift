@@ -17,12 +17,12 @@ struct CredstoreCommand: ParsableCommand {
         subcommands: [Add.self, Update.self, List.self, Remove.self, Credentials.self, RotateMasterKey.self])
 
     struct Add: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Add a credential store.",
+        static let configuration = CommandConfiguration(commandName: "add", abstract: "Add a credential store.",
                                                         subcommands: [AddLocal.self, AddHashicorp.self, AddCyberArk.self])
     }
 
     struct Update: ParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "update", 
             abstract: "Change an external credential store; options not given keep their values.",
             subcommands: [UpdateHashicorp.self, UpdateCyberArk.self])
     }
@@ -120,7 +120,7 @@ struct CredstoreCommand: ParsableCommand {
     }
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List credential stores.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List credential stores.")
         @Option(name: .long, help: "text or json") var output: OutputFormat = .text
 
         func run() throws {
@@ -136,7 +136,7 @@ struct CredstoreCommand: ParsableCommand {
     }
 
     struct Remove: ParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "remove", 
             abstract: "Remove a credential store; refused for the default store and for stores endpoints use.")
         @Option(name: .customLong("storename"), help: "Name of the store.") var storeName: String
 

@@ -5,7 +5,7 @@ import OGHost
 
 extension CredstoreCommand {
     struct Credentials: ParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "credentials", 
             abstract: "Manage the credentials of local stores; read one from any store.",
             subcommands: [Add.self, Update.self, Remove.self, List.self, Get.self])
 
@@ -23,7 +23,7 @@ extension CredstoreCommand {
         }
 
         struct Add: ParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Add a credential to a local store.")
+            static let configuration = CommandConfiguration(commandName: "add", abstract: "Add a credential to a local store.")
             @OptionGroup var login: LoginOptions
 
             func run() throws {
@@ -35,7 +35,7 @@ extension CredstoreCommand {
         }
 
         struct Update: ParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Change a credential in a local store; what is not given stays.")
+            static let configuration = CommandConfiguration(commandName: "update", abstract: "Change a credential in a local store; what is not given stays.")
             @OptionGroup var login: LoginOptions
 
             func run() throws {
@@ -47,7 +47,7 @@ extension CredstoreCommand {
         }
 
         struct Remove: ParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Remove a credential from a local store.")
+            static let configuration = CommandConfiguration(commandName: "remove", abstract: "Remove a credential from a local store.")
             @Option(name: .customLong("storename"), help: "Name of a local store.") var storeName: String
             @Option(name: .customLong("id"), help: "ID of the credential.") var id: String
 
@@ -60,7 +60,7 @@ extension CredstoreCommand {
         }
 
         struct List: ParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "List the credentials of a local store (secrets masked).")
+            static let configuration = CommandConfiguration(commandName: "list", abstract: "List the credentials of a local store (secrets masked).")
             @Option(name: .customLong("storename"), help: "Name of a local store.") var storeName: String
             @Option(name: .long, help: "text or json") var output: OutputFormat = .text
 
@@ -78,7 +78,7 @@ extension CredstoreCommand {
         }
 
         struct Get: ParsableCommand {
-            static let configuration = CommandConfiguration(
+            static let configuration = CommandConfiguration(commandName: "get", 
                 abstract: "Fetch one credential from any store: a local ID, a Vault path under the root path, or a CyberArk query Safe=S;Object=O.")
             @Option(name: .customLong("storename"), help: "Name of the store.") var storeName: String
             @Option(name: .customLong("id"), help: "ID of the credential.") var id: String

@@ -10,7 +10,7 @@ struct IssuerCommand: ParsableCommand {
         subcommands: [Add.self, List.self, Show.self, Remove.self])
 
     struct Add: ParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "add", 
             abstract: "Register an account with an ACME CA.",
             discussion: "og-host issuer add acme --name N --directory URL [--eab-kid KID --eab-hmac-key -|env:NAME] "
                 + "[--contact mailto:…] [--ca-bundle FILE] [--preferred-chain ISSUER_CN] [--agree-tos]")
@@ -41,7 +41,7 @@ struct IssuerCommand: ParsableCommand {
     }
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List issuers.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List issuers.")
         @Option(name: .long, help: "text or json") var output: OutputFormat = .text
 
         func run() throws {
@@ -57,7 +57,7 @@ struct IssuerCommand: ParsableCommand {
     }
 
     struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show one issuer (never its keys).")
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "Show one issuer (never its keys).")
         @Argument(help: "Issuer name.") var name: String
         @Option(name: .long, help: "text or json") var output: OutputFormat = .text
 
@@ -83,7 +83,7 @@ struct IssuerCommand: ParsableCommand {
     }
 
     struct Remove: ParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "remove", 
             abstract: "Forget an issuer and destroy its account key; refused while it has open orders.")
         @Argument(help: "Issuer name.") var name: String
 

@@ -8,7 +8,7 @@ struct PluginCommand: ParsableCommand {
         commandName: "plugin", abstract: "Work with one plugin library.", subcommands: [Check.self])
 
     struct Check: ParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "check", 
             abstract: "Run the conformance suite against a plugin library, isolated in a child process.",
             discussion: "A crash or hang in the plugin is reported as a failed check. Exits non-zero if any check fails.")
         @Argument(help: "Path of a libog-plugin-<name>.so file.") var path: String

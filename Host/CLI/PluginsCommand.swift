@@ -8,7 +8,7 @@ struct PluginsCommand: ParsableCommand {
         subcommands: [List.self, Info.self, Manifest.self, Describe.self])
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List every plugin found, with its status or why it was refused.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List every plugin found, with its status or why it was refused.")
         @Option(name: .long, help: "text or json") var output: OutputFormat = .text
 
         func run() throws {
@@ -22,7 +22,7 @@ struct PluginsCommand: ParsableCommand {
     }
 
     struct Info: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show an endpoint type: its plugin, connection types and options.")
+        static let configuration = CommandConfiguration(commandName: "info", abstract: "Show an endpoint type: its plugin, connection types and options.")
         @Argument(help: "An endpoint type, e.g. p12 or nginx.") var type: String
         @Option(name: .long, help: "text or json") var output: OutputFormat = .text
 
@@ -38,7 +38,7 @@ struct PluginsCommand: ParsableCommand {
     }
 
     struct Manifest: ParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "manifest", 
             abstract: "Load plugin libraries and write the manifest beside each (what packagers ship with the .so).")
         @Argument(help: "Paths of libog-plugin-<name>.so files.") var libraries: [String]
 
@@ -61,7 +61,7 @@ struct PluginsCommand: ParsableCommand {
 
     /// Hidden: the child side of describing a library without a manifest.
     struct Describe: ParsableCommand {
-        static let configuration = CommandConfiguration(shouldDisplay: false)
+        static let configuration = CommandConfiguration(commandName: "describe", shouldDisplay: false)
         @Flag(name: .long) var child = false
         @Argument var path: String
 

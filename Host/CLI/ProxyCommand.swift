@@ -7,7 +7,7 @@ struct ProxyCommand: ParsableCommand {
         subcommands: [Set.self, Get.self])
 
     struct Set: ParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "set", 
             abstract: "Set the outbound proxy; without options, clear it.",
             discussion: "The password is stored sealed in the local credential store. Give it as - to read one line "
                 + "from standard input or env:NAME to read an environment variable, so it stays out of argv.")
@@ -28,7 +28,7 @@ struct ProxyCommand: ParsableCommand {
     }
 
     struct Get: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show the outbound proxy; the password is masked.")
+        static let configuration = CommandConfiguration(commandName: "get", abstract: "Show the outbound proxy; the password is masked.")
         @Option(name: .long, help: "text or json") var output: OutputFormat = .text
 
         func run() throws {

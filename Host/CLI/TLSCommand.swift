@@ -16,7 +16,7 @@ struct TLSCommand: ParsableCommand {
     }
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List endpoints.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List endpoints.")
         @Option(name: .long, help: "text or json") var output: OutputFormat = .text
 
         func run() throws {
@@ -37,7 +37,7 @@ struct TLSCommand: ParsableCommand {
     }
 
     struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show one endpoint by instance ID or name.")
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "Show one endpoint by instance ID or name.")
         @Argument(help: "Instance ID or name.") var endpoint: String
         @Option(name: .long, help: "text or json") var output: OutputFormat = .text
 
@@ -62,7 +62,7 @@ struct TLSCommand: ParsableCommand {
     }
 
     struct Remove: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Remove an endpoint (and the secrets given inline when it was added).")
+        static let configuration = CommandConfiguration(commandName: "remove", abstract: "Remove an endpoint (and the secrets given inline when it was added).")
         @Argument(help: "Instance ID or name.") var endpoint: String
 
         func run() throws {

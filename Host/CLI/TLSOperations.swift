@@ -4,7 +4,7 @@ import OGHost
 
 extension TLSCommand {
     struct Install: ParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "install", 
             abstract: "Install a certificate on an endpoint: back up, write, test, activate, verify; roll back on any failure.")
         @Argument(help: "Instance ID or name of the endpoint.") var endpoint: String
         @Option(name: .customLong("cert-id"), help: "A certificate held by the gateway (see og-host cert list).") var certificateID: String?
@@ -27,7 +27,7 @@ extension TLSCommand {
     }
 
     struct Restart: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Restart or reload an endpoint (Apache and Tomcat need it after installs).")
+        static let configuration = CommandConfiguration(commandName: "restart", abstract: "Restart or reload an endpoint (Apache and Tomcat need it after installs).")
         @Argument(help: "Instance ID or name of the endpoint.") var endpoint: String
 
         func run() throws {
@@ -39,7 +39,7 @@ extension TLSCommand {
     }
 
     struct Test: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Check that an endpoint is reachable and its software is there (the plugin's connection test); changes nothing.")
+        static let configuration = CommandConfiguration(commandName: "test", abstract: "Check that an endpoint is reachable and its software is there (the plugin's connection test); changes nothing.")
         @Argument(help: "Instance ID or name of the endpoint.") var endpoint: String
 
         func run() throws {
@@ -50,7 +50,7 @@ extension TLSCommand {
     }
 
     struct Nodes: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Discover an endpoint's TLS nodes with the configured and the served certificate.")
+        static let configuration = CommandConfiguration(commandName: "nodes", abstract: "Discover an endpoint's TLS nodes with the configured and the served certificate.")
         @Argument(help: "Instance ID or name of the endpoint.") var endpoint: String
         @Option(name: .long, help: "text or json") var output: OutputFormat = .text
 
@@ -81,7 +81,7 @@ extension TLSCommand {
     }
 
     struct Recover: ParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "recover", 
             abstract: "Finish an install that a crash interrupted: restore the files from the journal and re-activate.",
             discussion: "tls install and tls restart do this by themselves before they start.")
         @Argument(help: "Instance ID or name of the endpoint.") var endpoint: String
