@@ -48,6 +48,11 @@ enum TrackingHostTable {
             HostResultTracker.shared.produced(out?.pointee, status: status, call: call, service: "read_certificates")
             return status
         }
+        table.read_file_certificates = { call, path, out in
+            let status = PluginLibrary.hostServicesTable.pointee.read_file_certificates!(call, path, out)
+            HostResultTracker.shared.produced(out?.pointee, status: status, call: call, service: "read_file_certificates")
+            return status
+        }
         let pointer = UnsafeMutablePointer<og_host_api>.allocate(capacity: 1)
         pointer.initialize(to: table)
         return UnsafePointer(pointer)

@@ -148,6 +148,17 @@ enum HostServicesTable {
                     }
                     try services.journalUndoToken(bytes)
                 }
+            },
+            read_file_certificates: { handle, path, out in
+                HostServicesTable.serve(handle, out) { _, services, arena in
+                    // Read and parsed here: the file may hold a private key, which must not reach the plugin.
+                    let path = try HostServicesTable.text(path, "read_file_certificates: path")
+                    let certificates = try services.readCertificates(try services.readFile(path))
+                    let pointers: [UnsafePointer<og_certificate_info>?] = certificates.map { UnsafePointer(arena.certificateInfo($0)) }
+                    return UnsafeMutableRawPointer(arena.value(og_certificate_list(
+                        struct_size: UInt32(MemoryLayout<og_certificate_list>.size),
+                        certificates: UnsafePointer(arena.array(pointers)), count: pointers.count)))
+                }
             }
         ))
         return UnsafePointer(table)

@@ -175,6 +175,26 @@ enum TestHostTable {
                                                 count: certificates.count)
             return TestHostTable.hand(call, arena, value, to: out)
         }
+        table.pointee.read_file_certificates = { handle, path, out in
+            guard let call = TestHostTable.lookup(handle), let out else { return OG_ERR_INVALID_ARGUMENT }
+            out.pointee = nil
+            guard let path = TestArena.string(path) else { return TestHostTable.fail(call, OG_ERR_INVALID_ARGUMENT, "read_file_certificates: path is not valid UTF-8") }
+            guard let contents = call.host.files[PluginTestHost.normalized(path)] else {
+                return TestHostTable.fail(call, OG_ERR_NOT_FOUND, "\(path): no such file")
+            }
+            let certificates: [CertificateInfo]
+            do {
+                certificates = try call.host.certificateReader(contents)
+            } catch {
+                return TestHostTable.fail(call, OG_ERR_PARSE, "\(path): no certificate could be read: \(error)")
+            }
+            let arena = TestArena()
+            let value = arena.zeroed(og_certificate_list.self)
+            value.pointee = og_certificate_list(struct_size: UInt32(MemoryLayout<og_certificate_list>.size),
+                                                certificates: arena.array(certificates.map { Optional(UnsafePointer(arena.certificate($0))) }),
+                                                count: certificates.count)
+            return TestHostTable.hand(call, arena, value, to: out)
+        }
         return table
     }()
 }

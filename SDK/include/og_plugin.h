@@ -98,11 +98,13 @@
  *    exactly this, so all plugins choose alike. No match, or several equally
  *    good ones, is OG_ERR_CONFLICT with set_error(field "node") listing the
  *    candidates; never guess.
- *  - Files that hold private keys: discovery may have to read a file that
- *    holds a key next to the certificate (a combined PEM, a keystore). The
- *    only thing a plugin may do with such bytes is hand them straight to
- *    read_certificates (or read_keystore), which return certificates and
- *    never key material; it must not keep, copy, log, write or send them.
+ *  - Files that hold private keys: discovery may need the certificates of a
+ *    file that holds a key next to them (a combined PEM, a keystore). Ask
+ *    read_file_certificates (since 1.1), which parses the file inside the
+ *    host, so the key never reaches the plugin; for keystores read_keystore.
+ *    A plugin that reads such a file itself (or talks to a 1.0 host) may do
+ *    nothing with the bytes but hand them to read_certificates: never keep,
+ *    copy, log, write or send them.
  *  - test_connection runs when the operator asks for it (`og-host tls test
  *    <name>`), not on `tls add`: an endpoint may be added before the files
  *    the first install creates exist. validate_endpoint runs on `tls add`.
@@ -690,6 +692,14 @@ typedef struct og_host_api {
      * leaves the host a token to hand rollback_install. The token returned by
      * apply_install replaces it. Only during apply_install. Since 1.1. */
     og_status (*journal_undo_token)(og_call *call, og_bytes undo_token);
+
+    /* Parse the certificates of the file at `path` on the endpoint (PEM, one
+     * or many, or a single DER) without its bytes reaching the plugin: the way
+     * to look at a file that also holds a private key (a combined PEM such as
+     * HAProxy's crt, a key + chain bundle). Key blocks are never returned.
+     * OG_ERR_NOT_FOUND if the file does not exist, OG_ERR_PARSE if it holds no
+     * certificate. Any slot. *out: host-owned. Since 1.1. */
+    og_status (*read_file_certificates)(og_call *call, og_str path, og_certificate_list **out);
 } og_host_api;
 
 /* ===================================================================== */

@@ -232,16 +232,34 @@ public final class HostServices {
             readCertificates(call, og_bytes(ptr: $0.baseAddress, len: $0.count), &result)
         }
         return try receive(result, status: status, service: "read_certificates", subject: "(\(data.count) bytes)") { fields in
-            let list = try HostMemory.elements(try fields.require(\.certificates, named: "read_certificates result.certificates"),
-                                               count: try fields.require(\.count, named: "read_certificates result.count"),
-                                               field: "read_certificates result")
-            return try list.enumerated().map { index, certificate in
-                let place = "read_certificates result[\(index)]"
-                guard let certificate else {
-                    throw PluginError(status: .invalidArgument, field: place, message: "is NULL; the host listed a missing certificate")
-                }
-                return try CallInputs.certificateInfo(certificate, field: place)
+            try Self.certificates(fields, service: "read_certificates")
+        }
+    }
+
+    /// The certificates of the file at `path` on the endpoint, parsed by the
+    /// host so that a private key in the same file (a combined PEM) never
+    /// reaches the plugin. Throws `.notFound` for a missing file, `.parse` when
+    /// it holds no certificate, `.notSupported` on a 1.0 host.
+    public func readCertificates(atPath path: String) throws -> [CertificateInfo] {
+        checkUsable("readCertificates(atPath:)")
+        let readFileCertificates = try service(\.read_file_certificates, named: "read_file_certificates")
+        var result: UnsafeMutablePointer<og_certificate_list>?
+        let status = withBorrowedText(path) { readFileCertificates(call, $0, &result) }
+        return try receive(result, status: status, service: "read_file_certificates", subject: path) { fields in
+            try Self.certificates(fields, service: "read_file_certificates")
+        }
+    }
+
+    private static func certificates(_ fields: SizedStruct<og_certificate_list>, service: String) throws -> [CertificateInfo] {
+        let list = try HostMemory.elements(try fields.require(\.certificates, named: "\(service) result.certificates"),
+                                           count: try fields.require(\.count, named: "\(service) result.count"),
+                                           field: "\(service) result")
+        return try list.enumerated().map { index, certificate in
+            let place = "\(service) result[\(index)]"
+            guard let certificate else {
+                throw PluginError(status: .invalidArgument, field: place, message: "is NULL; the host listed a missing certificate")
             }
+            return try CallInputs.certificateInfo(certificate, field: place)
         }
     }
 
