@@ -65,7 +65,11 @@ extension TLSCommand {
                 printOut(Table.render(header: ["ID", "NAME", "PROTOCOL", "ADDRESS", "SUBJECT", "NOT AFTER", "SHA-256", "SERVED"], rows: nodes.map { node in
                     let served: String
                     if let certificate = node.served {
-                        served = node.mismatch ? "MISMATCH: \(certificate.sha256Fingerprint.prefix(16))" : "same"
+                        switch node.mismatch {
+                        case true?: served = "MISMATCH: \(certificate.sha256Fingerprint.prefix(16))"
+                        case false?: served = "same"
+                        case nil: served = "unknown (configured certificate not read): \(certificate.sha256Fingerprint.prefix(16))"
+                        }
                     } else {
                         served = node.servedProblem == nil ? "-" : "unreachable"
                     }

@@ -226,4 +226,37 @@ import Testing
         }
         #expect(served == expected)
     }
+
+    /// Another site's broken pair already on disk makes the configuration
+    /// check fail before anything is activated: the rollback restores the
+    /// files and does not reload nginx (a reload would pick up that broken
+    /// pair), and the report says nothing was reloaded.
+    @Test func rollbackBeforeActivationDoesNotReload() throws {
+        try nginx.start()
+        let calls = nginx.directory.file("nginx-calls.log")
+        let wrapper = nginx.directory.file("nginx-recording")
+        try LocalFiles.writeAtomically(wrapper, contents: Array("""
+            #!/bin/sh
+            echo "$*" >> \(calls)
+            exec \(NginxTestInstance.binary) "$@"
+
+            """.utf8), mode: 0o755)
+        try addEndpoint(binary: wrapper)
+        let alphaServed = try nginx.servedFingerprint("alpha.example.test")
+        let betaServed = try nginx.servedFingerprint("beta.example.test")
+        // alpha's key on disk no longer matches its certificate (nginx still serves the pair it loaded).
+        let stray = try pki.issue("stray", dnsNames: ["stray.example.test"])
+        try LocalFiles.writeAtomically(nginx.directory.file("ssl/alpha.key"), contents: try LocalFiles.read(stray.key), mode: 0o600)
+        let before = try nginx.configurationSnapshot()
+        let result = try install(try pki.issue("beta-new", dnsNames: ["beta.example.test"]))
+        #expect(result.exitStatus != 0)
+        #expect(result.standardErrorText.contains("nothing was reloaded"), "\(result.standardErrorText)")
+        #expect(!result.standardErrorText.contains("ROLLBACK INCOMPLETE"))
+        #expect(result.standardErrorText.contains("rolled back: restored"), "\(result.standardErrorText)")
+        #expect(try nginx.configurationSnapshot() == before)
+        let log = (try? String(contentsOfFile: calls, encoding: .utf8)) ?? ""
+        #expect(!log.contains("-s reload"), "nginx was reloaded during the rollback: \(log)")
+        #expect(try nginx.servedFingerprint("alpha.example.test") == alphaServed)
+        #expect(try nginx.servedFingerprint("beta.example.test") == betaServed)
+    }
 }

@@ -81,4 +81,29 @@ import Testing
             .filter { $0.contains(".og-backup-") || $0.contains(".og-tmp-") }
         #expect(leftovers.isEmpty, "\(leftovers)")
     }
+
+    /// A login that cannot read a configured certificate file does not know
+    /// what is configured: tls nodes says unknown (JSON mismatch null), never "same".
+    @Test func unreadableConfiguredCertificateReadsAsUnknown() throws {
+        let sshd = try SSHServerFixture.start()
+        let fixture = try GatewayFixture(plugins: ["nginx"])
+        let pki = try TestPKI()
+        let nginx = try NginxTestInstance(pki: pki)
+        try nginx.start()
+        chmod(nginx.directory.file("ssl/beta.pem"), 0o600)
+        let added = try fixture.run(["tls", "add", "nginx", "--name", "plain", "--connection_type", "ssh",
+                                     "--host", sshd.host, "--port", String(sshd.port), "--user", sshd.user,
+                                     "--ssh_key_path", sshd.clientKeyPath] + nginx.instanceOptions())
+        try #require(added.exitStatus == 0, "\(added.standardErrorText)")
+        let json = try fixture.run(["tls", "nodes", "plain", "--output", "json"])
+        try #require(json.exitStatus == 0, "\(json.standardErrorText)")
+        let nodes = try #require(try JSONSerialization.jsonObject(with: Data(json.standardOutput)) as? [[String: Any]])
+        let beta = try #require(nodes.first { ($0["id"] as? String)?.hasPrefix("beta.") == true })
+        let alpha = try #require(nodes.first { ($0["id"] as? String)?.hasPrefix("alpha.") == true })
+        #expect(beta["mismatch"] is NSNull, "\(json.standardOutputText)")
+        #expect(beta["served"] != nil)
+        #expect(alpha["mismatch"] as? Bool == false)
+        let table = try fixture.run(["tls", "nodes", "plain"])
+        #expect(table.standardOutputText.contains("unknown"), "\(table.standardOutputText)")
+    }
 }

@@ -106,6 +106,10 @@ public struct InstallJob {
         installedNode = plan.nodeID.isEmpty ? (alias ?? nodeID) : plan.nodeID
 
         var written: [PlanContents.RenderedChange] = []
+        // How many of `rendered` an atomic write was started for, and whether activation was tried:
+        // a rollback restores only those files and reloads only if the install did.
+        var attempted = 0
+        var activationAttempted = false
         do {
             for (index, change) in rendered.enumerated() {
                 if let previous = change.previous, let backup = payload.changes[index].backup {
@@ -114,6 +118,7 @@ public struct InstallJob {
             }
             _ = try inventory.updateInstall(jobID: jobID, state: "writing", payload: try Self.encode(payload))
             for change in rendered {
+                attempted += 1
                 try session.connection.writeFileAtomically(change.change.path, contents: change.bytes, mode: change.mode)
                 written.append(change)
                 try FaultInjection.check("after-write")
@@ -130,6 +135,7 @@ public struct InstallJob {
                 report("configuration test passed")
             }
             if plugin.supports(.activate, for: record.type) {
+                activationAttempted = true
                 try pluginStep("activation") { () throws(PluginCallFailure) in try plugin.activate(session.endpoint, request: request, services: session) }
                 report("activated")
             }
@@ -146,7 +152,8 @@ public struct InstallJob {
             }
         } catch {
             let reason = (error as? GatewayError)?.message ?? "\(error)"
-            let outcome = rollBack(rendered: rendered, payload: payload, session: session)
+            let outcome = rollBack(rendered: rendered, attempted: attempted, reactivate: activationAttempted,
+                                   payload: payload, session: session)
             var verifiedOld: [String] = []
             if outcome.unrestored.isEmpty {
                 for (index, target) in plan.verify.enumerated() {
@@ -159,10 +166,22 @@ public struct InstallJob {
                 }
             }
             var lines: [String] = []
-            if outcome.unrestored.isEmpty {
-                lines.append("rolled back: every file was restored")
-            } else {
+            if !outcome.unrestored.isEmpty {
                 lines.append("ROLLBACK INCOMPLETE: could not restore \(outcome.unrestored.joined(separator: "; "))")
+            }
+            if !outcome.restored.isEmpty {
+                lines.append("rolled back: restored \(outcome.restored.joined(separator: ", "))")
+            }
+            if !outcome.unchanged.isEmpty {
+                lines.append("not changed, so nothing to restore: \(outcome.unchanged.joined(separator: ", "))")
+            }
+            if outcome.unrestored.isEmpty && outcome.restored.isEmpty {
+                lines.insert("nothing on the endpoint was changed", at: 0)
+            }
+            if plugin.supports(.activate, for: record.type) {
+                lines.append(activationAttempted
+                    ? (outcome.unrestored.isEmpty ? "re-activated the restored configuration" : "not re-activated, since not every file is back")
+                    : "nothing was reloaded or restarted (the install failed before activating)")
             }
             if let problem = outcome.reactivationProblem {
                 lines.append("re-activating the restored files failed too: \(problem)")
@@ -224,25 +243,46 @@ public struct InstallJob {
     /// re-activating the restored files failed (the files are back either way).
     struct RollbackOutcome {
         var unrestored: [String] = []
+        var restored: [String] = []
+        /// Files the install never changed (not reached, or their write failed before the rename).
+        var unchanged: [String] = []
         var reactivationProblem: String?
     }
 
     /// Restores every file to what it was, then re-activates the endpoint.
-    private func rollBack(rendered: [PlanContents.RenderedChange], payload: JournalPayload, session: EndpointSession) -> RollbackOutcome {
+    private func rollBack(rendered: [PlanContents.RenderedChange], attempted: Int, reactivate: Bool,
+                          payload: JournalPayload, session: EndpointSession) -> RollbackOutcome {
         var outcome = RollbackOutcome()
         for (index, change) in rendered.enumerated() {
+            if index >= attempted {
+                // Never written; only its backup may exist.
+                if let backup = payload.changes[index].backup { try? session.connection.remove(backup) }
+                outcome.unchanged.append(change.change.path)
+                continue
+            }
             do {
+                // A write that failed before its rename left the file as it was: nothing to restore.
+                if let current = try? session.connection.readFile(change.change.path), current == change.previous {
+                    if let backup = payload.changes[index].backup { try? session.connection.remove(backup) }
+                    outcome.unchanged.append(change.change.path)
+                    continue
+                }
+                if change.previous == nil, (try? session.connection.stat(change.change.path).type) == .missing {
+                    outcome.unchanged.append(change.change.path)
+                    continue
+                }
                 if let previous = change.previous {
                     try session.connection.writeFileAtomically(change.change.path, contents: previous, mode: change.mode)
                     if let backup = payload.changes[index].backup { try? session.connection.remove(backup) }
                 } else if try session.connection.stat(change.change.path).type != .missing {
                     try session.connection.remove(change.change.path)
                 }
+                outcome.restored.append(change.change.path)
             } catch {
                 outcome.unrestored.append("\(change.change.path): \(error)")
             }
         }
-        if outcome.unrestored.isEmpty, plugin.supports(.activate, for: record.type) {
+        if outcome.unrestored.isEmpty, reactivate, plugin.supports(.activate, for: record.type) {
             do { try plugin.activate(session.endpoint, request: nil, services: session) } catch {
                 outcome.reactivationProblem = error.description
             }

@@ -26,8 +26,27 @@ public enum NodeDiscovery {
         public var configured: CertificateView?
         public var served: CertificateView?
         public var servedProblem: String?
-        /// True when a configured and a served certificate were both seen and differ.
-        public var mismatch: Bool
+        /// Whether the served certificate differs from the configured one; nil
+        /// (unknown) unless both were seen: a configured certificate og-host could
+        /// not read is not "the same".
+        public var mismatch: Bool?
+
+        /// As synthesized, except that an unknown `mismatch` is written as null rather than left out.
+        public func encode(to encoder: Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(id, forKey: .id)
+            try container.encode(name, forKey: .name)
+            try container.encode(aliases, forKey: .aliases)
+            try container.encode(`protocol`, forKey: .protocol)
+            try container.encode(address, forKey: .address)
+            try container.encode(port, forKey: .port)
+            try container.encode(certificatePath, forKey: .certificatePath)
+            try container.encode(detail, forKey: .detail)
+            try container.encodeIfPresent(configured, forKey: .configured)
+            try container.encodeIfPresent(served, forKey: .served)
+            try container.encodeIfPresent(servedProblem, forKey: .servedProblem)
+            try container.encode(mismatch, forKey: .mismatch)
+        }
     }
 
     public static func discover(record: EndpointRecord, plugin: PluginLibrary, gateway: Gateway) throws -> [DiscoveredNode] {
@@ -64,7 +83,7 @@ public enum NodeDiscovery {
             return DiscoveredNode(id: node.id, name: node.name, aliases: node.aliases, protocol: node.protocol,
                                   address: node.address, port: node.port, certificatePath: node.certificatePath,
                                   detail: node.detail, configured: configured, served: served, servedProblem: problem,
-                                  mismatch: configured != nil && served != nil && configured?.sha256Fingerprint != served?.sha256Fingerprint)
+                                  mismatch: configured == nil || served == nil ? nil : configured?.sha256Fingerprint != served?.sha256Fingerprint)
         }
     }
 
