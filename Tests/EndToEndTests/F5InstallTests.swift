@@ -183,6 +183,32 @@ import Testing
         #expect(again.standardOutputText.contains("no interrupted install"))
     }
 
+    @Test func aCrashBetweenJournallingTheTokenAndTheFirstChangeIsRecoveredWithoutHarm() throws {
+        let f5 = try sharedPairDevice(deviceGroup: "dg-failover")
+        try #require(try add(f5).exitStatus == 0)
+        let before = try f5.servedFingerprint("/Common/vs-web")
+        let objectsBefore = try objects(f5)
+        let crashed = try install(try pki.issue("leaf", dnsNames: ["www.example.test"], key: "rsa"),
+                                  environment: ["OG_FAULT_INJECT": "after-undo-journal"])
+        #expect(crashed.exitStatus == 70, "\(crashed.standardErrorText)")
+        #expect(try counter(f5, "uploads") == 0, "the token is journalled before the first change")
+        // rollback_install is idempotent: with nothing applied it changes nothing, and the journal closes.
+        let recovered = try fixture.run(["tls", "recover", "big"])
+        #expect(recovered.exitStatus == 0, "\(recovered.standardErrorText)")
+        #expect(recovered.standardOutputText.contains("rolled back with the plugin's undo token"))
+        #expect(try f5.servedFingerprint("/Common/vs-web") == before)
+        let objectsAfter = try objects(f5)
+        #expect(objectsAfter.keys == objectsBefore.keys && objectsAfter.certs == objectsBefore.certs)
+        #expect(try counter(f5, "commits") == 0)
+        #expect(try fixture.run(["tls", "recover", "big"]).standardOutputText.contains("no interrupted install"))
+    }
+
+    @Test func thePluginPassesTheConformanceSuite() throws {
+        let check = try fixture.run(["plugin", "check", BuiltProducts.plugin("f5")])
+        #expect(check.exitStatus == 0, "\(check.standardOutputText)\(check.standardErrorText)")
+        #expect(check.standardOutputText.contains("PASS slot.rollback_install.hostile_input"), "\(check.standardOutputText)")
+    }
+
     @Test func aHAPairIsSyncedAndAGroupThatDoesNotConvergeIsReported() throws {
         let f5 = try sharedPairDevice(deviceGroup: "dg-failover")
         try #require(try add(f5).exitStatus == 0)

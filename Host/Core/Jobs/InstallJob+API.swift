@@ -40,7 +40,10 @@ extension InstallJob {
         _ = try inventory.beginInstall(jobID: jobID, endpointID: record.id, state: "applying", payload: try Self.encode(journal.payload))
         report("job \(jobID): \(plan.summary)")
         installedNode = plan.nodeID.isEmpty ? nodeID : plan.nodeID
-        let context = APIInstallContext(material: material) { token in try journal.record(token, state: "applying") }
+        let context = APIInstallContext(material: material) { token in
+            try journal.record(token, state: "applying")
+            try FaultInjection.check("after-undo-journal")
+        }
         session.apiInstall = context
 
         var token: [UInt8]?
