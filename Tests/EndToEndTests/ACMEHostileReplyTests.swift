@@ -91,6 +91,13 @@ import Testing
         #expect(keyFiles() == keysBefore)
     }
 
+    @Test func aBrieflyUnavailableCAIsWaitedOutAsItAsks() throws {
+        try control(["mode": "busy-once"])
+        let result = try issue()
+        #expect(result.exitStatus == 0, "\(result.standardErrorText)")
+        #expect(try seen()["new_orders"] as? Int == 2, "the refused newOrder was sent again after Retry-After")
+    }
+
     @Test func anOrderThatNeverBecomesReadyStopsInTimeAndResumesIntoTheSameOrder() throws {
         try control(["mode": "never-ready"])
         let waited = try issue(["--wait", "2"])

@@ -18,6 +18,9 @@ public final class ACMEClient {
     public var log: (String) -> Void = { _ in }
     /// How many `badNonce` rejections in a row one request survives.
     public var nonceRetries = 10
+    /// The longest Retry-After of a 503 reply that is waited out (up to 3 times) instead of reported.
+    public var maximumServerWait: TimeInterval = 30
+    var sleep: (TimeInterval) -> Void = { Thread.sleep(forTimeInterval: $0) }
 
     private let http: HTTPClient
     private var nonces: [String] = []
@@ -202,6 +205,7 @@ public final class ACMEClient {
     /// successful reply; problems become `IssuanceError.problem`.
     func post(_ url: String, payload: String?, signWithJWK: Bool = false, accept: String? = nil) throws -> HTTPResponse {
         var rejectedNonces = 0
+        var busyRetries = 0
         while true {
             let body = try jws(url: url, payload: payload, signWithJWK: signWithJWK)
             var headers = [(name: "Content-Type", value: "application/jose+json")]
@@ -212,6 +216,13 @@ public final class ACMEClient {
             if error.problemType == "badNonce" && rejectedNonces < nonceRetries {
                 rejectedNonces += 1
                 log("badNonce from \(url); retrying with the fresh nonce (\(rejectedNonces))")
+                continue
+            }
+            // A CA that is briefly unavailable says when to come back; a short wait is worth it, a long one is the operator's call.
+            if response.status == 503, let wait = Self.retryAfter(response), wait <= maximumServerWait, busyRetries < 3 {
+                busyRetries += 1
+                log("\(url) is unavailable (503); retrying after \(Int(wait)) s as asked")
+                sleep(wait)
                 continue
             }
             throw error

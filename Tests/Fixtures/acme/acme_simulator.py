@@ -13,7 +13,7 @@ openssl command line. Tests that need a faithful CA use Pebble.
 Usage: acme_simulator.py PORT STATE_DIR
 Control (plain HTTP): POST /control with JSON {"mode": ..., "window": {...}}
 modes: normal, malformed-order, missing-finalize, never-ready, rate-limited,
-       bad-certificate; GET /control returns the last newOrder payload seen.
+       bad-certificate, busy-once (one 503 with Retry-After: 1 on newOrder); GET /control returns the last newOrder payload seen.
 """
 import base64, http.server, json, os, subprocess, sys, threading, time, uuid
 
@@ -104,6 +104,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
             with lock:
                 state["last_new_order"] = payload
                 state["new_orders"] += 1
+            if mode == "busy-once":
+                with lock:
+                    state["mode"] = "normal"
+                return self.problem(503, "serverInternal", "down for maintenance", {"Retry-After": "1"})
             if mode == "rate-limited":
                 return self.problem(429, "rateLimited", "too many new orders recently: 5 per 3 hours",
                                     {"Retry-After": "3600"})
