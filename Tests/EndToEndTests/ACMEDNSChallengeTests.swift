@@ -105,4 +105,18 @@ import Testing
         try #require(issued.exitStatus == 0, "cert issue: \(issued.standardErrorText)")
         #expect(proxy.connects(toPort: pebble.port) > afterAdd, "the order went through the proxy too")
     }
+
+    @Test func aRunKilledAfterPublishingTheRecordIsResumedAndTheRecordRemoved() throws {
+        let crashed = try fixture.run(["cert", "issue", "zone", "--issuer", "pebble", "--cn", "www.acme.test", "--challenge",
+                                       "dns-01", "--dns-server", bind.address, "--tsig-key", BindServer.keyName,
+                                       "--tsig-secret", "env:OG_TEST_TSIG"],
+                                      extraEnvironment: ["OG_TEST_TSIG": bind.secret, "OG_FAULT_INJECT": "acme-after-challenge"])
+        #expect(crashed.exitStatus == 70, "\(crashed.standardErrorText)")
+        #expect(try bind.txt("_acme-challenge.www.acme.test").count == 1, "the interrupted run left its record")
+        let resumed = try fixture.run(["cert", "issue", "zone", "--issuer", "pebble", "--tsig-secret", "env:OG_TEST_TSIG"],
+                                      extraEnvironment: ["OG_TEST_TSIG": bind.secret])
+        try #require(resumed.exitStatus == 0, "resume: \(resumed.standardErrorText)")
+        #expect(resumed.standardOutputText.contains("(resumed order)"))
+        #expect(try bind.txt("_acme-challenge.www.acme.test").isEmpty, "the resumed run removed it")
+    }
 }
