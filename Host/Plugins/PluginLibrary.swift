@@ -31,7 +31,8 @@ public enum PluginLoadError: Error, CustomStringConvertible, Equatable, Sendable
         case .untrusted(_, let reason), .openFailed(_, let reason), .badTable(_, let reason), .badDescriptor(_, let reason):
             return reason
         case .missingEntry: return "no \(OG_PLUGIN_ENTRY_SYMBOL)() symbol"
-        case .abiRefused(_, let status): return "refused ABI \(OG_ABI_MAJOR).\(OG_ABI_MINOR) (status \(status))"
+        case .abiRefused(_, let status):
+            return "refused ABI \(OG_ABI_MAJOR).\(OG_ABI_MINOR) (status \(status)): built for another ABI major or a newer minor"
         case .nameMismatch(_, let declared, let expected): return "declares name '\(declared)', file says '\(expected)'"
         }
     }
