@@ -69,6 +69,23 @@ import Testing
         #expect(try counter(f5, "basic_requests") == 0, "every request used the token, none Basic authentication")
     }
 
+    @Test func aStoredCredentialLogsInAndItsPasswordIsFilledInByTheHost() throws {
+        // Quotes and backslashes prove the host escapes the password for the JSON login body.
+        let password = #"st"ore\d-pa55 {x}"#
+        let f5 = try F5Simulator(pki: pki, password: password)
+        try #require(try fixture.run(["credstore", "credentials", "add", "--storename", "default", "--id", "bigip-admin",
+                                      "--username", F5Simulator.user, "--password", "env:PW"],
+                                     extraEnvironment: ["PW": password]).exitStatus == 0)
+        let added = try fixture.run(["tls", "add", "f5", "--name", "big", "--connection_type", "rest", "--host", "localhost",
+                                     "--port", String(f5.port), "--store", "default", "--store_cred_id", "bigip-admin"])
+        #expect(added.exitStatus == 0, "\(added.standardErrorText)")
+        let nodes = try fixture.run(["tls", "nodes", "big"])
+        #expect(nodes.exitStatus == 0, "\(nodes.standardErrorText)")
+        #expect(nodes.standardOutputText.contains("/Common/web-ssl"))
+        #expect(!(nodes.standardOutputText + nodes.standardErrorText).contains(password))
+        #expect(try counter(f5, "logins") == 2)
+    }
+
     @Test func nodesAreClientSSLProfilesWithTheirPairsVirtualServersAndServedCertificates() throws {
         let f5 = try sharedPairDevice()
         try #require(try add(f5).exitStatus == 0)

@@ -38,7 +38,8 @@ final class F5Simulator: @unchecked Sendable {
     /// the extra `partitions` and, when `deviceGroup` is given, a sync-failover group of that name.
     init(pki: TestPKI, names: [String] = ["www.example.test"], profiles: [Profile] = [Profile(name: "/Common/web-ssl", pair: "/Common/web")],
          virtuals: [Virtual] = [Virtual(name: "/Common/vs-web", profiles: ["/Common/web-ssl", "/Common/http"])],
-         partitions: [String] = ["Tenant"], deviceGroup: String? = nil, converges: Bool = true) throws {
+         partitions: [String] = ["Tenant"], deviceGroup: String? = nil, converges: Bool = true,
+         password: String = F5Simulator.password) throws {
         self.pki = pki
         directory = try TemporaryDirectory("og-f5")
         let (managementCertificate, managementKey) = try pki.issue("f5-mgmt", dnsNames: ["localhost"])
@@ -55,7 +56,7 @@ final class F5Simulator: @unchecked Sendable {
         for virtual in virtuals { ports[virtual.name] = Loopback.freePort() }
         virtualPorts = ports
         var configuration: [String: Any] = [
-            "users": [Self.user: Self.password], "partitions": partitions, "version": "17.1.0", "objects": objects,
+            "users": [Self.user: password], "partitions": partitions, "version": "17.1.0", "objects": objects,
             "profiles": profiles.map { profile -> [String: Any] in
                 ["name": profile.name, "serverName": profile.serverName, "sniDefault": profile.sniDefault,
                  "certKeyChain": [["name": "default", "cert": profile.pair + ".crt", "key": profile.pair + ".key"]]]
