@@ -21,15 +21,18 @@ struct TLSCommand: ParsableCommand {
 
         func run() throws {
             try runReportingErrors {
-                let listings = try EndpointService(gateway: openGateway()).list()
+                let service = EndpointService(gateway: try openGateway())
                 if output == .json {
-                    printOut(try JSONOutput.render(listings))
-                } else if listings.isEmpty {
+                    printOut(try JSONOutput.render(try service.list()))
+                    return
+                }
+                let summaries = try service.summaries()
+                if summaries.isEmpty {
                     printOut("No endpoints. Add one with `og-host tls add <type> ...`.\n")
                 } else {
-                    printOut(Table.render(header: ["ID", "NAME", "TYPE", "CONNECTION", "HOST"], rows: listings.map { listing in
-                        [listing.id, listing.name, listing.type, listing.connectionType,
-                         listing.port.map { "\(listing.host):\($0)" } ?? listing.host]
+                    printOut(Table.render(header: ["ID", "NAME", "TYPE", "CONNECTION", "HOST"], rows: summaries.map { summary in
+                        [summary.id, summary.name, summary.type, summary.connectionType,
+                         summary.port.map { "\(summary.host):\($0)" } ?? summary.host]
                     }))
                 }
             }

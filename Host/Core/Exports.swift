@@ -3,6 +3,7 @@
 // never reach past the core into the layers below.
 @_exported import struct OGInventory.AuditRecord
 @_exported import struct OGInventory.EndpointRecord
+@_exported import struct OGInventory.EndpointSummary
 @_exported import struct OGInventory.ManagedCertificateRecord
 @_exported import struct OGInventory.TrustAnchorRecord
 @_exported import struct OGCredentials.Credential

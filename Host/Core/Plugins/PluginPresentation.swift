@@ -72,17 +72,33 @@ public enum PluginPresentation {
 
 /// Fixed-width text tables for listings.
 public enum Table {
+    /// Columns padded to their widest cell, two spaces apart, the last column unpadded.
+    /// Widths count characters; an ASCII cell (most are: IDs, names, hosts) is counted
+    /// by its bytes, which skips grapheme breaking on tables of thousands of rows.
     public static func render(header: [String], rows: [[String]]) -> String {
-        var widths = header.map(\.count)
+        func width(_ cell: String) -> Int {
+            let bytes = cell.utf8
+            return bytes.allSatisfy { $0 < 0x80 } ? bytes.count : cell.count
+        }
+        var widths = header.map(width)
         for row in rows {
-            for (index, cell) in row.enumerated() where index < widths.count { widths[index] = max(widths[index], cell.count) }
+            for (index, cell) in row.enumerated() where index < widths.count { widths[index] = max(widths[index], width(cell)) }
         }
-        func line(_ cells: [String]) -> String {
-            cells.enumerated().map { index, cell in
-                index == cells.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
-            }.joined(separator: "  ")
+        var output = ""
+        output.reserveCapacity((rows.count + 1) * (widths.reduce(0, +) + 2 * widths.count + 1))
+        func append(_ cells: [String]) {
+            for (index, cell) in cells.enumerated() {
+                output += cell
+                if index == cells.count - 1 { break }
+                let padding = (index < widths.count ? widths[index] : 0) - width(cell)
+                if padding > 0 { output += String(repeating: " ", count: padding) }
+                output += "  "
+            }
+            output += "\n"
         }
-        return ([line(header)] + rows.map(line)).joined(separator: "\n") + "\n"
+        append(header)
+        for row in rows { append(row) }
+        return output
     }
 }
 

@@ -48,6 +48,11 @@ public struct EndpointService {
         try CertificateVault.inventoryCall { try gateway.inventory().endpoints() }.map(EndpointCatalog.Listing.init)
     }
 
+    /// What the text table shows, without decoding options (see `EndpointSummary`).
+    public func summaries() throws -> [EndpointSummary] {
+        try CertificateVault.inventoryCall { try gateway.inventory().endpointSummaries() }
+    }
+
     public func show(_ reference: String) throws -> EndpointCatalog.Listing {
         EndpointCatalog.Listing(try EndpointCatalog(gateway: gateway).find(reference))
     }
