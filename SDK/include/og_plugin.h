@@ -108,13 +108,15 @@
  *  - test_connection runs when the operator asks for it (`og-host tls test
  *    <name>`), not on `tls add`: an endpoint may be added before the files
  *    the first install creates exist. validate_endpoint runs on `tls add`.
- *  - Privileged commands (OG_RUN_PRIVILEGED): when the endpoint's user is
- *    root (or og-host runs as root for a local endpoint) the command runs as
- *    is. Otherwise it runs through `sudo -n --` (or `sudo -S -k -p ''` with
- *    the endpoint's sudo password on stdin). Where sudo refuses, run_command
- *    fails with OG_ERR_AUTH and says why; where sudo is not installed the
- *    command result is exit status 127 with "sudo: not found" on stderr.
- *    Nothing else (su, doas, pkexec) is tried.
+ *  - Privileged commands (OG_RUN_PRIVILEGED): over SSH the endpoint's
+ *    --sudo decides. `none` (the default) runs the command as the login user,
+ *    unchanged: it succeeds only where that user has the rights. `nopasswd`
+ *    runs it through `sudo -n --`, `password` through `sudo -S -k -p ''` with
+ *    the login password on stdin (never in argv). A root login never uses
+ *    sudo. For a local endpoint, og-host running as root runs it as is,
+ *    otherwise through `sudo -n --`. Where sudo refuses, run_command fails
+ *    with OG_ERR_AUTH saying why; where sudo is not installed, the command
+ *    result is exit status 127. Nothing else (su, doas, pkexec) is tried.
  *  - og_verify_target.host is resolved and connected to from the gateway. For
  *    a local endpoint the gateway is the endpoint, so a listener on a
  *    wildcard address is verified through "127.0.0.1" (or "::1").
