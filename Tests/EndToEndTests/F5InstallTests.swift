@@ -200,6 +200,25 @@ import Testing
         #expect(again.standardOutputText.contains("no interrupted install"))
     }
 
+    @Test func aRollbackThatCannotFinishLeavesTheJournalOpenUntilItCan() throws {
+        let f5 = try sharedPairDevice()
+        try #require(try add(f5).exitStatus == 0)
+        let before = try f5.servedFingerprint("/Common/vs-web")
+        let crashed = try install(try pki.issue("leaf", dnsNames: ["www.example.test"], key: "rsa"),
+                                  environment: ["OG_FAULT_INJECT": "after-apply"])
+        #expect(crashed.exitStatus == 70)
+        // The device answers profile reads with a server error: the rollback cannot see what to put back.
+        try f5.answerHostile(prefix: "/mgmt/tm/ltm/profile/client-ssl/", body: #"{"code":503,"message":"busy"}"#, status: 503)
+        let failed = try fixture.run(["tls", "recover", "big"])
+        #expect(failed.exitStatus != 0)
+        #expect(failed.standardErrorText.contains("could not be recovered"), "\(failed.standardErrorText)")
+        try f5.calm()
+        let recovered = try fixture.run(["tls", "recover", "big"])
+        #expect(recovered.exitStatus == 0, "the journal stayed open: \(recovered.standardErrorText)")
+        #expect(recovered.standardOutputText.contains("rolled back with the plugin's undo token"))
+        #expect(try f5.servedFingerprint("/Common/vs-web") == before)
+    }
+
     @Test func aCrashBetweenJournallingTheTokenAndTheFirstChangeIsRecoveredWithoutHarm() throws {
         let f5 = try sharedPairDevice(deviceGroup: "dg-failover")
         try #require(try add(f5).exitStatus == 0)

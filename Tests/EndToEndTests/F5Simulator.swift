@@ -97,6 +97,9 @@ final class F5Simulator: @unchecked Sendable {
         _ = try control("hostile", ["prefix": prefix, "body": body, "status": status])
     }
 
+    /// Ends every hostile answer.
+    func calm() throws { _ = try control("calm", [:]) }
+
     /// Calls a /sim/ control with Python's urllib (verifying the listener against the test root).
     private func control(_ name: String, _ body: [String: Any]?) throws -> [String: Any] {
         let script = "import json,ssl,sys,urllib.request;c=ssl.create_default_context(cafile=sys.argv[2]);"

@@ -41,6 +41,7 @@ that moment (the profile whose serverName matches the SNI, else the default).
 Simulator-only controls (not iControl REST), under /sim/, unauthenticated:
   POST /sim/fail-commit {"message": M}   the next transaction commit fails with M, changing nothing
   POST /sim/hostile {"prefix": P, "body": B, "status": S}  GETs under P answer B verbatim (B may be any text)
+  POST /sim/calm                         ends every hostile answer
   POST /sim/converge {"converge": bool}  whether config-sync ever reaches In Sync
   GET  /sim/state                        objects, profiles, virtuals, tokens, sync status, counters
 
@@ -719,6 +720,8 @@ class Handler(BaseHTTPRequestHandler):
             CONTROLS["fail_commit"] = body.get("message", "01070734:3: Configuration error: simulated commit failure")
         elif path == "/sim/hostile" and method == "POST":
             CONTROLS["hostile"].append(body)
+        elif path == "/sim/calm" and method == "POST":
+            CONTROLS["hostile"] = []
         elif path == "/sim/converge" and method == "POST":
             SYNC["converge"] = bool(body.get("converge", True))
         elif path != "/sim/state":
