@@ -36,7 +36,18 @@ public struct ApachePlugin: EndpointPlugin, ConnectionTesting, NodeDiscovering, 
 
     public func discoverNodes(_ endpoint: Endpoint, host: HostServices) throws -> [Node] {
         let target = try ApacheEndpoint(endpoint, host: host)
-        return try tlsHosts(target, host: host).map { $0.node(endpointHost: endpoint.host) }
+        let nodes = try tlsHosts(target, host: host).map { $0.node(endpointHost: endpoint.host) }
+        if nodes.isEmpty {
+            // A wrapper apachectl (or a second instance) may run another configuration than the one read:
+            // say which one this was and where it came from, so an empty answer is never silent.
+            let origin = endpoint.options["apache_config_file"] != nil || endpoint.options["apache_server_root"] != nil
+                ? "as given with --apache_server_root/--apache_config_file"
+                : "the compiled-in default that \(target.control) -V reports"
+            host.log(.warning, "no TLS virtual host found in \(target.configFile) (server root \(target.serverRoot), "
+                         + "\(origin)); if your server runs another configuration, give it with --apache_server_root "
+                         + "and --apache_config_file")
+        }
+        return nodes
     }
 
     public func planInstall(_ request: InstallRequest, on endpoint: Endpoint, host: HostServices) throws -> InstallPlan {

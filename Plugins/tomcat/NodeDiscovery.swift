@@ -29,7 +29,10 @@ struct NodeDiscovery {
             }
         case .keystore(let keystore):
             detail += ", keystore \(keystore.path)" + (keystore.alias.map { " alias \($0)" } ?? "")
-            detail += try keystoreSummary(keystore)
+            let summary = try keystoreSummary(keystore)
+            detail += summary.text
+            // The host compares this with what is served; without it the comparison is unknown.
+            if let fingerprint = summary.fingerprint { node.configuredSHA256 = fingerprint }
         }
         node.detail = detail
         return node
@@ -37,15 +40,15 @@ struct NodeDiscovery {
 
     /// The entry's certificate as the host reads it, when --keystore_password opens the store;
     /// the host does not hand out keystore certificate bytes, so this goes into the detail.
-    private func keystoreSummary(_ keystore: CertificateSettings.Keystore) throws -> String {
+    private func keystoreSummary(_ keystore: CertificateSettings.Keystore) throws -> (text: String, fingerprint: String?) {
         guard let password = target.keystorePassword, password == keystore.password, !keystore.usesPasswordFile else {
-            return " (not opened: --keystore_password is not this keystore's password)"
+            return (" (not opened: --keystore_password is not this keystore's password)", nil)
         }
         guard let entry = try? KeystoreEntryChoice(keystore: keystore, host: host).currentEntry(),
               let leaf = entry.certificate else {
-            return " (no readable key entry)"
+            return (" (no readable key entry)", nil)
         }
         let subject = leaf.commonName.isEmpty ? leaf.subject : "CN=\(leaf.commonName)"
-        return ", entry \(entry.alias): \(subject), SHA-256 \(leaf.sha256Fingerprint)"
+        return (", entry \(entry.alias): \(subject), SHA-256 \(leaf.sha256Fingerprint)", leaf.sha256Fingerprint)
     }
 }

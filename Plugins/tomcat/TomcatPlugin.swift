@@ -20,6 +20,44 @@ public struct TomcatPlugin: EndpointPlugin, ConnectionTesting, NodeDiscovering, 
 
     public func validate(_ endpoint: Endpoint, host: HostServices) throws {
         try testConnection(endpoint, host: host)
+        let target = try TomcatEndpoint(endpoint)
+        try checkKeystorePassword(target, configuration: try ServerXMLReader(target: target, host: host).read(), host: host)
+    }
+
+    /// At add time: --keystore_password must open at least one keystore a
+    /// connector uses (when any of them could tell), or every install into
+    /// them would be refused later. Keystores it does not open are named.
+    private func checkKeystorePassword(_ target: TomcatEndpoint, configuration: ServerConfiguration,
+                                       host: HostServices) throws {
+        guard let given = target.keystorePassword else { return }
+        var seen = Set<String>()
+        var opened = 0
+        var refusals: [String] = [], others: [String] = []
+        for node in configuration.nodes {
+            guard case .keystore(let keystore) = node.certificate.source, seen.insert(keystore.path).inserted else { continue }
+            if keystore.usesPasswordFile {
+                others.append("\(keystore.path) (its password is in a file og-host does not read)")
+            } else if keystore.password != given {
+                refusals.append("\(keystore.path) (server.xml gives it another password)")
+            } else if (try? host.stat(keystore.path).type) != .regular {
+                others.append("\(keystore.path) (does not exist yet)")
+            } else {
+                do {
+                    _ = try KeystoreEntryChoice(keystore: keystore, host: host).read()
+                    opened += 1
+                } catch let error as PluginError {
+                    refusals.append("\(keystore.path) (\(error.message))")
+                }
+            }
+        }
+        if opened == 0, !refusals.isEmpty, others.isEmpty {
+            throw PluginError(status: .invalidArgument, field: TomcatEndpoint.keystorePasswordOption,
+                              message: "opens none of the connectors' keystores: " + refusals.joined(separator: "; ")
+                                  + "; give the password server.xml uses for them")
+        }
+        for problem in refusals + others {
+            host.log(.warning, "--keystore_password does not open \(problem); installs into it will be refused")
+        }
     }
 
     /// Reachable means catalina.sh is there (unless a service unit runs

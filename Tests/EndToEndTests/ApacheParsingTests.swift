@@ -158,6 +158,16 @@ import Testing
         #expect(judge.exitStatus == 0, "httpd -t refuses the test configuration: \(judge.standardErrorText)")
     }
 
+    /// Finding nothing is never silent: the answer names the configuration
+    /// that was read and how it was chosen.
+    @Test func emptyDiscoverySaysWhichConfigurationWasRead() throws {
+        let output = try nodes("Listen 127.0.0.1:\(port)\n")
+        #expect(output.exitStatus == 0, "\(output.standardErrorText)")
+        #expect(output.standardErrorText.contains("no TLS virtual host found in \(root.path)/httpd.conf"),
+                "\(output.standardErrorText)")
+        #expect(output.standardErrorText.contains("--apache_server_root"))
+    }
+
     @Test func dryRunAddsAKeyLineWhenTheKeyLivesInTheCertificateFile() throws {
         let pki = try TestPKI()
         let certificates = root.file("issued")

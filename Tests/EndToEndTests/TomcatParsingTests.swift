@@ -148,14 +148,51 @@ import Testing
               </Connector>
             </Service></Server>
             """)
-        #expect(try add(password: "wrong-one").exitStatus == 0)
-        let leaf = try pki.issue("shop", dnsNames: ["shop.example.test"])
-        let result = try fixture.run(["tls", "install", "tc", "--cert", leaf.certificate, "--key", leaf.key,
-                                      "--chain", pki.chain, "--dry-run"])
-        #expect(result.exitStatus != 0)
+        // Refused at add time, naming the option and the keystore, never either password.
+        let result = try add(password: "wrong-one")
+        #expect(result.exitStatus == 2, "\(result.standardErrorText)")
         #expect(result.standardErrorText.contains("keystore_password"), "\(result.standardErrorText)")
+        #expect(result.standardErrorText.contains("store.p12"), "\(result.standardErrorText)")
         #expect(!result.standardErrorText.contains("right-one"))
         #expect(!result.standardErrorText.contains("wrong-one"))
+        #expect(try fixture.run(["tls", "show", "tc"]).exitStatus != 0, "nothing was added")
+    }
+
+    /// The password server.xml gives the connector, which og-host is given too,
+    /// does not open the keystore file itself: refused at add time.
+    @Test func keystorePasswordThatDoesNotOpenTheStoreIsRefusedAtAdd() throws {
+        let leaf = try pki.issue("shop", dnsNames: ["shop.example.test"])
+        let made = try ProcessRunner.run("openssl", ["pkcs12", "-export", "-in", leaf.certificate, "-inkey", leaf.key,
+                                                     "-name", "tomcat", "-out", work.file("conf/real.p12"),
+                                                     "-passout", "pass:file-pass"])
+        try #require(made.exitStatus == 0, "\(made.standardErrorText)")
+        try write("""
+            <Server><Service>
+              <Connector port="8443" SSLEnabled="true">
+                <SSLHostConfig hostName="shop.example.test">
+                  <Certificate certificateKeystoreFile="conf/real.p12" certificateKeystorePassword="right-one"/>
+                </SSLHostConfig>
+              </Connector>
+            </Service></Server>
+            """)
+        let refused = try add(password: "right-one")
+        #expect(refused.exitStatus == 2, "\(refused.standardErrorText)")
+        #expect(refused.standardErrorText.contains("real.p12"), "\(refused.standardErrorText)")
+        #expect(!refused.standardErrorText.contains("right-one"))
+        // With server.xml corrected, the same add is accepted and the node's configured certificate is known.
+        try write("""
+            <Server><Service>
+              <Connector port="8443" SSLEnabled="true">
+                <SSLHostConfig hostName="shop.example.test">
+                  <Certificate certificateKeystoreFile="conf/real.p12" certificateKeystorePassword="file-pass"/>
+                </SSLHostConfig>
+              </Connector>
+            </Service></Server>
+            """)
+        let added = try add(password: "file-pass")
+        #expect(added.exitStatus == 0, "\(added.standardErrorText)")
+        let nodes = try nodes()
+        #expect(nodes.standardOutputText.contains(try pki.fingerprint(leaf.certificate)), "\(nodes.standardOutputText)")
     }
 
     @Test func certificateMatchingNoHostNameListsTheNodes() throws {
