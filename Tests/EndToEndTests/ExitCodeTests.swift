@@ -17,7 +17,7 @@ import Testing
         let version = try fixture.run(["--version"])
         #expect(version.exitStatus == 0, "\(version.standardErrorText)")
         let lines = version.standardOutputText.split(separator: "\n").map(String.init)
-        #expect(lines.count == 3, "\(lines)")
+        #expect(lines.count == 4, "\(lines)")
         #expect(lines.first?.hasPrefix("og-host ") == true)
         let header = try String(contentsOfFile: BuiltProducts.repositoryRoot + "/SDK/include/og_plugin.h", encoding: .utf8)
         func define(_ name: String) -> String? {
@@ -25,6 +25,10 @@ import Testing
         }
         let abi = "\(try #require(define("OG_ABI_MAJOR"))).\(try #require(define("OG_ABI_MINOR")))"
         #expect(lines.contains("plugin ABI \(abi)"), "the ABI og_plugin.h defines: \(lines)")
+        // The Swift release a Swift plugin must be built with: the toolchain that built this host.
+        let swift = try ProcessRunner.run("swift", ["--version"]).standardOutputText
+        let release = swift.firstMatch(of: /Swift version (\d+\.\d+)/).map { String($0.1) }
+        #expect(release.map { lines.contains("Swift plugins: Swift \($0)") } ?? false, "\(lines) vs \(swift)")
         let commit = try #require(lines.last)
         let inGit = try ProcessRunner.run("git", ["-C", BuiltProducts.repositoryRoot, "rev-parse", "HEAD"]).exitStatus == 0
         if inGit {

@@ -8,7 +8,29 @@ public enum GatewayVersion {
     /// Stamped at build time (`Host/BuildInfo`); "unknown" outside a git checkout.
     public static var commit: String { BuildInfo.commit }
 
+    /// The Swift release (major.minor) this host was compiled with. Swift
+    /// plugins share the host's Swift runtime, and Swift on Linux has no ABI
+    /// stability across releases, so a Swift plugin must be built with this
+    /// same release (SDK/README.md, "Which Swift, which host").
+    public static var swiftRelease: String {
+        #if compiler(>=7.0)
+        return "7.0 or later"
+        #elseif compiler(>=6.5)
+        return "6.5"
+        #elseif compiler(>=6.4)
+        return "6.4"
+        #elseif compiler(>=6.3)
+        return "6.3"
+        #elseif compiler(>=6.2)
+        return "6.2"
+        #elseif compiler(>=6.1)
+        return "6.1"
+        #else
+        return "6.0"
+        #endif
+    }
+
     public static var text: String {
-        "og-host \(release)\nplugin ABI \(pluginABI)\ncommit \(commit)"
+        "og-host \(release)\nplugin ABI \(pluginABI)\nSwift plugins: Swift \(swiftRelease)\ncommit \(commit)"
     }
 }
