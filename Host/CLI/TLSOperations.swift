@@ -15,12 +15,14 @@ extension TLSCommand {
         @Option(name: .long, help: "Keystore alias or object name (default: the endpoint's).") var alias: String?
         @Option(name: .long, help: "Node ID from `og-host tls nodes` (default: chosen by the certificate's names).") var node: String?
         @Flag(name: .customLong("dry-run"), help: "Show the plan and the diff of every file; change nothing.") var dryRun = false
+        @Option(name: .long, help: "Seconds to wait while another job holds the endpoint (default 5).") var wait: Double = 5
 
         func run() throws {
             try runReportingErrors {
                 let material = try InstallRequest.material(certificateID: certificateID, certificate: certificate, key: key,
                                                            keyPassword: keyPassword, chain: chain)
-                let request = InstallRequest(endpoint: endpoint, material: material, node: node, alias: alias, dryRun: dryRun)
+                let request = InstallRequest(endpoint: endpoint, material: material, node: node, alias: alias, dryRun: dryRun,
+                                             wait: try waitDuration(wait))
                 try EndpointJobService(gateway: openGateway()).install(request, report: printLine)
             }
         }
@@ -29,10 +31,11 @@ extension TLSCommand {
     struct Restart: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "restart", abstract: "Restart or reload an endpoint (Apache and Tomcat need it after installs).")
         @Argument(help: "Instance ID or name of the endpoint.") var endpoint: String
+        @Option(name: .long, help: "Seconds to wait while another job holds the endpoint (default 5).") var wait: Double = 5
 
         func run() throws {
             try runReportingErrors {
-                let record = try EndpointJobService(gateway: openGateway()).restart(endpoint, report: printLine)
+                let record = try EndpointJobService(gateway: openGateway()).restart(endpoint, wait: try waitDuration(wait), report: printLine)
                 printOut("Endpoint '\(record.name)' restarted.\n")
             }
         }
@@ -89,12 +92,21 @@ extension TLSCommand {
             abstract: "Finish an install that a crash interrupted: restore the files from the journal and re-activate.",
             discussion: "tls install and tls restart do this by themselves before they start.")
         @Argument(help: "Instance ID or name of the endpoint.") var endpoint: String
+        @Option(name: .long, help: "Seconds to wait while another job holds the endpoint (default 5).") var wait: Double = 5
 
         func run() throws {
             try runReportingErrors {
-                let outcome = try EndpointJobService(gateway: openGateway()).recover(endpoint, report: printLine)
+                let outcome = try EndpointJobService(gateway: openGateway()).recover(endpoint, wait: try waitDuration(wait), report: printLine)
                 if !outcome.recovered { printOut("Endpoint '\(outcome.endpoint.name)' has no interrupted install.\n") }
             }
         }
     }
+}
+
+/// `--wait SECONDS` as a duration: 0 to 3600 seconds.
+func waitDuration(_ seconds: Double) throws -> Duration {
+    guard seconds.isFinite, seconds >= 0, seconds <= 3600 else {
+        throw GatewayError.option("wait", "\(seconds) is not a number of seconds between 0 and 3600")
+    }
+    return .milliseconds(Int64(seconds * 1000))
 }

@@ -164,9 +164,13 @@ extension Inventory {
             guard let endpoint = try Self.endpoint(matching: reference, db) else {
                 throw InventoryError.endpointNotFound(reference)
             }
+            if let lease = try EndpointLeaseRow.fetchOne(db, key: endpoint.id)?.lease, lease.expiresAt > Date() {
+                throw InventoryError.endpointBusy(endpoint: endpoint.name, lease: lease)
+            }
             if let job = try InstallJournalEntry.unfinished(forEndpoint: endpoint.id).fetchOne(db) {
                 throw InventoryError.endpointHasUnfinishedInstall(endpoint: endpoint.name, jobID: job.jobID)
             }
+            try EndpointLeaseRow.deleteOne(db, key: endpoint.id)
             try endpoint.delete(db)
             return endpoint
         }

@@ -1,12 +1,50 @@
 import Foundation
 import GRDB
 
+/// Where an install job got to, and so exactly what recovery does with it.
+/// Every state names one recovery action; a job is never left in a state
+/// whose recovery could break a working endpoint.
+public enum InstallJournalState: String, Codable, Sendable, CaseIterable {
+    /// Backups are being taken; no endpoint file was changed yet.
+    /// Recovery: remove any backup that was completely written; touch nothing else.
+    case backingUp = "backing-up"
+    /// Files are being written. Recovery: restore each file from its backup,
+    /// remove files the job created, re-activate.
+    case writing
+    /// Every file is written; config test, activation and verification follow.
+    /// Recovery: as for `writing`.
+    case written
+    /// The new certificate was verified as served and recorded; only the
+    /// backups remain to be removed. Recovery rolls *forward*: it removes the
+    /// backups and never restores, since the endpoint works with the new files.
+    case verified
+    /// An API install (ABI 1.1) is being applied; the plugin journals its undo
+    /// token before its first change. Recovery: `rollback_install` with the
+    /// journalled token; without one the plugin changed nothing.
+    case applying
+    /// The API install was applied; verification follows. Recovery: as for `applying`.
+    case applied
+    /// A rollback could not restore every file. Recovery: as for `writing`
+    /// (files already restored have no backup left and are skipped).
+    case rollbackIncomplete = "rollback-incomplete"
+    /// Finished states: nothing for recovery to do.
+    case succeeded
+    case rolledBack = "rolled-back"
+    case recovered
+
+    public var isFinal: Bool { self == .succeeded || self == .rolledBack || self == .recovered }
+}
+
 /// One install job's progress, written before and after each step so that an
 /// og-host that crashed mid-install can find the job and restore its backups.
+///
+/// Every entry has an owner (gateway, PID, host) and a lease renewed while the
+/// job runs; every change presents the fencing token of the endpoint lease
+/// the job holds, so an owner that lost its lease cannot write.
 public struct InstallJournalEntry: Codable, Equatable, Sendable {
     public var jobID: String
     public var endpointID: String
-    /// The installer's own name for the step reached (`planned`, `backed-up`, `applied`, ...).
+    /// The step reached (an `InstallJournalState` raw value; text in the database).
     public var state: String
     /// JSON the installer needs to resume or roll back: backups taken and steps applied.
     public var payload: String
@@ -14,8 +52,23 @@ public struct InstallJournalEntry: Codable, Equatable, Sendable {
     public internal(set) var updatedAt: Date
     /// Nil while the job is unfinished.
     public internal(set) var finishedAt: Date?
+    public internal(set) var ownerGatewayID: String
+    public internal(set) var ownerPID: Int32
+    public internal(set) var ownerHost: String
+    /// Until when the owner is alive for sure; nil once the owner handed the job back.
+    public internal(set) var leaseExpiresAt: Date?
+    /// The endpoint lease's fencing token the entry was last written under.
+    public internal(set) var fencingToken: Int64
 
     public var isFinished: Bool { finishedAt != nil }
+    public var typedState: InstallJournalState? { InstallJournalState(rawValue: state) }
+    public var owner: JobOwner { JobOwner(gatewayID: ownerGatewayID, pid: ownerPID, host: ownerHost) }
+
+    /// Whether the owner's lease has run out (or was handed back) at `now`.
+    public func leaseExpired(at now: Date = Date()) -> Bool {
+        guard let leaseExpiresAt else { return true }
+        return leaseExpiresAt <= now
+    }
 
     static func unfinished(forEndpoint endpointID: String? = nil) -> QueryInterfaceRequest<InstallJournalEntry> {
         var request = InstallJournalEntry.filter(Column("finishedAt") == nil)
@@ -29,46 +82,75 @@ extension InstallJournalEntry: FetchableRecord, PersistableRecord {
 }
 
 extension Inventory {
-    /// Records the start of install job `jobID` on `endpointID`.
+    /// Records the start of install job `lease.jobID` on the endpoint `lease` holds.
     @discardableResult
-    public func beginInstall(jobID: String = UUID().uuidString.lowercased(), endpointID: String, state: String,
-                             payload: String) throws -> InstallJournalEntry {
-        try RecordValidation.nonEmpty(jobID, field: "install job ID")
-        try RecordValidation.nonEmpty(state, field: "install state")
+    public func beginInstall(lease: EndpointLease, state: InstallJournalState, payload: String) throws -> InstallJournalEntry {
         try RecordValidation.json(payload, field: "install payload")
         return try write { db in
-            guard try EndpointRecord.exists(db, key: endpointID) else {
-                throw InventoryError.endpointNotFound(endpointID)
-            }
-            guard try !InstallJournalEntry.exists(db, key: jobID) else {
-                throw InventoryError.installJobIDTaken(jobID)
+            try Self.requireHeld(lease, db)
+            guard try !InstallJournalEntry.exists(db, key: lease.jobID) else {
+                throw InventoryError.installJobIDTaken(lease.jobID)
             }
             let now = Date()
-            let entry = InstallJournalEntry(jobID: jobID, endpointID: endpointID, state: state, payload: payload,
-                                            startedAt: now, updatedAt: now, finishedAt: nil)
+            let entry = InstallJournalEntry(jobID: lease.jobID, endpointID: lease.endpointID, state: state.rawValue,
+                                            payload: payload, startedAt: now, updatedAt: now,
+                                            finishedAt: state.isFinal ? now : nil,
+                                            ownerGatewayID: lease.owner.gatewayID, ownerPID: lease.owner.pid,
+                                            ownerHost: lease.owner.host, leaseExpiresAt: lease.expiresAt,
+                                            fencingToken: lease.fencingToken)
             try entry.insert(db)
+            return try InstallJournalEntry.fetchOne(db, key: lease.jobID)!
+        }
+    }
+
+    /// Moves unfinished job `jobID` to `state` (closing it when the state is
+    /// final), replacing its payload when one is given. Refused unless `lease`
+    /// still holds the endpoint and the entry was last written under it.
+    @discardableResult
+    public func updateInstall(jobID: String, lease: EndpointLease, state: InstallJournalState,
+                              payload: String? = nil) throws -> InstallJournalEntry {
+        if let payload { try RecordValidation.json(payload, field: "install payload") }
+        return try write { db in
+            try Self.requireHeld(lease, db)
+            guard var entry = try InstallJournalEntry.fetchOne(db, key: jobID) else {
+                throw InventoryError.installJobNotFound(jobID)
+            }
+            guard !entry.isFinished else { throw InventoryError.installJobFinished(jobID) }
+            guard entry.fencingToken == lease.fencingToken, entry.endpointID == lease.endpointID else {
+                throw InventoryError.fenced(jobID: jobID, token: lease.fencingToken, current: entry.fencingToken)
+            }
+            entry.updatedAt = Date()
+            entry.state = state.rawValue
+            if let payload { entry.payload = payload }
+            entry.leaseExpiresAt = lease.expiresAt
+            if state.isFinal { entry.finishedAt = entry.updatedAt }
+            try entry.update(db)
             return try InstallJournalEntry.fetchOne(db, key: jobID)!
         }
     }
 
-    /// Moves unfinished job `jobID` to `state`, replacing its payload.
+    /// Takes over an interrupted job for recovery: only an unfinished entry
+    /// of the endpoint `lease` holds, whose own lease has expired. The entry
+    /// is then owned by the recovering job and written under its token.
     @discardableResult
-    public func updateInstall(jobID: String, state: String, payload: String) throws -> InstallJournalEntry {
-        try RecordValidation.nonEmpty(state, field: "install state")
-        try RecordValidation.json(payload, field: "install payload")
-        return try changeUnfinishedInstall(jobID) { entry in
-            entry.state = state
-            entry.payload = payload
-        }
-    }
-
-    /// Marks job `jobID` finished in `state` (`installed`, `rolled-back`, ...).
-    @discardableResult
-    public func finishInstall(jobID: String, state: String) throws -> InstallJournalEntry {
-        try RecordValidation.nonEmpty(state, field: "install state")
-        return try changeUnfinishedInstall(jobID) { entry in
-            entry.state = state
-            entry.finishedAt = entry.updatedAt
+    public func takeOverInstall(jobID: String, lease: EndpointLease) throws -> InstallJournalEntry {
+        try write { db in
+            try Self.requireHeld(lease, db)
+            guard var entry = try InstallJournalEntry.fetchOne(db, key: jobID) else {
+                throw InventoryError.installJobNotFound(jobID)
+            }
+            guard !entry.isFinished else { throw InventoryError.installJobFinished(jobID) }
+            guard entry.endpointID == lease.endpointID, entry.leaseExpired() else {
+                throw InventoryError.installJobLeased(jobID: jobID, owner: entry.owner, until: entry.leaseExpiresAt ?? Date())
+            }
+            entry.ownerGatewayID = lease.owner.gatewayID
+            entry.ownerPID = lease.owner.pid
+            entry.ownerHost = lease.owner.host
+            entry.fencingToken = lease.fencingToken
+            entry.leaseExpiresAt = lease.expiresAt
+            entry.updatedAt = Date()
+            try entry.update(db)
+            return try InstallJournalEntry.fetchOne(db, key: jobID)!
         }
     }
 
@@ -77,21 +159,7 @@ extension Inventory {
     }
 
     /// Jobs begun and never finished, oldest first: what recovery must look at.
-    public func unfinishedInstalls() throws -> [InstallJournalEntry] {
-        try read { try InstallJournalEntry.unfinished().fetchAll($0) }
-    }
-
-    private func changeUnfinishedInstall(_ jobID: String,
-                                         _ change: (inout InstallJournalEntry) -> Void) throws -> InstallJournalEntry {
-        try write { db in
-            guard var entry = try InstallJournalEntry.fetchOne(db, key: jobID) else {
-                throw InventoryError.installJobNotFound(jobID)
-            }
-            guard !entry.isFinished else { throw InventoryError.installJobFinished(jobID) }
-            entry.updatedAt = Date()
-            change(&entry)
-            try entry.update(db)
-            return try InstallJournalEntry.fetchOne(db, key: jobID)!
-        }
+    public func unfinishedInstalls(endpointID: String? = nil) throws -> [InstallJournalEntry] {
+        try read { try InstallJournalEntry.unfinished(forEndpoint: endpointID).fetchAll($0) }
     }
 }

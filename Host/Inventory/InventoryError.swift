@@ -21,6 +21,13 @@ public enum InventoryError: Error, CustomStringConvertible, Equatable {
     case installJobNotFound(String)
     case installJobFinished(String)
     case installJobIDTaken(String)
+    /// A job presented fencing token `token`, but the endpoint is now held under `current`:
+    /// another job took it over after this one's lease expired.
+    case fenced(jobID: String, token: Int64, current: Int64)
+    /// An interrupted job's owner still holds its lease until `until`; it may be alive.
+    case installJobLeased(jobID: String, owner: JobOwner, until: Date)
+    /// Another job holds the endpoint.
+    case endpointBusy(endpoint: String, lease: EndpointLease)
     /// The database has migrations this og-host does not know: a newer og-host wrote it.
     case databaseFromNewerVersion(path: String, unknownMigrations: [String])
     case database(path: String, message: String)
@@ -56,6 +63,17 @@ public enum InventoryError: Error, CustomStringConvertible, Equatable {
             return "install job \(jobID): already finished; begin a new job instead"
         case .installJobIDTaken(let jobID):
             return "install job \(jobID): already in the install journal; use a new job ID"
+        case .fenced(let jobID, let token, let current):
+            return "job \(jobID): lost its lease on the endpoint (fencing token \(token), now \(current)); "
+                + "another job took the endpoint over, so this job's writes are refused"
+        case .installJobLeased(let jobID, let owner, let until):
+            return "install job \(jobID): still leased by \(owner) until \(ISO8601DateFormatter().string(from: until)); "
+                + "it may still be running, so it is not recovered"
+        case .endpointBusy(let endpoint, let lease):
+            let time = ISO8601DateFormatter()
+            return "endpoint busy: job \(lease.jobID) (\(lease.kind)) by PID \(lease.owner.pid) on \(lease.owner.host) "
+                + "since \(time.string(from: lease.acquiredAt)) holds '\(endpoint)'; its lease runs until "
+                + "\(time.string(from: lease.expiresAt)) unless renewed"
         case .databaseFromNewerVersion(let path, let unknown):
             return "\(path): was written by a newer og-host (unknown schema migrations: \(unknown.joined(separator: ", "))); "
                 + "upgrade og-host or point --data-dir elsewhere"

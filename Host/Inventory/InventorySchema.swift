@@ -116,6 +116,36 @@ enum InventorySchema {
 
         IssuanceSchema.register(&migrator)
 
+        // Jobs get owners, leases and fencing tokens; endpoints get a lock.
+        // Unfinished entries from before have no live owner: their lease is
+        // left NULL (expired), so the next job on their endpoint recovers them.
+        migrator.registerMigration("job-ownership") { db in
+            try db.create(table: "gatewayIdentity") { table in
+                table.primaryKey("id", .text)
+                table.column("createdAt", .datetime).notNull()
+            }
+            try db.execute(sql: "INSERT INTO gatewayIdentity (id, createdAt) VALUES (?, ?)",
+                           arguments: [UUID().uuidString.lowercased(), Date()])
+            try db.alter(table: "installJournal") { table in
+                table.add(column: "ownerGatewayID", .text).notNull().defaults(to: "")
+                table.add(column: "ownerPID", .integer).notNull().defaults(to: 0)
+                table.add(column: "ownerHost", .text).notNull().defaults(to: "")
+                table.add(column: "leaseExpiresAt", .datetime)
+                table.add(column: "fencingToken", .integer).notNull().defaults(to: 0)
+            }
+            try db.create(table: "endpointLease") { table in
+                table.primaryKey("endpointID", .text)
+                table.column("jobID", .text)
+                table.column("kind", .text).notNull()
+                table.column("ownerGatewayID", .text).notNull()
+                table.column("ownerPID", .integer).notNull()
+                table.column("ownerHost", .text).notNull()
+                table.column("acquiredAt", .datetime).notNull()
+                table.column("expiresAt", .datetime).notNull()
+                table.column("fencingToken", .integer).notNull()
+            }
+        }
+
         return migrator
     }()
 }

@@ -1,5 +1,5 @@
 import Foundation
-import OGInventory
+@testable import OGInventory
 import OGTestSupport
 import Testing
 
@@ -31,7 +31,7 @@ import Testing
 
         #expect(failures.messages.isEmpty, "\(failures.messages)")
         let inventory = try Inventory(path: path)
-        #expect(try inventory.schemaVersion == 6)
+        #expect(try inventory.schemaVersion == InventorySchema.migrator.migrations.count)
         let names = Set(try inventory.endpoints().map(\.name))
         #expect(names.count == writers * endpointsPerWriter)
         #expect(try inventory.auditRecords().count == writers * endpointsPerWriter)

@@ -8,7 +8,7 @@ import Testing
     @Test func migrationsFromEmptyCreateEveryTableAndTheDefaultStore() throws {
         let fixture = try InventoryFixture()
         #expect(try fixture.inventory.appliedMigrations == [
-            "1-credential-stores", "2-endpoints", "3-audit", "4-host-key-pins", "5-install-journal", "6-certificates",
+            "1-credential-stores", "2-endpoints", "3-audit", "4-host-key-pins", "5-install-journal", "6-certificates", "acme-issuers-and-orders", "job-ownership",
         ])
         let stores = try fixture.inventory.credentialStores()
         #expect(stores.map(\.name) == ["default"])
@@ -20,10 +20,10 @@ import Testing
 
     @Test func schemaVersionCountsAppliedMigrationsAndSurvivesReopening() throws {
         let fixture = try InventoryFixture()
-        #expect(try fixture.inventory.schemaVersion == 6)
+        #expect(try fixture.inventory.schemaVersion == 8)
         try fixture.inventory.addEndpoint(InventoryFixture.endpoint("web1"))
         let reopened = try Inventory(path: fixture.path)
-        #expect(try reopened.schemaVersion == 6)
+        #expect(try reopened.schemaVersion == 8)
         #expect(try reopened.endpoints().map(\.name) == ["web1"])
         #expect(try reopened.credentialStores().count == 1)
     }

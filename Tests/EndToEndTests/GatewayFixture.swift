@@ -33,7 +33,12 @@ final class GatewayFixture: @unchecked Sendable {
         try #require(manifests.exitStatus == 0, "manifests: \(manifests.standardErrorText)")
     }
 
-    var environment: [String: String] { ["OG_DATA_DIR": dataDirectory, "OG_PLUGIN_PATH": pluginsDirectory] }
+    /// A crashed job holds its endpoint for its lease (30 s by default); 3 s
+    /// here, less than the 5 s a next job waits by default, so a test's
+    /// `tls recover` after an injected crash waits the lease out and recovers.
+    var environment: [String: String] {
+        ["OG_DATA_DIR": dataDirectory, "OG_PLUGIN_PATH": pluginsDirectory, "OG_JOB_LEASE_SECONDS": "3"]
+    }
 
     func run(_ arguments: [String], standardInput: [UInt8] = [], extraEnvironment: [String: String] = [:]) throws -> ProcessOutput {
         try BuiltProducts.runOGHost(arguments, environment: environment.merging(extraEnvironment) { $1 },

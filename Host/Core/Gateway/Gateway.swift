@@ -9,6 +9,8 @@ import OGPlugins
 public final class Gateway: @unchecked Sendable {
     public let dataDirectory: DataDirectory
     public let searchPath: PluginSearchPath
+    /// How long a job holds its endpoint between heartbeats.
+    public let leaseSettings: JobLeaseSettings
     private let describer: PluginRegistry.Describer
     // Lazily created on the invoking thread; og-host commands are single-threaded here.
     private var openedRegistry: PluginRegistry?
@@ -22,6 +24,7 @@ public final class Gateway: @unchecked Sendable {
             throw GatewayError("\(error)", category: .badInput)
         }
         searchPath = PluginSearchPath.resolve(explicit: pluginDirectories, environment: environment)
+        leaseSettings = try JobLeaseSettings.from(environment: environment)
         self.describer = describer
     }
 

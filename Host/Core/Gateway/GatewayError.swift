@@ -142,7 +142,7 @@ public struct GatewayError: Error, CustomStringConvertible, Sendable {
     static func category(of error: InventoryError) -> Category {
         switch error {
         case .nameTaken, .credentialStoreNameTaken, .installJobIDTaken, .credentialStoreInUse,
-             .endpointHasUnfinishedInstall:
+             .endpointHasUnfinishedInstall, .endpointBusy, .installJobLeased, .fenced:
             return .conflict
         case .invalidValue, .invalidJSON, .unknownCredentialStore, .defaultStoreIsBuiltIn:
             return .badInput

@@ -13,35 +13,45 @@ import OGPlugins
 extension InstallJob {
     /// Holds the journal payload while the plugin's journal_undo_token calls update it.
     final class APIJournal {
-        let jobID: String
+        let lease: EndpointJobLease
         let inventory: Inventory
         var payload: JournalPayload
 
-        init(jobID: String, inventory: Inventory, payload: JournalPayload) {
-            self.jobID = jobID
+        init(lease: EndpointJobLease, inventory: Inventory, payload: JournalPayload) {
+            self.lease = lease
             self.inventory = inventory
             self.payload = payload
         }
 
-        func record(_ token: [UInt8], state: String) throws {
+        func record(_ token: [UInt8], state: InstallJournalState) throws {
             payload.undoToken = Data(token).base64EncodedString()
-            _ = try inventory.updateInstall(jobID: jobID, state: state, payload: try InstallJob.encode(payload))
+            let encoded = try InstallJob.encode(payload)
+            _ = try GatewayError.inventoryCall {
+                try inventory.updateInstall(jobID: lease.jobID, lease: lease.current, state: state, payload: encoded)
+            }
+        }
+
+        func close(_ state: InstallJournalState) throws {
+            _ = try GatewayError.inventoryCall { try inventory.updateInstall(jobID: lease.jobID, lease: lease.current, state: state) }
         }
     }
 
-    mutating func runAPI(session: EndpointSession, plan: InstallPlanInfo, request: InstallRequestInfo, inventory: Inventory) throws {
+    mutating func runAPI(session: EndpointSession, plan: InstallPlanInfo, request: InstallRequestInfo, inventory: Inventory,
+                         lease: EndpointJobLease) throws {
         guard plan.changes.isEmpty else {
             throw GatewayError("the \(record.type) plugin planned file changes for an API install; og-host applies one or the other, not both")
         }
         let servedBefore = plan.verify.map { try? TLSProbe.servedCertificate(host: $0.host, port: UInt16($0.port),
                                                                               serverName: $0.serverName.isEmpty ? nil : $0.serverName).first }
-        let jobID = UUID().uuidString.lowercased()
-        let journal = APIJournal(jobID: jobID, inventory: inventory, payload: JournalPayload(endpoint: record.name, changes: []))
-        _ = try inventory.beginInstall(jobID: jobID, endpointID: record.id, state: "applying", payload: try Self.encode(journal.payload))
+        let jobID = lease.jobID
+        let journal = APIJournal(lease: lease, inventory: inventory, payload: JournalPayload(endpoint: record.name, changes: []))
+        let encoded = try Self.encode(journal.payload)
+        try lease.requireHeld()
+        _ = try GatewayError.inventoryCall { try inventory.beginInstall(lease: lease.current, state: .applying, payload: encoded) }
         report("job \(jobID): \(plan.summary)")
         installedNode = plan.nodeID.isEmpty ? nodeID : plan.nodeID
         let context = APIInstallContext(material: material) { token in
-            try journal.record(token, state: "applying")
+            try journal.record(token, state: .applying)
             try FaultInjection.check("after-undo-journal")
         }
         session.apiInstall = context
@@ -54,7 +64,7 @@ extension InstallJob {
                 throw GatewayError("applying the install failed: \(error.description)")
             }
             session.apiInstall = nil
-            try journal.record(token!, state: "applied")
+            try journal.record(token!, state: .applied)
             report("applied through the \(record.type) API")
             try FaultInjection.check("after-apply")
             for target in plan.verify {
@@ -82,7 +92,7 @@ extension InstallJob {
             } else {
                 lines.append("the plugin journalled no undo token, so it changed nothing")
             }
-            if closed { _ = try? inventory.finishInstall(jobID: jobID, state: "rolled-back") }
+            if closed { try? journal.close(.rolledBack) }
             gateway.audit(action: "tls.install", subject: record.name, success: false,
                           detail: "job \(jobID): install failed: \(reason); \(lines.joined(separator: "; "))\(Self.commandSummary(session))")
             throw GatewayError("install on '\(record.name)' failed: \(reason)\n" + lines.joined(separator: "\n"),
@@ -97,7 +107,7 @@ extension InstallJob {
                 finishProblem = error.description
             }
         }
-        _ = try inventory.finishInstall(jobID: jobID, state: "succeeded")
+        try journal.close(.succeeded)
         gateway.audit(action: "tls.install", subject: record.name, success: finishProblem == nil,
                       detail: "job \(jobID): \(plan.summary); certificate \(material.leaf.sha256Fingerprint)"
                           + (finishProblem.map { "; finishing failed: \($0)" } ?? "") + Self.commandSummary(session))
@@ -110,7 +120,8 @@ extension InstallJob {
 
 extension InstallRecovery {
     /// Rolls back an interrupted API install with its journalled undo token; false when the job has none.
-    func recoverAPIInstall(_ job: InstallJournalEntry, payload: InstallJob.JournalPayload, report: (String) -> Void) throws -> Bool {
+    func recoverAPIInstall(_ job: InstallJournalEntry, payload: InstallJob.JournalPayload, lease: EndpointJobLease,
+                           report: (String) -> Void) throws -> Bool {
         guard let encoded = payload.undoToken else { return false }
         guard let token = Data(base64Encoded: encoded) else {
             throw GatewayError("the journal of job \(job.jobID) holds an undo token that is not base64; inspect it before recovering")
@@ -127,7 +138,8 @@ extension InstallRecovery {
             throw GatewayError("endpoint '\(record.name)' has an interrupted install that could not be recovered: \(error.description)",
                                category: .endpointInconsistent)
         }
-        _ = try gateway.inventory().finishInstall(jobID: job.jobID, state: "recovered")
+        let inventory = try gateway.inventory()
+        _ = try GatewayError.inventoryCall { try inventory.updateInstall(jobID: job.jobID, lease: lease.current, state: .recovered) }
         let detail = "job \(job.jobID) (interrupted in state \(job.state)) recovered: rolled back with the plugin's undo token"
         gateway.audit(action: "tls.recover", subject: record.name, success: true, detail: detail + InstallJob.commandSummary(session))
         report(detail)

@@ -80,32 +80,38 @@ public struct InstallJob {
         output("Dry run: nothing was changed.\n")
     }
 
-    /// Runs the install. Throws a GatewayError describing what failed and what was restored.
-    public mutating func run() throws {
+    /// Runs the install under `lease` (the endpoint is this job's until it
+    /// ends). Throws a GatewayError describing what failed and what was restored.
+    public mutating func run(lease: EndpointJobLease) throws {
         let inventory = try gateway.inventory()
-        try InstallRecovery(gateway: gateway, record: record, plugin: plugin).recoverUnfinished(report: report)
+        try InstallRecovery(gateway: gateway, record: record, plugin: plugin).recoverUnfinished(lease: lease, report: report)
         let session = try EndpointSession.open(record, gateway: gateway)
         let (plan, request) = try makePlan(session: session, dryRun: false)
         if plugin.supports(.apply, for: record.type) {
-            return try runAPI(session: session, plan: plan, request: request, inventory: inventory)
+            return try runAPI(session: session, plan: plan, request: request, inventory: inventory, lease: lease)
         }
         let renderer = PlanContents(material: material, session: session)
         let rendered = try plan.changes.map { try renderer.render($0) }
         let servedBefore = plan.verify.map { try? TLSProbe.servedCertificate(host: $0.host, port: UInt16($0.port),
                                                                               serverName: $0.serverName.isEmpty ? nil : $0.serverName).first }
 
-        let jobID = UUID().uuidString.lowercased()
+        let jobID = lease.jobID
         let suffix = String(jobID.prefix(8))
         let payload = JournalPayload(endpoint: record.name, changes: rendered.map {
             JournalPayload.Change(path: $0.change.path, existed: $0.previous != nil,
                                   backup: $0.previous == nil ? nil : Self.backupPath(for: $0.change.path, suffix: suffix),
                                   mode: $0.mode)
         })
-        _ = try inventory.beginInstall(jobID: jobID, endpointID: record.id, state: "backing-up", payload: try Self.encode(payload))
+        let encoded = try Self.encode(payload)
+        try lease.requireHeld()
+        _ = try GatewayError.inventoryCall { try inventory.beginInstall(lease: lease.current, state: .backingUp, payload: encoded) }
+        /// Every journal step presents the lease's fencing token; a refused one means the endpoint is no longer ours.
+        func journal(_ state: InstallJournalState) throws {
+            _ = try GatewayError.inventoryCall { try inventory.updateInstall(jobID: jobID, lease: lease.current, state: state) }
+        }
         report("job \(jobID): \(plan.summary)")
         installedNode = plan.nodeID.isEmpty ? (alias ?? nodeID) : plan.nodeID
 
-        var written: [PlanContents.RenderedChange] = []
         // How many of `rendered` an atomic write was started for, and whether activation was tried:
         // a rollback restores only those files and reloads only if the install did.
         var attempted = 0
@@ -113,14 +119,15 @@ public struct InstallJob {
         do {
             for (index, change) in rendered.enumerated() {
                 if let previous = change.previous, let backup = payload.changes[index].backup {
+                    try lease.requireHeld()
                     try session.connection.writeFileAtomically(backup, contents: previous, mode: change.mode)
                 }
             }
-            _ = try inventory.updateInstall(jobID: jobID, state: "writing", payload: try Self.encode(payload))
+            try journal(.writing)
             for change in rendered {
+                try lease.requireHeld()
                 attempted += 1
                 try session.connection.writeFileAtomically(change.change.path, contents: change.bytes, mode: change.mode)
-                written.append(change)
                 try FaultInjection.check("after-write")
                 guard try session.connection.readFile(change.change.path) == change.bytes else {
                     throw GatewayError("\(change.change.path) did not read back as written")
@@ -128,8 +135,9 @@ public struct InstallJob {
                 report("wrote \(change.change.path)")
             }
             try checkKeystores(rendered, session: session)
-            _ = try inventory.updateInstall(jobID: jobID, state: "written", payload: try Self.encode(payload))
+            try journal(.written)
             try FaultInjection.check("before-activate")
+            try lease.requireHeld()
             if plugin.supports(.configTest, for: record.type) {
                 try pluginStep("configuration test") { () throws(PluginCallFailure) in try plugin.configTest(session.endpoint, services: session) }
                 report("configuration test passed")
@@ -150,10 +158,24 @@ public struct InstallJob {
                 try CertificateVault(gateway: gateway).recordInstallation(certificateID: certificateID, endpointID: record.id,
                                                                           node: installedNode ?? "default")
             }
+            // From here on, recovery keeps the new files: it only removes the backups.
+            try journal(.verified)
         } catch {
+            if lease.isLost {
+                // Another job took the endpoint over after this one's lease ran
+                // out; it recovers this job from the journal. Touching the
+                // endpoint now would undo its work.
+                let reason = (error as? GatewayError)?.message ?? "\(error)"
+                gateway.audit(action: "tls.install", subject: record.name, success: false,
+                              detail: "job \(jobID): lost the endpoint to another job and stopped: \(reason)")
+                throw GatewayError("install on '\(record.name)' stopped: this job's lease on the endpoint ran out and "
+                                   + "another job took it over and recovers it (\(reason))", category: .endpointInconsistent)
+            }
             let reason = (error as? GatewayError)?.message ?? "\(error)"
-            let outcome = rollBack(rendered: rendered, attempted: attempted, reactivate: activationAttempted,
-                                   payload: payload, session: session)
+            var previous: [String: [UInt8]] = [:]
+            for change in rendered { if let bytes = change.previous { previous[change.change.path] = bytes } }
+            let outcome = InstallRollback(record: record, plugin: plugin, session: session)
+                .restore(payload.changes, previous: previous, attempted: attempted, reactivate: activationAttempted)
             var verifiedOld: [String] = []
             if outcome.unrestored.isEmpty {
                 for (index, target) in plan.verify.enumerated() {
@@ -191,10 +213,11 @@ public struct InstallJob {
             // files are as they were, and recovery could do nothing more.
             let consistent = outcome.unrestored.isEmpty
             if outcome.unrestored.isEmpty {
-                _ = try? inventory.finishInstall(jobID: jobID, state: "rolled-back")
+                try? journal(.rolledBack)
             } else {
-                // Left open: recovery (tls recover, or the next job) finishes what could not be restored.
-                _ = try? inventory.updateInstall(jobID: jobID, state: "rollback-incomplete", payload: try Self.encode(payload))
+                // Left open (and handed back when the lease is released): recovery
+                // (tls recover, or the next job) finishes what could not be restored.
+                try? journal(.rollbackIncomplete)
                 lines.append("the job stays open in the journal; run og-host tls recover \(record.name) once the endpoint is reachable")
             }
             gateway.audit(action: "tls.install", subject: record.name, success: false,
@@ -202,8 +225,15 @@ public struct InstallJob {
             let message = "install on '\(record.name)' failed: \(reason)\n" + lines.joined(separator: "\n")
             throw GatewayError(message, category: consistent ? .endpointRolledBack : .endpointInconsistent)
         }
-        for change in payload.changes { if let backup = change.backup { try? session.connection.remove(backup) } }
-        _ = try inventory.finishInstall(jobID: jobID, state: "succeeded")
+        try FaultInjection.check("after-verify")
+        let leftBackups = InstallRollback(record: record, plugin: plugin, session: session).removeBackups(payload.changes)
+        if !leftBackups.isEmpty {
+            report("note: backups could not be removed (\(leftBackups.joined(separator: "; "))); the next job on this endpoint removes them")
+        } else {
+            do { try journal(.succeeded) } catch {
+                report("note: the job could not be closed in the journal (\(error)); the next job on this endpoint closes it and keeps the new certificate")
+            }
+        }
         gateway.audit(action: "tls.install", subject: record.name, success: true,
                       detail: "job \(jobID): \(plan.summary); certificate \(material.leaf.sha256Fingerprint)\(Self.commandSummary(session))")
         report("installed \(material.leaf.subject) (SHA-256 \(material.leaf.sha256Fingerprint)) on '\(record.name)'")
@@ -239,57 +269,6 @@ public struct InstallJob {
         }
     }
 
-    /// What a rollback achieved: files that could not be restored, and whether
-    /// re-activating the restored files failed (the files are back either way).
-    struct RollbackOutcome {
-        var unrestored: [String] = []
-        var restored: [String] = []
-        /// Files the install never changed (not reached, or their write failed before the rename).
-        var unchanged: [String] = []
-        var reactivationProblem: String?
-    }
-
-    /// Restores every file to what it was, then re-activates the endpoint.
-    private func rollBack(rendered: [PlanContents.RenderedChange], attempted: Int, reactivate: Bool,
-                          payload: JournalPayload, session: EndpointSession) -> RollbackOutcome {
-        var outcome = RollbackOutcome()
-        for (index, change) in rendered.enumerated() {
-            if index >= attempted {
-                // Never written; only its backup may exist.
-                if let backup = payload.changes[index].backup { try? session.connection.remove(backup) }
-                outcome.unchanged.append(change.change.path)
-                continue
-            }
-            do {
-                // A write that failed before its rename left the file as it was: nothing to restore.
-                if let current = try? session.connection.readFile(change.change.path), current == change.previous {
-                    if let backup = payload.changes[index].backup { try? session.connection.remove(backup) }
-                    outcome.unchanged.append(change.change.path)
-                    continue
-                }
-                if change.previous == nil, (try? session.connection.stat(change.change.path).type) == .missing {
-                    outcome.unchanged.append(change.change.path)
-                    continue
-                }
-                if let previous = change.previous {
-                    try session.connection.writeFileAtomically(change.change.path, contents: previous, mode: change.mode)
-                    if let backup = payload.changes[index].backup { try? session.connection.remove(backup) }
-                } else if try session.connection.stat(change.change.path).type != .missing {
-                    try session.connection.remove(change.change.path)
-                }
-                outcome.restored.append(change.change.path)
-            } catch {
-                outcome.unrestored.append("\(change.change.path): \(error)")
-            }
-        }
-        if outcome.unrestored.isEmpty, reactivate, plugin.supports(.activate, for: record.type) {
-            do { try plugin.activate(session.endpoint, request: nil, services: session) } catch {
-                outcome.reactivationProblem = error.description
-            }
-        }
-        return outcome
-    }
-
     static func verifyServed(_ target: VerifyTargetInfo, fingerprint: String) throws {
         // A reload finishes asynchronously: look again quickly at first (most
         // servers switch within milliseconds), then less often, for about 10 s.
@@ -323,13 +302,20 @@ public struct InstallJob {
 }
 
 /// Test-only failpoints: `OG_FAULT_INJECT=after-write` makes og-host exit
-/// abruptly at that point, the way a crash or a kill would, so tests can prove
-/// the journal recovers the endpoint. Unset in production.
+/// abruptly at that point, the way a crash would, so tests can prove the
+/// journal recovers the endpoint; `OG_FAULT_INJECT=after-write:hang` stops
+/// there (the lease heartbeat keeps running) until the test kills it with
+/// SIGKILL. Unset in production.
 enum FaultInjection {
     static func check(_ point: String) throws {
-        if ProcessInfo.processInfo.environment["OG_FAULT_INJECT"] == point {
+        let setting = ProcessInfo.processInfo.environment["OG_FAULT_INJECT"]
+        if setting == point {
             FileHandle.standardError.write(Data("og-host: fault injected at \(point)\n".utf8))
             _exit(70)
+        }
+        if setting == point + ":hang" {
+            FileHandle.standardError.write(Data("og-host: fault injected at \(point): hanging\n".utf8))
+            while true { sleep(60) }
         }
     }
 }

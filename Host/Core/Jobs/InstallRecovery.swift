@@ -3,9 +3,12 @@ import OGConnections
 import OGInventory
 import OGPlugins
 
-/// Finishes installs a crash interrupted: every file named in the journal is put
-/// back from its backup (or removed when the install created it), the endpoint
-/// is re-activated, and the journal entry is closed as recovered.
+/// Finishes installs a crash interrupted, under the endpoint lease of the job
+/// that found them. Only entries whose owner's lease has expired are taken
+/// over (a live job is never rolled back by another process); each is then
+/// finished as its journal state says (`InstallJournalState`): backups only
+/// removed before anything was written or after the new certificate was
+/// verified, files restored in between.
 public struct InstallRecovery {
     public let gateway: Gateway
     public let record: EndpointRecord
@@ -17,44 +20,57 @@ public struct InstallRecovery {
         self.plugin = plugin
     }
 
-    public func recoverUnfinished(report: (String) -> Void) throws {
+    public func recoverUnfinished(lease: EndpointJobLease, report: (String) -> Void) throws {
         let inventory = try gateway.inventory()
-        let unfinished = try inventory.unfinishedInstalls().filter { $0.endpointID == record.id }
+        let unfinished = try GatewayError.inventoryCall { try inventory.unfinishedInstalls(endpointID: record.id) }
         guard !unfinished.isEmpty else { return }
         let session = try EndpointSession.open(record, gateway: gateway)
-        for job in unfinished {
-            let payload = try JSONDecoder().decode(InstallJob.JournalPayload.self, from: Data(job.payload.utf8))
-            if try recoverAPIInstall(job, payload: payload, report: report) { continue }
-            var problems: [String] = []
-            for change in payload.changes {
-                do {
-                    if let backup = change.backup {
-                        // Only a backup that was completely written can be trusted; without it
-                        // the install never got past backing up, and the file is untouched.
-                        guard try session.connection.stat(backup).type == .regular else { continue }
-                        let bytes = try session.connection.readFile(backup)
-                        try session.connection.writeFileAtomically(change.path, contents: bytes, mode: change.mode)
-                        try session.connection.remove(backup)
-                    } else if !change.existed, job.state != "backing-up",
-                              try session.connection.stat(change.path).type != .missing {
-                        try session.connection.remove(change.path)
-                    }
-                } catch {
-                    problems.append("\(change.path): \(error)")
+        let rollback = InstallRollback(record: record, plugin: plugin, session: session)
+        for interrupted in unfinished {
+            try lease.requireHeld()
+            let job = try GatewayError.inventoryCall { try inventory.takeOverInstall(jobID: interrupted.jobID, lease: lease.current) }
+            let payload: InstallJob.JournalPayload
+            do {
+                payload = try JSONDecoder().decode(InstallJob.JournalPayload.self, from: Data(job.payload.utf8))
+            } catch {
+                throw GatewayError("install job \(job.jobID): its journal payload cannot be read (\(error)); "
+                                   + "restore the inventory from a backup", category: .endpointInconsistent)
+            }
+            if try recoverAPIInstall(job, payload: payload, lease: lease, report: report) { continue }
+            let state = job.typedState
+            var problems: [String]
+            let action: String
+            let finalState: InstallJournalState
+            switch state {
+            case .backingUp, .applying, .applied:
+                // (An API install with an undo token was handled above; without one nothing was changed.)
+                problems = rollback.removeBackups(payload.changes)
+                action = "nothing had been written; backups removed"
+                finalState = .rolledBack
+            case .verified:
+                problems = rollback.removeBackups(payload.changes)
+                action = "the new certificate had been verified; kept it and removed the backups"
+                finalState = .succeeded
+            case .writing, .written, .rollbackIncomplete, .none, .succeeded, .rolledBack, .recovered:
+                let outcome = rollback.restore(payload.changes)
+                problems = outcome.unrestored + (outcome.reactivationProblem.map { ["re-activation failed: \($0)"] } ?? [])
+                action = "files restored"
+                finalState = .recovered
+            }
+            if problems.isEmpty {
+                _ = try GatewayError.inventoryCall {
+                    try inventory.updateInstall(jobID: job.jobID, lease: lease.current, state: finalState)
                 }
             }
-            if problems.isEmpty, plugin.supports(.activate, for: record.type) {
-                do { try plugin.activate(session.endpoint, request: nil, services: session) } catch {
-                    problems.append("re-activation failed: \(error.description)")
-                }
-            }
-            let state = problems.isEmpty ? "recovered" : "recovery-incomplete"
-            if problems.isEmpty { _ = try inventory.finishInstall(jobID: job.jobID, state: state) }
-            let detail = "job \(job.jobID) (interrupted in state \(job.state)) " +
-                (problems.isEmpty ? "recovered: files restored" : "could not be recovered: \(problems.joined(separator: "; "))")
+            let owner = interrupted.ownerPID == 0 ? "" : " by \(interrupted.owner)"
+            let detail = "job \(job.jobID)\(owner) (interrupted in state \(job.state)) " +
+                (problems.isEmpty ? "recovered: \(action)" : "could not be recovered: \(problems.joined(separator: "; "))")
             gateway.audit(action: "tls.recover", subject: record.name, success: problems.isEmpty, detail: detail)
             report(detail)
-            if !problems.isEmpty { throw GatewayError("endpoint '\(record.name)' has an interrupted install that could not be recovered: \(problems.joined(separator: "; "))", category: .endpointInconsistent) }
+            if !problems.isEmpty {
+                throw GatewayError("endpoint '\(record.name)' has an interrupted install that could not be recovered: "
+                                   + problems.joined(separator: "; "), category: .endpointInconsistent)
+            }
         }
     }
 }

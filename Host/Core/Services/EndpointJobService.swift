@@ -16,9 +16,13 @@ public struct InstallRequest: Sendable {
     public var node: String?
     public var alias: String?
     public var dryRun: Bool
+    /// How long to wait while another job holds the endpoint.
+    public var wait: Duration
 
-    public init(endpoint: String, material: Material, node: String? = nil, alias: String? = nil, dryRun: Bool = false) {
+    public init(endpoint: String, material: Material, node: String? = nil, alias: String? = nil, dryRun: Bool = false,
+                wait: Duration = EndpointJobService.defaultWait) {
         self.endpoint = endpoint
+        self.wait = wait
         self.material = material
         self.node = node
         self.alias = alias
@@ -50,8 +54,15 @@ public struct InstallOutcome: Sendable {
 /// The jobs that act on one endpoint: install, restart, recover, and node
 /// discovery. The CLI and a daemon call these; each job is one transaction
 /// on its endpoint and is audited here.
+///
+/// One job at a time per endpoint: install, restart and recover hold the
+/// endpoint's lease (`EndpointJobLease`) from before they touch it until they
+/// end; another job waits up to its `wait`, then is refused as busy
+/// (conflict). Discovery and dry runs only read and take no lease.
 public struct EndpointJobService {
     public let gateway: Gateway
+    /// How long a job waits for a busy endpoint unless told otherwise.
+    public static let defaultWait: Duration = .seconds(5)
 
     public init(gateway: Gateway) {
         self.gateway = gateway
@@ -77,7 +88,9 @@ public struct EndpointJobService {
         if request.dryRun {
             try job.dryRun()
         } else {
-            try job.run()
+            try withLease(on: record, kind: "install", wait: request.wait, report: report) { lease in
+                try job.run(lease: lease)
+            }
         }
         return InstallOutcome(node: job.installedNode, leafFingerprint: material.leaf.sha256Fingerprint)
     }
@@ -96,14 +109,34 @@ public struct EndpointJobService {
         }
     }
 
+    /// Runs `body` holding `record`'s endpoint; the lease is released however `body` ends.
+    func withLease<Result>(on record: EndpointRecord, kind: String, wait: Duration, report: (String) -> Void,
+                           _ body: (EndpointJobLease) throws -> Result) throws -> Result {
+        let lease = try EndpointJobLease.acquire(gateway: gateway, endpoint: record, kind: kind, wait: wait) { previous in
+            report("took over endpoint '\(record.name)' from job \(previous.jobID) (\(previous.kind), \(previous.owner)), "
+                   + "whose lease expired at \(ISO8601DateFormatter().string(from: previous.expiresAt))")
+        }
+        defer { lease.release() }
+        return try body(lease)
+    }
+
     /// Restarts or reloads an endpoint, after finishing any install a crash interrupted.
     @discardableResult
-    public func restart(_ reference: String, report: @escaping (String) -> Void) throws -> EndpointRecord {
+    public func restart(_ reference: String, wait: Duration = defaultWait,
+                        report: @escaping (String) -> Void) throws -> EndpointRecord {
         let (record, plugin) = try endpointAndPlugin(reference)
         guard plugin.supports(.restart, for: record.type) else {
             throw GatewayError.badInput("endpoint type '\(record.type)' (plugin \(plugin.info.name)) cannot be restarted by og-host")
         }
-        try InstallRecovery(gateway: gateway, record: record, plugin: plugin).recoverUnfinished(report: report)
+        return try withLease(on: record, kind: "restart", wait: wait, report: report) { lease in
+            try restart(record, plugin: plugin, lease: lease, report: report)
+        }
+    }
+
+    private func restart(_ record: EndpointRecord, plugin: PluginLibrary, lease: EndpointJobLease,
+                         report: @escaping (String) -> Void) throws -> EndpointRecord {
+        try InstallRecovery(gateway: gateway, record: record, plugin: plugin).recoverUnfinished(lease: lease, report: report)
+        try lease.requireHeld()
         let session = try EndpointSession.open(record, gateway: gateway)
         do {
             try plugin.restart(session.endpoint, services: session)
@@ -118,12 +151,15 @@ public struct EndpointJobService {
 
     /// Finishes installs a crash interrupted. Says whether there was one.
     @discardableResult
-    public func recover(_ reference: String, report: @escaping (String) -> Void) throws -> (endpoint: EndpointRecord, recovered: Bool) {
+    public func recover(_ reference: String, wait: Duration = defaultWait,
+                        report: @escaping (String) -> Void) throws -> (endpoint: EndpointRecord, recovered: Bool) {
         let (record, plugin) = try endpointAndPlugin(reference)
         var recovered = false
-        try InstallRecovery(gateway: gateway, record: record, plugin: plugin).recoverUnfinished {
-            recovered = true
-            report($0)
+        try withLease(on: record, kind: "recover", wait: wait, report: report) { lease in
+            try InstallRecovery(gateway: gateway, record: record, plugin: plugin).recoverUnfinished(lease: lease) {
+                recovered = true
+                report($0)
+            }
         }
         return (record, recovered)
     }

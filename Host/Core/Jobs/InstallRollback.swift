@@ -1,0 +1,99 @@
+import Foundation
+import OGConnections
+import OGInventory
+import OGPlugins
+
+/// The one rollback routine, shared by a failing install and by recovery
+/// after a crash: put every file the job named back as it was (from the
+/// bytes the job read before writing when it still has them, else from the
+/// backup beside the file on the endpoint), remove the files the job
+/// created, remove the backups, re-activate.
+struct InstallRollback {
+    let record: EndpointRecord
+    let plugin: PluginLibrary
+    let session: EndpointSession
+
+    /// What a rollback achieved: files restored, files the install never
+    /// changed, files that could not be restored, and whether re-activating
+    /// the restored files failed (the files are back either way).
+    struct Outcome {
+        var restored: [String] = []
+        var unchanged: [String] = []
+        var unrestored: [String] = []
+        var reactivationProblem: String?
+    }
+
+    /// Restores `changes`. `previous` holds the bytes an in-process job read
+    /// before it wrote (by path); recovery has none and uses the backups.
+    /// `attempted`: how many of `changes` a write was started for (the rest
+    /// were never touched; nil: all may have been). A file already holding
+    /// its old bytes (a write that failed before its rename) or whose backup
+    /// is gone (restored by an earlier, interrupted rollback) is left alone.
+    /// `reactivate`: re-activate only if the install had activated.
+    func restore(_ changes: [InstallJob.JournalPayload.Change], previous: [String: [UInt8]] = [:],
+                 attempted: Int? = nil, reactivate: Bool = true) -> Outcome {
+        var outcome = Outcome()
+        for (index, change) in changes.enumerated() {
+            do {
+                if let attempted, index >= attempted {
+                    // Never written; only its backup may exist.
+                    try removeBackup(change)
+                    outcome.unchanged.append(change.path)
+                    continue
+                }
+                if change.existed {
+                    var old = previous[change.path]
+                    if old == nil, let backup = change.backup, try session.connection.stat(backup).type == .regular {
+                        old = try session.connection.readFile(backup)
+                    }
+                    guard let old else {
+                        // No backup left: it was restored (or never changed: backups precede every write).
+                        outcome.unchanged.append(change.path)
+                        continue
+                    }
+                    if (try? session.connection.readFile(change.path)) == old {
+                        outcome.unchanged.append(change.path)
+                    } else {
+                        try session.connection.writeFileAtomically(change.path, contents: old, mode: change.mode)
+                        outcome.restored.append(change.path)
+                    }
+                    try removeBackup(change)
+                } else if try session.connection.stat(change.path).type != .missing {
+                    try session.connection.remove(change.path)
+                    outcome.restored.append(change.path)
+                } else {
+                    outcome.unchanged.append(change.path)
+                }
+            } catch {
+                outcome.unrestored.append("\(change.path): \(error)")
+            }
+        }
+        if reactivate, outcome.unrestored.isEmpty, plugin.supports(.activate, for: record.type) {
+            do { try plugin.activate(session.endpoint, request: nil, services: session) } catch {
+                outcome.reactivationProblem = error.description
+            }
+        }
+        return outcome
+    }
+
+    private func removeBackup(_ change: InstallJob.JournalPayload.Change) throws {
+        if let backup = change.backup, try session.connection.stat(backup).type != .missing {
+            try session.connection.remove(backup)
+        }
+    }
+
+    /// Removes the backups of a job whose new files stay (it was verified) or
+    /// were never written (it was still backing up). Returns what could not be removed.
+    func removeBackups(_ changes: [InstallJob.JournalPayload.Change]) -> [String] {
+        var problems: [String] = []
+        for change in changes {
+            guard let backup = change.backup else { continue }
+            do {
+                if try session.connection.stat(backup).type != .missing { try session.connection.remove(backup) }
+            } catch {
+                problems.append("\(backup): \(error)")
+            }
+        }
+        return problems
+    }
+}

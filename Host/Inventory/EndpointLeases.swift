@@ -1,0 +1,142 @@
+import Foundation
+import GRDB
+
+/// Who runs a job: the gateway (one ID per data directory), the process and the host.
+public struct JobOwner: Codable, Equatable, Sendable, CustomStringConvertible {
+    public var gatewayID: String
+    public var pid: Int32
+    public var host: String
+
+    public init(gatewayID: String, pid: Int32, host: String) {
+        self.gatewayID = gatewayID
+        self.pid = pid
+        self.host = host
+    }
+
+    /// This process on this host, for gateway `gatewayID`.
+    public static func current(gatewayID: String) -> JobOwner {
+        JobOwner(gatewayID: gatewayID, pid: getpid(), host: ProcessInfo.processInfo.hostName)
+    }
+
+    public var description: String { "PID \(pid) on \(host)" }
+}
+
+/// The right to run one job on one endpoint until `expiresAt`; renewed by the
+/// job's heartbeat. `fencingToken` grows with every acquisition of the
+/// endpoint, so a write presenting an older token comes from an owner that
+/// lost the endpoint and is refused.
+public struct EndpointLease: Codable, Equatable, Sendable {
+    public var endpointID: String
+    public var jobID: String
+    /// What the job does: `install`, `restart`, `recover`.
+    public var kind: String
+    public var owner: JobOwner
+    public var acquiredAt: Date
+    public var expiresAt: Date
+    public var fencingToken: Int64
+}
+
+/// The outcome of asking for an endpoint.
+public enum LeaseAcquisition: Sendable {
+    /// The endpoint is ours; `tookOverFrom` is the expired lease of a job that never released it.
+    case acquired(EndpointLease, tookOverFrom: EndpointLease?)
+    /// Another job holds a live lease.
+    case busy(EndpointLease)
+}
+
+/// One row per endpoint that ever ran a job; `jobID` is NULL while nobody holds it.
+struct EndpointLeaseRow: Codable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "endpointLease"
+    var endpointID: String
+    var jobID: String?
+    var kind: String
+    var ownerGatewayID: String
+    var ownerPID: Int32
+    var ownerHost: String
+    var acquiredAt: Date
+    var expiresAt: Date
+    var fencingToken: Int64
+
+    var lease: EndpointLease? {
+        guard let jobID else { return nil }
+        return EndpointLease(endpointID: endpointID, jobID: jobID, kind: kind,
+                             owner: JobOwner(gatewayID: ownerGatewayID, pid: ownerPID, host: ownerHost),
+                             acquiredAt: acquiredAt, expiresAt: expiresAt, fencingToken: fencingToken)
+    }
+}
+
+extension Inventory {
+    /// This data directory's gateway ID, created by the migration that introduced it.
+    public func gatewayID() throws -> String {
+        try read { db in
+            guard let id = try String.fetchOne(db, sql: "SELECT id FROM gatewayIdentity LIMIT 1") else {
+                throw InventoryError.database(path: path, message: "the gateway identity is missing; restore the inventory from a backup")
+            }
+            return id
+        }
+    }
+
+    /// Takes endpoint `endpointID` for job `jobID` for `duration`, unless
+    /// another job holds a lease that has not expired.
+    public func acquireEndpointLease(endpointID: String, jobID: String, kind: String, owner: JobOwner,
+                                     duration: TimeInterval) throws -> LeaseAcquisition {
+        try RecordValidation.nonEmpty(jobID, field: "job ID")
+        return try write { db in
+            guard try EndpointRecord.exists(db, key: endpointID) else { throw InventoryError.endpointNotFound(endpointID) }
+            let now = Date()
+            let existing = try EndpointLeaseRow.fetchOne(db, key: endpointID)
+            if let held = existing?.lease, held.expiresAt > now { return .busy(held) }
+            let row = EndpointLeaseRow(endpointID: endpointID, jobID: jobID, kind: kind, ownerGatewayID: owner.gatewayID,
+                                       ownerPID: owner.pid, ownerHost: owner.host, acquiredAt: now,
+                                       expiresAt: now.addingTimeInterval(duration),
+                                       fencingToken: (existing?.fencingToken ?? 0) + 1)
+            try row.save(db)
+            // Read back: what callers compare is what the database holds (dates to the millisecond).
+            return .acquired(try EndpointLeaseRow.fetchOne(db, key: endpointID)!.lease!, tookOverFrom: existing?.lease)
+        }
+    }
+
+    /// Extends `lease` by `duration` from now, and the lease of the journal
+    /// entries it owns. Refused (`InventoryError.fenced`) when another job
+    /// took the endpoint meanwhile.
+    public func renewEndpointLease(_ lease: EndpointLease, duration: TimeInterval) throws -> EndpointLease {
+        try write { db in
+            try Self.requireHeld(lease, db)
+            let expiresAt = Date().addingTimeInterval(duration)
+            try db.execute(sql: "UPDATE endpointLease SET expiresAt = ? WHERE endpointID = ?",
+                           arguments: [expiresAt, lease.endpointID])
+            try db.execute(sql: "UPDATE installJournal SET leaseExpiresAt = ? WHERE endpointID = ? AND fencingToken = ? AND finishedAt IS NULL",
+                           arguments: [expiresAt, lease.endpointID, lease.fencingToken])
+            return try EndpointLeaseRow.fetchOne(db, key: lease.endpointID)!.lease!
+        }
+    }
+
+    /// Gives the endpoint back. Journal entries the job leaves unfinished (a
+    /// rollback that could not complete) are handed back too: their lease
+    /// ends now, so the next job recovers them at once. Releasing a lease
+    /// that was already taken over does nothing.
+    public func releaseEndpointLease(_ lease: EndpointLease) throws {
+        try write { db in
+            guard (try? Self.requireHeld(lease, db)) != nil else { return }
+            try db.execute(sql: "UPDATE endpointLease SET jobID = NULL WHERE endpointID = ?", arguments: [lease.endpointID])
+            try db.execute(sql: "UPDATE installJournal SET leaseExpiresAt = NULL WHERE endpointID = ? AND fencingToken = ? AND finishedAt IS NULL",
+                           arguments: [lease.endpointID, lease.fencingToken])
+        }
+    }
+
+    /// The live lease on `endpointID`, if a job holds one.
+    public func endpointLease(_ endpointID: String) throws -> EndpointLease? {
+        try read { db in
+            guard let lease = try EndpointLeaseRow.fetchOne(db, key: endpointID)?.lease, lease.expiresAt > Date() else { return nil }
+            return lease
+        }
+    }
+
+    /// Refuses a write from a job whose lease on the endpoint is gone.
+    static func requireHeld(_ lease: EndpointLease, _ db: Database) throws {
+        let row = try EndpointLeaseRow.fetchOne(db, key: lease.endpointID)
+        guard let row, row.jobID == lease.jobID, row.fencingToken == lease.fencingToken else {
+            throw InventoryError.fenced(jobID: lease.jobID, token: lease.fencingToken, current: row?.fencingToken ?? 0)
+        }
+    }
+}
