@@ -266,21 +266,31 @@ c_plugin() {
 }
 check "a C plugin built inside the root with cc \$(pkg-config --cflags og-plugin) passes plugin check and loads beside the packaged ones" c_plugin
 
-# A reinstall runs the same maintainer-script path as an upgrade: state, including
-# a mode the operator chose, must come out untouched.
+# An upgrade (the same og-host repacked at a higher version) and a reinstall of a
+# plugin must leave state untouched, including a mode the operator chose.
 state_digest() {
   (cd "$root/var/lib/og-host" && { find . -printf '%p %m %U %s %T@\n' | sort; find . -type f -exec sha256sum {} + | sort; })
 }
 upgrade_keeps_state() {
+  local up="$scratch/upgrade" before
+  dpkg-deb -R "$(ls "$debs"/og-host_*.deb)" "$up"
+  sed -i 's/^Version: .*/&+upgrade1/' "$up/DEBIAN/control"
+  dpkg-deb --root-owner-group -Znone -b "$up" "$root/tmp/og-host-upgrade.deb" >/dev/null
+  rm -rf "$up"
   chmod 0750 "$root/var/lib/og-host"
-  local before; before=$(state_digest)
-  inroot sh -c 'dpkg -i /tmp/debs/og-host_*.deb /tmp/debs/og-host-plugin-keystore_*.deb'
+  before=$(state_digest)
+  # A statoverride that would make the plugin group-writable: the plugin's postinst restores the trust rule.
+  inroot dpkg-statoverride --add root root 0664 /usr/lib/og-host/plugins.d/libog-plugin-keystore.so
+  inroot sh -c 'dpkg -i /tmp/og-host-upgrade.deb /tmp/debs/og-host-plugin-keystore_*.deb'
+  inroot dpkg-statoverride --remove /usr/lib/og-host/plugins.d/libog-plugin-keystore.so
+  [ "$(stat -c %U:%a "$root/usr/lib/og-host/plugins.d/libog-plugin-keystore.so")" = root:644 ]
+  inroot dpkg-query -W -f '${Version}\n' og-host | grep '+upgrade1$'
   [ "$(stat -c %a "$root/var/lib/og-host")" = 750 ]
   [ "$before" = "$(state_digest)" ] || { diff <(echo "$before") <(state_digest); return 1; }
   chmod 0700 "$root/var/lib/og-host"
   og tls list
 }
-check "reinstalling og-host and a plugin over existing state leaves /var/lib/og-host untouched" upgrade_keeps_state
+check "upgrading og-host and reinstalling a plugin leave /var/lib/og-host untouched; the plugin postinst undoes a group-writable statoverride" upgrade_keeps_state
 
 # A plugin for ABI major 2: apt refuses the package, dpkg refuses to configure it,
 # and the host, finding its library anyway, refuses it with the reason.
