@@ -51,8 +51,12 @@ bin=$(swift build -c release --show-bin-path)
 
 # The Swift runtime libraries come from the toolchain that built the binaries.
 swift_libs=$(realpath "$(dirname "$(readlink -f "$(command -v swift)")")/../lib/swift/linux")
-swift_version=$(swift --version 2>/dev/null | sed -n 's/.*Swift version \([0-9][0-9.]*\).*/\1/p' | head -1)
-[ -n "$swift_version" ] || die "cannot read the Swift version from swift --version"
+# The Swift release (major.minor) Swift plugins must be built with: og-host
+# --version names it (Swift on Linux has no ABI stability across releases);
+# a host that does not say is taken to be the toolchain's release.
+swift_version=$("$bin/og-host" --version 2>/dev/null | sed -n 's/^Swift plugins: Swift \([0-9][0-9]*\.[0-9][0-9]*\)$/\1/p' | head -1 || true)
+[ -n "$swift_version" ] || swift_version=$(swift --version 2>/dev/null | sed -n 's/.*Swift version \([0-9][0-9]*\.[0-9][0-9]*\).*/\1/p' | head -1)
+[ -n "$swift_version" ] || die "cannot tell the Swift release from og-host --version or swift --version"
 
 # One version source: what the built og-host reports (GatewayVersion.release).
 # A build whose og-host has no --version yet gets 0~git<date>.<commit>, which
