@@ -87,7 +87,9 @@ extension CredstoreCommand {
 
             func run() throws {
                 try runReportingErrors {
-                    let credential = try CredentialStoreCatalog(gateway: openGateway()).credential(store: storeName, id: id)
+                    let catalog = CredentialStoreCatalog(gateway: try openGateway())
+                    let credential = showSecret ? try catalog.revealCredential(store: storeName, id: id)
+                        : try catalog.credential(store: storeName, id: id)
                     let view = CredentialView(id: id, credential: credential, showSecret: showSecret)
                     if output == .json {
                         printOut(try JSONOutput.render(view))

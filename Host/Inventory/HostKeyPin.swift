@@ -29,6 +29,12 @@ extension Inventory {
         try read { try HostKeyPin.fetchOne($0, key: ["host": host, "port": port]) }
     }
 
+    /// Forgets the pin of `host`:`port`; true when there was one.
+    @discardableResult
+    public func removeHostKeyPin(host: String, port: Int) throws -> Bool {
+        try write { db in try HostKeyPin.deleteOne(db, key: ["host": host, "port": port]) }
+    }
+
     /// Pins `pin.fingerprint` for its host and port, replacing an earlier pin
     /// (after an operator has confirmed a host key change), and returns it as stored.
     @discardableResult

@@ -21,6 +21,11 @@ import Testing
         #expect(masked.standardOutputText == "id: web\nusername: deploy\nkind: password\npassword: ••••••\n")
         let shown = try fixture.run(["credstore", "credentials", "get", "--storename", "team", "--id", "web", "--show-secret"])
         #expect(shown.standardOutputText.contains("password: \(CredstoreSecrets.localPassword)\n"))
+        // Revealing a secret is audited (without the secret); a masked get is not a reveal.
+        let audit = try fixture.run(["audit"]).standardOutputText
+        #expect(audit.components(separatedBy: "credentials.reveal").count == 2, "\(audit)")
+        #expect(audit.contains("team/web"))
+        #expect(!audit.contains(CredstoreSecrets.localPassword))
 
         let renamed = try fixture.run(["credstore", "credentials", "update", "--storename", "team", "--id", "web", "--username", "ops"])
         #expect(renamed.exitStatus == 0, "\(renamed.standardErrorText)")

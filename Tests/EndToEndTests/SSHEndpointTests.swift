@@ -33,6 +33,18 @@ import Testing
         #expect(second.exitStatus != 0)
         #expect(second.standardErrorText.contains(sshd.hostKeyFingerprint), "\(second.standardErrorText)")
         #expect(!second.standardErrorText.contains(sshd.password))
+        // The refusal is audited.
+        let refusals = try fixture.run(["audit"]).standardOutputText
+        #expect(refusals.contains("remote2") && refusals.contains(sshd.hostKeyFingerprint), "\(refusals)")
+        #expect(!refusals.contains(sshd.password))
+
+        // Removing the only endpoint of that host and port removes its pin: adding it again pins the new key.
+        #expect(try fixture.run(["tls", "remove", "remote1"]).exitStatus == 0)
+        let again = try fixture.run(["tls", "add", "pem_dir", "--name", "remote3", "--connection_type", "ssh",
+                                     "--host", sshd.host, "--port", String(sshd.port), "--user", sshd.user,
+                                     "--password", "env:OG_TEST_PASSWORD", "--cert_dir", sshd.workDirectory],
+                                    extraEnvironment: ["OG_TEST_PASSWORD": sshd.password])
+        #expect(again.exitStatus == 0, "the old pin survived tls remove: \(again.standardErrorText)")
     }
 
     /// A legacy device that speaks only SHA-1 key exchange: refused by

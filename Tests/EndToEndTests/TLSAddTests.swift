@@ -27,7 +27,9 @@ import Testing
     func stateSnapshot() throws -> [String: [UInt8]] {
         var state = fixture.dataDirectoryContents().filter { $0.key.hasPrefix("credentials/") || $0.key.hasPrefix("keys/") }
         state["tls list"] = try fixture.run(["tls", "list", "--output", "json"]).standardOutput
-        state["audit"] = try fixture.run(["audit", "--output", "json"]).standardOutput
+        let audit = try RefusedAddAudit(fixture)
+        state["audit"] = audit.others
+        state["refused tls.add records"] = Array(String(audit.refusedAdds).utf8)
         return state
     }
 
@@ -40,8 +42,13 @@ import Testing
         #expect(result.standardErrorText.contains(message), "stderr was: \(result.standardErrorText)", sourceLocation: sourceLocation)
         #expect(result.standardOutputText.isEmpty, sourceLocation: sourceLocation)
         let after = try stateSnapshot()
-        let changed = Set(before.keys).union(after.keys).filter { before[$0] != after[$0] }.sorted()
-        #expect(changed.isEmpty, "a refused add changed \(changed)", sourceLocation: sourceLocation)
+        var changed = Set(before.keys).union(after.keys).filter { before[$0] != after[$0] }
+        // The one thing a refused add writes: its own failure record in the audit trail.
+        let refusedBefore = Int(String(decoding: before["refused tls.add records"] ?? [], as: UTF8.self)) ?? 0
+        let refusedAfter = Int(String(decoding: after["refused tls.add records"] ?? [], as: UTF8.self)) ?? 0
+        #expect(refusedAfter == refusedBefore + 1, "the refused add was not audited", sourceLocation: sourceLocation)
+        changed.remove("refused tls.add records")
+        #expect(changed.isEmpty, "a refused add changed \(changed.sorted())", sourceLocation: sourceLocation)
     }
 
     @Test func badOptionsAreRefusedBeforeTheDataDirectoryIsCreated() throws {

@@ -74,6 +74,19 @@ public struct CredentialStoreCatalog {
         try ExternalStoreReader(gateway: gateway, cache: cache).credential(store: try existing(store, kind: nil), id: id)
     }
 
+    /// As `credential`, for showing its secret to the operator
+    /// (`credentials get --show-secret`): every reveal, and every failed attempt, is audited.
+    public func revealCredential(store: String, id: String) throws -> Credential {
+        do {
+            let credential = try credential(store: store, id: id)
+            gateway.audit(action: "credentials.reveal", subject: "\(store)/\(id)", success: true, detail: "secret shown")
+            return credential
+        } catch {
+            gateway.audit(action: "credentials.reveal", subject: "\(store)/\(id)", success: false, detail: "\(error)")
+            throw error
+        }
+    }
+
     // MARK: HashiCorp Vault
 
     private func saveVault(name: String, options: VaultStoreOptions, existing: VaultSettings?) throws -> CredentialStoreRecord {

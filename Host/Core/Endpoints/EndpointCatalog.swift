@@ -1,4 +1,5 @@
 import Foundation
+import OGBasics
 import OGCredentials
 import OGInventory
 import OGPlugins
@@ -118,6 +119,17 @@ public struct EndpointCatalog {
             removed = try inventory.removeEndpoint(reference)
         } catch let error as InventoryError {
             throw GatewayError.classify(error)
+        }
+        // The SSH host key pin goes with the last endpoint that reaches that host and port,
+        // so a re-added endpoint after a legitimate key change is not refused by a stale pin.
+        if let type = ConnectionType(rawValue: removed.connectionType), type == .ssh || type == .sshWindows {
+            let port = removed.port ?? 22
+            let others = (try? inventory.endpoints()) ?? []
+            let shared = others.contains { other in
+                other.host == removed.host && (other.port ?? 22) == port
+                    && (other.connectionType == ConnectionType.ssh.rawValue || other.connectionType == ConnectionType.sshWindows.rawValue)
+            }
+            if !shared { _ = try? inventory.removeHostKeyPin(host: removed.host, port: port) }
         }
         // Inline secrets belonged to this endpoint alone; credentials in named stores are the operator's.
         if let store = try? LocalCredentialStore(directory: credentialDirectory) {

@@ -29,15 +29,28 @@ public struct EndpointService {
             if words.contains("--help") || words.contains("-h") { return .help(text) }
             throw GatewayError.badInput("tls add needs an endpoint type\n\(text)")
         }
-        let entry = try gateway.entry(forType: type)
-        let arguments = try EndpointArguments(Array(words.dropFirst()))
-        guard let info = entry.info else { throw GatewayError("plugin '\(entry.name)' has no description") }
-        if arguments.wantsHelp { return .help(EndpointHelp.text(type: type, plugin: info)) }
-        let draft = try EndpointValidation.draft(type: type, arguments: arguments, plugin: info,
-                                                 readSecret: EndpointCatalog.readSecret)
-        let (_, library) = try gateway.plugin(forType: type)
-        let record = try EndpointCatalog(gateway: gateway).add(draft) { draft in
-            try EndpointSession.validate(draft, plugin: library, gateway: gateway)
+        let record: EndpointRecord
+        do {
+            let entry = try gateway.entry(forType: type)
+            let arguments = try EndpointArguments(Array(words.dropFirst()))
+            guard let info = entry.info else { throw GatewayError("plugin '\(entry.name)' has no description") }
+            if arguments.wantsHelp { return .help(EndpointHelp.text(type: type, plugin: info)) }
+            let draft = try EndpointValidation.draft(type: type, arguments: arguments, plugin: info,
+                                                     readSecret: EndpointCatalog.readSecret)
+            let (_, library) = try gateway.plugin(forType: type)
+            record = try EndpointCatalog(gateway: gateway).add(draft) { draft in
+                try EndpointSession.validate(draft, plugin: library, gateway: gateway)
+            }
+        } catch {
+            // A refused add is audited too (a refused host key among them); messages carry no secrets.
+            let name = words.firstIndex(of: "--name").flatMap { $0 + 1 < words.count ? words[$0 + 1] : nil }
+                ?? words.first { $0.hasPrefix("--name=") }.map { String($0.dropFirst("--name=".count)) }
+            // A first command refused for its options must not create the data directory just to audit it.
+            if FileManager.default.fileExists(atPath: gateway.dataDirectory.path) {
+                gateway.audit(action: "tls.add", subject: name ?? "(no name)", success: false,
+                              detail: "type \(type): \(error)")
+            }
+            throw error
         }
         gateway.audit(action: "tls.add", subject: record.name, success: true,
                       detail: "instance \(record.id), type \(record.type), connection \(record.connectionType)")
