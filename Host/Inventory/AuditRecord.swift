@@ -59,13 +59,19 @@ public struct AuditFilter: Sendable {
     public var action: String?
     /// Only records at or after this time.
     public var since: Date?
+    /// Only records before this time.
+    public var until: Date?
+    public var outcome: AuditRecord.Outcome?
     /// At most this many records, the newest.
     public var limit: Int?
 
-    public init(subject: String? = nil, action: String? = nil, since: Date? = nil, limit: Int? = nil) {
+    public init(subject: String? = nil, action: String? = nil, since: Date? = nil, until: Date? = nil,
+                outcome: AuditRecord.Outcome? = nil, limit: Int? = nil) {
         self.subject = subject
         self.action = action
         self.since = since
+        self.until = until
+        self.outcome = outcome
         self.limit = limit
     }
 }
@@ -94,6 +100,8 @@ extension Inventory {
             if let subject = filter.subject { request = request.filter(Column("subject") == subject) }
             if let action = filter.action { request = request.filter(Column("action") == action) }
             if let since = filter.since { request = request.filter(Column("time") >= since) }
+            if let until = filter.until { request = request.filter(Column("time") < until) }
+            if let outcome = filter.outcome { request = request.filter(Column("outcome") == outcome.rawValue) }
             request = request.order(Column("time").desc, Column("id").desc)
             if let limit = filter.limit { request = request.limit(limit) }
             return try request.fetchAll(db)

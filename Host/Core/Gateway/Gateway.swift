@@ -71,13 +71,36 @@ public final class Gateway: @unchecked Sendable {
     }
 
     /// The audit trail, newest first: at most `limit` records, about `subject` and of `action` when given.
-    public func auditRecords(subject: String? = nil, action: String? = nil, limit: Int = 100) throws -> [AuditRecord] {
+    public func auditRecords(subject: String? = nil, action: String? = nil, since: String? = nil, until: String? = nil,
+                             outcome: String? = nil, limit: Int = 100) throws -> [AuditRecord] {
         guard limit >= 1, limit <= 100_000 else { throw GatewayError.option("limit", "\(limit) is not between 1 and 100000") }
+        let from = try since.map { try Self.auditTime($0, option: "since") }
+        let to = try until.map { try Self.auditTime($0, option: "until") }
+        if let from, let to, from >= to {
+            throw GatewayError.option("until", "\(until!) is not after --since \(since!); give a later time")
+        }
+        let wanted = try outcome.map { text -> AuditRecord.Outcome in
+            guard let value = AuditRecord.Outcome(rawValue: text) else {
+                throw GatewayError.option("outcome", "'\(text)' is not an outcome; give success or failure")
+            }
+            return value
+        }
         do {
-            return try inventory().auditRecords(AuditFilter(subject: subject, action: action, limit: limit))
+            return try inventory().auditRecords(AuditFilter(subject: subject, action: action, since: from, until: to,
+                                                            outcome: wanted, limit: limit))
         } catch {
             throw GatewayError.classify(error)
         }
+    }
+
+    /// A time for --since/--until: ISO 8601 with a zone (2026-12-06T05:00:00Z), or a date (2026-12-06, midnight UTC).
+    static func auditTime(_ text: String, option: String) throws -> Date {
+        let full = ISO8601DateFormatter()
+        if let date = full.date(from: text) { return date }
+        let day = ISO8601DateFormatter()
+        day.formatOptions = [.withFullDate]
+        if let date = day.date(from: text) { return date }
+        throw GatewayError.option(option, "'\(text)' is not a time; give ISO 8601 like 2026-12-06T05:00:00Z or a date like 2026-12-06")
     }
 
     /// Records what happened; a failure to write the audit record is reported but does not mask the outcome.
