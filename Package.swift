@@ -36,6 +36,7 @@ let package = Package(
         .package(path: "SDK"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
     ],
     targets: [
         // Thin views of the system C libraries; nothing above Host/ touches them directly.
@@ -61,7 +62,8 @@ let package = Package(
         .target(name: "OGConformance", dependencies: ["OGPlugins", "OGBasics", "OGMaterial"], path: "Host/Conformance"),
         .target(name: "OGHost",
                 dependencies: ["OGBasics", "OGMaterial", "OGConnections", "OGCredentials", "OGInventory",
-                               "OGPlugins", "OGConformance", pluginABI, "OGIssuance"],
+                               "OGPlugins", "OGConformance", pluginABI, "OGIssuance",
+                               .product(name: "Logging", package: "swift-log")],
                 path: "Host/Core", plugins: ["BuildInfo"]),
         // Stamps the git commit into OGHost for `og-host --version`.
         .plugin(name: "BuildInfo", capability: .buildTool(), path: "Host/BuildInfo"),

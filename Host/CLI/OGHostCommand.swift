@@ -9,6 +9,9 @@ struct OGHostCommand: ParsableCommand {
         discussion: """
         Global options (accepted anywhere): --data-dir DIR (or OG_DATA_DIR) chooses where state lives;
         --plugins-dir DIR, repeatable (or OG_PLUGIN_PATH, colon-separated), replaces the plugin search path.
+        --verbose (debug logs: each step, each command run, plugin messages), --quiet (errors only) and
+        --log-format text|json (or OG_LOG_LEVEL, OG_LOG_FORMAT): logs go to standard error, one line per record,
+        each job's lines carrying its job ID, endpoint and plugin.
 
         Exit codes:
         \(GatewayError.Category.exitCodeTable)

@@ -33,6 +33,39 @@ while index < words.count, words[index] != "--" {
 }
 if !pluginDirectories.isEmpty { setenv("OG_PLUGIN_PATH", pluginDirectories.joined(separator: ":"), 1) }
 
+// --verbose, --quiet and --log-format FORMAT, also accepted anywhere, become
+// OG_LOG_LEVEL / OG_LOG_FORMAT for this og-host and its children; logs go to
+// standard error, one line per record.
+index = 0
+while index < words.count, words[index] != "--" {
+    let word = words[index]
+    if word == "--verbose" || word == "--quiet" {
+        setenv("OG_LOG_LEVEL", word == "--verbose" ? "debug" : "error", 1)
+        words.remove(at: index)
+    } else if word == "--log-format" || word.hasPrefix("--log-format=") {
+        let value: String
+        if word == "--log-format" {
+            guard index + 1 < words.count else {
+                FileHandle.standardError.write(Data("error: --log-format: needs text or json\n".utf8))
+                exit(2)
+            }
+            value = words[index + 1]
+            words.removeSubrange(index...(index + 1))
+        } else {
+            value = String(word.dropFirst("--log-format=".count))
+            words.remove(at: index)
+        }
+        setenv("OG_LOG_FORMAT", value, 1)
+    } else {
+        index += 1
+    }
+}
+do {
+    GatewayLogging.bootstrap(try LogSettings.from(environment: ProcessInfo.processInfo.environment))
+} catch {
+    exit(reportError(error))
+}
+
 // `tls add <type>` takes options that only the plugin's schema defines, so it
 // is parsed by the host's own parser rather than the static command tree.
 if words.count >= 2, words[0] == "tls", words[1] == "add" {

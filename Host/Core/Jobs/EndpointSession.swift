@@ -1,5 +1,6 @@
 import OGBasics
 import Foundation
+import Logging
 import OGConnections
 import OGCredentials
 import OGInventory
@@ -25,10 +26,17 @@ public final class EndpointSession: PluginHostServices, @unchecked Sendable {
     /// Set while an API install's apply_install runs: what upload_content renders and where tokens are journalled.
     var apiInstall: APIInstallContext?
 
+    /// The job's logger (`JobLog.logger` when the session was opened) with the endpoint's type.
+    public let logger: Logger
+
     init(connection: Connection, endpoint: EndpointConfig, secretOptions: [String: String]) {
         self.connection = connection
         self.endpoint = endpoint
         self.secretOptions = secretOptions
+        var logger = JobLog.logger
+        if logger[metadataKey: "endpoint"] == nil { logger[metadataKey: "endpoint"] = .string(endpoint.name) }
+        logger[metadataKey: "type"] = .string(endpoint.type)
+        self.logger = logger
     }
 
     deinit { connection.close() }
@@ -140,11 +148,17 @@ public final class EndpointSession: PluginHostServices, @unchecked Sendable {
 
     // MARK: PluginHostServices
 
+    /// A plugin's `log` call: into the job's log, marked as the plugin's.
     public func log(_ level: PluginLogLevel, _ message: String) {
         pluginLog.append(message)
-        if level == .error || level == .warning {
-            FileHandle.standardError.write(Data("\(endpoint.type): \(message)\n".utf8))
+        let mapped: Logger.Level
+        switch level {
+        case .error: mapped = .error
+        case .warning: mapped = .warning
+        case .info: mapped = .info
+        case .debug: mapped = .debug
         }
+        logger.log(level: mapped, "\(message)", metadata: ["source": "plugin"])
     }
 
     public func run(_ argv: [String], standardInput: [UInt8], timeoutMilliseconds: UInt32, privileged: Bool) throws(ServiceFailure) -> CommandOutput {
@@ -152,6 +166,8 @@ public final class EndpointSession: PluginHostServices, @unchecked Sendable {
         let timeout: Duration = timeoutMilliseconds == 0 ? ProcessRunner.defaultTimeout : .milliseconds(Int64(timeoutMilliseconds))
         let result = try mapped { try connection.run(argv, standardInput: standardInput, timeout: timeout, privileged: privileged) }
         commandLog.append("\(argv.joined(separator: " ")) -> exit \(result.exitStatus)")
+        // argv never holds secrets (they travel on stdin or by option name).
+        logger.debug("ran \(argv.joined(separator: " ")) -> exit \(result.exitStatus)")
         return CommandOutput(exitStatus: result.exitStatus, standardOutput: result.standardOutput, standardError: result.standardError)
     }
 

@@ -83,16 +83,20 @@ public struct EndpointJobService {
     public func install(_ request: InstallRequest, report: @escaping (String) -> Void) throws -> InstallOutcome {
         let (record, plugin) = try endpointAndPlugin(request.endpoint)
         let material = try loadMaterial(request.material)
-        var job = InstallJob(gateway: gateway, record: record, plugin: plugin, material: material,
-                             nodeID: request.node, alias: request.alias, report: report)
         if request.dryRun {
-            try job.dryRun()
-        } else {
-            try withLease(on: record, kind: "install", wait: request.wait, report: report) { lease in
-                try job.run(lease: lease)
-            }
+            let job = InstallJob(gateway: gateway, record: record, plugin: plugin, material: material,
+                                 nodeID: request.node, alias: request.alias, report: report)
+            let logger = GatewayLogging.jobLogger(jobID: UUID().uuidString.lowercased(), endpoint: record.name,
+                                                  plugin: plugin.info.name, kind: "dry-run")
+            try JobLog.$logger.withValue(logger) { try job.dryRun() }
+            return InstallOutcome(node: nil, leafFingerprint: material.leaf.sha256Fingerprint)
         }
-        return InstallOutcome(node: job.installedNode, leafFingerprint: material.leaf.sha256Fingerprint)
+        return try withLease(on: record, plugin: plugin, kind: "install", wait: request.wait, report: report) { lease, logged in
+            var job = InstallJob(gateway: gateway, record: record, plugin: plugin, material: material,
+                                 nodeID: request.node, alias: request.alias, report: logged)
+            try job.run(lease: lease)
+            return InstallOutcome(node: job.installedNode, leafFingerprint: material.leaf.sha256Fingerprint)
+        }
     }
 
     func loadMaterial(_ material: InstallRequest.Material) throws -> InstallMaterial {
@@ -109,15 +113,28 @@ public struct EndpointJobService {
         }
     }
 
-    /// Runs `body` holding `record`'s endpoint; the lease is released however `body` ends.
-    func withLease<Result>(on record: EndpointRecord, kind: String, wait: Duration, report: (String) -> Void,
-                           _ body: (EndpointJobLease) throws -> Result) throws -> Result {
-        let lease = try EndpointJobLease.acquire(gateway: gateway, endpoint: record, kind: kind, wait: wait) { previous in
-            report("took over endpoint '\(record.name)' from job \(previous.jobID) (\(previous.kind), \(previous.owner)), "
-                   + "whose lease expired at \(ISO8601DateFormatter().string(from: previous.expiresAt))")
+    /// Runs `body` as one job holding `record`'s endpoint, with the job's
+    /// logger (job ID, endpoint, plugin) bound for everything it does; `body`
+    /// gets a report function that also logs each line. The lease is released
+    /// however `body` ends.
+    func withLease<Result>(on record: EndpointRecord, plugin: PluginLibrary, kind: String, wait: Duration,
+                           report: @escaping (String) -> Void,
+                           _ body: (EndpointJobLease, @escaping (String) -> Void) throws -> Result) throws -> Result {
+        let jobID = UUID().uuidString.lowercased()
+        let logger = GatewayLogging.jobLogger(jobID: jobID, endpoint: record.name, plugin: plugin.info.name, kind: kind)
+        let logged: (String) -> Void = { line in
+            logger.info("\(line)")
+            report(line)
         }
-        defer { lease.release() }
-        return try body(lease)
+        return try JobLog.$logger.withValue(logger) {
+            let lease = try EndpointJobLease.acquire(gateway: gateway, endpoint: record, kind: kind, wait: wait,
+                                                     jobID: jobID) { previous in
+                logged("took over endpoint '\(record.name)' from job \(previous.jobID) (\(previous.kind), \(previous.owner)), "
+                       + "whose lease expired at \(ISO8601DateFormatter().string(from: previous.expiresAt))")
+            }
+            defer { lease.release() }
+            return try body(lease, logged)
+        }
     }
 
     /// Restarts or reloads an endpoint, after finishing any install a crash interrupted.
@@ -128,8 +145,8 @@ public struct EndpointJobService {
         guard plugin.supports(.restart, for: record.type) else {
             throw GatewayError.badInput("endpoint type '\(record.type)' (plugin \(plugin.info.name)) cannot be restarted by og-host")
         }
-        return try withLease(on: record, kind: "restart", wait: wait, report: report) { lease in
-            try restart(record, plugin: plugin, lease: lease, report: report)
+        return try withLease(on: record, plugin: plugin, kind: "restart", wait: wait, report: report) { lease, logged in
+            try restart(record, plugin: plugin, lease: lease, report: logged)
         }
     }
 
@@ -155,10 +172,10 @@ public struct EndpointJobService {
                         report: @escaping (String) -> Void) throws -> (endpoint: EndpointRecord, recovered: Bool) {
         let (record, plugin) = try endpointAndPlugin(reference)
         var recovered = false
-        try withLease(on: record, kind: "recover", wait: wait, report: report) { lease in
+        try withLease(on: record, plugin: plugin, kind: "recover", wait: wait, report: report) { lease, logged in
             try InstallRecovery(gateway: gateway, record: record, plugin: plugin).recoverUnfinished(lease: lease) {
                 recovered = true
-                report($0)
+                logged($0)
             }
         }
         return (record, recovered)
@@ -167,7 +184,11 @@ public struct EndpointJobService {
     /// The endpoint's TLS nodes with the configured and the served certificate.
     public func nodes(_ reference: String) throws -> [NodeDiscovery.DiscoveredNode] {
         let (record, plugin) = try endpointAndPlugin(reference)
-        let nodes = try NodeDiscovery.discover(record: record, plugin: plugin, gateway: gateway)
+        let logger = GatewayLogging.jobLogger(jobID: UUID().uuidString.lowercased(), endpoint: record.name,
+                                              plugin: plugin.info.name, kind: "nodes")
+        let nodes = try JobLog.$logger.withValue(logger) {
+            try NodeDiscovery.discover(record: record, plugin: plugin, gateway: gateway)
+        }
         gateway.audit(action: "tls.nodes", subject: record.name, success: true, detail: "\(nodes.count) nodes")
         return nodes
     }
