@@ -210,7 +210,7 @@ struct ConfigReader {
         let site = DirectiveSite(line: line, name: name, arguments: arguments)
         func first() throws -> String {
             guard let value = arguments.first else {
-                throw PluginError(status: .parse, field: nil, message: "\(line.location): \(name) needs an argument")
+                throw PluginError(status: .parse, field: nil, message: "\(line.location): \(Excerpt.quote(name)) needs an argument")
             }
             return value
         }
@@ -321,7 +321,7 @@ struct ConfigReader {
         var port: Int?
         if host.hasPrefix("[") {
             guard let close = host.firstIndex(of: "]") else {
-                throw PluginError(status: .parse, field: nil, message: "\(line.location): '\(word)' opens '[' without ']'")
+                throw PluginError(status: .parse, field: nil, message: "\(line.location): '\(Excerpt.quote(word))' opens '[' without ']'")
             }
             let after = host[host.index(after: close)...]
             if after.hasPrefix(":") { port = try portNumber(String(after.dropFirst()), word: word, at: line) }

@@ -154,7 +154,7 @@ struct ServerConfiguration {
         text = text.replacingEvery("${catalina.base}", with: catalinaBase)
         text = text.replacingEvery("${catalina.home}", with: catalinaHome)
         if text.contains("${") {
-            throw problem(attribute.line, "\(attribute.name)=\"\(attribute.value)\" on <\(element.name)> uses a property "
+            throw problem(attribute.line, "\(attribute.name)=\"\(Excerpt.quote(attribute.value))\" on <\(element.name)> uses a property "
                               + "set outside server.xml (catalina.properties or -D); og-host cannot see its value, so "
                               + "write the value itself")
         }
@@ -164,7 +164,7 @@ struct ServerConfiguration {
     private func integer(_ attribute: XMLDocument.Attribute, in element: XMLDocument.Element) throws -> Int {
         let text = try resolved(attribute, in: element)
         guard let value = Int(text) else {
-            throw problem(attribute.line, "\(attribute.name)=\"\(text)\" on <\(element.name)> is not a whole number")
+            throw problem(attribute.line, "\(attribute.name)=\"\(Excerpt.quote(text))\" on <\(element.name)> is not a whole number")
         }
         return value
     }

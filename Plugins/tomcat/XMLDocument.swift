@@ -1,3 +1,5 @@
+import OGPluginKit
+
 /// A strict reader for Tomcat's server.xml, enough of XML 1.0 to read it
 /// faithfully: elements and attributes, comments, processing instructions,
 /// CDATA, a DOCTYPE without an internal subset, and the predefined and
@@ -109,7 +111,7 @@ private struct Reader {
                 skipBlanks()
                 try expect(">")
                 guard let open = stack.popLast() else {
-                    throw XMLProblem(path: path, line: startLine, message: "</\(name)> closes nothing")
+                    throw XMLProblem(path: path, line: startLine, message: "</\(Excerpt.quote(name))> closes nothing")
                 }
                 guard open.name == name else {
                     throw XMLProblem(path: path, line: startLine,
@@ -132,7 +134,7 @@ private struct Reader {
             }
         }
         if let open = stack.last {
-            throw XMLProblem(path: path, line: open.line, message: "<\(open.name)> is never closed")
+            throw XMLProblem(path: path, line: open.line, message: "<\(Excerpt.quote(open.name))> is never closed")
         }
         guard let root else { throw problem("the file holds no element; a server.xml starts with <Server>") }
         return root
@@ -223,7 +225,7 @@ private struct Reader {
             let blankStart = position
             let hadBlank = skipBlanks()
             guard position < bytes.count else {
-                throw XMLProblem(path: path, line: startLine, message: "the start tag <\(name) is never closed")
+                throw XMLProblem(path: path, line: startLine, message: "the start tag <\(Excerpt.quote(name)) is never closed")
             }
             if peek("/>") {
                 advance(2)
@@ -233,7 +235,7 @@ private struct Reader {
                 advance(1)
                 return (XMLDocument.Element(name: name, attributes: attributes, line: startLine, nameEnd: nameEnd), false)
             }
-            guard hadBlank else { throw problem("expected a space before the next attribute of <\(name)>") }
+            guard hadBlank else { throw problem("expected a space before the next attribute of <\(Excerpt.quote(name))>") }
             let attributeLine = line
             let nameStart = position
             let attributeName = try self.name()
@@ -241,7 +243,7 @@ private struct Reader {
             try expect("=")
             skipBlanks()
             guard position < bytes.count, bytes[position] == UInt8(ascii: "\"") || bytes[position] == UInt8(ascii: "'") else {
-                throw problem("the value of \(attributeName) must be quoted with \" or '")
+                throw problem("the value of \(Excerpt.quote(attributeName)) must be quoted with \" or '")
             }
             let quote = bytes[position]
             advance(1)
@@ -250,7 +252,7 @@ private struct Reader {
             while position < bytes.count, bytes[position] != quote {
                 let byte = bytes[position]
                 if byte == UInt8(ascii: "<") {
-                    throw problem("'<' inside the value of \(attributeName); write &lt;")
+                    throw problem("'<' inside the value of \(Excerpt.quote(attributeName)); write &lt;")
                 }
                 if byte == UInt8(ascii: "&") {
                     value += try reference()
@@ -261,7 +263,7 @@ private struct Reader {
                 }
             }
             guard position < bytes.count else {
-                throw XMLProblem(path: path, line: attributeLine, message: "the value of \(attributeName) is never closed")
+                throw XMLProblem(path: path, line: attributeLine, message: "the value of \(Excerpt.quote(attributeName)) is never closed")
             }
             let valueEnd = position
             advance(1)
@@ -305,7 +307,7 @@ private struct Reader {
             let digits = name.dropFirst()
             let scalarValue = digits.hasPrefix("x") ? UInt32(digits.dropFirst(), radix: 16) : UInt32(digits, radix: 10)
             guard let scalarValue, scalarValue != 0, let scalar = Unicode.Scalar(scalarValue) else {
-                throw XMLProblem(path: path, line: startLine, message: "&\(name); is not a valid character reference")
+                throw XMLProblem(path: path, line: startLine, message: "&\(Excerpt.quote(name)); is not a valid character reference")
             }
             return Array(String(Character(scalar)).utf8)
         }

@@ -97,13 +97,13 @@ final class ConfigLoader {
                     throw parseError(file, token.line, "unexpected \"}\" that closes no block; remove it")
                 }
                 if let name = words.first {
-                    throw parseError(file, name.line, "directive \"\(name.text)\" has no terminating \";\"; add it")
+                    throw parseError(file, name.line, "directive \"\(Excerpt.quote(name.text))\" has no terminating \";\"; add it")
                 }
                 return directives
             }
         }
         if let name = words.first {
-            throw parseError(file, name.line, "directive \"\(name.text)\" has no terminating \";\" before the end of the file; add it")
+            throw parseError(file, name.line, "directive \"\(Excerpt.quote(name.text))\" has no terminating \";\" before the end of the file; add it")
         }
         if let opener {
             throw parseError(file, opener.line, "the \"\(opener.name)\" block opened here is never closed; add its \"}\"")
@@ -116,7 +116,7 @@ final class ConfigLoader {
             throw parseError(directive.file, directive.line, "include takes exactly one file or pattern")
         }
         guard !pattern.contains("$") else {
-            throw parseError(directive.file, directive.line, "include \(pattern) uses a variable, which nginx does not expand here")
+            throw parseError(directive.file, directive.line, "include \(Excerpt.quote(pattern)) uses a variable, which nginx does not expand here")
         }
         let resolved = PathText.resolve(pattern, against: configDirectory)
         let paths: [String]
