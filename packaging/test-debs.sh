@@ -39,6 +39,7 @@ cleanup() {
   fi
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM  # so an interrupted run still unmounts and removes its root
 
 # 1. The Debian root, in the background: it waits on the network, the build on the CPU.
 packages=libssl3,libssh2-1,libcurl4,libsqlite3-0,gcc,libc6-dev,pkg-config
