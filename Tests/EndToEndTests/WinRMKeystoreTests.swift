@@ -42,6 +42,22 @@ import Testing
         try #require(added.exitStatus == 0, "tls add: \(added.standardErrorText)")
 
         let leaf = try pki.issue("web", dnsNames: ["web.example.test"])
+
+        // A crash after writing: the backup is beside the store, as a Windows path
+        // (`C:\certs\.store.p12.og-backup-<job>`), and recovery puts the store back.
+        let original = try LocalFiles.read(storePath)
+        let crashed = try fixture.run(["tls", "install", "win", "--cert", leaf.certificate, "--key", leaf.key,
+                                       "--chain", pki.chain, "--alias", "web"],
+                                      extraEnvironment: secrets.merging(["OG_FAULT_INJECT": "before-activate"]) { $1 })
+        #expect(crashed.exitStatus == 70, "\(crashed.standardErrorText)")
+        let beside = try FileManager.default.contentsOfDirectory(atPath: driveRoot + "/certs")
+        #expect(beside.contains { $0.hasPrefix(".store.p12.og-backup-") }, "backup beside the store: \(beside)")
+        #expect(try LocalFiles.read(storePath) != original, "the crash came after the write")
+        let recovered = try fixture.run(["tls", "recover", "win"], extraEnvironment: secrets)
+        #expect(recovered.exitStatus == 0, "\(recovered.standardErrorText)")
+        #expect(try LocalFiles.read(storePath) == original, "restored from the Windows-path backup")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: driveRoot + "/certs") == ["store.p12"])
+
         let install = try fixture.run(["tls", "install", "win", "--cert", leaf.certificate, "--key", leaf.key,
                                        "--chain", pki.chain, "--alias", "web"], extraEnvironment: secrets)
         #expect(install.exitStatus == 0, "tls install: \(install.standardErrorText)")

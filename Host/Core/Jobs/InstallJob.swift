@@ -287,7 +287,14 @@ public struct InstallJob {
         throw GatewayError("\(target.host):\(target.port)\(target.serverName.isEmpty ? "" : " (SNI \(target.serverName))") does not serve the certificate with SHA-256 \(fingerprint): \(last)")
     }
 
+    /// `.<name>.og-backup-<job>` beside the file, in the path's own syntax:
+    /// a Windows path (`C:\certs\store.p12`, `\\server\share\...`) keeps its
+    /// backslashes, since POSIX path handling would make it `/.C:\...`.
     static func backupPath(for path: String, suffix: String) -> String {
+        let isWindows = path.hasPrefix("\\\\") || (path.count >= 3 && path.dropFirst().hasPrefix(":\\"))
+        if isWindows, let separator = path.lastIndex(where: { $0 == "\\" || $0 == "/" }) {
+            return "\(path[...separator]).\(path[path.index(after: separator)...]).og-backup-\(suffix)"
+        }
         let directory = (path as NSString).deletingLastPathComponent
         return "\(directory)/.\((path as NSString).lastPathComponent).og-backup-\(suffix)"
     }
