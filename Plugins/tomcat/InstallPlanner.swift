@@ -16,6 +16,15 @@ struct InstallPlanner {
         case .keystore(let keystore):
             return try keystorePlan(node, keystore, configuration: configuration, certificate: certificate)
         case .pem(let pem):
+            // A PEM install points the connector at new files by editing server.xml, but
+            // reloadSslHostConfigs re-reads the files the running connector already names,
+            // so a JMX reload would keep serving the old certificate.
+            guard target.manager == nil else {
+                throw PluginError(status: .invalidArgument, field: "reload_method",
+                                  message: "connector \(node.id) takes PEM files, which a JMX reload does not re-point: "
+                                      + "Tomcat only reads the new files on a restart; add this endpoint with "
+                                      + "--reload_method restart to install into it")
+            }
             return try pemPlan(node, pem, configuration: configuration, certificate: certificate)
         }
     }

@@ -21,7 +21,20 @@ public struct TomcatPlugin: EndpointPlugin, ConnectionTesting, NodeDiscovering, 
     public func validate(_ endpoint: Endpoint, host: HostServices) throws {
         try testConnection(endpoint, host: host)
         let target = try TomcatEndpoint(endpoint)
-        try checkKeystorePassword(target, configuration: try ServerXMLReader(target: target, host: host).read(), host: host)
+        let configuration = try ServerXMLReader(target: target, host: host).read()
+        try checkKeystorePassword(target, configuration: configuration, host: host)
+        if target.manager != nil {
+            let pemConnectors = configuration.nodes.filter { if case .pem = $0.certificate.source { true } else { false } }
+            if !pemConnectors.isEmpty, pemConnectors.count == configuration.nodes.count {
+                throw PluginError(status: .invalidArgument, field: "reload_method",
+                                  message: "jmx cannot install into this Tomcat: every TLS connector takes PEM files, "
+                                      + "which only a restart re-reads; use --reload_method restart")
+            }
+            for node in pemConnectors {
+                host.log(.warning, "connector \(node.id) takes PEM files: with --reload_method jmx installs into it "
+                             + "are refused (only a restart re-reads PEM files); its keystore connectors reload")
+            }
+        }
     }
 
     /// At add time: --keystore_password must open at least one keystore a

@@ -69,5 +69,12 @@ import Testing
         #expect(tomcat.processID == pid, "the same Tomcat JVM serves it: no restart")
         #expect(try tomcat.servedFingerprint(port: tomcat.jksPort) == pki.fingerprint(pki.file("jks-old.pem")),
                 "other connectors keep their certificates")
+
+        // A PEM connector under jmx: refused before anything changes, with the reason and the fix.
+        let unchanged = tomcat.snapshot()
+        let pem = try install("tc", try pki.issue("pem-jmx", dnsNames: ["a.example.test"]))
+        #expect(pem.exitStatus == 2, "\(pem.standardOutputText)\(pem.standardErrorText)")
+        #expect(pem.standardErrorText.contains("--reload_method restart"), "\(pem.standardErrorText)")
+        #expect(tomcat.snapshot() == unchanged, "nothing under conf/ changed")
     }
 }
