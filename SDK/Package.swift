@@ -11,6 +11,8 @@ let package = Package(
     products: [
         // Write a plugin as an ordinary Swift type; exports the C vtable for it.
         .library(name: "OGPluginKit", targets: ["OGPluginKit"]),
+        // A strict JSON reader and writer without Foundation: plugins' REST replies and the host's manifests.
+        .library(name: "OGJSON", targets: ["OGJSON"]),
         // The C header alone, for Swift code that speaks the raw ABI (hosts, test harnesses).
         .library(name: "OGPluginABI", targets: ["OGPluginABI"]),
         // An in-memory og-host for a plugin's unit tests (PluginTestHost), Swift or C plugins alike.
@@ -19,7 +21,8 @@ let package = Package(
     targets: [
         // The contract: a C header and nothing else a plugin must link.
         .target(name: "OGPluginABI", path: ".", sources: ["abi"], publicHeadersPath: "include"),
-        .target(name: "OGPluginKit", dependencies: ["OGPluginABI"], path: "Swift"),
+        .target(name: "OGJSON", path: "JSON"),
+        .target(name: "OGPluginKit", dependencies: ["OGPluginABI", "OGJSON"], path: "Swift"),
         .target(name: "OGPluginTesting", dependencies: ["OGPluginKit", "OGPluginABI"], path: "Testing"),
     ]
 )

@@ -28,11 +28,11 @@ install -m 0644 "$sdk/include/og_plugin.h" "$sdk/include/og_plugin_util.h" "$roo
 sed -e "s|@PREFIX@|$prefix|" -e 's|@INCLUDEDIR@|${prefix}/include/og-host|' "$sdk/og-plugin.pc.in" > "$root/share/pkgconfig/og-plugin.pc"
 chmod 0644 "$root/share/pkgconfig/og-plugin.pc"
 
-# The Swift package: its manifest, the ABI target, OGPluginKit and OGPluginTesting.
+# The Swift package: its manifest, the ABI target, OGJSON, OGPluginKit and OGPluginTesting.
 install -m 0644 "$sdk/Package.swift" "$sdk/README.md" "$root/share/og-host/sdk/"
 install -m 0644 "$sdk/abi/og_plugin_abi.c" "$root/share/og-host/sdk/abi/"
 install -m 0644 "$sdk/include/og_plugin.h" "$sdk/include/og_plugin_util.h" "$root/share/og-host/sdk/include/"
-(cd "$sdk" && find Swift Testing -type f -name '*.swift') | while read -r file; do
+(cd "$sdk" && find Swift JSON Testing -type f -name '*.swift') | while read -r file; do
   install -D -m 0644 "$sdk/$file" "$root/share/og-host/sdk/$file"
 done
 echo "og-host plugin SDK installed under $root"

@@ -1,7 +1,10 @@
 import OGBasics
+import OGJSON
 
-/// Reading a manifest from its JSON tree field by field (see `JSONValue` for
-/// why not `JSONDecoder`). The names are the snake_case keys the manifest
+/// Reading a manifest from its JSON tree field by field, with the SDK's strict
+/// parser (OGJSON) rather than `JSONDecoder`, whose first-time
+/// protocol-conformance lookups (each a scan of every loaded image) were a
+/// third of og-host's start. The names are the snake_case keys the manifest
 /// writer produces; every problem names the field's path.
 struct ManifestFieldError: Error, CustomStringConvertible {
     let path: String
@@ -10,10 +13,10 @@ struct ManifestFieldError: Error, CustomStringConvertible {
 }
 
 private struct Fields {
-    let value: JSONValue
+    let value: JSON
     let path: String
 
-    init(_ value: JSONValue, path: String) throws(ManifestFieldError) {
+    init(_ value: JSON, path: String) throws(ManifestFieldError) {
         guard case .object = value else { throw ManifestFieldError(path: path.isEmpty ? "(document)" : path, problem: "is not an object") }
         self.value = value
         self.path = path
@@ -21,7 +24,7 @@ private struct Fields {
 
     func name(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
 
-    func required(_ key: String) throws(ManifestFieldError) -> JSONValue {
+    func required(_ key: String) throws(ManifestFieldError) -> JSON {
         guard let field = value[key] else { throw ManifestFieldError(path: name(key), problem: "is missing") }
         return field
     }
@@ -49,7 +52,7 @@ private struct Fields {
         return number
     }
 
-    func array(_ key: String) throws(ManifestFieldError) -> [JSONValue] {
+    func array(_ key: String) throws(ManifestFieldError) -> [JSON] {
         guard let items = try required(key).arrayValue else { throw ManifestFieldError(path: name(key), problem: "is not an array") }
         return items
     }
@@ -76,7 +79,7 @@ private struct Fields {
 }
 
 extension PluginManifest {
-    init(json: JSONValue) throws(ManifestFieldError) {
+    init(json: JSON) throws(ManifestFieldError) {
         let fields = try Fields(json, path: "")
         format = try fields.integer("format")
         abiMajor = try fields.integer("abi_major")
@@ -90,7 +93,7 @@ extension PluginManifest {
 }
 
 extension PluginInfo {
-    init(json: JSONValue, path: String) throws(ManifestFieldError) {
+    init(json: JSON, path: String) throws(ManifestFieldError) {
         let fields = try Fields(json, path: path)
         var types: [EndpointTypeInfo] = []
         for (index, type) in try fields.array("types").enumerated() {
@@ -103,7 +106,7 @@ extension PluginInfo {
 }
 
 extension EndpointTypeInfo {
-    init(json: JSONValue, path: String) throws(ManifestFieldError) {
+    init(json: JSON, path: String) throws(ManifestFieldError) {
         let fields = try Fields(json, path: path)
         name = try fields.string("name")
         summary = try fields.string("summary")
@@ -118,7 +121,7 @@ extension EndpointTypeInfo {
 }
 
 extension OptionSpec {
-    init(json: JSONValue, path: String) throws(ManifestFieldError) {
+    init(json: JSON, path: String) throws(ManifestFieldError) {
         let fields = try Fields(json, path: path)
         let kindText = try fields.string("kind")
         guard let kind = Kind(rawValue: kindText) else {

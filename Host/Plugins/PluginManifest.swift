@@ -1,5 +1,6 @@
 import Foundation
 import OGBasics
+import OGJSON
 import OGPluginABI
 
 /// The JSON file beside each plugin library (libog-plugin-x.manifest.json) that
@@ -62,7 +63,7 @@ public struct PluginManifest: Codable, Equatable, Sendable {
         if let problem = PluginTrust.problem(with: path) { return (nil, "manifest \(problem)") }
         let manifest: PluginManifest
         do {
-            manifest = try PluginManifest(json: try JSONValue.parse(try LocalFiles.read(path, limit: .manifest)))
+            manifest = try PluginManifest(json: try JSON.parse(try LocalFiles.read(path, limit: .manifest)))
         } catch {
             return (nil, "manifest is not valid JSON of format \(formatVersion): \(error)")
         }

@@ -1,10 +1,11 @@
 import Foundation
 import OGBasics
+import OGJSON
 @testable import OGPlugins
 import OGTestSupport
 import Testing
 
-/// The manifest reader parses JSON itself (see JSONValue); these pin it to the
+/// The manifest reader uses the SDK's JSON parser (OGJSON); these pin it to the
 /// RFC and to what the manifest writer (JSONEncoder) produces.
 @Suite struct ManifestJSONTests {
     static let sample = PluginInfo(
@@ -39,7 +40,7 @@ import Testing
             #"[]"#, #"  "text"  "#, #"-0"#, #"{"nested": {"deeper": [[[]]]}}"#,
         ]
         for document in documents {
-            let ours = try JSONValue.parse(Array(document.utf8))
+            let ours = try JSON.parse(Array(document.utf8))
             let theirs = try JSONSerialization.jsonObject(with: Data(document.utf8), options: [.fragmentsAllowed])
             #expect(Self.same(ours, theirs), "\(document)")
         }
@@ -47,21 +48,21 @@ import Testing
 
     @Test func refusesWhatTheRFCRefusesAndHostileNesting() throws {
         let invalid: [(String, String)] = [
-            (#"{"a": 1,}"#, "expected a member name"), (#"[1 2]"#, "expected ',' or ']'"), (#"01"#, "unexpected data"),
+            (#"{"a": 1,}"#, "expected a member name"), (#"[1 2]"#, "expected ',' or ']'"), (#"01"#, "unexpected text after the JSON value"),
             (#"{"a": 1, "a": 2}"#, "appears twice"), ("\"tab\tinside\"", "control character"), (#""\ud800""#, "high surrogate"),
-            (#""\udc00""#, "low surrogate"), (#"tru"#, "unknown literal"), (#"1."#, "fraction needs digits"),
-            (#"{"a" 1}"#, "expected ':'"), (#""\q""#, "unknown escape"), ("", "ends where a value was expected"),
-            (String(repeating: "[", count: 100_000), "nested more than 64 levels"),
+            (#""\udc00""#, "low surrogate"), (#"tru"#, "expected true"), (#"1."#, "a fraction has no digits"),
+            (#"{"a" 1}"#, "expected ':'"), (#""\q""#, "unknown escape"), ("", "ends where a value should start"),
+            (String(repeating: "[", count: 100_000), "nested deeper than 64"),
         ]
         for (document, message) in invalid {
-            #expect { try JSONValue.parse(Array(document.utf8)) } throws: { "\($0)".contains(message) }
+            #expect { try JSON.parse(Array(document.utf8)) } throws: { "\($0)".contains(message) }
         }
-        #expect { try JSONValue.parse([0x22, 0xC3, 0x28, 0x22]) } throws: { "\($0)".contains("not valid UTF-8") }
-        #expect { try JSONValue.parse([0x22, 0x61, 0x5C, 0x6E, 0xFF, 0x22]) } throws: { "\($0)".contains("not valid UTF-8") }
+        #expect { try JSON.parse([0x22, 0xC3, 0x28, 0x22]) } throws: { "\($0)".contains("not valid UTF-8") }
+        #expect { try JSON.parse([0x22, 0x61, 0x5C, 0x6E, 0xFF, 0x22]) } throws: { "\($0)".contains("not valid UTF-8") }
         let large = "{" + (0..<100).map { "\"k\($0)\": \($0)" }.joined(separator: ", ") + ", \"k3\": 0}"
-        #expect { try JSONValue.parse(Array(large.utf8)) } throws: { "\($0)".contains("\"k3\" appears twice") }
+        #expect { try JSON.parse(Array(large.utf8)) } throws: { "\($0)".contains("\"k3\" appears twice") }
         let distinct = "{" + (0..<100).map { "\"k\($0)\": \($0)" }.joined(separator: ", ") + "}"
-        #expect(try JSONValue.parse(Array(distinct.utf8))["k99"]?.integer(Int.self) == 99)
+        #expect(try JSON.parse(Array(distinct.utf8))["k99"]?.integer(Int.self) == 99)
     }
 
     @Test func missingOrMistypedFieldsAreNamedByPath() throws {
@@ -73,7 +74,7 @@ import Testing
         options[1]["kind"] = "colour"
         types[0]["options"] = options
         object["types"] = types
-        let document = try JSONValue.parse(Array(JSONSerialization.data(withJSONObject: object)))
+        let document = try JSON.parse(Array(JSONSerialization.data(withJSONObject: object)))
         #expect { try PluginInfo(json: document, path: "plugin") } throws: {
             "\($0)" == "plugin.types[0].options[1].kind: 'colour' is not an option kind this host knows"
         }
@@ -81,12 +82,12 @@ import Testing
         types[0]["options"] = options
         object["types"] = types
         object.removeValue(forKey: "sdk_minor")
-        #expect { try PluginInfo(json: try JSONValue.parse(Array(JSONSerialization.data(withJSONObject: object))), path: "plugin") } throws: {
+        #expect { try PluginInfo(json: try JSON.parse(Array(JSONSerialization.data(withJSONObject: object))), path: "plugin") } throws: {
             "\($0)" == "plugin.sdk_minor: is missing"
         }
     }
 
-    static func same(_ ours: JSONValue, _ theirs: Any) -> Bool {
+    static func same(_ ours: JSON, _ theirs: Any) -> Bool {
         switch ours {
         case .null: return theirs is NSNull
         case .bool(let flag): return (theirs as? Bool) == flag

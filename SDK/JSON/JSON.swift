@@ -65,6 +65,17 @@ public enum JSON: Sendable, Hashable, CustomStringConvertible {
         return nil
     }
 
+    /// The number as an exact integer of type `T`; nil for fractions, exponents and out-of-range values.
+    public func integer<T: FixedWidthInteger>(_: T.Type = T.self) -> T? {
+        if case .number(let text) = self { return T(text) }
+        return nil
+    }
+
+    public var isNull: Bool {
+        if case .null = self { return true }
+        return false
+    }
+
     public var objectMembers: [(String, JSON)]? {
         if case .object(let members) = self { return members }
         return nil
@@ -165,7 +176,12 @@ private struct Parser {
     func error(_ problem: String) -> JSONError { JSONError(offset: index, problem: problem) }
 
     mutating func skipWhitespace() {
-        while index < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[index]) { index += 1 }
+        while index < bytes.count {
+            switch bytes[index] {
+            case 0x20, 0x09, 0x0A, 0x0D: index += 1
+            default: return
+            }
+        }
     }
 
     mutating func value(depth: Int) throws(JSONError) -> JSON {
@@ -285,6 +301,13 @@ private struct Parser {
 
     mutating func string() throws(JSONError) -> String {
         index += 1
+        // Most strings hold no escape: one scan and one validated copy.
+        var end = index
+        while end < bytes.count, bytes[end] != UInt8(ascii: "\""), bytes[end] != UInt8(ascii: "\\"), bytes[end] >= 0x20 { end += 1 }
+        if end < bytes.count, bytes[end] == UInt8(ascii: "\""), let text = String(validating: bytes[index..<end], as: UTF8.self) {
+            index = end + 1
+            return text
+        }
         var scalars = String.UnicodeScalarView()
         var raw: [UInt8] = []
         func flush(_ parser: Parser, _ raw: inout [UInt8], _ scalars: inout String.UnicodeScalarView) throws(JSONError) {
