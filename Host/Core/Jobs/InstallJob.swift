@@ -4,6 +4,7 @@ import OGConnections
 import OGInventory
 import OGMaterial
 import OGPlugins
+import OGPluginABI
 
 /// Installs material on one endpoint as one transaction:
 /// plan → render → (dry run: show and stop) → journal → back up → write
@@ -269,22 +270,52 @@ public struct InstallJob {
         }
     }
 
+    /// How long every new connection must get the expected leaf before it counts as served.
+    /// One good handshake is not proof: after `nginx -s reload` an old worker can accept a
+    /// connection or two for some 40 ms and hand out the old certificate.
+    static let settleWindow: Duration = .milliseconds(150)
+    /// Handshakes inside the settle window, at least.
+    static let settleHandshakes = 3
+
+    /// Proves `target` serves the leaf with `fingerprint` to new connections: the first
+    /// match starts a settle window of back-to-back handshakes that must all match; any
+    /// other answer starts over. Gives up after about 10 s (OG_VERIFY_WINDOW_MS).
     static func verifyServed(_ target: VerifyTargetInfo, fingerprint: String) throws {
-        // A reload finishes asynchronously: look again quickly at first (most
-        // servers switch within milliseconds), then less often, for about 10 s.
+        let clock = ContinuousClock()
+        let deadline = clock.now + .milliseconds(Int(OG_VERIFY_WINDOW_MS))
         var last = "nothing was served"
-        for attempt in 0..<72 {
-            if attempt > 0 { usleep(attempt <= 40 ? 50_000 : 250_000) }
+        var settlingSince: ContinuousClock.Instant?
+        var matches = 0
+        var misses = 0
+        while clock.now < deadline {
+            var matched = false
             do {
                 let served = try TLSProbe.servedCertificate(host: target.host, port: UInt16(target.port),
                                                             serverName: target.serverName.isEmpty ? nil : target.serverName)
-                if served.first?.sha256Fingerprint == fingerprint { return }
-                last = "it serves \(served.first?.subject ?? "no certificate") (SHA-256 \(served.first?.sha256Fingerprint ?? "-"))"
+                matched = served.first?.sha256Fingerprint == fingerprint
+                if !matched {
+                    last = "it serves \(served.first?.subject ?? "no certificate") (SHA-256 \(served.first?.sha256Fingerprint ?? "-"))"
+                }
             } catch {
                 last = "\(error)"
             }
+            if matched {
+                let since = settlingSince ?? clock.now
+                settlingSince = since
+                matches += 1
+                if matches >= settleHandshakes, clock.now - since >= settleWindow { return }
+                usleep(10_000)
+                continue
+            }
+            if settlingSince != nil { last = "it served the new certificate, then again the old one: " + last }
+            settlingSince = nil
+            matches = 0
+            misses += 1
+            // A reload finishes asynchronously: look again quickly at first (most servers
+            // switch within milliseconds), then less often.
+            usleep(misses <= 40 ? 50_000 : 250_000)
         }
-        throw GatewayError("\(target.host):\(target.port)\(target.serverName.isEmpty ? "" : " (SNI \(target.serverName))") does not serve the certificate with SHA-256 \(fingerprint): \(last)")
+        throw GatewayError("\(target.host):\(target.port)\(target.serverName.isEmpty ? "" : " (SNI \(target.serverName))") does not serve the certificate with SHA-256 \(fingerprint) to every new connection: \(last)")
     }
 
     /// `.<name>.og-backup-<job>` beside the file, in the path's own syntax:
