@@ -64,7 +64,7 @@ let package = Package(
         .target(name: "OGHost",
                 dependencies: ["OGBasics", "OGMaterial", "OGConnections", "OGCredentials", "OGInventory",
                                "OGPlugins", "OGConformance", pluginABI, "OGIssuance",
-                               .product(name: "Logging", package: "swift-log")],
+                               .product(name: "OGJSON", package: "SDK"), .product(name: "Logging", package: "swift-log")],
                 path: "Host/Core", plugins: ["BuildInfo"]),
         // Stamps the git commit into OGHost for `og-host --version`.
         .plugin(name: "BuildInfo", capability: .buildTool(), path: "Host/BuildInfo"),

@@ -1,6 +1,7 @@
 import Foundation
 import OGBasics
 import OGConnections
+import OGJSON
 import OGMaterial
 import OGPlugins
 
@@ -134,21 +135,8 @@ extension EndpointSession {
         return out
     }
 
-    static func jsonEscaped(_ text: String) -> String {
-        var out = ""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out
-    }
+    /// A secret as it appears inside a JSON string literal: the one JSON rule (OGJSON).
+    static func jsonEscaped(_ text: String) -> String { JSON.escaped(text) }
 
     public func upload(_ content: UploadContentKind, request: HTTPRequestInfo, chunkSize: Int) throws(ServiceFailure) -> HTTPResponseInfo {
         guard let rest = connection as? RESTConnection else {
