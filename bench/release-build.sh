@@ -42,7 +42,7 @@ compare() {
       rm -f "$out".*
       valgrind --tool=callgrind --trace-children=yes --callgrind-out-file="$out.%p" \
         sh -c "${commands[$i]}" >/dev/null 2>"$work/callgrind.$i.log" || true
-      total=$(cat "$out".* 2>/dev/null | awk '/^summary:/ { s += $2 } END { print s + 0 }')
+      total=$(cat "$out".* 2>/dev/null | awk '/^summary:/ { s += $2 } END { printf "%.0f\n", s }')
       counts+=("$total")
       printf '%-44s %14s instructions\n' "${names[$i]}" "$(printf "%'d" "$total" 2>/dev/null || echo "$total")"
     done
