@@ -29,11 +29,12 @@ struct CertCommand: ParsableCommand {
         @Option(name: .customLong("email"), help: "Subject e-mail address.") var email: String?
         @Option(name: .customLong("san-dns"), help: "A DNS subjectAltName; repeat for more.") var dnsNames: [String] = []
         @Option(name: .customLong("san-ip"), help: "An IP address subjectAltName; repeat for more.") var ipAddresses: [String] = []
-        @Option(name: .long, help: "Write the CSR to this file instead of standard output.") var out: String?
+        @Option(name: .long, help: "Write the CSR to this file (- for standard output). An existing file is replaced only with --force; links, devices and FIFOs never.") var out: String?
+        @Flag(name: .long, help: "Replace the regular file --out names if it exists.") var force = false
 
         func run() throws {
             try runReportingErrors {
-                if let out { try OutputFile.requireWritableDirectory(of: out, field: "out") }
+                if let out { try OutputFile.requireWritable(out, field: "out", replacing: force) }
                 let options = CertificateRequestOptions(
                     name: name, keyType: keyType, commonName: commonName, organization: organization,
                     organizationalUnit: organizationalUnit, locality: locality, stateOrProvince: stateOrProvince,
@@ -42,14 +43,14 @@ struct CertCommand: ParsableCommand {
                 let csr = record.csrPEM ?? ""
                 let summary = "Key (\(record.keySpec)) and CSR generated"
                     + (record.name.map { " for '\($0)'" } ?? "") + ".\nCertificate ID: \(record.id)\n"
-                guard let out else {
+                guard let out, out != OutputFile.standardOutput else {
                     // The CSR alone on standard output, so `> request.csr` captures a clean file.
                     printOut(csr)
                     FileHandle.standardError.write(Data(summary.utf8))
                     return
                 }
                 do {
-                    try OutputFile.write(csr, to: out, field: "out")
+                    try OutputFile.write(csr, to: out, field: "out", replacing: force)
                 } catch var error as GatewayError {
                     error.problem += "; the certificate was created, get its CSR with og-host cert show \(record.id) --pem"
                     throw error

@@ -1,13 +1,37 @@
 import Foundation
 import OGBasics
 
-/// Files og-host writes for the operator (a CSR with `--out`).
+/// Files og-host writes for the operator (a CSR with `--out`), written the way
+/// careful Unix tools write: `-` is standard output; an existing regular file is
+/// replaced only when the operator says so (`--force`); a symbolic link, device,
+/// FIFO, socket or directory at the path is never replaced or written through
+/// (`--out /dev/stdout` as root must not turn the system's /dev/stdout into a file).
 public enum OutputFile {
-    /// Refuses a path whose directory is missing or not writable, before any work is done.
-    public static func requireWritableDirectory(of path: String, field: String) throws {
+    /// The spelling of standard output.
+    public static let standardOutput = "-"
+
+    /// Refuses a path og-host must not write, before any work is done.
+    public static func requireWritable(_ path: String, field: String, replacing: Bool) throws {
+        if path == standardOutput { return }
+        guard !path.isEmpty else { throw GatewayError.option(field, "is empty; give a file path, or - for standard output") }
+        var info = stat()
+        if lstat(path, &info) == 0 {
+            switch info.st_mode & S_IFMT {
+            case S_IFREG:
+                guard replacing else {
+                    throw GatewayError.option(field, "\(path) already exists; give --force to replace it, or choose another path",
+                                              category: .conflict)
+                }
+            case S_IFLNK:
+                throw GatewayError.option(field, "\(path) is a symbolic link; og-host does not write through links: give the "
+                                          + "path it points to, or remove the link")
+            default:
+                throw GatewayError.option(field, "\(path) is \(kind(info.st_mode)), not a regular file; og-host replaces only "
+                                          + "regular files: choose another path, or - for standard output")
+            }
+        }
         let directory = (path as NSString).deletingLastPathComponent
         let checked = directory.isEmpty ? "." : directory
-        var info = stat()
         guard stat(checked, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else {
             throw GatewayError.option(field, "\(checked) is not an existing directory; create it first or choose another path")
         }
@@ -16,12 +40,30 @@ public enum OutputFile {
         }
     }
 
-    /// Writes `text` to `path` atomically (mode 0644).
-    public static func write(_ text: String, to path: String, field: String) throws {
+    /// Writes `text` to `path` atomically (mode 0644), or to standard output for `-`.
+    /// The path is checked again just before the write: what appeared there since
+    /// the first check is refused the same way.
+    public static func write(_ text: String, to path: String, field: String, replacing: Bool) throws {
+        if path == standardOutput {
+            FileHandle.standardOutput.write(Data(text.utf8))
+            return
+        }
+        try requireWritable(path, field: field, replacing: replacing)
         do {
             try LocalFiles.writeAtomically(path, contents: Array(text.utf8), mode: 0o644)
         } catch {
             throw GatewayError.option(field, "\(error)")
+        }
+    }
+
+    private static func kind(_ mode: mode_t) -> String {
+        switch mode & S_IFMT {
+        case S_IFDIR: return "a directory"
+        case S_IFCHR: return "a character device"
+        case S_IFBLK: return "a block device"
+        case S_IFIFO: return "a FIFO"
+        case S_IFSOCK: return "a socket"
+        default: return "a special file"
         }
     }
 }
