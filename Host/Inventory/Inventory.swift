@@ -24,12 +24,27 @@ public final class Inventory: Sendable {
         var configuration = Configuration()
         configuration.busyMode = .timeout(Self.busyTimeout)
         configuration.label = "og-host inventory"
+        Self.restrictToOwner(path)
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
         } catch {
             throw Self.describe(error, path: path)
         }
         try migrate()
+    }
+
+    /// The inventory holds the audit trail, endpoints and host-key pins: owner-only,
+    /// whatever the directory it lives in allows. A new file is created 0600 before
+    /// SQLite opens it (SQLite gives its -wal and -shm files the database's mode);
+    /// an existing one readable by others is narrowed to 0600.
+    static func restrictToOwner(_ path: String) {
+        let fd = open(path, O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        guard fd >= 0 else { return } // SQLite's own open reports what is wrong with the path
+        defer { close(fd) }
+        var info = stat()
+        if fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG, info.st_mode & 0o077 != 0, info.st_uid == geteuid() {
+            _ = fchmod(fd, info.st_mode & 0o700)
+        }
     }
 
     /// Opens the inventory kept in `dataDirectory`.
