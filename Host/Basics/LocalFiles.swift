@@ -26,6 +26,9 @@ public enum LocalFiles {
         public static let manifest = ReadLimit(bytes: 4 << 20, kind: "plugin manifest")
         /// Keystores, server configuration files, sealed stores.
         public static let document = ReadLimit(bytes: 32 << 20, kind: "file of this kind")
+
+        /// Why a file over this limit is refused, for every reader (local or remote).
+        public var refusal: String { "is larger than \(bytes / 1024) KiB, more than any \(kind) should be; check the path" }
     }
 
     /// Reads a whole regular file, at most `limit.bytes` long.
@@ -62,11 +65,11 @@ public enum LocalFiles {
     }
 
     static func tooLarge(_ path: String, _ limit: ReadLimit) -> BasicsError {
-        .io(path: path, operation: "read",
-            reason: "is larger than \(limit.bytes / 1024) KiB, more than any \(limit.kind) should be; check the path")
+        .io(path: path, operation: "read", reason: limit.refusal)
     }
 
-    static func describeType(_ mode: mode_t) -> String {
+    /// "a FIFO", "a character device", ...: what a non-regular file is, for messages.
+    public static func describeType(_ mode: mode_t) -> String {
         switch mode & S_IFMT {
         case S_IFIFO: return "a FIFO"
         case S_IFCHR: return "a character device"

@@ -76,7 +76,7 @@ final class SFTPFiles {
     }
 
     static func tooLarge(_ path: String, _ limit: LocalFiles.ReadLimit) -> ConnectionError {
-        .io(path: path, reason: "is larger than \(limit.bytes / 1024) KiB, more than any \(limit.kind) should be; check the path")
+        .io(path: path, reason: limit.refusal)
     }
 
     /// `follow: false` is lstat.

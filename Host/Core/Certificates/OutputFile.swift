@@ -26,7 +26,7 @@ public enum OutputFile {
                 throw GatewayError.option(field, "\(path) is a symbolic link; og-host does not write through links: give the "
                                           + "path it points to, or remove the link")
             default:
-                throw GatewayError.option(field, "\(path) is \(kind(info.st_mode)), not a regular file; og-host replaces only "
+                throw GatewayError.option(field, "\(path) is \(LocalFiles.describeType(info.st_mode)), not a regular file; og-host replaces only "
                                           + "regular files: choose another path, or - for standard output")
             }
         }
@@ -53,17 +53,6 @@ public enum OutputFile {
             try LocalFiles.writeAtomically(path, contents: Array(text.utf8), mode: 0o644)
         } catch {
             throw GatewayError.option(field, "\(error)")
-        }
-    }
-
-    private static func kind(_ mode: mode_t) -> String {
-        switch mode & S_IFMT {
-        case S_IFDIR: return "a directory"
-        case S_IFCHR: return "a character device"
-        case S_IFBLK: return "a block device"
-        case S_IFIFO: return "a FIFO"
-        case S_IFSOCK: return "a socket"
-        default: return "a special file"
         }
     }
 }
