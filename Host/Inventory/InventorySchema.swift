@@ -146,6 +146,8 @@ enum InventorySchema {
             }
         }
 
+        EventOutboxSchema.register(&migrator)
+
         return migrator
     }()
 }
