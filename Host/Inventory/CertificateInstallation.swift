@@ -8,6 +8,11 @@ public struct CertificateInstallation: Codable, Equatable, Sendable {
     public var endpointID: String
     /// The plugin's name for the node (vhost, connector, binding, keystore entry, ...).
     public var node: String
+    /// Where the install verified the served certificate, `host:port`; nil for
+    /// installations recorded before this was kept or by API installs without one.
+    public var servedAddress: String? = nil
+    /// The SNI name sent in that handshake, if any.
+    public var servedName: String? = nil
     /// Set by the inventory each time the installation is recorded.
     public internal(set) var installedAt: Date
 }
@@ -28,7 +33,8 @@ extension Inventory {
     /// Records that `certificateID` now serves on `node` of `endpointID`.
     /// Installing again on the same node only moves the time forward.
     @discardableResult
-    public func recordInstallation(certificateID: String, endpointID: String, node: String) throws -> CertificateInstallation {
+    public func recordInstallation(certificateID: String, endpointID: String, node: String,
+                                   servedAddress: String? = nil, servedName: String? = nil) throws -> CertificateInstallation {
         try RecordValidation.nonEmpty(node, field: "node")
         return try write { db in
             guard try ManagedCertificateRecord.exists(db, key: certificateID) else {
@@ -39,7 +45,8 @@ extension Inventory {
                 throw InventoryError.endpointNotFound(endpointID)
             }
             let installation = CertificateInstallation(certificateID: certificateID, endpointID: endpointID,
-                                                       node: node, installedAt: Date())
+                                                       node: node, servedAddress: servedAddress,
+                                                       servedName: servedName, installedAt: Date())
             try installation.upsert(db)
             return try CertificateInstallation.fetchOne(
                 db, key: ["certificateID": certificateID, "endpointID": endpointID, "node": node])!

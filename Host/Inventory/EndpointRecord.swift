@@ -171,6 +171,7 @@ extension Inventory {
                 throw InventoryError.endpointHasUnfinishedInstall(endpoint: endpoint.name, jobID: job.jobID)
             }
             try EndpointLeaseRow.deleteOne(db, key: endpoint.id)
+            try Self.removeBindings(endpointID: endpoint.id, db)
             try endpoint.delete(db)
             return endpoint
         }

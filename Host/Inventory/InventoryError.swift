@@ -31,6 +31,10 @@ public enum InventoryError: Error, CustomStringConvertible, Equatable {
     /// The database has migrations this og-host does not know: a newer og-host wrote it.
     case databaseFromNewerVersion(path: String, unknownMigrations: [String])
     case database(path: String, message: String)
+    /// No managed certificate carries this name.
+    case certificateNotFound(String)
+    /// A lineage cannot be removed while it is bound; `bindings` name endpoint (and node).
+    case certificateBound(certificate: String, bindings: [String])
     case noDataDirectory(uid: uid_t)
     case notADirectory(path: String)
 
@@ -77,6 +81,11 @@ public enum InventoryError: Error, CustomStringConvertible, Equatable {
         case .databaseFromNewerVersion(let path, let unknown):
             return "\(path): was written by a newer og-host (unknown schema migrations: \(unknown.joined(separator: ", "))); "
                 + "upgrade og-host or point --data-dir elsewhere"
+        case .certificateNotFound(let name):
+            return "certificate \"\(name)\": no managed certificate has this name; list them with og-host cert list"
+        case .certificateBound(let certificate, let bindings):
+            return "certificate \"\(certificate)\": is bound to \(bindings.joined(separator: ", ")); unbind it from "
+                + "each first (og-host cert unbind \(certificate) --endpoint EP) or remove those endpoints"
         case .database(let path, let message):
             return "\(path): \(message)"
         case .noDataDirectory(let uid):

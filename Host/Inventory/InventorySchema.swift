@@ -147,6 +147,7 @@ enum InventorySchema {
         }
 
         EventOutboxSchema.register(&migrator)
+        CertificateLineageSchema.register(&migrator)
 
         return migrator
     }()

@@ -264,33 +264,23 @@ extension Inventory {
         }
     }
 
-    /// Stores an issued certificate under `name` and marks `order` completed, in
-    /// one transaction: the previous holder of the name (if any) keeps its
-    /// record, installations and key, and is left unnamed (reachable by its ID).
+    /// Stores an issued certificate as the newest version of lineage `name`
+    /// (the name moves to it) and marks `order` completed, in one transaction:
+    /// the previous current version keeps its record, installations and key as
+    /// an older version of the lineage, reachable by its ID.
     @discardableResult
     public func completeACMEOrder(_ order: ACMEOrderRecord, certificate: ManagedCertificateRecord)
         throws -> (stored: ManagedCertificateRecord, previousID: String?) {
         try certificate.validate()
         return try write { db in
-            var previousID: String?
-            if let name = certificate.name,
-               var previous = try ManagedCertificateRecord.filter(Column("name") == name).fetchOne(db) {
-                previous.name = nil
-                previous.updatedAt = Date()
-                try previous.update(db)
-                previousID = previous.id
-            }
-            var stored = certificate
-            stored.createdAt = Date()
-            stored.updatedAt = stored.createdAt
-            try stored.insert(db)
+            let (stored, previousID) = try Self.saveIssuedVersion(certificate, db)
             var completed = order
             completed.state = .completed
             completed.certificateID = stored.id
             completed.lastProblem = nil
             completed.updatedAt = Date()
             try completed.update(db)
-            return (try ManagedCertificateRecord.fetchOne(db, key: stored.id)!, previousID)
+            return (stored, previousID)
         }
     }
 }

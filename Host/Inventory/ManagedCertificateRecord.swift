@@ -23,7 +23,15 @@ public struct ManagedCertificateRecord: Codable, Equatable, Sendable {
     /// A lowercase UUID, printed by `cert request`.
     public var id: String
     /// Optional, unique, 1 to 32 characters, so it can never be mistaken for an ID.
+    /// Carried by the CURRENT version of lineage `name` only: moving it to a
+    /// newer version is how a renewal takes over every lookup by name.
     public var name: String?
+    /// The name this certificate is a version of, kept when the name moves on
+    /// to a newer version; nil for a certificate that never had a name.
+    public var lineage: String?
+    /// 1, 2, ... within the lineage, assigned by the inventory when the record
+    /// is added; nil without a lineage.
+    public var version: Int?
     /// `rsa2048`, `ec-p256`, ... or, for an imported key og-host would not
     /// generate, its algorithm (`RSA-1024`).
     public var keySpec: String
@@ -43,6 +51,9 @@ public struct ManagedCertificateRecord: Codable, Equatable, Sendable {
     /// Lowercase hexadecimal.
     public var serial: String?
     public var notAfter: Date?
+    /// Start of the issued leaf's validity; nil while pending and for records
+    /// stored before versions existed (read it from `certificatePEM` then).
+    public var notBefore: Date?
     /// SHA-256 over the leaf's DER, lowercase hexadecimal.
     public var fingerprint: String?
     /// Set by the inventory when the record is added.
@@ -53,9 +64,13 @@ public struct ManagedCertificateRecord: Codable, Equatable, Sendable {
     public init(id: String = UUID().uuidString.lowercased(), name: String?, keySpec: String, subject: String,
                 commonName: String?, subjectAlternativeNames: [String], csrPEM: String?, status: Status,
                 origin: Origin, certificatePEM: String? = nil, chainPEM: String? = nil, serial: String? = nil,
-                notAfter: Date? = nil, fingerprint: String? = nil) {
+                notAfter: Date? = nil, fingerprint: String? = nil, lineage: String? = nil, version: Int? = nil,
+                notBefore: Date? = nil) {
         self.id = id
         self.name = name
+        self.lineage = lineage
+        self.version = version
+        self.notBefore = notBefore
         self.keySpec = keySpec
         self.subject = subject
         self.commonName = commonName
@@ -77,6 +92,24 @@ public struct ManagedCertificateRecord: Codable, Equatable, Sendable {
             throw InventoryError.invalidValue(field: "certificate id", value: id, problem: "is not a lowercase UUID")
         }
         if let name { try RecordValidation.name(name, field: "certificate name") }
+        if let lineage {
+            try RecordValidation.name(lineage, field: "certificate lineage")
+            if let name, name != lineage {
+                throw InventoryError.invalidValue(field: "certificate name", value: name,
+                                                  problem: "differs from the lineage '\(lineage)' it is a version of; "
+                                                      + "a version carries only its own lineage's name")
+            }
+        }
+        if let version {
+            guard lineage != nil || name != nil else {
+                throw InventoryError.invalidValue(field: "certificate version", value: "\(version)",
+                                                  problem: "needs a lineage; an unnamed certificate has no versions")
+            }
+            guard version >= 1 else {
+                throw InventoryError.invalidValue(field: "certificate version", value: "\(version)",
+                                                  problem: "is not a version number; versions count from 1")
+            }
+        }
         try RecordValidation.nonEmpty(keySpec, field: "key spec")
         try RecordValidation.nonEmpty(subject, field: "subject")
         switch status {
@@ -114,7 +147,7 @@ extension Inventory {
                 throw InventoryError.invalidValue(field: "certificate id", value: certificate.id,
                                                   problem: "is already another certificate's ID; use a new UUID")
             }
-            var stored = certificate
+            var stored = try Self.placedInLineage(certificate, db)
             stored.createdAt = Date()
             stored.updatedAt = stored.createdAt
             try stored.insert(db)
@@ -134,6 +167,19 @@ extension Inventory {
             }
             try Self.requireNameFree(certificate, db)
             var stored = certificate
+            if existing.lineage != nil {
+                guard certificate.lineage == existing.lineage, certificate.version == existing.version,
+                      certificate.name == existing.name else {
+                    throw InventoryError.invalidValue(
+                        field: "certificate lineage", value: certificate.lineage ?? "none",
+                        problem: "cannot change for a stored version; a name moves to a version only when it is "
+                            + "issued as the newest one (saveIssuedVersion)")
+                }
+            } else if certificate.name != nil || certificate.lineage != nil {
+                // An unnamed certificate given a name starts a lineage of its own.
+                stored.version = nil
+                stored = try Self.placedInLineage(stored, db)
+            }
             stored.createdAt = existing.createdAt
             stored.updatedAt = Date()
             try stored.update(db)
@@ -161,24 +207,39 @@ extension Inventory {
         }
     }
 
-    /// Removes the certificate whose ID or name is `reference`, with its
-    /// installation records, and returns what was removed (nil when nothing
-    /// matched). Refuses while it is recorded as installed on an endpoint that
-    /// still exists: the caller lists those endpoints first.
+    /// Removes what `reference` names, with the installation records, and
+    /// returns the removed records (empty when nothing matched):
+    /// - a name: the whole lineage, every version; refused while the lineage
+    ///   has bindings (`InventoryError.certificateBound` names them);
+    /// - the ID of an older or pending version: that version only;
+    /// - the ID of the current version: refused while other versions exist
+    ///   (the name cannot fall back silently); otherwise as its name;
+    /// - the ID of an unnamed certificate: that certificate.
     @discardableResult
-    public func removeManagedCertificate(_ reference: String) throws -> ManagedCertificateRecord? {
+    public func removeManagedCertificate(_ reference: String) throws -> [ManagedCertificateRecord] {
         try write { db in
-            guard let certificate = try Self.managedCertificate(matching: reference, db) else { return nil }
-            let live = try Self.installations(of: certificate.id, db).filter(\.endpointExists)
-            if !live.isEmpty {
-                let endpoints = Set(live.compactMap(\.endpointName)).sorted().joined(separator: ", ")
-                throw InventoryError.invalidValue(
-                    field: "certificate", value: certificate.name ?? certificate.id,
-                    problem: "is installed on endpoint(s) \(endpoints); remove it from them first")
+            guard let certificate = try Self.managedCertificate(matching: reference, db) else { return [] }
+            var removed = [certificate]
+            if let lineage = certificate.lineage {
+                let versions = try Self.versions(lineage: lineage, db)
+                let isCurrent = certificate.name == lineage
+                if isCurrent, UUID(uuidString: reference) != nil, versions.count > 1 {
+                    throw InventoryError.invalidValue(
+                        field: "certificate", value: reference,
+                        problem: "is the current version of '\(lineage)', which has \(versions.count - 1) other "
+                            + "version(s); remove the whole lineage by its name, or remove older versions by their IDs")
+                }
+                if isCurrent {
+                    let bound = try Self.bindingDescriptions(lineage: lineage, db)
+                    if !bound.isEmpty { throw InventoryError.certificateBound(certificate: lineage, bindings: bound) }
+                    removed = versions
+                }
             }
-            try CertificateInstallation.filter(Column("certificateID") == certificate.id).deleteAll(db)
-            try certificate.delete(db)
-            return certificate
+            for record in removed {
+                try CertificateInstallation.filter(Column("certificateID") == record.id).deleteAll(db)
+                try record.delete(db)
+            }
+            return removed
         }
     }
 
@@ -187,6 +248,30 @@ extension Inventory {
             return try ManagedCertificateRecord.fetchOne(db, key: reference.lowercased())
         }
         return try ManagedCertificateRecord.filter(Column("name") == reference).fetchOne(db)
+    }
+
+    /// `certificate` with its lineage (its name, when it has one) and its
+    /// version number (one past the lineage's highest) filled in. A version
+    /// without a name must belong to a lineage that exists.
+    static func placedInLineage(_ certificate: ManagedCertificateRecord, _ db: Database) throws -> ManagedCertificateRecord {
+        var placed = certificate
+        if placed.lineage == nil { placed.lineage = placed.name }
+        guard let lineage = placed.lineage else { return placed }
+        if placed.name == nil, try ManagedCertificateRecord.filter(Column("lineage") == lineage).fetchCount(db) == 0 {
+            throw InventoryError.certificateNotFound(lineage)
+        }
+        if let version = placed.version {
+            if try ManagedCertificateRecord.filter(Column("lineage") == lineage && Column("version") == version)
+                .filter(Column("id") != placed.id).fetchCount(db) > 0 {
+                throw InventoryError.invalidValue(field: "certificate version", value: "\(version)",
+                                                  problem: "already exists in lineage '\(lineage)'")
+            }
+        } else {
+            let highest = try Int.fetchOne(db, sql: "SELECT MAX(version) FROM managedCertificate WHERE lineage = ?",
+                                           arguments: [lineage]) ?? 0
+            placed.version = highest + 1
+        }
+        return placed
     }
 
     private static func requireNameFree(_ certificate: ManagedCertificateRecord, _ db: Database) throws {

@@ -118,21 +118,24 @@ import Testing
         }
     }
 
-    @Test func removalIsRefusedWhileInstalledOnAnEndpointThatStillExists() throws {
+    @Test func removalIsRefusedOnlyWhileBoundAndNamesTheBindings() throws {
         let certificate = try fixture.inventory.addManagedCertificate(Self.pending("web"))
         let endpoint = try fixture.inventory.addEndpoint(InventoryFixture.endpoint("nginx-1"))
         try fixture.inventory.recordInstallation(certificateID: certificate.id, endpointID: endpoint.id, node: "default")
+        try fixture.inventory.bind(lineage: "web", endpointID: endpoint.id, node: "default", alias: nil)
 
         let refused = #expect(throws: InventoryError.self) { try fixture.inventory.removeManagedCertificate("web") }
-        #expect(refused?.description.contains("is installed on endpoint(s) nginx-1; remove it from them first") == true)
+        #expect(refused == .certificateBound(certificate: "web", bindings: ["nginx-1 (node default)"]))
+        #expect(refused?.description.contains("og-host cert unbind web --endpoint EP") == true)
         #expect(try fixture.inventory.managedCertificate(matching: "web") != nil)
 
-        // A removed endpoint serves nothing og-host manages any more.
+        // A removed endpoint takes its bindings along; installation records stay until the certificate goes.
         try fixture.inventory.removeEndpoint("nginx-1")
+        #expect(try fixture.inventory.bindings(ofLineage: "web").isEmpty)
         #expect(try fixture.inventory.installations(ofCertificate: certificate.id).first?.endpointName == nil)
-        #expect(try fixture.inventory.removeManagedCertificate("web")?.id == certificate.id)
+        #expect(try fixture.inventory.removeManagedCertificate("web").map(\.id) == [certificate.id])
         #expect(try fixture.inventory.installations(ofCertificate: certificate.id).isEmpty)
-        #expect(try fixture.inventory.removeManagedCertificate("web") == nil)
+        #expect(try fixture.inventory.removeManagedCertificate("web").isEmpty)
     }
 
     @Test func trustAnchorsAreFoundByNameOrFingerprintAsOpenSSLPrintsIt() throws {

@@ -13,6 +13,7 @@ import Testing
             "1-credential-stores", "2-endpoints", "3-audit", "4-host-key-pins", "5-install-journal", "6-certificates", "acme-issuers-and-orders", "job-ownership",
         ])
         #expect(applied.contains("event-outbox"))
+        #expect(applied.contains("certificate-lineage"))
         let stores = try fixture.inventory.credentialStores()
         #expect(stores.map(\.name) == ["default"])
         #expect(stores.first?.kind == .local)

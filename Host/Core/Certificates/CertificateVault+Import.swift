@@ -172,6 +172,7 @@ extension ManagedCertificateRecord {
         chainPEM = chain.isEmpty ? nil : chain.map(\.pem).joined()
         serial = leaf.serialHex
         notAfter = leaf.notAfter
+        notBefore = leaf.notBefore
         fingerprint = leaf.sha256Fingerprint
     }
 }

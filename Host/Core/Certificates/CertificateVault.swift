@@ -55,20 +55,25 @@ public struct CertificateVault {
         return CertificateListing(record, installations: installations, withDetails: true)
     }
 
-    /// Removes a certificate and its key. Refused, naming the endpoints, while
-    /// it is recorded as installed on endpoints that still exist.
+    /// Removes a certificate and its key: by name the whole lineage (every
+    /// version and key), by ID one version (see `Inventory.removeManagedCertificate`).
+    /// Refused, naming the endpoints, while the lineage has bindings. Returns
+    /// the record `reference` named.
     @discardableResult
     public func remove(_ reference: String) throws -> ManagedCertificateRecord {
         let record = try find(reference)
         let subject = Self.auditSubject(record)
         return try audited(action: "cert.remove", subject: subject) {
-            // The record goes first: a key file left behind by a failure below
+            // The records go first: a key file left behind by a failure below
             // is sealed and harmless, a record without its key is not.
-            guard let removed = try Self.inventoryCall({ try inventory.removeManagedCertificate(record.id) }) else {
+            let removed = try Self.inventoryCall({ try inventory.removeManagedCertificate(reference) })
+            guard !removed.isEmpty else {
                 throw GatewayError("certificate '\(reference)': was removed by another og-host meanwhile", category: .notFound)
             }
-            try keyFiles.remove(certificateID: removed.id)
-            return (removed, "id \(removed.id), serial \(removed.serial ?? "-"), status \(removed.status.rawValue)")
+            let keyFiles = try keyFiles
+            for version in removed { try keyFiles.remove(certificateID: version.id) }
+            let versions = removed.count > 1 ? ", \(removed.count) versions" : ""
+            return (record, "id \(record.id), serial \(record.serial ?? "-"), status \(record.status.rawValue)\(versions)")
         }
     }
 

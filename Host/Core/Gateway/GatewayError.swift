@@ -142,11 +142,11 @@ public struct GatewayError: Error, CustomStringConvertible, Sendable {
     static func category(of error: InventoryError) -> Category {
         switch error {
         case .nameTaken, .credentialStoreNameTaken, .installJobIDTaken, .credentialStoreInUse,
-             .endpointHasUnfinishedInstall, .endpointBusy, .installJobLeased, .fenced:
+             .endpointHasUnfinishedInstall, .endpointBusy, .installJobLeased, .fenced, .certificateBound:
             return .conflict
         case .invalidValue, .invalidJSON, .unknownCredentialStore, .defaultStoreIsBuiltIn:
             return .badInput
-        case .endpointNotFound, .credentialStoreNotFound, .installJobNotFound:
+        case .endpointNotFound, .credentialStoreNotFound, .installJobNotFound, .certificateNotFound:
             return .notFound
         default:
             return .internal
