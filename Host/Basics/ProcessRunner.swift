@@ -7,12 +7,19 @@ public struct ProcessOutput: Sendable {
     public var standardError: [UInt8]
     /// True when the runner killed the process because its timeout passed.
     public var timedOut: Bool
+    /// The signal that ended the process (`exitStatus` is then -1); nil when it exited.
+    public var terminationSignal: Int32?
+    /// The child's process ID (it has been reaped): what it wrote into shared state as its owner.
+    public var processID: Int32
 
-    public init(exitStatus: Int32, standardOutput: [UInt8], standardError: [UInt8], timedOut: Bool) {
+    public init(exitStatus: Int32, standardOutput: [UInt8], standardError: [UInt8], timedOut: Bool,
+                terminationSignal: Int32? = nil, processID: Int32 = 0) {
         self.exitStatus = exitStatus
         self.standardOutput = standardOutput
         self.standardError = standardError
         self.timedOut = timedOut
+        self.terminationSignal = terminationSignal
+        self.processID = processID
     }
 
     public var standardOutputText: String { String(decoding: standardOutput, as: UTF8.self) }
@@ -38,6 +45,9 @@ public struct ProcessOutput: Sendable {
 ///   group is killed with SIGKILL and `timedOut` is set.
 /// - Output beyond `outputLimit` bytes per stream kills the child and throws
 ///   `BasicsError.outputTooLarge`, so a runaway command cannot exhaust memory.
+/// - `standardErrorHandler`, when given, sees standard error as it arrives
+///   (in the calling thread, in pieces of any size), for callers that show a
+///   child's progress live; the whole stream is still returned.
 public enum ProcessRunner {
     /// The timeout of a command whose caller gave none (`run_command` with
     /// `timeout_ms = 0`).
@@ -52,7 +62,8 @@ public enum ProcessRunner {
         environment: [String: String]? = nil,
         workingDirectory: String? = nil,
         timeout: Duration = defaultTimeout,
-        outputLimit: Int = defaultOutputLimit
+        outputLimit: Int = defaultOutputLimit,
+        standardErrorHandler: ((ArraySlice<UInt8>) -> Void)? = nil
     ) throws -> ProcessOutput {
         let path: String
         if executable.contains("/") {
@@ -93,7 +104,8 @@ public enum ProcessRunner {
         }
 
         var exchange = Exchange(input: standardInput, stdinFD: input.writeEnd, stdoutFD: output.readEnd,
-                                stderrFD: errors.readEnd, noticeFD: exitNotice.readEnd, limit: outputLimit)
+                                stderrFD: errors.readEnd, noticeFD: exitNotice.readEnd, limit: outputLimit,
+                                errorHandler: standardErrorHandler)
         // From here the exchange owns (and closes) these three ends.
         input.forgetWrite()
         output.forgetRead()
@@ -126,7 +138,8 @@ public enum ProcessRunner {
         // WIFEXITED / WEXITSTATUS, which Swift does not import (they are macros).
         let exited = raw & 0x7f == 0
         return ProcessOutput(exitStatus: exited ? (raw >> 8) & 0xff : -1, standardOutput: exchange.stdout,
-                             standardError: exchange.stderr, timedOut: timedOut)
+                             standardError: exchange.stderr, timedOut: timedOut,
+                             terminationSignal: exited ? nil : raw & 0x7f, processID: pid)
     }
 
     /// Resolves a bare command name against PATH the way execvp would.
@@ -253,13 +266,16 @@ private struct Exchange {
     private var stderrFD: Int32
     private let noticeFD: Int32
     private let limit: Int
+    private let errorHandler: ((ArraySlice<UInt8>) -> Void)?
     private(set) var stdout: [UInt8] = []
     private(set) var stderr: [UInt8] = []
     private(set) var overflowed = false
     private var buffer = [UInt8](repeating: 0, count: 65536)
 
-    init(input: [UInt8], stdinFD: Int32, stdoutFD: Int32, stderrFD: Int32, noticeFD: Int32, limit: Int) {
+    init(input: [UInt8], stdinFD: Int32, stdoutFD: Int32, stderrFD: Int32, noticeFD: Int32, limit: Int,
+         errorHandler: ((ArraySlice<UInt8>) -> Void)?) {
         self.input = input
+        self.errorHandler = errorHandler
         self.stdinFD = stdinFD
         self.stdoutFD = stdoutFD
         self.stderrFD = stderrFD
@@ -333,7 +349,10 @@ private struct Exchange {
     private mutating func collect(from fd: Int32) -> Bool {
         let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
         if count > 0 {
-            if fd == stdoutFD { stdout += buffer[0..<count] } else { stderr += buffer[0..<count] }
+            if fd == stdoutFD { stdout += buffer[0..<count] } else {
+                stderr += buffer[0..<count]
+                errorHandler?(buffer[0..<count])
+            }
             if stdout.count > limit || stderr.count > limit { overflowed = true }
             return true
         }

@@ -5,15 +5,15 @@ import OGHost
 extension TLSCommand {
     struct Install: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "install", 
-            abstract: "Install a certificate on an endpoint: back up, write, test, activate, verify; roll back on any failure.")
-        @Argument(help: "Instance ID or name of the endpoint.") var endpoint: String
+            abstract: "Install a certificate on one or more endpoints: back up, write, test, activate, verify; roll back on any failure.")
+        @Argument(help: "Instance IDs or names of the endpoints (one or more; each is its own transaction).") var endpoints: [String]
         @Option(name: .customLong("cert-id"), help: "A certificate held by the gateway (see og-host cert list).") var certificateID: String?
         @Option(name: .customLong("cert"), help: "Certificate file (PEM or DER; may hold the chain after the leaf).") var certificate: String?
         @Option(name: .customLong("key"), help: "Private key file (PEM; encrypted or not).") var key: String?
         @Option(name: .customLong("key-password"), help: "Passphrase of --key: '-' reads standard input, env:NAME a variable.") var keyPassword: String?
         @Option(name: .customLong("chain"), help: "Intermediate (and optionally root) certificates, PEM.") var chain: String?
         @Option(name: .long, help: "Keystore alias or object name (default: the endpoint's).") var alias: String?
-        @Option(name: .long, help: "Node ID from `og-host tls nodes` (default: chosen by the certificate's names).") var node: String?
+        @Option(name: .long, help: ArgumentHelp("Node ID from `og-host tls nodes` (default: chosen by the certificate's names); repeat for several nodes, each installed on every endpoint given.", valueName: "node")) var node: [String] = []
         @Flag(name: .customLong("dry-run"), help: "Show the plan and the diff of every file; change nothing.") var dryRun = false
         @Option(name: .long, help: "Seconds to wait while another job holds the endpoint (default 5).") var wait: Double = 5
 
@@ -21,9 +21,37 @@ extension TLSCommand {
             try runReportingErrors {
                 let material = try InstallRequest.material(certificateID: certificateID, certificate: certificate, key: key,
                                                            keyPassword: keyPassword, chain: chain)
-                let request = InstallRequest(endpoint: endpoint, material: material, node: node, alias: alias, dryRun: dryRun,
-                                             wait: try waitDuration(wait))
-                try EndpointJobService(gateway: openGateway()).install(request, report: printLine)
+                let request = InstallRequest(endpoint: endpoints.first ?? "", material: material, node: node.first, alias: alias,
+                                             dryRun: dryRun, wait: try waitDuration(wait))
+                let service = EndpointJobService(gateway: try openGateway())
+                if endpoints.count == 1 && node.count <= 1 {
+                    try service.install(request, report: printLine)
+                    return
+                }
+                let results = try service.install(request, endpoints: endpoints, nodes: node.isEmpty ? [nil] : node.map { $0 },
+                                                   report: printLine)
+                var failures: [GatewayError.Category] = []
+                for result in results {
+                    if case .failure(let error) = result.result {
+                        failures.append(error.category)
+                        let place = result.node.map { "endpoint '\(result.endpoint)' node '\($0)'" } ?? "endpoint '\(result.endpoint)'"
+                        FileHandle.standardError.write(Data("error: \(place): \(error.message { "--\($0)" })\n".utf8))
+                    }
+                }
+                printOut(Table.render(header: ["ENDPOINT", "NODE", "OUTCOME", "SHA-256"], rows: results.map { result in
+                    switch result.result {
+                    case .success(let outcome):
+                        return [result.endpoint, outcome.node ?? result.node ?? "-",
+                                dryRun ? "dry run" : (outcome.unchanged ? "unchanged" : "installed"),
+                                String(outcome.leafFingerprint.prefix(16))]
+                    case .failure(let error):
+                        return [result.endpoint, result.node ?? "-", JobOutcome.status(for: error.category).rawValue, "-"]
+                    }
+                }))
+                if let category = GatewayError.Category.combined(succeeded: results.count - failures.count, failures: failures) {
+                    printOut("\(results.count - failures.count) of \(results.count) installs succeeded.\n")
+                    throw ExitCode(category.exitCode)
+                }
             }
         }
     }

@@ -124,6 +124,25 @@ extension Inventory {
         }
     }
 
+    /// Ends the lease `owner` holds on `endpointID` and hands back the
+    /// unfinished journal entries it owns there, so recovery can start at once
+    /// instead of waiting for the lease to run out. Only for a caller that
+    /// knows the owner's process is gone — its parent, which reaped it — never
+    /// on a guess. Says whether there was anything to release.
+    @discardableResult
+    public func releaseLeases(ofDeadOwner owner: JobOwner, endpointID: String) throws -> Bool {
+        try write { db in
+            let ownerMatch = "ownerGatewayID = ? AND ownerPID = ? AND ownerHost = ?"
+            let arguments: StatementArguments = [endpointID, owner.gatewayID, owner.pid, owner.host]
+            try db.execute(sql: "UPDATE endpointLease SET jobID = NULL WHERE endpointID = ? AND jobID IS NOT NULL AND \(ownerMatch)",
+                           arguments: arguments)
+            let leases = db.changesCount
+            try db.execute(sql: "UPDATE installJournal SET leaseExpiresAt = NULL WHERE endpointID = ? AND finishedAt IS NULL AND \(ownerMatch)",
+                           arguments: arguments)
+            return leases + db.changesCount > 0
+        }
+    }
+
     /// The live lease on `endpointID`, if a job holds one.
     public func endpointLease(_ endpointID: String) throws -> EndpointLease? {
         try read { db in

@@ -47,7 +47,7 @@ import Testing
         #expect(help.exitStatus == 0)
         for line in ["0  success", "2  bad input or usage", "3  not found", "4  conflict: endpoint busy",
                      "5  authentication refused", "6  the endpoint failed; every change was rolled back",
-                     "7  the endpoint may be inconsistent", "8  transient"] {
+                     "7  the endpoint may be inconsistent", "8  transient", "9  partial: some targets succeeded"] {
             #expect(help.standardOutputText.contains(line), "\(line)")
         }
     }

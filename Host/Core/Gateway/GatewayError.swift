@@ -28,6 +28,9 @@ public struct GatewayError: Error, CustomStringConvertible, Sendable {
         case endpointInconsistent = "endpoint-inconsistent"
         /// A network failure or timeout; the same request may succeed later.
         case transient
+        /// A request over several targets (`cert deploy`, `tls install` on several
+        /// endpoints) succeeded on some and failed on others; its summary says which.
+        case partial
         /// Anything else: a bug, a damaged data directory, an unusable plugin.
         case `internal`
 
@@ -42,6 +45,7 @@ public struct GatewayError: Error, CustomStringConvertible, Sendable {
             case .endpointRolledBack: return 6
             case .endpointInconsistent: return 7
             case .transient: return 8
+            case .partial: return 9
             }
         }
 
@@ -58,8 +62,21 @@ public struct GatewayError: Error, CustomStringConvertible, Sendable {
             case .endpointRolledBack: return "the endpoint failed; every change was rolled back"
             case .endpointInconsistent: return "the endpoint may be inconsistent; run `og-host tls recover`"
             case .transient: return "transient: network failure or timeout (retry later)"
+            case .partial: return "partial: some targets succeeded, others failed; see the summary"
             case .internal: return "internal error"
             }
+        }
+
+        /// The end of a request over several targets: nil when every one
+        /// succeeded, `partial` when some did, otherwise the most severe
+        /// failure (inconsistent before rolled back before the rest), so a
+        /// script learns the worst state an endpoint may be in.
+        public static func combined(succeeded: Int, failures: [Category]) -> Category? {
+            if failures.isEmpty { return nil }
+            if succeeded > 0 { return .partial }
+            let severity: [Category] = [.endpointInconsistent, .endpointRolledBack, .internal, .authenticationRefused,
+                                        .transient, .conflict, .notFound, .badInput, .partial]
+            return severity.first { failures.contains($0) } ?? .internal
         }
 
         /// The exit-code table, for `--help` and README.

@@ -23,6 +23,11 @@ public struct InstallJob {
     let report: (String) -> Void
     /// The node the plan installed on (the plugin's choice when none was given).
     public internal(set) var installedNode: String?
+    /// Change nothing when every file already holds the certificate and every
+    /// verify target serves it (file installs; an API install always applies).
+    public var skipIfUnchanged = false
+    /// Set when `skipIfUnchanged` found nothing to do.
+    public internal(set) var wasUnchanged = false
 
     public init(gateway: Gateway, record: EndpointRecord, plugin: PluginLibrary, material: InstallMaterial,
                 nodeID: String?, alias: String?, report: @escaping (String) -> Void) {
@@ -95,6 +100,22 @@ public struct InstallJob {
         let rendered = try plan.changes.map { try renderer.render($0) }
         let servedBefore = plan.verify.map { try? TLSProbe.servedCertificate(host: $0.host, port: UInt16($0.port),
                                                                               serverName: $0.serverName.isEmpty ? nil : $0.serverName).first }
+
+        if skipIfUnchanged, !rendered.isEmpty, rendered.allSatisfy({ $0.previous == $0.bytes }),
+           servedBefore.allSatisfy({ ($0 ?? nil)?.sha256Fingerprint == material.leaf.sha256Fingerprint }) {
+            // Nothing to write, nothing to reload; the record is brought up to date all the same.
+            installedNode = plan.nodeID.isEmpty ? (alias ?? nodeID) : plan.nodeID
+            if let certificateID = material.certificateID {
+                try CertificateVault(gateway: gateway).recordInstallation(certificateID: certificateID, endpointID: record.id,
+                                                                          node: installedNode ?? "default")
+            }
+            wasUnchanged = true
+            gateway.audit(action: "tls.install", subject: record.name, success: true,
+                          detail: "job \(lease.jobID): unchanged: every file already holds certificate \(material.leaf.sha256Fingerprint)"
+                              + (plan.verify.isEmpty ? "" : " and every verify target serves it"))
+            report("unchanged: '\(record.name)' already holds\(plan.verify.isEmpty ? "" : " and serves") \(material.leaf.subject) (SHA-256 \(material.leaf.sha256Fingerprint))")
+            return
+        }
 
         let jobID = lease.jobID
         let suffix = String(jobID.prefix(8))

@@ -18,6 +18,9 @@ public struct InstallRequest: Sendable {
     public var dryRun: Bool
     /// How long to wait while another job holds the endpoint.
     public var wait: Duration
+    /// When every file already holds the certificate and every verify target
+    /// serves it, change nothing (`cert deploy` repeated after a partial run).
+    public var skipIfUnchanged = false
 
     public init(endpoint: String, material: Material, node: String? = nil, alias: String? = nil, dryRun: Bool = false,
                 wait: Duration = EndpointJobService.defaultWait) {
@@ -49,6 +52,8 @@ public struct InstallOutcome: Sendable {
     /// The node the plan installed on (the plugin's choice when none was given).
     public var node: String?
     public var leafFingerprint: String
+    /// The endpoint already held and served the certificate; nothing was changed.
+    public var unchanged = false
 }
 
 /// The jobs that act on one endpoint: install, restart, recover, and node
@@ -81,8 +86,12 @@ public struct EndpointJobService {
     /// lines as they happen (the dry run's plan and diffs too).
     @discardableResult
     public func install(_ request: InstallRequest, report: @escaping (String) -> Void) throws -> InstallOutcome {
+        _ = try EndpointCatalog(gateway: gateway).find(request.endpoint)
+        return try install(request, material: try loadMaterial(request.material), report: report)
+    }
+
+    func install(_ request: InstallRequest, material: InstallMaterial, report: @escaping (String) -> Void) throws -> InstallOutcome {
         let (record, plugin) = try endpointAndPlugin(request.endpoint)
-        let material = try loadMaterial(request.material)
         if request.dryRun {
             let job = InstallJob(gateway: gateway, record: record, plugin: plugin, material: material,
                                  nodeID: request.node, alias: request.alias, report: report)
@@ -94,9 +103,58 @@ public struct EndpointJobService {
         return try withLease(on: record, plugin: plugin, kind: "install", wait: request.wait, report: report) { lease, logged in
             var job = InstallJob(gateway: gateway, record: record, plugin: plugin, material: material,
                                  nodeID: request.node, alias: request.alias, report: logged)
+            job.skipIfUnchanged = request.skipIfUnchanged
             try job.run(lease: lease)
-            return InstallOutcome(node: job.installedNode, leafFingerprint: material.leaf.sha256Fingerprint)
+            return InstallOutcome(node: job.installedNode, leafFingerprint: material.leaf.sha256Fingerprint,
+                                  unchanged: job.wasUnchanged)
         }
+    }
+
+    /// One install of a batch: where, and how it ended.
+    public struct TargetResult: Sendable {
+        public var endpoint: String
+        /// The node asked for (nil = the plugin's choice).
+        public var node: String?
+        public var result: Result<InstallOutcome, GatewayError>
+    }
+
+    /// Installs the same material on every node of every endpoint given
+    /// (each `nodes` entry on each endpoint; `[nil]` = the plugin's choice),
+    /// one after the other, each its own transaction rolled back on its own.
+    /// The material is read once (a key passphrase from standard input too).
+    /// Refuses a repeated endpoint or node before touching anything.
+    public func install(_ request: InstallRequest, endpoints: [String], nodes: [String?],
+                        report: @escaping (String) -> Void) throws -> [TargetResult] {
+        guard !endpoints.isEmpty else { throw GatewayError.option("endpoint", "give at least one endpoint") }
+        let catalog = EndpointCatalog(gateway: gateway)
+        var seen: [String: String] = [:]
+        for reference in endpoints {
+            let record = try catalog.find(reference)
+            if let first = seen[record.id] {
+                throw GatewayError.option("endpoint", "'\(reference)' and '\(first)' are the same endpoint; give each once")
+            }
+            seen[record.id] = reference
+        }
+        let named = nodes.compactMap { $0 }
+        if let repeated = named.first(where: { node in named.filter { $0 == node }.count > 1 }) {
+            throw GatewayError.option("node", "'\(repeated)' is given twice; give each node once")
+        }
+        let material = try loadMaterial(request.material)
+        var results: [TargetResult] = []
+        for endpoint in endpoints {
+            for node in nodes.isEmpty ? [nil] : nodes {
+                var one = request
+                one.endpoint = endpoint
+                one.node = node
+                do {
+                    results.append(TargetResult(endpoint: endpoint, node: node,
+                                                result: .success(try install(one, material: material, report: report))))
+                } catch {
+                    results.append(TargetResult(endpoint: endpoint, node: node, result: .failure(GatewayError.classify(error))))
+                }
+            }
+        }
+        return results
     }
 
     func loadMaterial(_ material: InstallRequest.Material) throws -> InstallMaterial {

@@ -200,6 +200,7 @@ static og_status fixture_discover_nodes(og_call *call, const og_endpoint *endpoi
 }
 #endif
 
+#ifndef FIXTURE_CUSTOM_PLAN_INSTALL
 static og_status fixture_plan_install(og_call *call, const og_endpoint *endpoint, const og_install_request *request,
                                       og_install_plan **out) {
     (void)request;
@@ -222,6 +223,7 @@ static og_status fixture_plan_install(og_call *call, const og_endpoint *endpoint
     *out = &result->plan;
     return OG_OK;
 }
+#endif
 
 #ifndef FIXTURE_CUSTOM_CONFIG_TEST
 static og_status fixture_config_test(og_call *call, const og_endpoint *endpoint) {

@@ -1,0 +1,28 @@
+import ArgumentParser
+import Foundation
+import OGHost
+
+/// The child side of `EndpointJobLauncher`: not for operators, so hidden from help.
+struct JobCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "job",
+        abstract: "Run one endpoint job for a parent og-host (internal).", shouldDisplay: false,
+        subcommands: [Run.self])
+
+    struct Run: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "run",
+            abstract: "Read a JSON job spec on standard input, run it, print the JSON outcome; exit status = its category.",
+            discussion: "Progress goes to standard error as {\"og_job_progress\": {...}} lines between log lines.")
+
+        func run() throws {
+            try runReportingErrors {
+                let spec = try JobWire.decodeSpec(Array(FileHandle.standardInput.readDataToEndOfFile()))
+                let gateway = try openGateway()
+                let outcome = EndpointJobRunner.run(spec, gateway: gateway) { line in
+                    FileHandle.standardError.write(Data(JobProgress(endpoint: spec.endpoint, line: line).encodedLine.utf8))
+                }
+                printOut(String(decoding: try JobWire.encoder().encode(outcome), as: UTF8.self) + "\n")
+                if outcome.exitCode != 0 { throw ExitCode(outcome.exitCode) }
+            }
+        }
+    }
+}

@@ -1,0 +1,228 @@
+import Foundation
+import OGBasics
+import OGInventory
+
+/// Runs one endpoint job in a child og-host (`og-host job run`), so plugin
+/// code never runs in the calling process: a plugin that crashes, hangs or
+/// calls exit() ends one child, whose job is reported failed, and the caller
+/// (the CLI fanning out a deploy, the daemon) lives on.
+///
+/// The child gets the spec as JSON on standard input (references only: no
+/// secret is ever in its argv or its spec; it opens the same data directory and
+/// resolves the same plugin directories), writes `JobProgress` lines on
+/// standard error between its log lines, and its `JobOutcome` as JSON on
+/// standard output; its exit status is the outcome's category's.
+///
+/// When the child dies of a signal, outlives `timeout` (killed with its whole
+/// process group), or answers something that is not an outcome, the launcher
+/// makes the outcome itself, naming the signal; for an install it then hands
+/// back the dead child's lease and journal entries (it reaped the child, so
+/// it knows the owner is gone) and runs `recover` for that endpoint in another
+/// child, which restores what the crash left half-written.
+public struct EndpointJobLauncher: Sendable {
+    public let gateway: Gateway
+    /// The og-host binary the children run.
+    public let executable: String
+    /// How long one job may run before it is killed.
+    public let timeout: Duration
+
+    public static let defaultTimeout: Duration = .seconds(900)
+
+    /// `executable`: this process's own binary (`/proc/self/exe`) unless given
+    /// or named by `OG_HOST_EXECUTABLE` (tests that drive the library directly
+    /// run inside a test bundle, which is no og-host). `OG_JOB_TIMEOUT_SECONDS`
+    /// (1–86400) overrides the default timeout.
+    public init(gateway: Gateway, executable: String? = nil, timeout: Duration? = nil,
+                environment: [String: String] = ProcessInfo.processInfo.environment) throws {
+        self.gateway = gateway
+        if let executable {
+            self.executable = executable
+        } else if let named = environment["OG_HOST_EXECUTABLE"], !named.isEmpty {
+            self.executable = named
+        } else {
+            self.executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        }
+        if let timeout {
+            self.timeout = timeout
+        } else if let text = environment["OG_JOB_TIMEOUT_SECONDS"] {
+            guard let seconds = Double(text), seconds >= 1, seconds <= 86400 else {
+                throw GatewayError.badInput("OG_JOB_TIMEOUT_SECONDS: '\(text)' is not a number of seconds between 1 and 86400")
+            }
+            self.timeout = .milliseconds(Int64(seconds * 1000))
+        } else {
+            self.timeout = Self.defaultTimeout
+        }
+        guard FileManager.default.isExecutableFile(atPath: self.executable) else {
+            throw GatewayError("cannot run endpoint jobs: \(self.executable) is not an executable og-host (set OG_HOST_EXECUTABLE)")
+        }
+    }
+
+    /// Runs `spec` in a child and returns how it ended; never throws for what
+    /// the job or its plugin did. `progress` gets the job's lines as they come
+    /// (on the calling thread); `log` gets the child's own log lines, which by
+    /// default go to this process's standard error.
+    public func run(_ spec: JobSpec, progress: @escaping (JobProgress) -> Void = { _ in },
+                    log: @escaping (String) -> Void = EndpointJobLauncher.forwardLog) -> JobOutcome {
+        let started = ContinuousClock.now
+        var outcome = runChild(spec, progress: progress, log: log)
+        if let crash = outcome.crash {
+            var failed = crash.outcome
+            if spec.kind == .install {
+                failed = recover(after: failed, spec: spec, childPID: crash.pid, progress: progress, log: log)
+            }
+            outcome.result = failed
+        }
+        var result = outcome.result
+        result.seconds = (ContinuousClock.now - started).seconds
+        return result
+    }
+
+    /// Writes a child's log line to this process's standard error.
+    public static let forwardLog: @Sendable (String) -> Void = { line in
+        FileHandle.standardError.write(Data((line + "\n").utf8))
+    }
+
+    private struct ChildResult {
+        var result: JobOutcome
+        /// Set when the child did not end by itself with an outcome.
+        var crash: (outcome: JobOutcome, pid: Int32)?
+    }
+
+    private func runChild(_ spec: JobSpec, progress: @escaping (JobProgress) -> Void,
+                          log: @escaping (String) -> Void) -> ChildResult {
+        func failed(_ message: String, category: GatewayError.Category = .internal, signal: Int32? = nil) -> JobOutcome {
+            JobOutcome(kind: spec.kind, endpoint: spec.endpoint, status: .failed, category: category, message: message, signal: signal)
+        }
+        let input: Data
+        do { input = try JobWire.encoder().encode(spec) } catch {
+            return ChildResult(result: failed("the job spec cannot be encoded: \(error)"))
+        }
+        var environment = ProcessInfo.processInfo.environment
+        environment["OG_DATA_DIR"] = gateway.dataDirectory.path
+        environment["OG_PLUGIN_PATH"] = gateway.searchPath.directories.joined(separator: ":")
+        // The parent reports a crash itself; Swift's backtracer would only make the child die ten times slower.
+        environment["SWIFT_BACKTRACE"] = "enable=no"
+        let splitter = LineSplitter { line in
+            if let item = JobProgress.decode(line: line) { progress(item) } else if !line.isEmpty { log(String(line)) }
+        }
+        let output: ProcessOutput
+        do {
+            output = try ProcessRunner.run(executable, ["job", "run"], standardInput: Array(input), environment: environment,
+                                           timeout: timeout, standardErrorHandler: { splitter.feed($0) })
+        } catch BasicsError.outputTooLarge(_, let limit) {
+            // The runner killed it; its PID is unknown here, so recovery waits for its lease to run out.
+            let outcome = failed("the job wrote more than \(limit) bytes and was killed")
+            return ChildResult(result: outcome, crash: (outcome, 0))
+        } catch {
+            return ChildResult(result: failed("could not start a child og-host for the job: \(error)"))
+        }
+        splitter.finish()
+        if output.timedOut {
+            let outcome = failed("the job did not finish within \(Int(timeout.seconds)) s and was killed with its processes "
+                                 + "(\(pluginDescription(spec)) hung?)", category: .transient, signal: SIGKILL)
+            return ChildResult(result: outcome, crash: (outcome, output.processID))
+        }
+        if let signal = output.terminationSignal {
+            let outcome = failed("\(pluginDescription(spec)) crashed: the job's process died of signal \(signal) "
+                                 + "(\(Self.signalName(signal)))", signal: signal)
+            return ChildResult(result: outcome, crash: (outcome, output.processID))
+        }
+        if let decoded = try? JobWire.decoder().decode(JobOutcome.self, from: Data(output.standardOutput)) {
+            return ChildResult(result: decoded)
+        }
+        let lastWords = output.standardErrorText.split(separator: "\n").last { JobProgress.decode(line: $0) == nil }
+        let outcome = failed("the job's process ended with exit status \(output.exitStatus) without an outcome "
+                             + "(\(pluginDescription(spec)) exited or wrote on standard output?)"
+                             + (lastWords.map { ": \(Self.excerpt($0))" } ?? ""))
+        return ChildResult(result: outcome, crash: (outcome, output.processID))
+    }
+
+    /// After a crashed install: hand the dead child's hold on the endpoint
+    /// back and finish its interrupted install from the journal in another child.
+    private func recover(after crashed: JobOutcome, spec: JobSpec, childPID: Int32,
+                         progress: @escaping (JobProgress) -> Void, log: @escaping (String) -> Void) -> JobOutcome {
+        var outcome = crashed
+        if childPID > 0 {
+            Self.parentSide.withLock {
+                guard let inventory = try? gateway.inventory(), let record = try? EndpointCatalog(gateway: gateway).find(spec.endpoint),
+                      let gatewayID = try? inventory.gatewayID() else { return }
+                let owner = JobOwner(gatewayID: gatewayID, pid: childPID, host: ProcessInfo.processInfo.hostName)
+                _ = try? inventory.releaseLeases(ofDeadOwner: owner, endpointID: record.id)
+            }
+        }
+        let recovery = runChild(JobSpec(kind: .recover, endpoint: spec.endpoint, wait: max(spec.wait, 5)),
+                                progress: progress, log: log)
+        let recovered = recovery.crash == nil ? recovery.result : recovery.crash!.outcome
+        switch recovered.status {
+        case .recovered:
+            outcome.status = .rolledBack
+            outcome.category = .endpointRolledBack
+            outcome.recovery = recovered.message
+            outcome.message += "\nrecovered in a new process: \(recovered.message)"
+        case .clean:
+            outcome.recovery = "nothing had been changed on the endpoint"
+            outcome.message += "\nnothing had been changed on the endpoint"
+        default:
+            outcome.status = .inconsistent
+            outcome.category = .endpointInconsistent
+            outcome.recovery = "recovery failed: \(recovered.message)"
+            outcome.message += "\nrecovery failed: \(recovered.message)\nrun og-host tls recover \(spec.endpoint) once the cause is fixed"
+        }
+        return outcome
+    }
+
+    /// Serialises the launcher's own (rare) reads of the gateway across worker threads.
+    private static let parentSide = NSLock()
+
+    /// "the plugin 'nginx' (type nginx)" when it can be told without loading anything.
+    private func pluginDescription(_ spec: JobSpec) -> String {
+        Self.parentSide.withLock {
+            guard let record = try? EndpointCatalog(gateway: gateway).find(spec.endpoint) else { return "the endpoint's plugin" }
+            guard let entry = try? gateway.entry(forType: record.type) else { return "the plugin for type '\(record.type)'" }
+            return "plugin '\(entry.name)' (type \(record.type))"
+        }
+    }
+
+    static func signalName(_ signal: Int32) -> String {
+        switch signal {
+        case SIGSEGV: return "SIGSEGV"
+        case SIGBUS: return "SIGBUS"
+        case SIGABRT: return "SIGABRT"
+        case SIGILL: return "SIGILL"
+        case SIGFPE: return "SIGFPE"
+        case SIGKILL: return "SIGKILL"
+        case SIGTERM: return "SIGTERM"
+        case SIGINT: return "SIGINT"
+        case SIGTRAP: return "SIGTRAP"
+        case SIGPIPE: return "SIGPIPE"
+        default: return "signal \(signal)"
+        }
+    }
+
+    /// At most 200 characters of a child's line, control characters as '?'.
+    static func excerpt(_ line: Substring) -> String {
+        let cleaned = String(line.prefix(200).map { $0.isASCII && ($0.asciiValue! < 0x20 || $0.asciiValue! == 0x7f) ? "?" : $0 })
+        return line.count > 200 ? cleaned + "…" : cleaned
+    }
+}
+
+/// Cuts a byte stream into lines as pieces arrive.
+private final class LineSplitter {
+    private var pending: [UInt8] = []
+    private let emit: (Substring) -> Void
+
+    init(_ emit: @escaping (Substring) -> Void) { self.emit = emit }
+
+    func feed(_ bytes: ArraySlice<UInt8>) {
+        pending += bytes
+        while let newline = pending.firstIndex(of: 0x0a) {
+            emit(Substring(String(decoding: pending[..<newline], as: UTF8.self)))
+            pending.removeSubrange(...newline)
+        }
+    }
+
+    func finish() {
+        if !pending.isEmpty { emit(Substring(String(decoding: pending, as: UTF8.self))) }
+        pending = []
+    }
+}
