@@ -80,6 +80,7 @@ let package = Package(
                                                             .product(name: "OGJSON", package: "SDK")]),
         .testTarget(name: "IssuanceTests", dependencies: ["OGIssuance", "OGMaterial", "OGConnections", "OGTestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["OGTestSupport"]),
+        .testTarget(name: "RenewalTests", dependencies: ["OGHost", "OGInventory", "OGIssuance", "OGTestSupport"]),
         .testTarget(name: "PluginKitTests", dependencies: [pluginKit, pluginABI, .product(name: "OGPluginTesting", package: "SDK"),
                                                     "OGTestSupport", "HelloSwiftPlugin"]),
     ] + plugins.map(\.1)

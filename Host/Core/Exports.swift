@@ -15,3 +15,5 @@
 @_exported import struct OGInventory.ACMEIssuerRecord
 @_exported import struct OGInventory.ACMEOrderRecord
 @_exported import class OGConformance.FixtureEndpoint
+@_exported import struct OGInventory.RenewalScheduleRecord
+@_exported import struct OGInventory.RenewalDefaults

@@ -37,6 +37,8 @@ public enum InventoryError: Error, CustomStringConvertible, Equatable {
     case certificateBound(certificate: String, bindings: [String])
     case noDataDirectory(uid: uid_t)
     case notADirectory(path: String)
+    /// A renewal's claim on its lineage expired and another gateway took it; this one's writes are refused.
+    case renewalClaimLost(lineage: String)
 
     public var description: String {
         switch self {
@@ -93,6 +95,9 @@ public enum InventoryError: Error, CustomStringConvertible, Equatable {
                 + "pass --data-dir or set OG_DATA_DIR"
         case .notADirectory(let path):
             return "\(path): exists but is not a directory; move it away or pass another --data-dir"
+        case .renewalClaimLost(let lineage):
+            return "certificate '\(lineage)': this renewal's claim expired and another og-host took the certificate over; "
+                + "its result is not recorded here"
         }
     }
 }

@@ -148,6 +148,7 @@ enum InventorySchema {
 
         EventOutboxSchema.register(&migrator)
         CertificateLineageSchema.register(&migrator)
+        RenewalScheduleSchema.register(&migrator)
 
         return migrator
     }()

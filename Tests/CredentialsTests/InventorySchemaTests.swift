@@ -14,6 +14,7 @@ import Testing
         ])
         #expect(applied.contains("event-outbox"))
         #expect(applied.contains("certificate-lineage"))
+        #expect(applied.contains("renewal-schedule"))
         let stores = try fixture.inventory.credentialStores()
         #expect(stores.map(\.name) == ["default"])
         #expect(stores.first?.kind == .local)

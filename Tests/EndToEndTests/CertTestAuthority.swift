@@ -46,6 +46,19 @@ final class CertTestAuthority: @unchecked Sendable {
     /// Signs the CSR with a validity that ended in 2020 (`openssl ca`, which
     /// alone lets the dates be chosen); returns the certificate's path.
     func signExpired(csrPath: String) throws -> String {
+        try sign(csrPath: csrPath, startDate: "20200101000000Z", endDate: "20200201000000Z")
+    }
+
+    /// Signs the CSR for a validity from `notBefore` to `notAfter` (a certificate already half through its life).
+    func sign(csrPath: String, notBefore: Date, notAfter: Date) throws -> String {
+        let format = DateFormatter()
+        format.locale = Locale(identifier: "en_US_POSIX")
+        format.timeZone = TimeZone(identifier: "UTC")
+        format.dateFormat = "yyyyMMddHHmmss'Z'"
+        return try sign(csrPath: csrPath, startDate: format.string(from: notBefore), endDate: format.string(from: notAfter))
+    }
+
+    private func sign(csrPath: String, startDate: String, endDate: String) throws -> String {
         let database = directory.file("ca-db")
         try FileManager.default.createDirectory(atPath: database, withIntermediateDirectories: true)
         try write("ca-db/index.txt", "")
@@ -69,7 +82,7 @@ final class CertTestAuthority: @unchecked Sendable {
         let out = directory.file("expired-\(UUID().uuidString.prefix(8)).pem")
         try openssl(["ca", "-batch", "-notext", "-config", directory.file("ca.cnf"), "-cert", intermediatePath,
                      "-keyfile", directory.file("intermediate.key"), "-in", csrPath, "-extensions", "leaf",
-                     "-startdate", "20200101000000Z", "-enddate", "20200201000000Z", "-out", out])
+                     "-startdate", startDate, "-enddate", endDate, "-out", out])
         return out
     }
 

@@ -91,6 +91,9 @@ public struct GatewayError: Error, CustomStringConvertible, Sendable {
     public var field: String?
     /// What is wrong, without the field.
     public var problem: String
+    /// The lower layer's error this one was phrased from, when a caller must act on its kind
+    /// (the renewal scheduler backs off by it: a CA's rate limit and Retry-After, a failed validation).
+    public var cause: (any Error & Sendable)?
 
     public init(_ problem: String, category: Category = .internal, field: String? = nil) {
         self.problem = problem
@@ -159,7 +162,8 @@ public struct GatewayError: Error, CustomStringConvertible, Sendable {
     static func category(of error: InventoryError) -> Category {
         switch error {
         case .nameTaken, .credentialStoreNameTaken, .installJobIDTaken, .credentialStoreInUse,
-             .endpointHasUnfinishedInstall, .endpointBusy, .installJobLeased, .fenced, .certificateBound:
+             .endpointHasUnfinishedInstall, .endpointBusy, .installJobLeased, .fenced, .certificateBound,
+             .renewalClaimLost:
             return .conflict
         case .invalidValue, .invalidJSON, .unknownCredentialStore, .defaultStoreIsBuiltIn:
             return .badInput

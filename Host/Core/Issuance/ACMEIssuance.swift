@@ -1,5 +1,6 @@
 import Foundation
 import OGBasics
+import OGCredentials
 import OGInventory
 import OGIssuance
 import OGMaterial
@@ -40,7 +41,12 @@ public struct ACMEIssuance: CertificateIssuer {
             resumed = false
             order = try newOrder(request, issuer: issuer, keyFiles: keyFiles)
         }
-        let solver = try makeSolver(order, request.challenge) { key, value in
+        var challenge = request.challenge
+        if order.challengeType == "dns-01", challenge.tsigSecretValue == nil {
+            // Read once (standard input cannot be read twice): the solver uses it, and a renewal keeps it sealed.
+            challenge.tsigSecretValue = try CredentialStoreCatalog.secret("tsig-secret", challenge.tsigSecret)
+        }
+        let solver = try makeSolver(order, challenge) { key, value in
             var settings = order.settings
             settings[key] = value
             order.setSettings(settings)
@@ -84,8 +90,20 @@ public struct ACMEIssuance: CertificateIssuer {
         } catch {
             try fail(order, error, request: request)
         }
-        return try complete(order, chain: chain, key: orderKey, keyFiles: keyFiles, resumed: resumed,
-                            warnings: process.warnings)
+        let result = try complete(order, chain: chain, key: orderKey, keyFiles: keyFiles, resumed: resumed,
+                                  warnings: process.warnings)
+        guard request.recordForRenewal else { return result }
+        do {
+            try RenewalIssuanceSettings(gateway: gateway).record(order: order, request: request,
+                                                                  tsigSecret: challenge.tsigSecretValue)
+        } catch {
+            var result = result
+            result.warnings.append("the certificate is issued, but its renewal settings could not be recorded (\(error)); "
+                                   + "og-host renew will not renew it until og-host cert policy \(request.certificateName) --issuer "
+                                   + "\(order.issuerName) is run")
+            return result
+        }
+        return result
     }
 
     // MARK: - Orders
@@ -299,14 +317,15 @@ public struct ACMEIssuance: CertificateIssuer {
             return try HTTP01EndpointSolver(endpoint: endpoint, webroot: webroot, gateway: gateway, createdDirectories: created,
                                             remember: { try remember("createdDirectories", $0.isEmpty ? nil : $0.joined(separator: "\n")) })
         case "dns-01":
-            return try dnsSolver(settings, secretOption: options.tsigSecret)
+            return try dnsSolver(settings, secret: options.tsigSecretValue)
         case let other?:
             throw GatewayError.option("challenge", "'\(other)' is not a challenge og-host answers; use http-01 or dns-01")
         }
     }
 
-    /// The TSIG secret is never stored with the order: it is read again (from -, env:NAME) on every run.
-    private func dnsSolver(_ settings: [String: String], secretOption: String?) throws -> ChallengeSolver {
+    /// The TSIG secret is never stored with the order: `cert issue` reads it (from -, env:NAME) on every run; a
+    /// renewal takes it from the default credential store, where `cert issue` sealed it (RenewalIssuanceSettings).
+    private func dnsSolver(_ settings: [String: String], secret: Secret?) throws -> ChallengeSolver {
         guard let server = settings["dnsServer"] else {
             throw GatewayError.option("dns-server", "is required with --challenge dns-01: the primary DNS server (HOST:PORT) "
                                       + "that accepts RFC 2136 updates for the names")
@@ -314,7 +333,7 @@ public struct ACMEIssuance: CertificateIssuer {
         guard let keyName = settings["tsigKeyName"] else {
             throw GatewayError.option("tsig-key", "is required with --challenge dns-01: the TSIG key's name")
         }
-        guard let secret = try CredentialStoreCatalog.secret("tsig-secret", secretOption) else {
+        guard let secret else {
             throw GatewayError.option("tsig-secret", "is required with --challenge dns-01 (also when resuming): - reads it "
                                       + "from standard input, env:NAME from a variable")
         }
@@ -380,9 +399,17 @@ public struct ACMEIssuance: CertificateIssuer {
             : "the order is kept (\(order.state.rawValue)); rerun og-host cert issue \(order.certificateName) --issuer "
                 + "\(order.issuerName) to resume it"
         let message = "order \(order.id): \(error); \(next)"
-        if let error = error as? GatewayError { throw GatewayError("order \(order.id): \(error.message); \(next)", category: error.category) }
-        if case .invalidArgument? = issuanceError { throw GatewayError(message, category: .badInput) }
-        throw GatewayError(message)
+        var failure: GatewayError
+        if let error = error as? GatewayError {
+            failure = GatewayError("order \(order.id): \(error.message); \(next)", category: error.category)
+            failure.cause = error.cause
+        } else if case .invalidArgument? = issuanceError {
+            failure = GatewayError(message, category: .badInput)
+        } else {
+            failure = GatewayError(message)
+        }
+        if let issuanceError { failure.cause = issuanceError }
+        throw failure
     }
 
     static func orderKeyID(_ orderID: String) -> String { "order-\(orderID)" }

@@ -204,8 +204,10 @@ func issuance<Result>(_ body: () throws -> Result) throws -> Result {
     do {
         return try body()
     } catch let error as IssuanceError {
-        if case .invalidArgument = error { throw GatewayError("\(error)", category: .badInput) }
-        throw GatewayError("\(error)")
+        var failure = GatewayError("\(error)")
+        if case .invalidArgument = error { failure.category = .badInput }
+        failure.cause = error
+        throw failure
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import OGCredentials
 import OGInventory
 
 /// What a renewal asks an issuer for: a new version of certificate `name`.
@@ -14,6 +15,9 @@ public struct IssuanceRequest: Sendable {
     public var waitLimit: TimeInterval
     /// The certificate this one replaces (ARI `replaces`), by vault ID.
     public var replacesCertificateID: String?
+    /// Whether to record the issuer and these settings in the lineage's renewal policy (what `cert issue` does;
+    /// a renewal, which repeats recorded settings, does not).
+    public var recordForRenewal: Bool = true
 
     public init(certificateName: String, issuerName: String, commonName: String? = nil, dnsNames: [String] = [],
                 keyType: String? = nil, challenge: ChallengeOptions = ChallengeOptions(), waitLimit: TimeInterval = 180,
@@ -40,6 +44,8 @@ public struct ChallengeOptions: Sendable {
     /// `-` or `env:NAME` (or the secret itself), read through SecretInput; base64 as in BIND's key files.
     public var tsigSecret: String?
     public var tsigAlgorithm: String?
+    /// The TSIG secret itself, when the caller already has it (a renewal reads it from the credential store).
+    public var tsigSecretValue: Secret?
 
     public init(type: String? = nil, endpoint: String? = nil, webroot: String? = nil, dnsServer: String? = nil,
                 tsigKeyName: String? = nil, tsigSecret: String? = nil, tsigAlgorithm: String? = nil) {

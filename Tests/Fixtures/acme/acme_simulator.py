@@ -13,7 +13,7 @@ openssl command line. Tests that need a faithful CA use Pebble.
 Usage: acme_simulator.py PORT STATE_DIR
 Control (plain HTTP): POST /control with JSON {"mode": ..., "window": {...}}
 modes: normal, malformed-order, missing-finalize, never-ready, rate-limited,
-       bad-certificate, busy-once (one 503 with Retry-After: 1 on newOrder); GET /control returns the last newOrder payload seen.
+       bad-certificate, validation-failed (the authorization is invalid: unauthorized), busy-once (one 503 with Retry-After: 1 on newOrder); GET /control returns the last newOrder payload seen.
 """
 import base64, http.server, json, os, subprocess, sys, threading, time, uuid
 
@@ -121,6 +121,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
             order_id = path.split("/")[2]
             with lock:
                 order = state["orders"][order_id]
+            if mode == "validation-failed":
+                error = {"type": "urn:ietf:params:acme:error:unauthorized", "status": 403,
+                         "detail": "Invalid response from http://web.example.test/.well-known/acme-challenge/tok: 404"}
+                return self.reply(200, {"status": "invalid", "identifier": order["identifiers"][0],
+                                        "challenges": [{"type": "http-01", "url": BASE + "/chall/" + order_id,
+                                                        "status": "invalid", "token": "tok", "error": error}]})
             return self.reply(200, {"status": "valid", "identifier": order["identifiers"][0],
                                     "challenges": [{"type": "http-01", "url": BASE + "/chall/" + order_id,
                                                     "status": "valid", "token": "tok"}]})
@@ -154,7 +160,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if mode == "malformed-order":
             return self.reply(status, "{\"status\": \"pending\", \"identifiers\": [", headers={"Location": BASE + "/order/" + order_id})
         current = order["status"]
-        if current == "pending" and mode != "never-ready":
+        if current == "pending" and mode not in ("never-ready", "validation-failed"):
             current = "ready"
         body = {"status": current, "identifiers": order["identifiers"], "authorizations": [BASE + "/authz/" + order_id],
                 "finalize": BASE + "/finalize/" + order_id}
