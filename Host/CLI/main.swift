@@ -60,6 +60,10 @@ while index < words.count, words[index] != "--" {
         index += 1
     }
 }
+// The daemon's log is its only voice: informational lines unless asked otherwise.
+if words.first == "serve", ProcessInfo.processInfo.environment["OG_LOG_LEVEL"] == nil {
+    setenv("OG_LOG_LEVEL", "info", 1)
+}
 do {
     GatewayLogging.bootstrap(try LogSettings.from(environment: ProcessInfo.processInfo.environment))
 } catch {
