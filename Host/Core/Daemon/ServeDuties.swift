@@ -5,7 +5,57 @@ import OGInventory
 public enum ServeDuties {
     /// Every duty of the daemon, in the order they are considered.
     public static func standard() -> [ServeDuty] {
-        [eventDelivery()]
+        [eventDelivery(), recovery()]
+    }
+
+    /// Runs `body` for every item on at most `workers` threads at once; returns when all are done.
+    public static func bounded<Item: Sendable>(_ items: [Item], workers: Int, _ body: @escaping @Sendable (Item) -> Void) {
+        let slots = DispatchSemaphore(value: max(workers, 1))
+        let group = DispatchGroup()
+        for item in items {
+            slots.wait()
+            group.enter()
+            Thread.detachNewThread {
+                body(item)
+                slots.signal()
+                group.leave()
+            }
+        }
+        group.wait()
+    }
+
+    /// Finishes installs whose job died (a crashed child, a killed daemon or CLI):
+    /// every endpoint with an unfinished journal entry whose lease ran out gets a
+    /// `recover` job in a child og-host, on at most `workers` endpoints at once.
+    public static func recovery() -> ServeDuty {
+        let backoff = RecoveryBackoff()
+        return ServeDuty(name: "recovery", due: { context, last in
+            guard let last else { return Date() }
+            return last.addingTimeInterval(context.configuration.recoveryInterval)
+        }, run: { context in
+            let now = Date()
+            let abandoned = try context.inventory.unfinishedInstalls().filter { $0.leaseExpired(at: now) }
+            let endpoints = Array(Set(abandoned.map(\.endpointID))).sorted().filter { backoff.mayTry($0, at: now) }
+            if endpoints.isEmpty { return "" }
+            let launcher = try EndpointJobLauncher(gateway: context.gateway)
+            let results = OutcomeList()
+            bounded(endpoints, workers: context.workers) { endpoint in
+                guard !context.isStopping else { return }
+                let outcome = launcher.run(JobSpec(kind: .recover, endpoint: endpoint, wait: 0), log: { line in
+                    context.logger.info("recover \(endpoint): \(line)")
+                })
+                context.metrics.recordJob(kind: "recover", outcome: outcome.status.rawValue, seconds: outcome.seconds)
+                backoff.record(endpoint, succeeded: outcome.succeeded, interval: context.configuration.recoveryInterval)
+                results.append(outcome)
+            }
+            let outcomes = results.items
+            let failed = outcomes.filter { !$0.succeeded }
+            for outcome in failed {
+                context.logger.error("recovery of \(outcome.endpoint) failed: \(outcome.message)")
+            }
+            return "recovered \(outcomes.count - failed.count) of \(endpoints.count) endpoint(s) with abandoned installs"
+                + (failed.isEmpty ? "" : "; failed: " + failed.map(\.endpoint).joined(separator: ", "))
+        })
     }
 
     /// Delivers the event outbox to hooks and the webhook whenever an event is due.
@@ -29,5 +79,36 @@ public enum ServeDuties {
             if delivered + failed == 0 { return "" }
             return "\(delivered) event(s) delivered" + (failed > 0 ? ", \(failed) to retry later" : "")
         })
+    }
+}
+
+/// Outcomes collected from worker threads.
+final class OutcomeList: @unchecked Sendable {
+    private let lock = NSLock()
+    private var collected: [JobOutcome] = []
+    func append(_ outcome: JobOutcome) { lock.withLock { collected.append(outcome) } }
+    var items: [JobOutcome] { lock.withLock { collected } }
+}
+
+/// Endpoints whose recovery failed wait longer each time (the interval doubling, at most an hour),
+/// so a plugin that crashes on every attempt is not restarted every minute.
+final class RecoveryBackoff: @unchecked Sendable {
+    private let lock = NSLock()
+    private var failures: [String: (count: Int, until: Date)] = [:]
+
+    func mayTry(_ endpoint: String, at now: Date) -> Bool {
+        lock.withLock { (failures[endpoint]?.until ?? .distantPast) <= now }
+    }
+
+    func record(_ endpoint: String, succeeded: Bool, interval: TimeInterval) {
+        lock.withLock {
+            if succeeded {
+                failures[endpoint] = nil
+            } else {
+                let count = (failures[endpoint]?.count ?? 0) + 1
+                let pause = min(interval * pow(2, Double(count - 1)), 3_600)
+                failures[endpoint] = (count, Date().addingTimeInterval(pause))
+            }
+        }
     }
 }
