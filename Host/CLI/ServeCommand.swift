@@ -75,6 +75,20 @@ struct StatusCommand: ParsableCommand {
                     }))
                 }
             }
+            if report.nextDue.isEmpty {
+                printLine("renewals: nothing scheduled")
+            } else {
+                printLine("next renewals:")
+                printOut(Table.render(header: ["CERTIFICATE", "NEXT ATTEMPT", "REASON"], rows: report.nextDue.map {
+                    [$0.name, $0.nextAttemptAt.map(time.string(from:)) ?? "-", $0.reason ?? "-"]
+                }))
+            }
+            if !report.failing.isEmpty {
+                printLine("failing renewals:")
+                printOut(Table.render(header: ["CERTIFICATE", "FAILURES", "CLASS", "BACKOFF UNTIL", "LAST ERROR"], rows: report.failing.map {
+                    [$0.name, String($0.failures), $0.errorClass ?? "-", $0.backoffUntil.map(time.string(from:)) ?? "-", $0.lastError ?? "-"]
+                }))
+            }
             printLine("undelivered events: \(report.undeliveredEvents)")
             if !report.pendingEvents.isEmpty {
                 printOut(Table.render(header: ["ID", "KIND", "SUBJECT", "ENDPOINT", "ATTEMPTS", "NEXT ATTEMPT", "LAST ERROR"],

@@ -5,7 +5,33 @@ import OGInventory
 public enum ServeDuties {
     /// Every duty of the daemon, in the order they are considered.
     public static func standard() -> [ServeDuty] {
-        [eventDelivery(), recovery()]
+        [renewal(), eventDelivery(), recovery()]
+    }
+
+    /// The renewal pass (the one `og-host renew` runs), whenever the renewal
+    /// schedule's indexed due query says a lineage's next attempt has come.
+    /// A lineage another gateway has claimed is due when its claim runs out; one
+    /// still due right after a pass (nothing could advance it) waits
+    /// `renewalCheckIntervalSeconds` instead of spinning.
+    public static func renewal() -> ServeDuty {
+        ServeDuty(name: "renewal", due: { context, last in
+            guard let row = try RenewalPass(gateway: context.gateway).nextDue(limit: 1).first,
+                  var next = row.nextAttemptAt else { return nil }
+            if let claim = row.claimExpiresAt, claim > next { next = claim }
+            if let last, next <= last { next = last.addingTimeInterval(context.configuration.renewalCheckInterval) }
+            return next
+        }, run: { context in
+            let pass = RenewalPass(gateway: context.gateway)
+            let report = try pass.run(now: Date())
+            for item in report.items {
+                context.metrics.countJob(kind: "renewal", outcome: item.outcome.rawValue)
+                if let deploy = item.deploy, deploy.attempted {
+                    context.metrics.countJob(kind: "auto-deploy", outcome: deploy.succeeded ? "success" : "failure")
+                }
+            }
+            if report.items.isEmpty { return "" }
+            return report.items.map { "\($0.name): \($0.outcome.rawValue)" }.joined(separator: ", ")
+        })
     }
 
     /// Runs `body` for every item on at most `workers` threads at once; returns when all are done.

@@ -33,6 +33,11 @@ public final class ServeMetrics: @unchecked Sendable {
         }
     }
 
+    /// A finished job whose duration is not known separately (an item of a pass): counted only.
+    public func countJob(kind: String, outcome: String) {
+        lock.withLock { jobCounts[JobKey(kind: kind, outcome: outcome), default: 0] += 1 }
+    }
+
     public func recordDelivery(channel: String, succeeded: Int, failed: Int) {
         lock.withLock {
             if succeeded > 0 { deliveries[JobKey(kind: channel, outcome: "success"), default: 0] += succeeded }

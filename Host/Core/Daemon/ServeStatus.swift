@@ -16,6 +16,30 @@ public struct ServeStatusReport: Codable, Sendable {
         public var lastError: String?
     }
 
+    public struct Renewal: Codable, Sendable {
+        public var name: String
+        public var nextAttemptAt: Date?
+        public var dueAt: Date?
+        public var reason: String?
+        public var failures: Int
+        public var errorClass: String?
+        public var lastError: String?
+        public var backoffUntil: Date?
+        public var claimedBy: String?
+
+        init(_ row: RenewalScheduleRecord) {
+            name = row.lineage
+            nextAttemptAt = row.nextAttemptAt
+            dueAt = row.dueAt
+            reason = row.dueReason
+            failures = row.failures
+            errorClass = row.errorClass
+            lastError = row.lastError
+            backoffUntil = row.backoffUntil
+            claimedBy = row.claimedBy
+        }
+    }
+
     public var dataDirectory: String
     public var running: Bool
     /// The daemon's PID while it runs.
@@ -25,6 +49,10 @@ public struct ServeStatusReport: Codable, Sendable {
     public var undeliveredEvents: Int
     /// The oldest undelivered events, with their last error.
     public var pendingEvents: [PendingEvent]
+    /// The next lineages with renewal work, soonest first.
+    public var nextDue: [Renewal]
+    /// Lineages whose renewal failed, with the backoff they wait out.
+    public var failing: [Renewal]
 
     public static func gather(gateway: Gateway, eventLimit: Int = 10) throws -> ServeStatusReport {
         let directory = gateway.dataDirectory
@@ -32,6 +60,8 @@ public struct ServeStatusReport: Codable, Sendable {
         let state = ServeState.read(in: directory)
         var undelivered = 0
         var pending: [PendingEvent] = []
+        var nextDue: [Renewal] = []
+        var failing: [Renewal] = []
         // A data directory nobody used yet has no inventory; say so without creating one.
         if LocalFiles.exists(directory.inventoryPath) {
             do {
@@ -43,11 +73,14 @@ public struct ServeStatusReport: Codable, Sendable {
                                         createdAt: event.createdAt, attempts: event.attempts,
                                         nextAttemptAt: event.nextAttemptAt, lastError: event.lastError)
                 }
+                nextDue = try inventory.nextRenewals(limit: 5).filter { !$0.needsPlanning }.map(Renewal.init)
+                failing = try inventory.failingRenewals(limit: 20).map(Renewal.init)
             } catch {
                 throw GatewayError.classify(error)
             }
         }
         return ServeStatusReport(dataDirectory: directory.path, running: pid != nil, pid: pid.flatMap { $0 > 0 ? $0 : nil },
-                                 daemon: state, undeliveredEvents: undelivered, pendingEvents: pending)
+                                 daemon: state, undeliveredEvents: undelivered, pendingEvents: pending,
+                                 nextDue: nextDue, failing: failing)
     }
 }
