@@ -17,4 +17,3 @@
 @_exported import class OGConformance.FixtureEndpoint
 @_exported import struct OGInventory.RenewalScheduleRecord
 @_exported import struct OGInventory.RenewalDefaults
-@_exported import struct OGInventory.GatewayEvent
