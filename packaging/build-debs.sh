@@ -162,7 +162,13 @@ gzip -9n < "$manual" > "$h/usr/share/man/man1/og-host.1.gz"
 
 copyright "og-host; /usr/lib/og-host/runtime holds the Swift runtime (Apache-2.0 with Runtime Library Exception, swift.org), including ICU data (Unicode license)." \
   > "$h/usr/share/doc/og-host/copyright"
+# The daemon: a systemd unit (not enabled by the package; `systemctl enable --now og-host`)
+# and its configuration, a conffile (0600: a webhook URL may carry a token).
+install -d "$h/lib/systemd/system" "$h/etc/og-host"
+install -m 0644 "$here/systemd/og-host.service" "$h/lib/systemd/system/og-host.service"
+install -m 0600 "$here/systemd/serve.json" "$h/etc/og-host/serve.json"
 mkdir -p "$h/DEBIAN"
+echo /etc/og-host/serve.json > "$h/DEBIAN/conffiles"
 install -m 0755 "$here/debian/og-host.postinst" "$h/DEBIAN/postinst"
 install -m 0755 "$here/debian/og-host.postrm" "$h/DEBIAN/postrm"
 

@@ -216,6 +216,24 @@ docs() {
 }
 check "man page and bash/zsh/fish completions installed" docs
 
+daemon_unit() {
+  local unit="$root/lib/systemd/system/og-host.service"
+  grep -qx 'Type=notify' "$unit"
+  grep -qx 'StateDirectory=og-host' "$unit"
+  grep -qx 'NoNewPrivileges=yes' "$unit"
+  grep -q '^ExecStart=/usr/bin/og-host serve --config /etc/og-host/serve.json' "$unit"
+  [ "$(stat -c %U:%a "$root/etc/og-host/serve.json")" = root:600 ]
+  grep -qx /etc/og-host/serve.json "$root/var/lib/dpkg/info/og-host.conffiles"
+  # The shipped configuration is one the daemon accepts: serve starts on it (no
+  # systemd in the root: no notify socket), answers /healthz, and stops on SIGTERM.
+  chroot "$root" sh -c 'OG_DATA_DIR=/var/lib/og-host og-host serve --config /etc/og-host/serve.json --listen 127.0.0.1:19464 \
+      > /tmp/serve.log 2>&1 & pid=$!
+    for i in $(seq 100); do og-host status | grep -q "running (PID $pid)" && break; sleep 0.1; done
+    og-host status | grep -q "running (PID $pid)" || { cat /tmp/serve.log; exit 1; }
+    kill -TERM $pid; wait $pid'
+}
+check "the systemd unit (Type=notify, StateDirectory, hardening) and serve.json conffile are installed; serve runs on the shipped configuration" daemon_unit
+
 check "og-host plugin check passes on the installed keystore plugin" \
   og plugin check /usr/lib/og-host/plugins.d/libog-plugin-keystore.so
 

@@ -121,6 +121,7 @@ public enum LocalFiles {
             }
             guard fsync(fd) == 0 else { throw ioError(path, "fsync") }
         }
+        FaultPoints.reach("temporary of \(path) complete")
         guard rename(temporaryPath, path) == 0 else { throw ioError(path, "rename into place") }
         committed = true
         // Make the rename itself durable.

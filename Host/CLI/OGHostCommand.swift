@@ -18,7 +18,7 @@ struct OGHostCommand: ParsableCommand {
         """,
         version: GatewayVersion.text,
         subcommands: [TLSCommand.self, PluginsCommand.self, PluginCommand.self, AuditCommand.self, CertCommand.self, CACommand.self, CredstoreCommand.self, ProxyCommand.self,
-                      IssuerCommand.self, JobCommand.self, RenewCommand.self])
+                      IssuerCommand.self, JobCommand.self, RenewCommand.self, ServeCommand.self, StatusCommand.self])
 }
 
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable {

@@ -7,6 +7,9 @@ import OGHost
 // --data-dir and --plugins-dir are accepted anywhere (before a `--`) and
 // become OG_DATA_DIR / OG_PLUGIN_PATH, so every subcommand — and every child
 // og-host it starts — resolves state and plugins the same way.
+// Invalid UTF-8 and control characters are refused before anything reads the words.
+do { try ArgumentChecks.refuseUnprintable() } catch { exit(reportError(error)) }
+
 var words = Array(CommandLine.arguments.dropFirst())
 var pluginDirectories: [String] = []
 var index = 0
@@ -60,6 +63,10 @@ while index < words.count, words[index] != "--" {
         index += 1
     }
 }
+// The daemon's log is its only voice: informational lines unless asked otherwise.
+if words.first == "serve", ProcessInfo.processInfo.environment["OG_LOG_LEVEL"] == nil {
+    setenv("OG_LOG_LEVEL", "info", 1)
+}
 do {
     GatewayLogging.bootstrap(try LogSettings.from(environment: ProcessInfo.processInfo.environment))
 } catch {
@@ -74,6 +81,12 @@ if words.count >= 2, words[0] == "tls", words[1] == "add" {
 
 // Parsed and run here rather than by ArgumentParser's main() so that usage
 // errors exit 2 like every other bad input (ArgumentParser uses 64).
+do {
+    try ArgumentChecks.refuseHelpAsValue(words)
+    try ArgumentChecks.refuseRepeatedOptions(words)
+} catch {
+    exit(reportError(error))
+}
 do {
     var command = try OGHostCommand.parseAsRoot(words)
     try command.run()

@@ -17,3 +17,4 @@
 @_exported import class OGConformance.FixtureEndpoint
 @_exported import struct OGInventory.RenewalScheduleRecord
 @_exported import struct OGInventory.RenewalDefaults
+@_exported import struct OGInventory.GatewayEvent

@@ -193,3 +193,15 @@ extension Inventory {
         try read { db in try GatewayEvent.order(Column("id").desc).limit(limit).fetchAll(db) }
     }
 }
+
+extension Inventory {
+    /// Name and expiry of every named (current) certificate that has one, by name:
+    /// only the two columns, so a scrape over many certificates stays cheap.
+    public func currentCertificateExpiries() throws -> [(name: String, notAfter: Date)] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT name, notAfter FROM managedCertificate "
+                             + "WHERE name IS NOT NULL AND notAfter IS NOT NULL ORDER BY name")
+                .map { (name: $0["name"], notAfter: $0["notAfter"]) }
+        }
+    }
+}

@@ -3,7 +3,11 @@ import GRDB
 
 /// Where an install job got to, and so exactly what recovery does with it.
 /// Every state names one recovery action; a job is never left in a state
-/// whose recovery could break a working endpoint.
+/// whose recovery could break a working endpoint. In every unfinished state
+/// recovery also removes the temporaries an atomic write killed midway left
+/// beside the job's files and backups (`.<name>.og-tmp-*`); a temporary it
+/// cannot remove keeps the job open. `FaultInjectionHarnessTests` kills an
+/// install at every step on real nginx to prove each state's recovery.
 public enum InstallJournalState: String, Codable, Sendable, CaseIterable {
     /// Backups are being taken; no endpoint file was changed yet.
     /// Recovery: remove any backup that was completely written; touch nothing else.

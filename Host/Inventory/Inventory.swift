@@ -15,7 +15,7 @@ public final class Inventory: Sendable {
     public static let busyTimeout: TimeInterval = 30
 
     public let path: String
-    let pool: DatabasePool
+    let pool: any DatabaseWriter
 
     /// Opens (creating if needed) the inventory at `path` and brings its
     /// schema up to date.
@@ -26,11 +26,34 @@ public final class Inventory: Sendable {
         configuration.label = "og-host inventory"
         Self.restrictToOwner(path)
         do {
-            pool = try DatabasePool(path: path, configuration: configuration)
+            if Self.isInWALMode(path) {
+                // Opening a DatabasePool writes (GRDB creates and drops a table
+                // so that a -wal file exists), and the checkpoint on close then
+                // rewrites the file: every run, even `tls list`, would change
+                // inventory.sqlite. A file already in WAL mode stays in it (the
+                // mode is stored in the file), so one connection opened without
+                // that set-up reads without writing; writes are still IMMEDIATE
+                // transactions, and other processes still read while one writes.
+                configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
+                pool = try DatabaseQueue(path: path, configuration: configuration)
+            } else {
+                pool = try DatabasePool(path: path, configuration: configuration)
+            }
         } catch {
             throw Self.describe(error, path: path)
         }
         try migrate()
+    }
+
+    /// Whether the SQLite file at `path` says it is in WAL mode (header bytes
+    /// 18 and 19, the read and write format versions, are 2).
+    static func isInWALMode(_ path: String) -> Bool {
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var header = [UInt8](repeating: 0, count: 20)
+        guard pread(fd, &header, 20, 0) == 20 else { return false }
+        return header.starts(with: Array("SQLite format 3\0".utf8)) && header[18] == 2 && header[19] == 2
     }
 
     /// The inventory holds the audit trail, endpoints and host-key pins: owner-only,

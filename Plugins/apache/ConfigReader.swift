@@ -16,7 +16,28 @@ struct ConfigReader {
     private var current: VirtualHostBlock?
     private var mainServerName: String?
     private var files: [String: [UInt8]] = [:]
-    private var depth = 0
+    /// The files being read, outermost first: a file that includes one of
+    /// them (directly or through others) is an include loop.
+    private var openFiles: [String] = []
+    /// Files read so far, counting a file each time it is included: a glob
+    /// that fans out at every level must not multiply without end.
+    private var filesRead = 0
+    /// Sections open around the line being read, across includes.
+    private var sectionDepth = 0
+
+    /// Bounds that keep reading linear in the configuration's size and the
+    /// recursion shallow; each is far beyond what real configurations use
+    /// (a few files deep, sections about four deep, lines well under 1 KiB).
+    static let maximumIncludeDepth = 64
+    static let maximumFilesRead = 10_000
+    static let maximumSectionDepth = 64
+    /// A line after `${NAME}` expansion; Define values are expanded lines too,
+    /// so a Define that doubles another cannot grow past this either.
+    static let maximumExpandedLine = 65_536
+    /// All expansions together: many short lines each expanding a long Define
+    /// would otherwise cost time out of all proportion to the file.
+    static let maximumExpandedTotal = 64 << 20
+    private var expandedTotal = 0
     /// mod_macro definitions seen so far, by lowercased name: the line inside
     /// each that could change the TLS virtual hosts, or nil when none could.
     private var macros: [String: LogicalLine?] = [:]
@@ -70,12 +91,25 @@ struct ConfigReader {
     }
 
     private mutating func readFile(_ path: String, includedFrom line: LogicalLine) throws {
-        depth += 1
-        defer { depth -= 1 }
-        guard depth <= 64 else {
+        guard !openFiles.contains(path) else {
             throw PluginError(status: .parse, field: nil,
-                              message: "\(line.location): Include nests more than 64 files deep; is a file including itself?")
+                              message: "\(line.location): includes \(path), which is already being read (an include "
+                                  + "loop); remove the Include that closes the loop")
         }
+        guard openFiles.count < Self.maximumIncludeDepth else {
+            throw PluginError(status: .parse, field: nil,
+                              message: "\(line.location): Include nests more than \(Self.maximumIncludeDepth) files deep; "
+                                  + "og-host reads at most \(Self.maximumIncludeDepth) levels, flatten the includes")
+        }
+        filesRead += 1
+        guard filesRead <= Self.maximumFilesRead else {
+            throw PluginError(status: .parse, field: nil,
+                              message: "\(line.location): the configuration includes more than \(Self.maximumFilesRead) "
+                                  + "files (counting repeats); og-host stops there. Are wildcard Includes including "
+                                  + "each other's directories?")
+        }
+        openFiles.append(path)
+        defer { openFiles.removeLast() }
         let bytes: [UInt8]
         do {
             bytes = try host.readFile(path)
@@ -101,7 +135,16 @@ struct ConfigReader {
                                   message: "\(line.location): \(line.text) closes a section that was never opened here")
             }
             if line.text.hasPrefix("<") {
+                guard sectionDepth < Self.maximumSectionDepth else {
+                    throw PluginError(status: .parse, field: nil,
+                                      message: "\(line.location): sections are nested more than "
+                                          + "\(Self.maximumSectionDepth) deep (counting the sections around the "
+                                          + "includes that lead here); og-host reads at most "
+                                          + "\(Self.maximumSectionDepth) levels, flatten the configuration")
+                }
                 let closing = try Self.closingIndex(lines, openedAt: index - 1, end: end)
+                sectionDepth += 1
+                defer { sectionDepth -= 1 }
                 try section(lines, opening: line, bodyFrom: index, to: closing)
                 index = closing + 1
                 continue
@@ -286,7 +329,7 @@ struct ConfigReader {
 
     /// `${NAME}` from Define; httpd would also look in its environment, which
     /// og-host cannot see, so an undefined name is an error here.
-    private func resolve(_ text: String, at line: LogicalLine) throws -> String {
+    private mutating func resolve(_ text: String, at line: LogicalLine) throws -> String {
         guard text.contains("${") else { return text }
         var result = ""
         var rest = Substring(text)
@@ -301,6 +344,19 @@ struct ConfigReader {
                                   message: "\(line.location): ${\(name)} is not Defined in the configuration; its "
                                       + "value would come from httpd's environment, which og-host cannot see. Define "
                                       + "it in the configuration or write the value")
+            }
+            guard result.utf8.count + value.utf8.count + rest.utf8.count <= Self.maximumExpandedLine else {
+                throw PluginError(status: .parse, field: nil,
+                                  message: "\(line.location): expanding ${\(Excerpt.quote(name))} makes the line longer "
+                                      + "than \(Self.maximumExpandedLine) bytes, og-host's bound (Defines that repeat "
+                                      + "each other grow without end); shorten the Define values")
+            }
+            expandedTotal += value.utf8.count
+            guard expandedTotal <= Self.maximumExpandedTotal else {
+                throw PluginError(status: .parse, field: nil,
+                                  message: "\(line.location): ${NAME} expansions add up to more than "
+                                      + "\(Self.maximumExpandedTotal >> 20) MiB, og-host's bound for one configuration "
+                                      + "(long Defines used on many lines); shorten the Define values")
             }
             result += value
             rest = rest[rest.index(after: close)...]

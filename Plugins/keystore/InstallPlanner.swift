@@ -91,17 +91,36 @@ struct InstallPlanner {
         }
         let files = EndpointFiles(host: host, platform: target.platform)
         try files.requireRegularFile(target.path, option: "path", missingHint: "restore it or correct --path")
+        // What tls add refuses is refused here too: the file may have been
+        // replaced since, and overwriting a file that is not PEM could destroy
+        // something else the operator keeps at that path.
+        _ = try PEMCertificateReader(target: target, host: host).read()
         let certificate = describe(request)
         guard let keyPath = target.keyPath else {
             return InstallPlan(summary: "write the private key, \(certificate) to \(target.path), replacing its contents",
                                nodeID: target.path, changes: [.keyAndFullChainPEM(target.path).requiringExistingFile()])
         }
         try files.requireWritableLocation(keyPath, option: "key_path")
-        let keyAction = try host.stat(keyPath).exists ? "replace the private key in" : "create"
+        let keyExists = try host.stat(keyPath).exists
+        if keyExists { try requirePrivateKeyOrBlank(keyPath) }
+        let keyAction = keyExists ? "replace the private key in" : "create"
         return InstallPlan(
             summary: "write \(certificate) to \(target.path) and \(keyAction) \(keyPath)",
             nodeID: target.path,
             changes: [.fullChainPEM(target.path).requiringExistingFile(), .privateKeyPEM(keyPath)])
+    }
+
+    /// An existing key file is replaced only if it holds a PEM private key (or
+    /// nothing): anything else at that path is not ours to overwrite.
+    private func requirePrivateKeyOrBlank(_ keyPath: String) throws {
+        var bytes = try host.readFile(keyPath)
+        let pem = PEMFileContents(consuming: &bytes)
+        guard pem.isBlank || pem.privateKeyCount > 0 else {
+            throw PluginError(status: .parse, field: "key_path",
+                              message: "\(keyPath) exists and holds no PEM private key "
+                                  + "(-----BEGIN ... PRIVATE KEY-----); og-host does not overwrite it. Remove it, "
+                                  + "empty it, or correct --key_path")
+        }
     }
 
     /// "CN=www.example.com and 1 intermediate(s)", the way summaries name what is installed.

@@ -83,6 +83,13 @@ private struct Reader {
     var position = 0
     var line = 1
 
+    /// Elements nested deeper than this are refused: a server.xml nests about
+    /// six deep, and the element tree is released recursively, so a hostile
+    /// file nesting 100,000 deep would exhaust the stack.
+    static let maximumDepth = 64
+    /// Attributes on one element (Tomcat's connectors use a few dozen).
+    static let maximumAttributes = 1_000
+
     init(path: String, bytes: [UInt8]) {
         self.path = path
         self.bytes = bytes
@@ -128,7 +135,14 @@ private struct Reader {
                     }
                     root = element
                 }
-                if !isEmpty { stack.append(element) }
+                if !isEmpty {
+                    guard stack.count < Self.maximumDepth else {
+                        throw XMLProblem(path: path, line: element.line,
+                                         message: "elements are nested more than \(Self.maximumDepth) deep here; og-host "
+                                             + "reads at most \(Self.maximumDepth) levels (a server.xml uses about six)")
+                    }
+                    stack.append(element)
+                }
             } else {
                 try text(insideElement: !stack.isEmpty)
             }
@@ -146,7 +160,7 @@ private struct Reader {
         let startLine = line
         advance(4)
         while position < bytes.count {
-            if peek("--") {
+            if bytes[position] == UInt8(ascii: "-"), position + 1 < bytes.count, bytes[position + 1] == UInt8(ascii: "-") {
                 guard peek("-->") else {
                     throw XMLProblem(path: path, line: line,
                                      message: "'--' inside the comment opened on line \(startLine); XML forbids it")
@@ -189,8 +203,9 @@ private struct Reader {
 
     private mutating func skip(past terminator: String, construct: String) throws {
         let startLine = line
+        let first = terminator.utf8.first!
         while position < bytes.count {
-            if peek(terminator) {
+            if bytes[position] == first, peek(terminator) {
                 advance(terminator.utf8.count)
                 return
             }
@@ -221,6 +236,7 @@ private struct Reader {
         let name = try self.name()
         let nameEnd = position
         var attributes: [XMLDocument.Attribute] = []
+        var attributeNames: Set<String> = []
         while true {
             let blankStart = position
             let hadBlank = skipBlanks()
@@ -267,9 +283,14 @@ private struct Reader {
             }
             let valueEnd = position
             advance(1)
-            if attributes.contains(where: { $0.name == attributeName }) {
+            guard attributeNames.insert(attributeName).inserted else {
                 throw XMLProblem(path: path, line: attributeLine,
-                                 message: "<\(name)> has the attribute \(attributeName) twice; keep one")
+                                 message: "<\(Excerpt.quote(name))> has the attribute \(Excerpt.quote(attributeName)) twice; keep one")
+            }
+            guard attributes.count < Self.maximumAttributes else {
+                throw XMLProblem(path: path, line: attributeLine,
+                                 message: "<\(Excerpt.quote(name))> has more than \(Self.maximumAttributes) attributes; "
+                                     + "og-host reads at most \(Self.maximumAttributes) on one element")
             }
             attributes.append(XMLDocument.Attribute(
                 name: attributeName, value: String(decoding: value, as: UTF8.self), valueRange: valueStart..<valueEnd,

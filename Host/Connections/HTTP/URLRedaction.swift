@@ -1,7 +1,7 @@
 /// URLs as they may appear in messages: without user information or query,
 /// either of which can carry credentials or tokens.
-enum URLRedaction {
-    static func redacted(_ url: String) -> String {
+public enum URLRedaction {
+    public static func redacted(_ url: String) -> String {
         var text = Substring(url)
         if let query = text.firstIndex(where: { $0 == "?" || $0 == "#" }) { text = text[..<query] }
         guard let schemeEnd = text.range(of: "://") else { return String(text) }

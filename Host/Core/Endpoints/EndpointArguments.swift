@@ -25,6 +25,12 @@ public struct EndpointArguments: Sendable, Equatable {
                 value = String(name[name.index(after: equals)...])
                 name = String(name[..<equals])
             } else {
+                if index < words.count, words[index] == "--help" || words[index] == "-h" {
+                    // Help where a value belongs is a missing value, not a request for help
+                    // that exits 0 as if the add had been understood.
+                    throw GatewayError.option(name, "needs a value, and \(words[index]) is not one (put --help on its own "
+                                              + "to see the type's options)")
+                }
                 guard index < words.count, !(words[index].hasPrefix("--") && words[index].count > 2) else {
                     if wantsHelp || words.contains("--help") || words.contains("-h") {
                         wantsHelp = true

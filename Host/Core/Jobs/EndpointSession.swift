@@ -125,7 +125,7 @@ public final class EndpointSession: PluginHostServices, @unchecked Sendable {
     static func open(_ spec: ConnectionSpec, endpoint: EndpointConfig, secretOptions: [String: String],
                      gateway: Gateway) throws -> EndpointSession {
         do {
-            let connection: Connection
+            var connection: Connection
             switch spec.type {
             case .rest, .restInsecure:
                 // Built by the host so that its trust anchors and outbound proxy apply.
@@ -136,6 +136,10 @@ public final class EndpointSession: PluginHostServices, @unchecked Sendable {
                 connection = try WinRMConnection(spec: spec, trustedCertificates: Array(anchors.utf8))
             default:
                 connection = try ConnectionFactory.open(spec, hostKeyStore: InventoryHostKeyStore(inventory: try gateway.inventory()))
+            }
+            if FaultPoints.isArmed, !(connection is RESTConnection) {
+                // Tests only: a crash point before and after every change on the endpoint.
+                connection = FaultInjectingConnection(connection)
             }
             let session = EndpointSession(connection: connection, endpoint: endpoint, secretOptions: secretOptions)
             session.loginUser = spec.user

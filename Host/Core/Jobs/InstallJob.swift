@@ -40,20 +40,6 @@ public struct InstallJob {
         self.alias = alias
     }
 
-    /// For a gateway-held certificate: records where it now serves (node and
-    /// the first address verified) and, for a named one, binds its name to the
-    /// endpoint and the node asked for ("" = the plugin's choice), in one
-    /// inventory transaction. Called inside the install, after verification.
-    func recordManagedInstallation(plan: InstallPlanInfo) throws {
-        guard let certificateID = material.certificateID else { return }
-        let target = plan.verify.first
-        try CertificateVault(gateway: gateway).recordInstallation(
-            certificateID: certificateID, endpointID: record.id, node: installedNode ?? "default",
-            servedAddress: target.map { $0.host.contains(":") ? "[\($0.host)]:\($0.port)" : "\($0.host):\($0.port)" },
-            servedName: target.flatMap { $0.serverName.isEmpty ? nil : $0.serverName },
-            bindingNode: nodeID ?? "", alias: alias)
-    }
-
     struct JournalPayload: Codable {
         struct Change: Codable {
             var path: String
@@ -141,9 +127,11 @@ public struct InstallJob {
         let encoded = try Self.encode(payload)
         try lease.requireHeld()
         _ = try GatewayError.inventoryCall { try inventory.beginInstall(lease: lease.current, state: .backingUp, payload: encoded) }
+        FaultPoints.reach("journal \(InstallJournalState.backingUp.rawValue)")
         /// Every journal step presents the lease's fencing token; a refused one means the endpoint is no longer ours.
         func journal(_ state: InstallJournalState) throws {
             _ = try GatewayError.inventoryCall { try inventory.updateInstall(jobID: jobID, lease: lease.current, state: state) }
+            FaultPoints.reach("journal \(state.rawValue)")
         }
         report("job \(jobID): \(plan.summary)")
         installedNode = plan.nodeID.isEmpty ? (alias ?? nodeID) : plan.nodeID
@@ -185,12 +173,17 @@ public struct InstallJob {
             }
             for target in plan.verify {
                 try Self.verifyServed(target, fingerprint: material.leaf.sha256Fingerprint)
+                FaultPoints.reach("verified \(target.host):\(target.port)")
                 report("verified \(target.host):\(target.port)\(target.serverName.isEmpty ? "" : " (\(target.serverName))") serves the new certificate")
             }
             // Where the certificate went is recorded inside the transaction: if
             // it cannot be, the install is rolled back, so the inventory and the
             // audit trail never disagree.
-            try recordManagedInstallation(plan: plan)
+            if let certificateID = material.certificateID {
+                try CertificateVault(gateway: gateway).recordInstallation(certificateID: certificateID, endpointID: record.id,
+                                                                          node: installedNode ?? "default")
+                FaultPoints.reach("installation recorded")
+            }
             // From here on, recovery keeps the new files: it only removes the backups.
             try journal(.verified)
         } catch {
@@ -207,8 +200,23 @@ public struct InstallJob {
             let reason = (error as? GatewayError)?.message ?? "\(error)"
             var previous: [String: [UInt8]] = [:]
             for change in rendered { if let bytes = change.previous { previous[change.change.path] = bytes } }
-            let outcome = InstallRollback(record: record, plugin: plugin, session: session)
+            var outcome = InstallRollback(record: record, plugin: plugin, session: session)
                 .restore(payload.changes, previous: previous, attempted: attempted, reactivate: activationAttempted)
+            if !outcome.unrestored.isEmpty, !lease.isLost {
+                // Most often the connection itself failed (an SSH session dropped
+                // after the files were written): roll back over a new one. The
+                // rollback is idempotent, so what the first pass did stays done.
+                let problems = outcome.unrestored.joined(separator: "; ")
+                if let fresh = try? EndpointSession.open(record, gateway: gateway) {
+                    report("the rollback could not finish (\(problems)); reconnected to the endpoint and tried again")
+                    let again = InstallRollback(record: record, plugin: plugin, session: fresh)
+                        .restore(payload.changes, previous: previous, attempted: attempted, reactivate: activationAttempted)
+                    outcome = InstallRollback.Outcome(restored: outcome.restored + again.restored,
+                                                      unchanged: again.unchanged.filter { !outcome.restored.contains($0) },
+                                                      unrestored: again.unrestored,
+                                                      reactivationProblem: again.reactivationProblem)
+                }
+            }
             var verifiedOld: [String] = []
             if outcome.unrestored.isEmpty {
                 for (index, target) in plan.verify.enumerated() {
@@ -371,21 +379,10 @@ public struct InstallJob {
     }
 }
 
-/// Test-only failpoints: `OG_FAULT_INJECT=after-write` makes og-host exit
-/// abruptly at that point, the way a crash would, so tests can prove the
-/// journal recovers the endpoint; `OG_FAULT_INJECT=after-write:hang` stops
-/// there (the lease heartbeat keeps running) until the test kills it with
-/// SIGKILL. Unset in production.
+/// Named crash points of the install flow; see `FaultPoints` (OGBasics) for
+/// `OG_FAULT_INJECT`. Kept as the job's name for them.
 enum FaultInjection {
     static func check(_ point: String) throws {
-        let setting = ProcessInfo.processInfo.environment["OG_FAULT_INJECT"]
-        if setting == point {
-            FileHandle.standardError.write(Data("og-host: fault injected at \(point)\n".utf8))
-            _exit(70)
-        }
-        if setting == point + ":hang" {
-            FileHandle.standardError.write(Data("og-host: fault injected at \(point): hanging\n".utf8))
-            while true { sleep(60) }
-        }
+        FaultPoints.reach(point)
     }
 }

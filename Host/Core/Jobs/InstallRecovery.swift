@@ -57,6 +57,10 @@ public struct InstallRecovery {
                 action = "files restored"
                 finalState = .recovered
             }
+            if state == .backingUp || state == .verified || state == .applying || state == .applied {
+                // (restore removes temporaries itself.)
+                problems += rollback.removeTemporaries(payload.changes).map { "leftover temporary \($0)" }
+            }
             if problems.isEmpty {
                 _ = try GatewayError.inventoryCall {
                     try inventory.updateInstall(jobID: job.jobID, lease: lease.current, state: finalState)

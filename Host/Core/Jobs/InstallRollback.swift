@@ -73,6 +73,9 @@ struct InstallRollback {
                 outcome.reactivationProblem = error.description
             }
         }
+        // A temporary left behind may hold a private key: one that cannot be
+        // removed keeps the job open, so recovery tries again.
+        outcome.unrestored += removeTemporaries(changes).map { "leftover temporary \($0)" }
         return outcome
     }
 
@@ -80,6 +83,59 @@ struct InstallRollback {
         if let backup = change.backup, try session.connection.stat(backup).type != .missing {
             try session.connection.remove(backup)
         }
+    }
+
+    /// Removes what an atomic write killed midway leaves beside a journalled
+    /// file: every writer (local, SFTP, sudo, WinRM) names its temporary
+    /// `.<name>.og-tmp-<random>` in the target's directory, and the journal
+    /// names every target and backup, so the temporaries of a job are exactly
+    /// these (some may hold a private key). Returns what could not be removed.
+    func removeTemporaries(_ changes: [InstallJob.JournalPayload.Change]) -> [String] {
+        var byDirectory: [String: Set<String>] = [:]
+        for path in changes.flatMap({ [$0.path] + ($0.backup.map { [$0] } ?? []) }) {
+            guard let (directory, name) = Self.split(path) else { continue }
+            byDirectory[directory, default: []].insert(name)
+        }
+        var problems: [String] = []
+        for (directory, names) in byDirectory.sorted(by: { $0.key < $1.key }) {
+            let listed: [String]
+            do { listed = try session.connection.listDirectory(directory) } catch ConnectionError.notFound {
+                continue
+            } catch {
+                problems.append("\(directory): \(error)")
+                continue
+            }
+            for entry in listed where names.contains(where: { Self.isTemporary(entry, of: $0) }) {
+                let path = Self.join(directory, entry)
+                do { try session.connection.remove(path) } catch ConnectionError.notFound {
+                } catch {
+                    problems.append("\(path): \(error)")
+                }
+            }
+        }
+        return problems
+    }
+
+    /// Whether `entry` is a temporary an atomic write of `name` made: `.` + the
+    /// name (SFTP cuts names longer than 200 bytes) + `.og-tmp-` + random characters.
+    static func isTemporary(_ entry: String, of name: String) -> Bool {
+        guard entry.hasPrefix("."), let marker = entry.range(of: ".og-tmp-", options: .backwards),
+              marker.upperBound < entry.endIndex else { return false }
+        let stem = entry[entry.index(after: entry.startIndex)..<marker.lowerBound]
+        return stem == name || (stem.utf8.count >= 200 && name.hasPrefix(stem))
+    }
+
+    /// A file's directory and name in its own syntax (Windows paths keep their backslashes).
+    static func split(_ path: String) -> (String, String)? {
+        guard let separator = path.lastIndex(where: { $0 == "/" || $0 == "\\" }) else { return nil }
+        let name = String(path[path.index(after: separator)...])
+        let directory = separator == path.startIndex ? String(path[separator]) : String(path[..<separator])
+        return name.isEmpty ? nil : (directory, name)
+    }
+
+    static func join(_ directory: String, _ name: String) -> String {
+        let separator: Character = directory.contains("\\") && !directory.contains("/") ? "\\" : "/"
+        return directory.last == separator ? directory + name : directory + String(separator) + name
     }
 
     /// Removes the backups of a job whose new files stay (it was verified) or

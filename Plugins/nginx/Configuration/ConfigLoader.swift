@@ -9,6 +9,12 @@ final class ConfigLoader {
     private(set) var files: [String: [UInt8]] = [:]
     private var openFiles: [String] = []
     private static let maximumIncludeDepth = 32
+    /// Blocks nested deeper than this are refused (counting the blocks around an
+    /// include into the included file's): real configurations nest about six
+    /// deep, and the parser recurses once per level, so an unbounded depth
+    /// (nginx itself accepts thousands) would let a hostile file exhaust the stack.
+    static let maximumBlockDepth = 64
+    private var blockDepth = 0
 
     init(host: HostServices, configDirectory: String) {
         self.host = host
@@ -89,6 +95,13 @@ final class ConfigLoader {
                                                 endOffset: token.range.upperBound)
                 words = []
                 if token.kind == .openBrace {
+                    guard blockDepth < Self.maximumBlockDepth else {
+                        throw parseError(file, name.line, "blocks are nested more than \(Self.maximumBlockDepth) deep "
+                                             + "(counting the blocks around the includes that lead here); og-host reads at "
+                                             + "most \(Self.maximumBlockDepth) levels, flatten the configuration")
+                    }
+                    blockDepth += 1
+                    defer { blockDepth -= 1 }
                     directive.children = try parseBlock(tokens, &index, file: file, opener: directive)
                 }
                 directives.append(directive)

@@ -1,0 +1,60 @@
+import Foundation
+
+/// Test-only crash points. Unset in production, where `reach` costs one
+/// branch on a value read once.
+///
+/// `OG_FAULT_INJECT` chooses where the process dies abruptly (exit 70, no
+/// clean-up, the way a crash or `kill -9` would leave things):
+/// - `NAME`: at the point named NAME (`after-write`, `before-activate`, ...);
+/// - `NAME:hang`: stop there (threads such as the lease heartbeat go on)
+///   until the test kills the process;
+/// - `NAME:pause` with `OG_FAULT_RESUME=FILE`: create `FILE.reached` there
+///   and wait until FILE exists, then go on (the test changes the world in
+///   between, e.g. drops the SSH connection);
+/// - `step:N`: at the N-th point reached, whatever its name. Every side effect
+///   of an install on an endpoint (each journal state, each file written,
+///   the moment an atomic write's temporary is complete but not yet renamed,
+///   each removal, each command) has a point before and after it, so a test
+///   that runs `step:1`, `step:2`, ... until an install completes has killed
+///   it between every two things it does (`FaultInjectionHarnessTests`).
+/// The process writes `og-host: fault injected at step N (NAME)` on standard
+/// error before dying.
+public enum FaultPoints {
+    private static let setting: String? = ProcessInfo.processInfo.environment["OG_FAULT_INJECT"]
+    private static let counter = Counter()
+
+    /// Whether any fault is armed in this process.
+    public static var isArmed: Bool { setting != nil }
+
+    /// Dies here if `OG_FAULT_INJECT` says so.
+    public static func reach(_ name: String) {
+        guard let setting else { return }
+        let step = counter.next()
+        if setting == name || setting == "step:\(step)" {
+            FileHandle.standardError.write(Data("og-host: fault injected at step \(step) (\(name))\n".utf8))
+            _exit(70)
+        }
+        if setting == name + ":pause", let resume = ProcessInfo.processInfo.environment["OG_FAULT_RESUME"] {
+            // The test does something to the world (drops the connection, fills
+            // the disk) while the job waits, then lets it go on.
+            _ = FileManager.default.createFile(atPath: resume + ".reached", contents: Data())
+            while !FileManager.default.fileExists(atPath: resume) { usleep(20_000) }
+            return
+        }
+        if setting == name + ":hang" {
+            FileHandle.standardError.write(Data("og-host: fault injected at step \(step) (\(name)): hanging\n".utf8))
+            while true { sleep(60) }
+        }
+    }
+
+    private final class Counter: @unchecked Sendable {
+        private let lock = NSLock()
+        private var value = 0
+        func next() -> Int {
+            lock.lock()
+            defer { lock.unlock() }
+            value += 1
+            return value
+        }
+    }
+}
