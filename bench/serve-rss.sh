@@ -29,6 +29,7 @@ export OG_DATA_DIR="$work/data" OG_PLUGIN_PATH="$work/plugins.d"
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$work/k.pem" -out "$work/site.pem" \
   -days 30 -subj /CN=bench.test -addext subjectAltName=DNS:bench.test 2>/dev/null
 "$bin/og-host" tls add pem --name endpoint-00000 --connection_type local --path "$work/site.pem" >/dev/null
+"$bin/og-host" ca add "$work/site.pem" --name bench-root >/dev/null
 "$bin/og-host" cert import --name cert-00000 --cert "$work/site.pem" --key "$work/k.pem" >/dev/null
 db="$OG_DATA_DIR/inventory.sqlite"
 uuid="lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-4' || substr(hex(randomblob(2)), 2) || '-a' || substr(hex(randomblob(2)), 2) || '-' || hex(randomblob(6)))"

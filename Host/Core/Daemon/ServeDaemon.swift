@@ -174,7 +174,6 @@ public final class ServeDaemon: @unchecked Sendable {
     // MARK: - Scheduling
 
     private func schedule(_ context: ServeContext) {
-        let now = Date()
         var waiting: [ServeDuty] = []
         for duty in duties {
             let (isRunning, last) = lock.withLock { (running[duty.name] != nil, lastRun[duty.name]) }
@@ -187,7 +186,8 @@ public final class ServeDaemon: @unchecked Sendable {
                 continue
             }
             lock.withLock { nextDue[duty.name] = due }
-            if let due, due <= now { waiting.append(duty) }
+            // Compared with the time after the query: a duty due "now" is due.
+            if let due, due <= Date() { waiting.append(duty) }
         }
         var started = 0
         for duty in waiting {
