@@ -7,6 +7,9 @@ import OGHost
 // --data-dir and --plugins-dir are accepted anywhere (before a `--`) and
 // become OG_DATA_DIR / OG_PLUGIN_PATH, so every subcommand — and every child
 // og-host it starts — resolves state and plugins the same way.
+// A plugin that crashes, calls exit() or hangs in a slot ends og-host with a message naming it and the slot.
+PluginSlotWatch.installCrashReporting()
+
 // Invalid UTF-8 and control characters are refused before anything reads the words.
 do { try ArgumentChecks.refuseUnprintable() } catch { exit(reportError(error)) }
 

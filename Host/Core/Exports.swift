@@ -18,3 +18,4 @@
 @_exported import struct OGInventory.RenewalScheduleRecord
 @_exported import struct OGInventory.RenewalDefaults
 @_exported import struct OGInventory.GatewayEvent
+@_exported import enum OGPlugins.PluginSlotWatch

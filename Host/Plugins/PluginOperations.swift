@@ -211,7 +211,7 @@ extension PluginLibrary {
                         _ body: (OpaquePointer, CArena) -> og_status) throws(PluginCallFailure) {
         let call = PluginCall(services: services)
         let arena = CArena()
-        let status = serialised { call.withHandle { body($0, arena) } }
+        let status = PluginSlotWatch.around(plugin: info.name, slot: name) { serialised { call.withHandle { body($0, arena) } } }
         guard status == OG_OK else {
             var errors = call.errors
             if errors.isEmpty {

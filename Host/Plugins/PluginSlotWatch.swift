@@ -1,0 +1,142 @@
+import Foundation
+
+/// Keeps track of the plugin slot running in this process, so that a plugin
+/// that crashes, calls `exit()` or never returns ends og-host with a message
+/// naming the plugin, the slot and (for a crash) the signal, instead of
+/// silently. Where a crash must cost only one job, the job runs in a child
+/// og-host (`EndpointJobLauncher`); this is what that child, and an og-host
+/// running a job itself, say when plugin code takes them down.
+///
+/// - Crash: `installCrashReporting()` (called once by og-host's main) puts a
+///   handler on SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT and SIGTRAP that
+///   writes the message prepared when the slot was entered (only `write(2)`:
+///   a signal handler may not allocate or lock), then dies of the signal.
+/// - `exit()` from plugin code: an `atexit` handler says so.
+/// - Hang: a watchdog thread ends the process with exit status 8 (transient)
+///   when one slot call runs longer than `OG_PLUGIN_SLOT_TIMEOUT_SECONDS`
+///   (default 600; commands a plugin runs have their own timeouts, so only a
+///   plugin stuck in its own code gets here).
+/// In every case the install journal is left as it was, and `tls recover` (or
+/// the next job) restores the endpoint once the job's lease runs out.
+public enum PluginSlotWatch {
+    /// Exit status when a slot overruns its timeout (the transient category's).
+    public static let timeoutExitStatus: Int32 = 8
+    public static let defaultTimeout: Double = 600
+
+    // Read by the signal and atexit handlers, which cannot take a lock; set
+    // only under `lock`, and the buffers they point to are never freed while
+    // published (a replaced one is kept until the next slot call ends).
+    nonisolated(unsafe) private static var crashText: UnsafeMutableBufferPointer<UInt8>?
+    nonisolated(unsafe) private static var exitText: UnsafeMutableBufferPointer<UInt8>?
+
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var running: [(plugin: String, slot: String, deadline: Date)] = []
+    nonisolated(unsafe) private static var watchdogStarted = false
+    private static let timeout: Double = {
+        guard let text = ProcessInfo.processInfo.environment["OG_PLUGIN_SLOT_TIMEOUT_SECONDS"],
+              let seconds = Double(text), seconds >= 1 else { return defaultTimeout }
+        return seconds
+    }()
+
+    /// Installs the crash and exit() reporting for this process; idempotent enough (call once, from main).
+    public static func installCrashReporting() {
+        for signal in [SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP] {
+            var action = sigaction()
+            action.__sigaction_handler.sa_handler = { number in
+                if let text = PluginSlotWatch.crashText {
+                    _ = write(2, text.baseAddress, text.count)
+                    let name: StaticString
+                    switch number {
+                    case SIGSEGV: name = "11, SIGSEGV"
+                    case SIGBUS: name = "7, SIGBUS"
+                    case SIGILL: name = "4, SIGILL"
+                    case SIGFPE: name = "8, SIGFPE"
+                    case SIGABRT: name = "6, SIGABRT"
+                    default: name = "5, SIGTRAP"
+                    }
+                    _ = write(2, name.utf8Start, name.utf8CodeUnitCount)
+                    let tail: StaticString = "); the install journal is kept, and og-host tls recover (or the next job) restores the endpoint\n"
+                    _ = write(2, tail.utf8Start, tail.utf8CodeUnitCount)
+                }
+                // SA_RESETHAND put the default action back: die of the signal, as without this handler.
+                raise(number)
+            }
+            sigemptyset(&action.sa_mask)
+            action.sa_flags = Int32(bitPattern: UInt32(truncatingIfNeeded: SA_RESETHAND))
+            sigaction(signal, &action, nil)
+        }
+        atexit {
+            if let text = PluginSlotWatch.exitText { _ = write(2, text.baseAddress, text.count) }
+        }
+    }
+
+    /// Runs `body`, one call of `slot` in `plugin`, under the watch.
+    static func around<T>(plugin: String, slot: String, _ body: () throws -> T) rethrows -> T {
+        enter(plugin: plugin, slot: slot)
+        defer { leave() }
+        return try body()
+    }
+
+    private static func enter(plugin: String, slot: String) {
+        lock.lock()
+        defer { lock.unlock() }
+        running.append((plugin, slot, Date().addingTimeInterval(timeout)))
+        publish()
+        if !watchdogStarted {
+            watchdogStarted = true
+            let thread = Thread { watch() }
+            thread.name = "og-host plugin slot watchdog"
+            thread.start()
+        }
+    }
+
+    private static func leave() {
+        lock.lock()
+        defer { lock.unlock() }
+        _ = running.popLast()
+        publish()
+    }
+
+    /// Prepares the handlers' messages for the innermost running slot (under `lock`).
+    private static func publish() {
+        let previous = (crashText, exitText)
+        if let current = running.last {
+            crashText = buffer("og-host: the plugin '\(current.plugin)' crashed in its \(current.slot) slot (signal ")
+            exitText = buffer("og-host: the plugin '\(current.plugin)' called exit() in its \(current.slot) slot, ending "
+                              + "og-host; the install journal is kept, and og-host tls recover (or the next job) restores the endpoint\n")
+        } else {
+            crashText = nil
+            exitText = nil
+        }
+        // A handler running right now on another thread may still read the old
+        // text; it is small, and freeing it is not worth that race.
+        retired.append(contentsOf: [previous.0, previous.1].compactMap { $0 })
+        if retired.count > 64 {
+            for text in retired.prefix(retired.count - 8) { text.deallocate() }
+            retired.removeFirst(retired.count - 8)
+        }
+    }
+    nonisolated(unsafe) private static var retired: [UnsafeMutableBufferPointer<UInt8>] = []
+
+    private static func buffer(_ text: String) -> UnsafeMutableBufferPointer<UInt8> {
+        let bytes = Array(text.utf8)
+        let buffer = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: bytes.count)
+        _ = buffer.initialize(from: bytes)
+        return buffer
+    }
+
+    private static func watch() {
+        while true {
+            usleep(250_000)
+            lock.lock()
+            let overrun = running.last.flatMap { $0.deadline < Date() ? $0 : nil }
+            lock.unlock()
+            guard let overrun else { continue }
+            let message = "og-host: the plugin '\(overrun.plugin)' did not return from its \(overrun.slot) slot within "
+                + "\(Int(timeout)) s (OG_PLUGIN_SLOT_TIMEOUT_SECONDS); og-host stops here. The install journal is kept, "
+                + "and og-host tls recover (or the next job) restores the endpoint\n"
+            FileHandle.standardError.write(Data(message.utf8))
+            _exit(timeoutExitStatus)
+        }
+    }
+}
