@@ -6,13 +6,21 @@ struct TLSCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tls", abstract: "Manage TLS endpoints.",
         discussion: "Add one with `og-host tls add <type> --help` for the type's options (see `og-host plugins list`).",
-        subcommands: [AddHelp.self, List.self, Show.self, Remove.self, Install.self, Restart.self, Test.self, Nodes.self, Recover.self])
+        subcommands: [AddHelp.self, UpdateHelp.self, List.self, Show.self, Remove.self, Install.self, Restart.self, Test.self, Nodes.self, Recover.self])
 
     /// Stands in the command tree only so `og-host tls --help` shows `add`;
     /// the real parsing is TLSAdd, since a type's options come from its plugin.
     struct AddHelp: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "add", abstract: "Add an endpoint: og-host tls add <type> --name <name> --connection_type <type> [options]")
         func run() throws { throw ExitCode(TLSAdd.run([])) }
+    }
+
+    /// Like AddHelp: `tls update` is parsed by TLSUpdate, since a type's options come from its plugin.
+    struct UpdateHelp: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "update",
+            abstract: "Change an endpoint's options, checked like tls add: og-host tls update <endpoint> [options] "
+                + "(also re-pins a changed SSH host key: --host_key_fingerprint SHA256:...)")
+        func run() throws { throw ExitCode(TLSUpdate.run(["--help"])) }
     }
 
     struct List: ParsableCommand {
@@ -87,6 +95,30 @@ enum TLSAdd {
                 printOut(text)
             case .added(let record):
                 printOut("Endpoint '\(record.name)' added (type \(record.type)).\nInstance ID: \(record.id)\n")
+            }
+            return 0
+        } catch {
+            return reportError(error)
+        }
+    }
+}
+
+/// `og-host tls update <endpoint> [options]`, parsed by EndpointService like
+/// `tls add`: the options are the endpoint type's, which its plugin defines.
+enum TLSUpdate {
+    static func run(_ words: [String]) -> Int32 {
+        do {
+            switch try EndpointService(gateway: openGateway()).update(words) {
+            case .help(let text):
+                printOut(text)
+            case .updated(let result):
+                var text = "Endpoint '\(result.record.name)' updated (instance ID \(result.record.id)): "
+                    + result.changed.map { "--" + $0 }.joined(separator: ", ") + "\n"
+                if let key = result.hostKey {
+                    text += "SSH host key of \(result.record.host):\(result.record.port ?? 22) pinned: \(key)"
+                        + (result.previousHostKey.map { $0 == key ? " (unchanged)" : " (was \($0))" } ?? "") + "\n"
+                }
+                printOut(text)
             }
             return 0
         } catch {

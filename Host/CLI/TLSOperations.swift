@@ -87,10 +87,16 @@ extension TLSCommand {
 
         func run() throws {
             try runReportingErrors {
-                let nodes = try EndpointJobService(gateway: openGateway()).nodes(endpoint)
+                let report = try EndpointJobService(gateway: openGateway()).nodesReport(endpoint)
+                let nodes = report.nodes
                 if output == .json {
+                    // The plugin's warnings went to standard error with the log; the JSON stays a list of nodes.
                     printOut(try JSONOutput.render(nodes))
                     return
+                }
+                defer {
+                    // After the table, so an incomplete discovery reads as one.
+                    if !report.warnings.isEmpty { printOut(report.warnings.map { "WARNING: " + $0 }.joined(separator: "\n") + "\n") }
                 }
                 let formatter = ISO8601DateFormatter()
                 printOut(Table.render(header: ["ID", "NAME", "PROTOCOL", "ADDRESS", "SUBJECT", "NOT AFTER", "SHA-256", "SERVED"], rows: nodes.map { node in

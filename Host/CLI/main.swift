@@ -81,6 +81,9 @@ do {
 if words.count >= 2, words[0] == "tls", words[1] == "add" {
     exit(TLSAdd.run(Array(words.dropFirst(2))))
 }
+if words.count >= 2, words[0] == "tls", words[1] == "update" {
+    exit(TLSUpdate.run(Array(words.dropFirst(2))))
+}
 
 // Parsed and run here rather than by ArgumentParser's main() so that usage
 // errors exit 2 like every other bad input (ArgumentParser uses 64).

@@ -71,6 +71,8 @@ public enum AuthenticationFailure: Equatable, Sendable, CustomStringConvertible 
     case methodNotOffered(wanted: String, offered: [String])
     case sudoPasswordRequired
     case wrongSudoPassword
+    /// sudo refused for another reason, in its own words (e.g. the account is not in the sudoers file).
+    case sudoRefused(String)
 
     public var description: String {
         switch self {
@@ -97,6 +99,8 @@ public enum AuthenticationFailure: Equatable, Sendable, CustomStringConvertible 
             return "sudo requires a password; configure a sudo password for this connection or a NOPASSWD sudoers rule"
         case .wrongSudoPassword:
             return "sudo rejected the sudo password; check the sudo password configured for this connection"
+        case .sudoRefused(let text):
+            return "sudo refused: \(text.isEmpty ? "(no message)" : text); check the account's sudoers rule"
         }
     }
 }

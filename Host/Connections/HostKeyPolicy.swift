@@ -11,11 +11,18 @@ public struct HostKeyPolicy: Sendable, Equatable {
     /// An OpenSSH known_hosts file (plain or hashed host names).
     public var knownHostsFile: String?
     public var trustOnFirstUse: Bool
+    /// Set while an operator re-pins a changed host key (`tls update --host_key_fingerprint`):
+    /// `pinnedFingerprint` alone decides, a different key remembered in the store does not refuse
+    /// the connection, and nothing is written to the store (the caller replaces the pin once
+    /// everything else has succeeded).
+    public var replacesRememberedKey: Bool
 
-    public init(pinnedFingerprint: String? = nil, knownHostsFile: String? = nil, trustOnFirstUse: Bool = false) {
+    public init(pinnedFingerprint: String? = nil, knownHostsFile: String? = nil, trustOnFirstUse: Bool = false,
+                replacesRememberedKey: Bool = false) {
         self.pinnedFingerprint = pinnedFingerprint
         self.knownHostsFile = knownHostsFile
         self.trustOnFirstUse = trustOnFirstUse
+        self.replacesRememberedKey = replacesRememberedKey && pinnedFingerprint != nil
     }
 
     func validate() throws {

@@ -31,6 +31,14 @@ public struct PrivilegeElevation: Sendable, Equatable {
     /// when a passwordless rule applies.
     public static let probe = ["sudo", "-n", "true"]
 
+    /// The argv that checks the sudo password alone (`-v` runs nothing), the password as its only input line.
+    public static let passwordCheck = ["sudo", "-S", "-k", "-p", "", "-v"]
+
+    /// sudo refused the configured password (or the account) before any command ran.
+    public struct Refused: Error, Sendable {
+        public let failure: AuthenticationFailure
+    }
+
     /// Recognises sudo's own refusal in a failed command's error output, so the
     /// operator is told about the sudo configuration rather than the command.
     public static func refusal(in result: CommandResult) -> AuthenticationFailure? {

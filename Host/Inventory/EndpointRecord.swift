@@ -91,9 +91,11 @@ extension EndpointRecord: FetchableRecord, PersistableRecord {
 extension Inventory {
     /// Adds `endpoint`, stamping its times, and returns it as stored.
     /// Throws `InventoryError.nameTaken` when the name is in use.
+    /// `hostKeyPin` (a fingerprint the operator typed) replaces the host's remembered key in the same transaction.
     @discardableResult
-    public func addEndpoint(_ endpoint: EndpointRecord) throws -> EndpointRecord {
+    public func addEndpoint(_ endpoint: EndpointRecord, hostKeyPin: HostKeyPin? = nil) throws -> EndpointRecord {
         try endpoint.validate()
+        try hostKeyPin?.validate()
         return try write { db in
             if try EndpointRecord.filter(Column("name") == endpoint.name).fetchCount(db) > 0 {
                 throw InventoryError.nameTaken(endpoint.name)
@@ -107,6 +109,44 @@ extension Inventory {
             stored.createdAt = Date()
             stored.updatedAt = stored.createdAt
             try stored.insert(db)
+            if var pin = hostKeyPin {
+                pin.pinnedAt = Date()
+                try pin.upsert(db)
+            }
+            return try EndpointRecord.fetchOne(db, key: stored.id)!
+        }
+    }
+
+    /// `tls update`: replaces the settings of the endpoint with `endpoint.id` (instance ID, creation
+    /// time, bindings and history stay), and with `hostKeyPin` the host's remembered key, in one
+    /// transaction. Refused while a job holds the endpoint or an install on it is unfinished:
+    /// recovery must reach the endpoint the way the interrupted job did.
+    @discardableResult
+    public func updateEndpointSettings(_ endpoint: EndpointRecord, hostKeyPin: HostKeyPin? = nil) throws -> EndpointRecord {
+        try endpoint.validate()
+        try hostKeyPin?.validate()
+        return try write { db in
+            guard let existing = try EndpointRecord.fetchOne(db, key: endpoint.id) else {
+                throw InventoryError.endpointNotFound(endpoint.id)
+            }
+            if let lease = try EndpointLeaseRow.fetchOne(db, key: endpoint.id)?.lease, lease.expiresAt > Date() {
+                throw InventoryError.endpointBusy(endpoint: existing.name, lease: lease)
+            }
+            if let job = try InstallJournalEntry.unfinished(forEndpoint: endpoint.id).fetchOne(db) {
+                throw InventoryError.endpointHasUnfinishedInstall(endpoint: existing.name, jobID: job.jobID)
+            }
+            if try EndpointRecord.filter(Column("name") == endpoint.name && Column("id") != endpoint.id).fetchCount(db) > 0 {
+                throw InventoryError.nameTaken(endpoint.name)
+            }
+            try Self.requireStoresExist(for: endpoint, db)
+            var stored = endpoint
+            stored.createdAt = existing.createdAt
+            stored.updatedAt = Date()
+            try stored.update(db)
+            if var pin = hostKeyPin {
+                pin.pinnedAt = Date()
+                try pin.upsert(db)
+            }
             return try EndpointRecord.fetchOne(db, key: stored.id)!
         }
     }

@@ -23,6 +23,16 @@ extension HostKeyPin: FetchableRecord, PersistableRecord {
     public static let databaseTableName = "hostKeyPin"
 }
 
+extension HostKeyPin {
+    func validate() throws {
+        try RecordValidation.nonEmpty(host, field: "host")
+        try RecordValidation.nonEmpty(fingerprint, field: "fingerprint")
+        guard (1...65535).contains(port) else {
+            throw InventoryError.invalidValue(field: "port", value: String(port), problem: "is not between 1 and 65535")
+        }
+    }
+}
+
 extension Inventory {
     /// The pinned fingerprint of `host`:`port`, or nil when none is pinned yet.
     public func hostKeyPin(host: String, port: Int) throws -> HostKeyPin? {
@@ -39,11 +49,7 @@ extension Inventory {
     /// (after an operator has confirmed a host key change), and returns it as stored.
     @discardableResult
     public func setHostKeyPin(_ pin: HostKeyPin) throws -> HostKeyPin {
-        try RecordValidation.nonEmpty(pin.host, field: "host")
-        try RecordValidation.nonEmpty(pin.fingerprint, field: "fingerprint")
-        guard (1...65535).contains(pin.port) else {
-            throw InventoryError.invalidValue(field: "port", value: String(pin.port), problem: "is not between 1 and 65535")
-        }
+        try pin.validate()
         return try write { db in
             var stored = pin
             stored.pinnedAt = Date()

@@ -15,8 +15,24 @@ public struct NginxPlugin: EndpointPlugin, ConnectionTesting, NodeDiscovering, I
     public init() {}
 
     /// A new endpoint must have a configuration og-host can read and understand.
+    /// At add (and update) time: the configuration reads, and the account can write what an install
+    /// changes (the files holding the TLS servers' certificate directives and the certificate
+    /// directory), as itself or through the configured sudo.
     public func validate(_ endpoint: Endpoint, host: HostServices) throws {
-        _ = try NginxConfiguration(target: NginxEndpoint(endpoint, host: host), host: host)
+        let target = try NginxEndpoint(endpoint, host: host)
+        let configuration = try NginxConfiguration(target: target, host: host, forDiscovery: true)
+        var changed: [String] = []
+        if (try? host.stat(target.certificateDirectory).type) == .directory { changed.append(target.certificateDirectory) }
+        for (_, server) in configuration.tlsServers {
+            changed += server.effectiveCertificates.map(\.file) + [server.directive.file]
+        }
+        let denied = try WriteAccess.unwritable(changed, host: host)
+        guard denied.isEmpty else {
+            throw PluginError(status: .invalidArgument, field: "sudo",
+                              message: "the account cannot write " + denied.joined(separator: ", ")
+                                  + ", which installs change; configure sudo for it (--sudo nopasswd or --sudo password) "
+                                  + "or give it write access there")
+        }
     }
 
     public func testConnection(_ endpoint: Endpoint, host: HostServices) throws {
@@ -26,7 +42,7 @@ public struct NginxPlugin: EndpointPlugin, ConnectionTesting, NodeDiscovering, I
     }
 
     public func discoverNodes(_ endpoint: Endpoint, host: HostServices) throws -> [Node] {
-        try NginxConfiguration(target: NginxEndpoint(endpoint, host: host), host: host).nodes
+        try NginxConfiguration(target: NginxEndpoint(endpoint, host: host), host: host, forDiscovery: true).nodes
     }
 
     public func planInstall(_ request: InstallRequest, on endpoint: Endpoint, host: HostServices) throws -> InstallPlan {

@@ -31,6 +31,20 @@ struct JMXReload {
                      + Set(ports).sorted().map(String.init).joined(separator: ", ") + " through JMX, without a restart")
     }
 
+    /// At add time: the manager must accept --manager_user/--manager_password (HTTP 401/403 refuses
+    /// the add with the reason). A manager that cannot be reached now (Tomcat stopped) is only
+    /// warned about: the endpoint may be added before Tomcat runs, and the first install tells.
+    func checkCredentials() throws {
+        do {
+            _ = try call("qry=" + Self.encoded("*:type=ProtocolHandler,*"))
+        } catch let error as PluginError where error.field == "manager_password" {
+            throw error
+        } catch let error as PluginError {
+            host.log(.warning, "could not check --manager_user and --manager_password now: \(error.message); "
+                         + "installs will fail and roll back if the manager refuses them")
+        }
+    }
+
     private func protocolHandlers(port: Int) throws -> [String] {
         let answer = try call("qry=" + Self.encoded("*:type=ProtocolHandler,port=\(port),*"))
         guard answer.hasPrefix("OK") else {
@@ -71,7 +85,7 @@ struct JMXReload {
         case "200":
             return body
         case "401", "403":
-            throw PluginError(status: .commandFailed, field: "manager_password",
+            throw PluginError(status: .auth, field: "manager_password",
                               message: "the manager at \(manager.url) refused the credentials (HTTP \(status)); give "
                                   + "--manager_user and --manager_password of a user with the role manager-jmx in "
                                   + "tomcat-users.xml, and check the manager's RemoteAddrValve admits og-host's address")

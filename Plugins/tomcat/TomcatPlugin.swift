@@ -23,7 +23,8 @@ public struct TomcatPlugin: EndpointPlugin, ConnectionTesting, NodeDiscovering, 
         let target = try TomcatEndpoint(endpoint)
         let configuration = try ServerXMLReader(target: target, host: host).read()
         try checkKeystorePassword(target, configuration: configuration, host: host)
-        if target.manager != nil {
+        if let manager = target.manager {
+            try JMXReload(manager: manager, host: host).checkCredentials()
             let pemConnectors = configuration.nodes.filter { if case .pem = $0.certificate.source { true } else { false } }
             if !pemConnectors.isEmpty, pemConnectors.count == configuration.nodes.count {
                 throw PluginError(status: .invalidArgument, field: "reload_method",

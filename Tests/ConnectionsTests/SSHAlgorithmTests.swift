@@ -20,28 +20,68 @@ struct SSHAlgorithmTests {
         #expect(log.contains("Accepted publickey for \(server.user)"), "\(log.suffix(2000))")
     }
 
-    /// libssh2 1.10 can sign an encrypted OpenSSH-format RSA key only as
-    /// ssh-rsa; the refusal says that the server knows the key and what to do,
-    /// instead of "add it to authorized_keys". A key the server does not know
-    /// is still reported as not accepted.
-    @Test func encryptedOpenSSHRSAKeyRefusalSaysWhy() throws {
-        let server = try SSHServerFixture.start(.init(passwordAuthentication: false))
-        let known = try server.makeClientKey(.rsa, format: .openSSH, passphrase: "rsa passphrase")
-        let error = connectionError { _ = try server.connect(.privateKey(path: known.privateKeyPath, passphrase: "rsa passphrase")) }
-        guard case .authenticationFailed(_, _, .signatureRefused(let path, let reason)) = error else {
-            Issue.record("expected signatureRefused, got \(String(describing: error))")
+    /// Encrypted OpenSSH-format RSA keys (bcrypt-pbkdf with aes-ctr, ssh-keygen's
+    /// default, or aes-cbc) are decrypted here and sign with rsa-sha2-256 against
+    /// a server that refuses ssh-rsa; the decrypted key is the one ssh-keygen
+    /// itself finds; a wrong passphrase is said to be one; a key the server does
+    /// not know is still reported as not accepted.
+    @Test(arguments: ["aes256-ctr", "aes128-cbc"])
+    func encryptedOpenSSHRSAKeySignsWithSHA2(cipher: String) throws {
+        let server = try SSHServerFixture.start(.init(passwordAuthentication: false,
+                                                      extraConfiguration: ["PubkeyAcceptedAlgorithms rsa-sha2-256,rsa-sha2-512"]))
+        let path = server.directory.file("client_rsa_\(cipher)")
+        let made = try ProcessRunner.run("/usr/bin/ssh-keygen", ["-q", "-t", "rsa", "-b", "2048", "-N", "rsa passphrase",
+                                                                 "-Z", cipher, "-C", "og-test", "-f", path])
+        try #require(made.exitStatus == 0, "\(made.standardErrorText)")
+        try server.authorize(publicKeyPath: path + ".pub")
+        let encrypted = try LocalFiles.read(path)
+        #expect(String(decoding: encrypted, as: UTF8.self).contains("BEGIN OPENSSH PRIVATE KEY"))
+
+        // The key bcrypt-pbkdf unlocks is the one ssh-keygen decrypts.
+        let plainCopy = server.directory.file("client_rsa_\(cipher)_plain")
+        try LocalFiles.writeAtomically(plainCopy, contents: encrypted, mode: 0o600)
+        let decrypted = try ProcessRunner.run("/usr/bin/ssh-keygen", ["-q", "-p", "-P", "rsa passphrase", "-N", "", "-f", plainCopy])
+        try #require(decrypted.exitStatus == 0, "\(decrypted.standardErrorText)")
+        guard case .pkcs1PEM(let mine) = OpenSSHPrivateKey.convert(encrypted, passphrase: "rsa passphrase") else {
+            Issue.record("\(cipher): the encrypted key was not decrypted")
             return
         }
-        #expect(path == known.privateKeyPath)
-        #expect(reason.contains("ssh-keygen -p -m PEM"), "\(reason)")
+        #expect(mine == OpenSSHPrivateKey.rsaAsPKCS1PEM(try LocalFiles.read(plainCopy)))
 
-        let unknown = server.directory.file("unknown_rsa")
+        let connection = try server.connect(.privateKey(path: path, passphrase: "rsa passphrase"))
+        #expect(try connection.run(["true"]).exitStatus == 0)
+        let log = try String(contentsOfFile: server.logPath, encoding: .utf8)
+        #expect(log.contains("Accepted publickey for \(server.user)") && log.contains("RSA SHA256:"), "\(log.suffix(2000))")
+
+        let wrong = connectionError { _ = try server.connect(.privateKey(path: path, passphrase: "not the passphrase")) }
+        #expect(wrong == .authenticationFailed(user: server.user, host: "\(server.host):\(server.port)",
+                                               reason: .wrongPassphrase(keyPath: path)))
+
+        let unknown = server.directory.file("unknown_rsa_\(cipher)")
+        let other = try ProcessRunner.run("/usr/bin/ssh-keygen", ["-q", "-t", "rsa", "-b", "2048", "-N", "rsa passphrase",
+                                                                  "-Z", cipher, "-f", unknown])
+        try #require(other.exitStatus == 0)
+        let refused = connectionError { _ = try server.connect(.privateKey(path: unknown, passphrase: "rsa passphrase")) }
+        #expect(refused == .authenticationFailed(user: server.user, host: "\(server.host):\(server.port)",
+                                                 reason: .keyRejected(keyPath: unknown)))
+    }
+
+    /// A cipher og-host does not decrypt (aes256-gcm@openssh.com; libssh2 1.10
+    /// cannot either) is named, with the ssh-keygen command that re-encrypts the key.
+    @Test func encryptedOpenSSHRSAKeyWithAnotherCipherSaysWhichAndHow() throws {
+        let server = try SSHServerFixture.start(.init(passwordAuthentication: false))
+        let path = server.directory.file("client_rsa_gcm")
         let made = try ProcessRunner.run("/usr/bin/ssh-keygen", ["-q", "-t", "rsa", "-b", "2048", "-N", "rsa passphrase",
-                                                                 "-f", unknown])
-        try #require(made.exitStatus == 0)
-        let other = connectionError { _ = try server.connect(.privateKey(path: unknown, passphrase: "rsa passphrase")) }
-        #expect(other == .authenticationFailed(user: server.user, host: "\(server.host):\(server.port)",
-                                               reason: .keyRejected(keyPath: unknown)))
+                                                                 "-Z", "aes256-gcm@openssh.com", "-f", path])
+        try #require(made.exitStatus == 0, "\(made.standardErrorText)")
+        try server.authorize(publicKeyPath: path + ".pub")
+        let error = connectionError { _ = try server.connect(.privateKey(path: path, passphrase: "rsa passphrase")) }
+        guard case .authenticationFailed(_, _, .unsupportedKey(let refusedPath, let reason)) = error else {
+            Issue.record("expected unsupportedKey, got \(String(describing: error))")
+            return
+        }
+        #expect(refusedPath == path)
+        #expect(reason.contains("aes256-gcm@openssh.com") && reason.contains("ssh-keygen -p -Z aes256-ctr"), "\(reason)")
     }
 
     @Test func legacyKeyExchangeIsRefusedByDefaultAndEnabledByName() throws {

@@ -49,13 +49,13 @@ import Testing
                      "--ssh_key_path", sshd.clientKeyPath, "--host_key_fingerprint", sshd.hostKeyFingerprint]
         let leaf = try pki.issue("beta-sudo", dnsNames: ["beta.example.test"])
 
+        // Without sudo the login cannot write root's files: refused at add, naming them and the fix.
         let plain = try fixture.run(["tls", "add", "nginx", "--name", "plain"] + login + nginx.instanceOptions())
-        if plain.exitStatus == 0 {
-            let refused = try fixture.run(["tls", "install", "plain", "--cert", leaf.certificate, "--key", leaf.key,
-                                           "--chain", pki.chain])
-            #expect(refused.exitStatus != 0, "a login without sudo cannot write root's files")
-            #expect(try nginx.configurationSnapshot() == before, "a refused install changes nothing")
-        }
+        #expect(plain.exitStatus == 2, "\(plain.standardErrorText)")
+        #expect(plain.standardErrorText.contains("--sudo")
+                && plain.standardErrorText.contains(nginx.directory.file("sites-available/sites").replacingOccurrences(of: "//", with: "/")),
+                "\(plain.standardErrorText)")
+        #expect(try nginx.configurationSnapshot() == before, "a refused add changes nothing")
 
         let added = try fixture.run(["tls", "add", "nginx", "--name", "fleet", "--sudo", "nopasswd"] + login
                                     + nginx.instanceOptions())
@@ -88,8 +88,11 @@ import Testing
         let sshd = try SSHServerFixture.start()
         let fixture = try GatewayFixture(plugins: ["nginx"])
         let pki = try TestPKI()
-        let nginx = try NginxTestInstance(pki: pki)
+        // The login may change the configuration (so it can be added without sudo) but not read beta's root-only certificate.
+        let account = try SSHTestUser.ensure()
+        let nginx = try NginxTestInstance(pki: pki, owner: (account.uid, account.gid))
         try nginx.start()
+        chown(nginx.directory.file("ssl/beta.pem"), 0, 0)
         chmod(nginx.directory.file("ssl/beta.pem"), 0o600)
         let added = try fixture.run(["tls", "add", "nginx", "--name", "plain", "--connection_type", "ssh",
                                      "--host", sshd.host, "--port", String(sshd.port), "--user", sshd.user,
@@ -105,5 +108,63 @@ import Testing
         #expect(alpha["mismatch"] as? Bool == false)
         let table = try fixture.run(["tls", "nodes", "plain"])
         #expect(table.standardOutputText.contains("unknown"), "\(table.standardOutputText)")
+    }
+
+    /// A site file the login cannot read (root's, 0600, in sites-enabled/): discovery lists the
+    /// servers it can read, says which file it skipped and why (table and log), and exits 0;
+    /// an install stays refused, since the plugin cannot be sure what it would edit. With sudo
+    /// the same configuration is read whole.
+    @Test func unreadableSiteFileIsSkippedByDiscoveryAndNamedWhileInstallsStayRefused() throws {
+        try SSHTestUser.grantPasswordlessSudo()
+        let sshd = try SSHServerFixture.start()
+        let fixture = try GatewayFixture(plugins: ["nginx"])
+        let pki = try TestPKI()
+        // The login owns the configuration, except one site file that is root's alone.
+        let account = try SSHTestUser.ensure()
+        let nginx = try NginxTestInstance(pki: pki, owner: (account.uid, account.gid))
+        let hiddenFile = nginx.directory.file("sites-enabled/private")
+        // As the plugin names it (the temporary directory's path may hold "//").
+        let hidden = hiddenFile.replacingOccurrences(of: "//", with: "/")
+        try LocalFiles.writeAtomically(hiddenFile, contents: Array("""
+            server {
+                listen 127.0.0.1:\(nginx.tlsPort2) ssl;
+                server_name gamma.example.test;
+                ssl_certificate \(nginx.directory.file("ssl/alpha.pem"));
+                ssl_certificate_key \(nginx.directory.file("ssl/alpha.key"));
+            }
+
+            """.utf8), mode: 0o600)
+        try nginx.start()
+        let before = try nginx.configurationSnapshot()
+        let login = ["--connection_type", "ssh", "--host", sshd.host, "--port", String(sshd.port), "--user", sshd.user,
+                     "--ssh_key_path", sshd.clientKeyPath, "--host_key_fingerprint", sshd.hostKeyFingerprint]
+
+        let added = try fixture.run(["tls", "add", "nginx", "--name", "plain"] + login + nginx.instanceOptions())
+        try #require(added.exitStatus == 0, "\(added.standardErrorText)")
+        #expect(added.standardErrorText.contains(hidden), "the add warns: \(added.standardErrorText)")
+
+        let table = try fixture.run(["tls", "nodes", "plain"])
+        #expect(table.exitStatus == 0, "\(table.standardErrorText)")
+        #expect(table.standardOutputText.contains("alpha.example.test") && table.standardOutputText.contains("beta.example.test"))
+        #expect(!table.standardOutputText.contains("gamma.example.test"))
+        #expect(table.standardOutputText.contains("WARNING: discovery incomplete: \(hidden) could not be read (the account cannot read it: mode 600, owner uid 0"),
+                "\(table.standardOutputText)")
+        let json = try fixture.run(["tls", "nodes", "plain", "--output", "json"])
+        let nodes = try #require(try JSONSerialization.jsonObject(with: Data(json.standardOutput)) as? [[String: Any]],
+                                 "\(json.standardOutputText)")
+        #expect(Set(nodes.compactMap { ($0["name"] as? String) }) == ["alpha.example.test", "beta.example.test"])
+        #expect(json.standardErrorText.contains(hidden), "the JSON run logs the warning: \(json.standardErrorText)")
+
+        let leaf = try pki.issue("beta-partial", dnsNames: ["beta.example.test"])
+        let refused = try fixture.run(["tls", "install", "plain", "--cert", leaf.certificate, "--key", leaf.key, "--chain", pki.chain])
+        #expect(refused.exitStatus != 0, "\(refused.standardOutputText)")
+        #expect(refused.standardErrorText.contains(hidden), "the refusal names the file: \(refused.standardErrorText)")
+        #expect(try nginx.configurationSnapshot() == before, "a refused install changes nothing")
+
+        let whole = try fixture.run(["tls", "add", "nginx", "--name", "fleet", "--sudo", "nopasswd"] + login + nginx.instanceOptions())
+        try #require(whole.exitStatus == 0, "\(whole.standardErrorText)")
+        let all = try fixture.run(["tls", "nodes", "fleet"])
+        #expect(all.standardOutputText.contains("gamma.example.test") && !all.standardOutputText.contains("WARNING"),
+                "\(all.standardOutputText)")
     }
 }

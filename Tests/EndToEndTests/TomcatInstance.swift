@@ -161,8 +161,11 @@ final class TomcatInstance: @unchecked Sendable {
         return state == "Z" ? nil : pid
     }
 
-    /// SIGTERM, then SIGKILL after 20 s, to the JVM in CATALINA_PID.
+    /// SIGTERM, then SIGKILL after 20 s, to the JVM in CATALINA_PID. The PID file goes too: a JVM
+    /// left as a zombie (nobody reaps it in a container without an init) would make a later
+    /// `catalina.sh start` refuse ("Tomcat appears to still be running").
     func stop() {
+        defer { if processID == nil { unlink(pidFile) } }
         guard let pid = processID else { return }
         kill(pid, SIGTERM)
         for _ in 0..<200 {
@@ -170,6 +173,7 @@ final class TomcatInstance: @unchecked Sendable {
             usleep(100_000)
         }
         kill(pid, SIGKILL)
+        for _ in 0..<50 where processID != nil { usleep(100_000) }
     }
 
     /// The SHA-256 fingerprint of the leaf served on `port` (with SNI `serverName`), lowercase hex.

@@ -27,13 +27,12 @@ import Testing
                      "curl is missing: install the Debian package curl")
     }
 
-    func addEndpoint(_ name: String, managerPassword: String) throws {
-        let added = try fixture.run(["tls", "add", "tomcat", "--name", name, "--connection_type", "local"]
+    func runAdd(_ name: String, managerPassword: String) throws -> ProcessOutput {
+        try fixture.run(["tls", "add", "tomcat", "--name", name, "--connection_type", "local"]
             + tomcat.addOptions
             + ["--reload_method", "jmx", "--manager_url", tomcat.managerURL, "--manager_user", managerUser,
                "--manager_password", "env:MANAGER_PASS"],
             extraEnvironment: tomcat.addEnvironment.merging(["MANAGER_PASS": managerPassword]) { $1 })
-        try #require(added.exitStatus == 0, "tls add: \(added.standardErrorText)")
     }
 
     func install(_ endpoint: String, _ leaf: (certificate: String, key: String)) throws -> ProcessOutput {
@@ -42,24 +41,19 @@ import Testing
 
     @Test func jmxReloadServesTheNewCertificateWithoutRestartingAndRollsBackWhenRefused() throws {
         let pid = try #require(tomcat.processID, "Tomcat runs: \(tomcat.catalinaOut.suffix(2000))")
-        let oldFingerprint = try pki.fingerprint(pki.file("p12-old.pem"))
 
-        // A wrong manager password: the reload is refused, the install rolls back, the old certificate stays.
+        // A wrong manager password gets HTTP 401 from the manager: refused at add time, naming the option; nothing stored.
         let wrongPassword = "not-\(managerPassword)"
-        try addEndpoint("tc-wrong", managerPassword: wrongPassword)
-        let before = tomcat.snapshot()
-        let refused = try install("tc-wrong", try pki.issue("p12-refused", dnsNames: ["p12.example.test"]))
-        let report = refused.standardOutputText + refused.standardErrorText
-        #expect(refused.exitStatus != 0, "\(report)")
-        #expect(report.contains("manager_password"), "\(report)")
-        #expect(report.contains("rolled back"), "\(report)")
-        #expect(report.contains("serves the previous certificate again"), "\(report)")
-        #expect(!report.contains(wrongPassword), "no secret in the report")
-        #expect(tomcat.snapshot() == before, "every file under conf/ restored")
-        #expect(try tomcat.servedFingerprint(port: tomcat.p12Port, serverName: "p12.example.test") == oldFingerprint)
+        let refusedAdd = try runAdd("tc-wrong", managerPassword: wrongPassword)
+        #expect(refusedAdd.exitStatus == 5, "\(refusedAdd.standardOutputText)\(refusedAdd.standardErrorText)")
+        #expect(refusedAdd.standardErrorText.contains("--manager_password") && refusedAdd.standardErrorText.contains("401"),
+                "\(refusedAdd.standardErrorText)")
+        #expect(!(refusedAdd.standardOutputText + refusedAdd.standardErrorText).contains(wrongPassword), "no secret in the report")
+        #expect(!(try fixture.run(["tls", "list"]).standardOutputText.contains("tc-wrong")))
 
         // The right password: served after activation by the same JVM.
-        try addEndpoint("tc", managerPassword: managerPassword)
+        let added = try runAdd("tc", managerPassword: managerPassword)
+        try #require(added.exitStatus == 0, "tls add: \(added.standardErrorText)")
         let shop = try pki.issue("p12-new", dnsNames: ["p12.example.test"])
         let installed = try install("tc", shop)
         #expect(installed.exitStatus == 0, "\(installed.standardErrorText)")
@@ -76,5 +70,22 @@ import Testing
         #expect(pem.exitStatus == 2, "\(pem.standardOutputText)\(pem.standardErrorText)")
         #expect(pem.standardErrorText.contains("--reload_method restart"), "\(pem.standardErrorText)")
         #expect(tomcat.snapshot() == unchanged, "nothing under conf/ changed")
+
+        // The manager's password is changed on the Tomcat side after the add (a restart reads it): the
+        // reload with the stored one is refused, the install rolls back, the previous certificate stays.
+        let rotated = "rotated-\(UInt32.random(in: 100_000...999_999))"
+        tomcat.stop()
+        try tomcat.deployManager(user: managerUser, password: rotated)
+        try tomcat.start()
+        let before = tomcat.snapshot()
+        let refused = try install("tc", try pki.issue("p12-refused", dnsNames: ["p12.example.test"]))
+        let report = refused.standardOutputText + refused.standardErrorText
+        #expect(refused.exitStatus != 0, "\(report)")
+        #expect(report.contains("manager_password"), "\(report)")
+        #expect(report.contains("rolled back"), "\(report)")
+        #expect(report.contains("serves the previous certificate again"), "\(report)")
+        #expect(!report.contains(managerPassword) && !report.contains(rotated), "no secret in the report")
+        #expect(tomcat.snapshot() == before, "every file under conf/ restored")
+        #expect(try tomcat.servedFingerprint(port: tomcat.p12Port, serverName: "p12.example.test") == pki.fingerprint(shop.certificate))
     }
 }

@@ -21,9 +21,12 @@ public final class SSHServerFixture: @unchecked Sendable {
         public var publicKeyAuthentication = true
         /// sshd_config lines added at the end, e.g. `KexAlgorithms diffie-hellman-group14-sha1` for a legacy device.
         public var extraConfiguration: [String] = []
+        /// Log in as `SSHTestUser.ensurePasswordSudo()` (sudo wants its password) instead of `ogtest`.
+        public var passwordSudoAccount = false
         public init(passwordAuthentication: Bool = true, keyboardInteractiveAuthentication: Bool = false,
-                    publicKeyAuthentication: Bool = true, extraConfiguration: [String] = []) {
+                    publicKeyAuthentication: Bool = true, extraConfiguration: [String] = [], passwordSudoAccount: Bool = false) {
             self.extraConfiguration = extraConfiguration
+            self.passwordSudoAccount = passwordSudoAccount
             self.passwordAuthentication = passwordAuthentication
             self.keyboardInteractiveAuthentication = keyboardInteractiveAuthentication
             self.publicKeyAuthentication = publicKeyAuthentication
@@ -78,7 +81,7 @@ public final class SSHServerFixture: @unchecked Sendable {
         where !FileManager.default.isExecutableFile(atPath: tool) {
             throw SSHFixtureError.setup("\(tool) is missing: install the Debian package \(package)")
         }
-        let account = try SSHTestUser.ensure()
+        let account = options.passwordSudoAccount ? try SSHTestUser.ensurePasswordSudo() : try SSHTestUser.ensure()
         self.options = options
         user = account.name
         password = account.password
@@ -143,7 +146,8 @@ public final class SSHServerFixture: @unchecked Sendable {
 
     // MARK: - Setup
 
-    private func authorize(publicKeyPath: String) throws {
+    /// Adds a public key to the server's authorized_keys.
+    public func authorize(publicKeyPath: String) throws {
         let key = try LocalFiles.read(publicKeyPath)
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: directory.file("authorized_keys")))
         defer { try? handle.close() }

@@ -7,8 +7,8 @@ import OGBasics
 /// dedicated account is created once per machine. Its password is random, is
 /// set through `chpasswd` on standard input (never argv), and is kept in a
 /// root-only file under the temporary directory so later test processes reuse
-/// it. Creating this account (and `/etc/sudoers.d/og-test`, see
-/// `grantPasswordlessSudo`) are the only changes tests make under /etc.
+/// it. Creating this account and `ogsudopw` (and `/etc/sudoers.d/og-test`, see
+/// `grantPasswordlessSudo`, and `og-test-password`, see `ensurePasswordSudo`) are the only changes tests make under /etc.
 public struct SSHTestUser: Sendable {
     public static let name = "ogtest"
 
@@ -30,7 +30,29 @@ public struct SSHTestUser: Sendable {
         try sudoRule.get()
     }
 
-    private static let cached: Result<SSHTestUser, Error> = Result { try withMachineLock { try createOrRefresh() } }
+    /// A second account, `ogsudopw`, whose sudoers rule (`/etc/sudoers.d/og-test-password`) wants
+    /// its password on every sudo: no NOPASSWD, no cached timestamp. For tests of `--sudo password`.
+    public static func ensurePasswordSudo() throws -> SSHTestUser {
+        try passwordSudoCached.get()
+    }
+
+    public static let passwordSudoName = "ogsudopw"
+
+    private static let cached: Result<SSHTestUser, Error> = Result {
+        try withMachineLock { try createOrRefresh(name: name, passwordFile: "password") }
+    }
+    private static let passwordSudoCached: Result<SSHTestUser, Error> = Result {
+        try withMachineLock {
+            let account = try createOrRefresh(name: passwordSudoName, passwordFile: "password-sudo")
+            try writeRule(path: "/etc/sudoers.d/og-test-password", rule: """
+                # Written by og-host's tests: \(passwordSudoName) must give its password to sudo, every time.
+                Defaults:\(passwordSudoName) timestamp_timeout=0, !lecture
+                \(passwordSudoName) ALL=(root) ALL
+
+                """)
+            return account
+        }
+    }
     private static let sudoRule: Result<Void, Error> = Result { try withMachineLock { try writeSudoRule() } }
 
     private static var stateDirectory: String { "\(NSTemporaryDirectory())/og-ssh-test-user" }
@@ -48,7 +70,7 @@ public struct SSHTestUser: Sendable {
         return try body()
     }
 
-    private static func createOrRefresh() throws -> SSHTestUser {
+    private static func createOrRefresh(name: String, passwordFile passwordFileName: String) throws -> SSHTestUser {
         guard geteuid() == 0 else {
             throw SSHFixtureError.setup("SSH tests create the account \(name) and must run as root (they do in .ci/run)")
         }
@@ -67,7 +89,7 @@ public struct SSHTestUser: Sendable {
             chown(home, uid, gid)
         }
 
-        let passwordFile = "\(stateDirectory)/password"
+        let passwordFile = "\(stateDirectory)/\(passwordFileName)"
         if let stored = try? LocalFiles.read(passwordFile), !stored.isEmpty {
             return SSHTestUser(name: name, password: String(decoding: stored, as: UTF8.self),
                                uid: uid, gid: gid, home: home)
@@ -80,8 +102,12 @@ public struct SSHTestUser: Sendable {
     }
 
     private static func writeSudoRule() throws {
-        let path = "/etc/sudoers.d/og-test"
-        let rule = Array("# Written by og-host's tests: lets the test account use sudo -n.\n\(name) ALL=(root) NOPASSWD: ALL\n".utf8)
+        try writeRule(path: "/etc/sudoers.d/og-test",
+                      rule: "# Written by og-host's tests: lets the test account use sudo -n.\n\(name) ALL=(root) NOPASSWD: ALL\n")
+    }
+
+    private static func writeRule(path: String, rule text: String) throws {
+        let rule = Array(text.utf8)
         if (try? LocalFiles.read(path)) == rule { return }
         guard FileManager.default.fileExists(atPath: "/usr/bin/sudo") else {
             throw SSHFixtureError.setup("sudo is missing: install the Debian package sudo")

@@ -23,7 +23,12 @@ public final class LocalConnection: Connection, @unchecked Sendable {
         guard privileged, geteuid() != 0 else {
             return try launch(argv, standardInput: standardInput, timeout: timeout)
         }
-        let chosen = try elevation.elevation { try launch(PrivilegeElevation.probe, standardInput: [], timeout: timeout) }
+        let chosen: PrivilegeElevation
+        do {
+            chosen = try elevation.elevation { argv, input in try launch(argv, standardInput: input, timeout: timeout) }
+        } catch let refused as PrivilegeElevation.Refused {
+            throw ConnectionError.authenticationFailed(user: Self.currentUser, host: "localhost", reason: refused.failure)
+        }
         let wrapped = chosen.wrap(argv, standardInput: standardInput)
         let result = try launch(wrapped.argv, standardInput: wrapped.standardInput, timeout: timeout)
         if let refusal = PrivilegeElevation.refusal(in: result) {

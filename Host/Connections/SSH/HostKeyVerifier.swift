@@ -37,7 +37,7 @@ struct HostKeyVerifier {
             case .notFound: break
             }
         }
-        if let store {
+        if let store, !(policy.replacesRememberedKey && vouched) {
             let remembered: String?
             do {
                 remembered = try store.pinnedFingerprint(host: session.host, port: session.port)

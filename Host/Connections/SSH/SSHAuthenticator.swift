@@ -82,8 +82,16 @@ struct SSHAuthenticator {
             throw refused(session, .passphraseRequired(keyPath: keyPath))
         }
         do {
-            // An OpenSSH-format RSA key is signed here too (as PKCS#1 in memory), never as SHA-1 ssh-rsa.
-            var converted = encrypted ? nil : OpenSSHPrivateKey.rsaAsPKCS1PEM(key)
+            // An OpenSSH-format RSA key, encrypted or not, is signed here too (as PKCS#1 in memory), never as SHA-1 ssh-rsa.
+            var converted: [UInt8]? = nil
+            switch OpenSSHPrivateKey.convert(key, passphrase: passphrase) {
+            case .pkcs1PEM(let pem): converted = pem
+            case .wrongPassphrase: throw refused(session, .wrongPassphrase(keyPath: keyPath))
+            case .unsupportedCipher(let cipher):
+                throw refused(session, .unsupportedKey(keyPath: keyPath, reason: "it is encrypted with \(cipher), which og-host "
+                    + "does not decrypt; re-encrypt it with aes256-ctr (ssh-keygen -p -Z aes256-ctr -f \(keyPath))"))
+            case .notHandled: break
+            }
             defer { if converted != nil { for index in converted!.indices { converted![index] = 0 } } }
             let pem = try PEMPrivateKey(converted ?? key, passphrase: converted == nil ? passphrase : nil)
             if pem.isRSA {
@@ -123,7 +131,8 @@ struct SSHAuthenticator {
             throw refused(session, .signatureRefused(
                 keyPath: keyPath,
                 reason: "the server accepts this key but refused its ssh-rsa (SHA-1) signature, as OpenSSH 8.8 and "
-                    + "later do; an encrypted RSA key in OpenSSH format can only be signed that way here. Convert it "
+                    + "later do; an RSA key in OpenSSH format encrypted with this cipher can only be signed that way "
+                    + "here (aes-ctr and aes-cbc keys are signed with rsa-sha2-256). Convert it "
                     + "to PEM (ssh-keygen -p -m PEM -f \(keyPath)) or use an Ed25519 or ECDSA key"))
         case LIBSSH2_ERROR_PUBLICKEY_UNVERIFIED:
             throw refused(session, .signatureRefused(

@@ -91,8 +91,13 @@ public final class SSHConnection: Connection, @unchecked Sendable {
     /// Runs `argv` through sudo; the caller holds `lock`.
     private func runPrivileged(_ argv: [String], standardInput: [UInt8], timeout: Duration,
                                session: SSHSession) throws -> CommandResult {
-        let chosen = try elevation.elevation {
-            try execute(PrivilegeElevation.probe, standardInput: [], timeout: timeout, session: session)
+        let chosen: PrivilegeElevation
+        do {
+            chosen = try elevation.elevation { argv, input in
+                try execute(argv, standardInput: input, timeout: timeout, session: session, label: "sudo")
+            }
+        } catch let refused as PrivilegeElevation.Refused {
+            throw ConnectionError.authenticationFailed(user: user, host: "\(host):\(port)", reason: refused.failure)
         }
         let wrapped = chosen.wrap(argv, standardInput: standardInput)
         let result = try execute(wrapped.argv, standardInput: wrapped.standardInput, timeout: timeout, session: session,

@@ -20,6 +20,9 @@ public final class EndpointSession: PluginHostServices, @unchecked Sendable {
     // Job-local log, touched only by the thread running the job.
     public internal(set) var commandLog: [String] = []
     public private(set) var pluginLog: [String] = []
+    /// The plugin's warnings and errors in this session, for reports that show them with their result
+    /// (e.g. the site files `tls nodes` could not read).
+    public private(set) var pluginWarnings: [String] = []
     /// The endpoint's login, for `{{og:user}}`/`{{og:password}}` in request templates (ABI 1.1); never logged.
     var loginUser = ""
     var loginPassword: String?
@@ -42,8 +45,13 @@ public final class EndpointSession: PluginHostServices, @unchecked Sendable {
     deinit { connection.close() }
 
     /// Opens the connection a new endpoint describes and runs the plugin's own validation through it.
-    public static func validate(_ draft: EndpointDraft, plugin: PluginLibrary, gateway: Gateway) throws {
-        guard plugin.hasValidateSlot else { return }
+    /// `updating` (the stored name, for tls update) opens the connection even when the plugin has no
+    /// validation of its own. With `replacingHostKey` the fingerprint the operator typed decides alone
+    /// over a differently remembered key (a re-pin); the caller replaces the remembered pin once
+    /// everything has succeeded.
+    public static func validate(_ draft: EndpointDraft, plugin: PluginLibrary, gateway: Gateway,
+                                updating storedName: String? = nil, replacingHostKey: Bool = false) throws {
+        guard plugin.hasValidateSlot || storedName != nil else { return }
         let authentication: ConnectionAuthentication
         var user = draft.user ?? ""
         if let keyPath = draft.sshKeyPath {
@@ -61,8 +69,11 @@ public final class EndpointSession: PluginHostServices, @unchecked Sendable {
         let spec = try connectionSpec(type: draft.connectionType, host: draft.host, port: draft.port,
                                       user: user, authentication: authentication,
                                       sudo: draft.sudo, sudoPassword: draft.password,
-                                      fingerprint: draft.hostKeyFingerprint, legacyAlgorithms: draft.sshLegacyAlgorithms)
-        let session = try open(spec, endpoint: draft.pluginView, secretOptions: draft.secretOptions, gateway: gateway)
+                                      fingerprint: draft.hostKeyFingerprint, legacyAlgorithms: draft.sshLegacyAlgorithms,
+                                      replacingHostKey: replacingHostKey)
+        let session = try open(spec, endpoint: draft.pluginView, secretOptions: draft.secretOptions, gateway: gateway,
+                               repinCommand: storedName.map { "og-host tls update '\($0)'" } ?? "og-host tls add \(draft.type) <the same options>")
+        guard plugin.hasValidateSlot else { return }
         do {
             try plugin.validateEndpoint(draft.pluginView, services: session)
         } catch {
@@ -108,7 +119,8 @@ public final class EndpointSession: PluginHostServices, @unchecked Sendable {
 
     static func connectionSpec(type: ConnectionType, host: String, port: Int?, user: String,
                                authentication: ConnectionAuthentication, sudo: String, sudoPassword: String?,
-                               fingerprint: String?, legacyAlgorithms: String? = nil) throws -> ConnectionSpec {
+                               fingerprint: String?, legacyAlgorithms: String? = nil,
+                               replacingHostKey: Bool = false) throws -> ConnectionSpec {
         if type == .local { return .local }
         let algorithms: SSHAlgorithms
         do {
@@ -118,12 +130,14 @@ public final class EndpointSession: PluginHostServices, @unchecked Sendable {
         }
         return ConnectionSpec(type: type, host: host, port: port, user: user, authentication: authentication,
                               sudo: sudo != "none", sudoPassword: sudo == "password" ? sudoPassword : nil,
-                              hostKeyPolicy: HostKeyPolicy(pinnedFingerprint: fingerprint, trustOnFirstUse: fingerprint == nil),
+                              hostKeyPolicy: HostKeyPolicy(pinnedFingerprint: fingerprint, trustOnFirstUse: fingerprint == nil,
+                                                             replacesRememberedKey: replacingHostKey),
                               sshAlgorithms: algorithms)
     }
 
+    /// `repinCommand` is what the operator runs, with `--host_key_fingerprint NEW`, to accept a changed host key.
     static func open(_ spec: ConnectionSpec, endpoint: EndpointConfig, secretOptions: [String: String],
-                     gateway: Gateway) throws -> EndpointSession {
+                     gateway: Gateway, repinCommand: String? = nil) throws -> EndpointSession {
         do {
             var connection: Connection
             switch spec.type {
@@ -145,6 +159,14 @@ public final class EndpointSession: PluginHostServices, @unchecked Sendable {
             session.loginUser = spec.user
             if case .password(let password) = spec.authentication { session.loginPassword = password }
             return session
+        } catch ConnectionError.hostKeyRejected(let host, let expected, let presented)
+                    where (spec.type == .ssh || spec.type == .sshWindows) && !spec.hostKeyPolicy.replacesRememberedKey {
+            // The one documented way to accept a legitimate change: both fingerprints shown, the new one typed by the operator.
+            throw GatewayError("endpoint '\(endpoint.name)': \(host): host key changed: pinned \(expected), the server presented \(presented). "
+                + "The server may have been reinstalled, or someone may be intercepting the connection. Check the "
+                + "fingerprint on the server itself (ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub); only if it is "
+                + "\(presented), re-pin it: \(repinCommand ?? "og-host tls update '\(endpoint.name)'") --host_key_fingerprint \(presented)",
+                category: .authenticationRefused)
         } catch let error as ConnectionError {
             throw GatewayError.classify(error, context: "endpoint '\(endpoint.name)'")
         }
@@ -155,6 +177,7 @@ public final class EndpointSession: PluginHostServices, @unchecked Sendable {
     /// A plugin's `log` call: into the job's log, marked as the plugin's.
     public func log(_ level: PluginLogLevel, _ message: String) {
         pluginLog.append(message)
+        if level == .warning || level == .error { pluginWarnings.append(message) }
         let mapped: Logger.Level
         switch level {
         case .error: mapped = .error

@@ -49,7 +49,18 @@ public enum NodeDiscovery {
         }
     }
 
+    /// The nodes, and what the plugin warned about while finding them (a configuration part it could
+    /// not read, whose nodes are therefore missing).
+    public struct Report: Sendable {
+        public var nodes: [DiscoveredNode]
+        public var warnings: [String]
+    }
+
     public static func discover(record: EndpointRecord, plugin: PluginLibrary, gateway: Gateway) throws -> [DiscoveredNode] {
+        try report(record: record, plugin: plugin, gateway: gateway).nodes
+    }
+
+    public static func report(record: EndpointRecord, plugin: PluginLibrary, gateway: Gateway) throws -> Report {
         guard plugin.supports(.discover, for: record.type) else {
             throw GatewayError("endpoint type '\(record.type)' (plugin \(plugin.info.name)) does not discover nodes")
         }
@@ -58,7 +69,7 @@ public enum NodeDiscovery {
         do { nodes = try plugin.discoverNodes(session.endpoint, services: session) } catch {
             throw GatewayError("discovering nodes of '\(record.name)' failed: \(error.description)")
         }
-        return nodes.map { node in
+        let discovered = nodes.map { node in
             var configuredBytes = node.certificate
             if configuredBytes.isEmpty, !node.certificatePath.isEmpty {
                 configuredBytes = (try? session.connection.readFile(node.certificatePath)) ?? []
@@ -85,6 +96,7 @@ public enum NodeDiscovery {
                                   detail: node.detail, configured: configured, served: served, servedProblem: problem,
                                   mismatch: configured == nil || served == nil ? nil : configured?.sha256Fingerprint != served?.sha256Fingerprint)
         }
+        return Report(nodes: discovered, warnings: session.pluginWarnings)
     }
 
     static func view(_ certificate: Certificate) -> CertificateView {

@@ -241,13 +241,20 @@ public struct EndpointJobService {
 
     /// The endpoint's TLS nodes with the configured and the served certificate.
     public func nodes(_ reference: String) throws -> [NodeDiscovery.DiscoveredNode] {
+        try nodesReport(reference).nodes
+    }
+
+    /// The nodes, and the plugin's warnings while finding them: a discovery that could read only part
+    /// of the configuration lists what it read and says what it could not.
+    public func nodesReport(_ reference: String) throws -> NodeDiscovery.Report {
         let (record, plugin) = try endpointAndPlugin(reference)
         let logger = GatewayLogging.jobLogger(jobID: UUID().uuidString.lowercased(), endpoint: record.name,
                                               plugin: plugin.info.name, kind: "nodes")
-        let nodes = try JobLog.$logger.withValue(logger) {
-            try NodeDiscovery.discover(record: record, plugin: plugin, gateway: gateway)
+        let report = try JobLog.$logger.withValue(logger) {
+            try NodeDiscovery.report(record: record, plugin: plugin, gateway: gateway)
         }
-        gateway.audit(action: "tls.nodes", subject: record.name, success: true, detail: "\(nodes.count) nodes")
-        return nodes
+        gateway.audit(action: "tls.nodes", subject: record.name, success: true,
+                      detail: "\(report.nodes.count) nodes" + (report.warnings.isEmpty ? "" : ", \(report.warnings.count) warning(s)"))
+        return report
     }
 }

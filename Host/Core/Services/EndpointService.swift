@@ -39,7 +39,8 @@ public struct EndpointService {
                                                      readSecret: EndpointCatalog.readSecret)
             let (_, library) = try gateway.plugin(forType: type)
             record = try EndpointCatalog(gateway: gateway).add(draft) { draft in
-                try EndpointSession.validate(draft, plugin: library, gateway: gateway)
+                try EndpointSession.validate(draft, plugin: library, gateway: gateway,
+                                             replacingHostKey: draft.hostKeyFingerprint != nil)
             }
         } catch {
             // A refused add is audited too (a refused host key among them); messages carry no secrets.

@@ -15,14 +15,21 @@ final class ConfigLoader {
     /// (nginx itself accepts thousands) would let a hostile file exhaust the stack.
     static let maximumBlockDepth = 64
     private var blockDepth = 0
+    /// Discovery only: an include directly inside `http { }` (sites-enabled/*, conf.d/*) whose file or
+    /// directory the connection cannot read is skipped and listed here instead of failing everything.
+    /// Such a file can only add whole server blocks, so the other servers read stay exactly what nginx
+    /// sees; installs never tolerate it (the plugin could not be sure what it edits).
+    let toleratesUnreadableSites: Bool
+    private(set) var skipped: [(path: String, reason: String)] = []
 
-    init(host: HostServices, configDirectory: String) {
+    init(host: HostServices, configDirectory: String, toleratesUnreadableSites: Bool = false) {
         self.host = host
         self.configDirectory = configDirectory
+        self.toleratesUnreadableSites = toleratesUnreadableSites
     }
 
     /// The directives of `file` with every include expanded.
-    func load(_ given: String) throws -> [ConfigDirective] {
+    func load(_ given: String, skipIfUnreadable: Bool = false) throws -> [ConfigDirective] {
         let file = try resolvingSymlink(given)
         guard !openFiles.contains(file) else {
             throw PluginError(status: .parse, field: "nginx_config_path",
@@ -34,7 +41,17 @@ final class ConfigLoader {
                               message: "\(openFiles.last ?? file): includes are nested more than "
                                   + "\(Self.maximumIncludeDepth) deep; flatten them")
         }
-        let bytes = try files[file] ?? host.readFile(file)
+        let bytes: [UInt8]
+        if let cached = files[file] {
+            bytes = cached
+        } else {
+            do {
+                bytes = try host.readFile(file)
+            } catch let error as PluginError where skipIfUnreadable && error.status == .io {
+                skipped.append((file, Self.unreadableReason(file, host: host)))
+                return []
+            }
+        }
         files[file] = bytes
         openFiles.append(file)
         defer { openFiles.removeLast() }
@@ -57,6 +74,14 @@ final class ConfigLoader {
                                   + "\(result.exitStatus)); repair the link or include its target directly")
         }
         return target
+    }
+
+    /// Why a file or directory could not be read, as far as its status tells (the host's own message
+    /// stays with the host when the plugin goes on).
+    private static func unreadableReason(_ path: String, host: HostServices) -> String {
+        guard let status = try? host.stat(path) else { return "the account cannot read it" }
+        return "the account cannot read it: mode " + String(status.mode & 0o7777, radix: 8)
+            + ", owner uid \(status.uid), group gid \(status.gid)"
     }
 
     private func parseError(_ file: String, _ line: Int, _ message: String) -> PluginError {
@@ -82,7 +107,7 @@ final class ConfigLoader {
                                                 endOffset: token.range.upperBound)
                 words = []
                 if directive.name == "include" {
-                    directives += try expandInclude(directive)
+                    directives += try expandInclude(directive, tolerant: toleratesUnreadableSites && opener?.name == "http")
                 } else {
                     directives.append(directive)
                 }
@@ -124,7 +149,7 @@ final class ConfigLoader {
         return directives
     }
 
-    private func expandInclude(_ directive: ConfigDirective) throws -> [ConfigDirective] {
+    private func expandInclude(_ directive: ConfigDirective, tolerant: Bool) throws -> [ConfigDirective] {
         guard directive.arguments.count == 1, let pattern = directive.arguments.first?.text, !pattern.isEmpty else {
             throw parseError(directive.file, directive.line, "include takes exactly one file or pattern")
         }
@@ -134,7 +159,7 @@ final class ConfigLoader {
         let resolved = PathText.resolve(pattern, against: configDirectory)
         let paths: [String]
         if GlobPattern.hasWildcards(resolved) {
-            paths = try expand(resolved)
+            paths = try expand(resolved, tolerant: tolerant)
         } else {
             guard try host.stat(resolved).exists else {
                 throw parseError(directive.file, directive.line, "includes \(resolved), which does not exist; create it or remove the include")
@@ -142,12 +167,12 @@ final class ConfigLoader {
             paths = [resolved]
         }
         var result: [ConfigDirective] = []
-        for path in paths { result += try load(path) }
+        for path in paths { result += try load(path, skipIfUnreadable: tolerant) }
         return result
     }
 
     /// The files a wildcard path names, sorted as glob(3) sorts them; no match is not an error.
-    private func expand(_ pattern: String) throws -> [String] {
+    private func expand(_ pattern: String, tolerant: Bool) throws -> [String] {
         var candidates = ["/"]
         let components = pattern.split(separator: "/").map(String.init)
         for component in components {
@@ -156,7 +181,14 @@ final class ConfigLoader {
                 if GlobPattern.hasWildcards(component) {
                     guard try host.stat(base).type == .directory else { continue }
                     let glob = GlobPattern(component)
-                    for name in try host.listDirectory(base).sorted() where glob.matches(name) {
+                    let names: [String]
+                    do {
+                        names = try host.listDirectory(base)
+                    } catch let error as PluginError where tolerant && error.status == .io {
+                        skipped.append((base, Self.unreadableReason(base, host: host)))
+                        continue
+                    }
+                    for name in names.sorted() where glob.matches(name) {
                         next.append(PathText.join(base, name))
                     }
                 } else {

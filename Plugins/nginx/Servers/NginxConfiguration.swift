@@ -9,12 +9,23 @@ struct NginxConfiguration {
     /// TLS servers with their stable node ids, in configuration order.
     let tlsServers: [(id: String, server: ServerBlock)]
 
-    init(target: NginxEndpoint, host: HostServices) throws {
+    /// Site files (included inside http { }) discovery could not read: not part of `servers`.
+    let skipped: [(path: String, reason: String)]
+
+    /// `forDiscovery` lists what can be read and names the site files it could not read
+    /// (`skipped`); otherwise any unreadable file fails, as an install must.
+    init(target: NginxEndpoint, host: HostServices, forDiscovery: Bool = false) throws {
         self.target = target
-        let loader = ConfigLoader(host: host, configDirectory: target.configDirectory)
+        let loader = ConfigLoader(host: host, configDirectory: target.configDirectory, toleratesUnreadableSites: forDiscovery)
         let tree = try loader.load(target.configFile)
         try Self.refuseSiteFragment(tree, configFile: target.configFile)
         files = loader.files
+        skipped = loader.skipped
+        for (path, reason) in skipped {
+            host.log(.warning, "discovery incomplete: \(path) could not be read (\(reason)); "
+                         + "TLS servers defined there are not listed, and installs stay refused until og-host can read "
+                         + "it (grant read access or configure --sudo)")
+        }
         servers = try ServerBlock.all(in: tree)
         var used: [String: Int] = [:]
         var identified: [(id: String, server: ServerBlock)] = []
