@@ -242,9 +242,14 @@ public struct InstallJob {
                 lines.insert("nothing on the endpoint was changed", at: 0)
             }
             if plugin.supports(.activate, for: record.type) {
-                lines.append(activationAttempted
-                    ? (outcome.unrestored.isEmpty ? "re-activated the restored configuration" : "not re-activated, since not every file is back")
-                    : "nothing was reloaded or restarted (the install failed before activating)")
+                // A re-activation that failed is reported by its own line below, never as done.
+                if !activationAttempted {
+                    lines.append("nothing was reloaded or restarted (the install failed before activating)")
+                } else if !outcome.unrestored.isEmpty {
+                    lines.append("not re-activated, since not every file is back")
+                } else if outcome.reactivationProblem == nil {
+                    lines.append("re-activated the restored configuration")
+                }
             }
             if let problem = outcome.reactivationProblem {
                 lines.append("re-activating the restored files failed too: \(problem)")
