@@ -33,7 +33,24 @@ import Testing
         try nginx.start()
         let added = try fixture.run(["tls", "add", "nginx", "--name", "web"] + nginx.localOptions)
         try #require(added.exitStatus == 0, "\(added.standardErrorText)")
+        try killAtEveryStep(nginx, label: "install")
+    }
 
+    /// The same over SSH (SFTP writes, commands through the exit marker), with
+    /// nginx and its files belonging to the SSH login.
+    @Test func overSSHKillingAnInstallAtEveryStepRecoversToTheOldOrTheNewCertificate() throws {
+        let sshd = try SSHServerFixture.start()
+        let account = try SSHTestUser.ensure()
+        let nginx = try NginxTestInstance(pki: pki, owner: (account.uid, account.gid))
+        try nginx.start(asUser: (account.uid, account.gid))
+        let added = try fixture.run(["tls", "add", "nginx", "--name", "web", "--connection_type", "ssh",
+                                     "--host", sshd.host, "--port", String(sshd.port), "--user", sshd.user,
+                                     "--ssh_key_path", sshd.clientKeyPath] + nginx.instanceOptions())
+        try #require(added.exitStatus == 0, "\(added.standardErrorText)")
+        try killAtEveryStep(nginx, label: "install over SSH", user: (account.uid, account.gid))
+    }
+
+    func killAtEveryStep(_ nginx: NginxTestInstance, label: String, user: (uid: uid_t, gid: gid_t)? = nil) throws {
         var points: [String] = []
         var outcomes: [String: Int] = [:]
         var completed = false
@@ -46,7 +63,7 @@ import Testing
             if run.exitStatus == 0 {
                 #expect(!run.standardErrorText.contains("fault injected"))
                 #expect(try configuredFingerprint(nginx) == new)
-                try expectConsistent(nginx, servedOneOf: [new], after: "the install that ran past every crash point")
+                try expectConsistent(nginx, servedOneOf: [new], after: "the install that ran past every crash point", user: user)
                 completed = true
                 break
             }
@@ -58,9 +75,9 @@ import Testing
             let configured = try configuredFingerprint(nginx)
             #expect(configured == old || configured == new, "step \(step) (\(points.last!)): configured \(configured)")
             outcomes[configured == new ? "new" : "old", default: 0] += 1
-            try expectConsistent(nginx, servedOneOf: [old, new], after: "step \(step) (\(points.last!))")
+            try expectConsistent(nginx, servedOneOf: [old, new], after: "step \(step) (\(points.last!))", user: user)
         }
-        print("fault-injection harness (install): killed at \(points.count) points, recovered to old \(outcomes["old", default: 0]) times, new \(outcomes["new", default: 0]) times")
+        print("fault-injection harness (\(label)): killed at \(points.count) points, recovered to old \(outcomes["old", default: 0]) times, new \(outcomes["new", default: 0]) times")
         #expect(completed, "the install never ran past its last crash point")
         // The harness is only as good as the points it reached.
         #expect(points.count >= 20, "\(points)")
@@ -143,15 +160,21 @@ import Testing
     /// nginx -t passes, what is served is what the configuration names (after
     /// a reload too, so memory and disk agree) and is one of `expected`, and
     /// no backup or temporary is left anywhere in the tree.
-    func expectConsistent(_ nginx: NginxTestInstance, servedOneOf expected: [String], after context: String) throws {
-        let test = try ProcessRunner.run(NginxTestInstance.binary, ["-t", "-q", "-p", nginx.path, "-c", nginx.configFile,
-                                                                    "-e", nginx.directory.file("logs/error.log")])
+    func expectConsistent(_ nginx: NginxTestInstance, servedOneOf expected: [String], after context: String,
+                          user: (uid: uid_t, gid: gid_t)? = nil) throws {
+        // As the account nginx runs as, so root never creates files in its tree.
+        func nginxCommand(_ arguments: [String]) throws -> ProcessOutput {
+            let all = arguments + ["-p", nginx.path, "-c", nginx.configFile, "-e", nginx.directory.file("logs/error.log")]
+            guard let user else { return try ProcessRunner.run(NginxTestInstance.binary, all) }
+            return try ProcessRunner.run("/usr/bin/setpriv", ["--reuid=\(user.uid)", "--regid=\(user.gid)", "--clear-groups",
+                                                              NginxTestInstance.binary] + all)
+        }
+        let test = try nginxCommand(["-t", "-q"])
         #expect(test.exitStatus == 0, "\(context): nginx -t fails: \(test.standardErrorText)")
         let configured = try configuredFingerprint(nginx)
         #expect(expected.contains(configured), "\(context): configured \(configured)")
         #expect(try servedSettles(nginx, on: configured), "\(context): nginx does not serve what its configuration names")
-        let reload = try ProcessRunner.run(NginxTestInstance.binary, ["-s", "reload", "-p", nginx.path, "-c", nginx.configFile,
-                                                                      "-e", nginx.directory.file("logs/error.log")])
+        let reload = try nginxCommand(["-s", "reload"])
         #expect(reload.exitStatus == 0, "\(context): \(reload.standardErrorText)")
         #expect(try servedSettles(nginx, on: configured), "\(context): after a reload nginx serves something else")
         let strays = (FileManager.default.enumerator(atPath: nginx.path)?.allObjects as? [String] ?? [])

@@ -214,6 +214,7 @@ final class SFTPFiles {
         handleOpen = false
         let closed = try session.call(deadline) { libssh2_sftp_close_handle(handle) }
         if closed != 0 { throw error(closed, path: path, action: "finish writing") }
+        FaultPoints.reach("temporary of \(path) complete")
 
         if !existing.exists {
             // A plain SFTP rename never replaces a file, so it is atomic and safe here.
