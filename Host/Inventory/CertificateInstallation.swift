@@ -31,13 +31,16 @@ struct InstallationOnEndpoint {
 
 extension Inventory {
     /// Records that `certificateID` now serves on `node` of `endpointID`.
-    /// Installing again on the same node only moves the time forward.
+    /// Installing again on the same node only moves the time forward. With
+    /// `bindingNode` ("" = the plugin's choice), a certificate with a name is
+    /// also bound there, in the same transaction: what an install does.
     @discardableResult
     public func recordInstallation(certificateID: String, endpointID: String, node: String,
-                                   servedAddress: String? = nil, servedName: String? = nil) throws -> CertificateInstallation {
+                                   servedAddress: String? = nil, servedName: String? = nil,
+                                   bindingNode: String? = nil, alias: String? = nil) throws -> CertificateInstallation {
         try RecordValidation.nonEmpty(node, field: "node")
         return try write { db in
-            guard try ManagedCertificateRecord.exists(db, key: certificateID) else {
+            guard let certificate = try ManagedCertificateRecord.fetchOne(db, key: certificateID) else {
                 throw InventoryError.invalidValue(field: "certificate id", value: certificateID,
                                                   problem: "matches no managed certificate; list them with og-host cert list")
             }
@@ -48,6 +51,10 @@ extension Inventory {
                                                        node: node, servedAddress: servedAddress,
                                                        servedName: servedName, installedAt: Date())
             try installation.upsert(db)
+            if let bindingNode, let lineage = certificate.lineage,
+               try ManagedCertificateRecord.filter(Column("name") == lineage).fetchCount(db) > 0 {
+                try Self.bind(lineage: lineage, endpointID: endpointID, node: bindingNode, alias: alias, db)
+            }
             return try CertificateInstallation.fetchOne(
                 db, key: ["certificateID": certificateID, "endpointID": endpointID, "node": node])!
         }

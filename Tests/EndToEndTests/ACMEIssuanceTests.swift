@@ -96,8 +96,9 @@ import Testing
         #expect(second.standardOutputText.contains("Previous certificate"))
         let renewed = try certificateJSON("shop")
         #expect(renewed["fingerprint"] as? String != fingerprint)
-        let listed = try run(["cert", "list", "--output", "json"])
-        #expect(listed.standardOutputText.contains(fingerprint), "the previous version is kept")
+        let versions = try #require(renewed["versions"] as? [[String: Any]])
+        #expect(versions.map { $0["version"] as? Int } == [2, 1], "the previous version is kept: \(versions)")
+        #expect(versions.last?["fingerprint"] as? String == fingerprint)
 
         // Revocation of the superseded version by ID, then a second attempt is refused.
         let previousID = try #require(shop["id"] as? String)

@@ -1,4 +1,5 @@
 import Foundation
+import OGInventory
 import OGMaterial
 
 /// What `og-host cert request` was given, as typed. `validated()` checks every
@@ -16,6 +17,9 @@ public struct CertificateRequestOptions: Sendable {
     public var email: String?
     public var dnsNames: [String]
     public var ipAddresses: [String]
+    /// For a new version of an existing name: copy the current version's key
+    /// instead of generating one (`--reuse-key`).
+    public var reuseKey: Bool = false
 
     public init(name: String? = nil, keyType: String? = nil, commonName: String? = nil, organization: String? = nil,
                 organizationalUnit: String? = nil, locality: String? = nil, stateOrProvince: String? = nil,
@@ -73,6 +77,41 @@ public struct CertificateRequestOptions: Sendable {
     }
 
     static let keyTypeNames = KeySpec.supported.map(\.description).joined(separator: ", ")
+
+    /// True when no subject field and no subjectAltName was given.
+    var namesNothing: Bool {
+        commonName == nil && organization == nil && organizationalUnit == nil && locality == nil
+            && stateOrProvince == nil && country == nil && email == nil && dnsNames.isEmpty && ipAddresses.isEmpty
+    }
+
+    /// These options for a new version of `current`: without subject options
+    /// the subject and subjectAltNames are the current version's (from its
+    /// CSR, or its certificate's CN and SANs for an imported one); without
+    /// `--key` the key type is the current version's.
+    func forNewVersion(of current: ManagedCertificateRecord) -> CertificateRequestOptions {
+        var options = self
+        if options.keyType == nil, (try? KeySpec(parsing: current.keySpec)) != nil { options.keyType = current.keySpec }
+        guard namesNothing else { return options }
+        if let pem = current.csrPEM, let csr = try? CertificateSigningRequest(pem: pem) {
+            let subject = csr.subject
+            options.commonName = subject.commonName
+            options.organization = subject.organization
+            options.organizationalUnit = subject.organizationalUnit
+            options.locality = subject.locality
+            options.stateOrProvince = subject.stateOrProvince
+            options.country = subject.country
+            options.email = subject.emailAddress
+            options.dnsNames = csr.subjectAlternativeNames.compactMap { if case .dns(let name) = $0 { name } else { nil } }
+            options.ipAddresses = csr.subjectAlternativeNames.compactMap { if case .ipAddress(let ip) = $0 { ip } else { nil } }
+        } else {
+            options.commonName = current.commonName
+            for san in current.subjectAlternativeNames {
+                if san.hasPrefix("DNS:") { options.dnsNames.append(String(san.dropFirst(4))) }
+                if san.hasPrefix("IP:") { options.ipAddresses.append(String(san.dropFirst(3))) }
+            }
+        }
+        return options
+    }
 
     /// The `cert request` option each subject field comes from, for messages from the material layer.
     static let optionOfSubjectField = ["subject": "cn", "subject.CN": "cn", "subject.O": "o", "subject.OU": "ou",

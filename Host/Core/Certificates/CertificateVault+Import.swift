@@ -10,6 +10,8 @@ public struct CertificateImportResult: Sendable {
     public var anchorSubject: String
     /// Supplied certificates that are not on the leaf's path; they were not stored.
     public var unusedSubjects: [String]
+    /// The version that gave up the name to this one, when one did.
+    public var previousID: String? = nil
 }
 
 extension CertificateVault {
@@ -22,28 +24,56 @@ extension CertificateVault {
                              chainFile: String?) throws -> CertificateImportResult {
         let supplied = try OptionFiles.certificates(option: "cert", path: certificateFile)
         let extraChain = try chainFile.map { try OptionFiles.certificates(option: "chain", path: $0) } ?? []
-        let record = try find(reference)
+        let candidates = try importCandidates(reference)
+        var record = candidates[0]
+        var key: PrivateKey?
+        var leaf: Certificate?
+        // The version the certificate is for is the one whose key it certifies:
+        // a name stands for its pending versions (newest first) and its current one.
+        for candidate in candidates {
+            let candidateKey = try keyFiles.load(certificateID: candidate.id)
+            if let match = supplied.first(where: { $0.matches(privateKey: candidateKey) }) {
+                (record, key, leaf) = (candidate, candidateKey, match)
+                break
+            }
+        }
         let label = record.name.map { "'\($0)' (\(record.id))" } ?? record.id
         return try audited(action: "cert.import", subject: Self.auditSubject(record)) {
-            let key = try keyFiles.load(certificateID: record.id)
-            guard let leaf = supplied.first(where: { $0.matches(privateKey: key) }) else {
+            guard let key, let leaf else {
                 throw GatewayError.option("cert", "\(certificateFile): " + Self.mismatchDescription(supplied)
-                                          + " is not for the private key of certificate \(label); import the "
-                                          + "certificate the CA issued for its CSR (og-host cert show \(record.id) --pem)")
+                                          + " is not for the private key of certificate \(label)"
+                                          + (candidates.count > 1 ? " or of its \(candidates.count - 1) pending version(s)" : "")
+                                          + "; import the certificate the CA issued for its CSR (og-host cert show "
+                                          + "\(record.id) --pem)")
             }
             if let existing = record.fingerprint, existing != leaf.sha256Fingerprint {
                 throw GatewayError("certificate \(label): already has certificate serial \(record.serial ?? "?"); "
-                                   + "to renew, make a new key and CSR with og-host cert request", category: .badInput)
+                                   + "to renew, make a new version with og-host cert request --name "
+                                   + "\(record.lineage ?? "NAME") (add --reuse-key to keep the key)", category: .badInput)
             }
             let validation = try validateChain(leaf: leaf, supplied: supplied.filter { $0 != leaf } + extraChain, key: key)
             var updated = record
             updated.attach(leaf: leaf, chain: validation.storedChain)
             try requireNotManagedElsewhere(leaf, exceptID: record.id)
-            let stored = try Self.inventoryCall { try inventory.updateManagedCertificate(updated) }
+            // A version of a name takes the name when it is the newest issued one, in the same transaction.
+            let (stored, previousID) = try Self.inventoryCall {
+                updated.lineage != nil ? try inventory.saveIssuedVersion(updated)
+                    : (try inventory.updateManagedCertificate(updated), nil)
+            }
             return (CertificateImportResult(record: stored, anchorSubject: validation.anchorSubject,
-                                            unusedSubjects: validation.unusedSubjects),
-                    Self.importDetail(stored, anchor: validation.anchorSubject))
+                                            unusedSubjects: validation.unusedSubjects, previousID: previousID),
+                    Self.importDetail(stored, anchor: validation.anchorSubject)
+                        + (previousID.map { ", now the current version (was \($0))" } ?? ""))
         }
+    }
+
+    /// What `reference` may be importing into: by ID that certificate; by name
+    /// the lineage's pending versions, newest first, then its current version.
+    private func importCandidates(_ reference: String) throws -> [ManagedCertificateRecord] {
+        let record = try find(reference)
+        guard UUID(uuidString: reference) == nil, let lineage = record.lineage else { return [record] }
+        let versions = try Self.inventoryCall { try inventory.certificateVersions(lineage: lineage) }
+        return versions.filter { $0.status == .pending && $0.id != record.id } + [record]
     }
 
     /// `cert import --cert FILE --key FILE [--key-password -|env:NAME] [--chain FILE] [--name N]`:
@@ -74,10 +104,8 @@ extension CertificateVault {
                                       + " is not for the key in \(keyFile); give the certificate issued for that key")
         }
         let inventory = try inventory
-        if let name, try Self.inventoryCall({ try inventory.managedCertificate(matching: name) }) != nil {
-            throw GatewayError.option("name", "'\(name)' is already used by another certificate; choose another name "
-                                      + "or remove that certificate first", category: .conflict)
-        }
+        // For a name that exists, the certificate becomes its newest version.
+        let current = try name.flatMap { name in try Self.inventoryCall { try inventory.currentCertificate(lineage: name) } }
         let id = UUID().uuidString.lowercased()
         return try audited(action: "cert.import", subject: name ?? id) {
             try requireNotManagedElsewhere(leaf, exceptID: nil)
@@ -90,15 +118,22 @@ extension CertificateVault {
             let keyFiles = try keyFiles
             try keyFiles.store(key, certificateID: id)
             let stored: ManagedCertificateRecord
+            var previousID: String?
             do {
-                stored = try Self.inventoryCall { try inventory.addManagedCertificate(record) }
+                if current != nil {
+                    (stored, previousID) = try Self.inventoryCall { try inventory.saveIssuedVersion(record) }
+                } else {
+                    stored = try Self.inventoryCall { try inventory.addManagedCertificate(record) }
+                }
             } catch {
                 try? keyFiles.remove(certificateID: id)
                 throw error
             }
             return (CertificateImportResult(record: stored, anchorSubject: validation.anchorSubject,
-                                            unusedSubjects: validation.unusedSubjects),
-                    "key brought from elsewhere, " + Self.importDetail(stored, anchor: validation.anchorSubject))
+                                            unusedSubjects: validation.unusedSubjects, previousID: previousID),
+                    "key brought from elsewhere, " + Self.importDetail(stored, anchor: validation.anchorSubject)
+                        + (stored.version.map { ", version \($0)" } ?? "")
+                        + (previousID.map { ", now the current version (was \($0))" } ?? ""))
         }
     }
 

@@ -38,21 +38,43 @@ public struct CertificateVault {
         return record
     }
 
-    /// Every managed certificate with where it is installed.
-    public func listings() throws -> [CertificateListing] {
+    /// How `cert list` orders certificates.
+    public enum ListingOrder: String, Sendable, CaseIterable {
+        /// Named ones by name, then unnamed ones by creation time.
+        case name
+        /// Soonest notAfter first; pending ones last.
+        case expiry
+    }
+
+    /// The current version of every named certificate and every unnamed one,
+    /// with where each is bound and deployed. `expiringWithinDays` keeps only
+    /// issued certificates whose notAfter falls within that many days from
+    /// `now` (the expired ones too).
+    public func listings(expiringWithinDays: Int? = nil, order: ListingOrder = .name,
+                         now: Date = Date()) throws -> [CertificateListing] {
+        if let days = expiringWithinDays, !(0...3650).contains(days) {
+            throw GatewayError.option("expiring", "'\(days)' is not a number of days from 0 to 3650")
+        }
         let inventory = try inventory
+        var records = try Self.inventoryCall { try inventory.currentCertificates() }
+        if let days = expiringWithinDays {
+            let limit = now.addingTimeInterval(TimeInterval(days) * 86400)
+            records = records.filter { $0.notAfter.map { $0 <= limit } ?? false }
+        }
+        if order == .expiry {
+            records.sort { ($0.notAfter ?? .distantFuture, $0.name ?? $0.id) < ($1.notAfter ?? .distantFuture, $1.name ?? $1.id) }
+        }
         return try Self.inventoryCall {
-            try inventory.managedCertificates().map { record in
-                CertificateListing(record, installations: try inventory.installations(ofCertificate: record.id))
-            }
+            try records.map { try CertificateListing($0, inventory: inventory, now: now) }
         }
     }
 
-    /// One certificate with its details and PEM texts (never its key).
+    /// One certificate with its details, PEM texts (never its key) and, for a
+    /// named one, every version and binding.
     public func details(_ reference: String) throws -> CertificateListing {
         let record = try find(reference)
-        let installations = try Self.inventoryCall { try inventory.installations(ofCertificate: record.id) }
-        return CertificateListing(record, installations: installations, withDetails: true)
+        let inventory = try inventory
+        return try Self.inventoryCall { try CertificateListing(record, inventory: inventory, withDetails: true) }
     }
 
     /// Removes a certificate and its key: by name the whole lineage (every
@@ -101,11 +123,17 @@ public struct CertificateVault {
     }
 
     /// Records that certificate `certificateID` serves on `node` of endpoint
-    /// `endpointID`; install jobs call it after verifying the served certificate.
-    public func recordInstallation(certificateID: String, endpointID: String, node: String) throws {
+    /// `endpointID` (verified at `servedAddress` with SNI `servedName`); install
+    /// jobs call it after verifying the served certificate. With `bindingNode`
+    /// a named certificate is bound there too, in the same transaction.
+    public func recordInstallation(certificateID: String, endpointID: String, node: String,
+                                   servedAddress: String? = nil, servedName: String? = nil,
+                                   bindingNode: String? = nil, alias: String? = nil) throws {
         let record = try find(certificateID)
         _ = try Self.inventoryCall {
-            try inventory.recordInstallation(certificateID: record.id, endpointID: endpointID, node: node)
+            try inventory.recordInstallation(certificateID: record.id, endpointID: endpointID, node: node,
+                                             servedAddress: servedAddress, servedName: servedName,
+                                             bindingNode: bindingNode, alias: alias)
         }
     }
 

@@ -71,6 +71,7 @@ extension InstallJob {
                 try Self.verifyServed(target, fingerprint: material.leaf.sha256Fingerprint)
                 report("verified \(target.host):\(target.port)\(target.serverName.isEmpty ? "" : " (\(target.serverName))") serves the new certificate")
             }
+            try recordManagedInstallation(plan: plan)
         } catch {
             session.apiInstall = nil
             let reason = (error as? GatewayError)?.message ?? "\(error)"

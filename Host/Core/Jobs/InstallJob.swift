@@ -40,6 +40,20 @@ public struct InstallJob {
         self.alias = alias
     }
 
+    /// For a gateway-held certificate: records where it now serves (node and
+    /// the first address verified) and, for a named one, binds its name to the
+    /// endpoint and the node asked for ("" = the plugin's choice), in one
+    /// inventory transaction. Called inside the install, after verification.
+    func recordManagedInstallation(plan: InstallPlanInfo) throws {
+        guard let certificateID = material.certificateID else { return }
+        let target = plan.verify.first
+        try CertificateVault(gateway: gateway).recordInstallation(
+            certificateID: certificateID, endpointID: record.id, node: installedNode ?? "default",
+            servedAddress: target.map { $0.host.contains(":") ? "[\($0.host)]:\($0.port)" : "\($0.host):\($0.port)" },
+            servedName: target.flatMap { $0.serverName.isEmpty ? nil : $0.serverName },
+            bindingNode: nodeID ?? "", alias: alias)
+    }
+
     struct JournalPayload: Codable {
         struct Change: Codable {
             var path: String
@@ -179,9 +193,8 @@ public struct InstallJob {
             // Where the certificate went is recorded inside the transaction: if
             // it cannot be, the install is rolled back, so the inventory and the
             // audit trail never disagree.
-            if let certificateID = material.certificateID {
-                try CertificateVault(gateway: gateway).recordInstallation(certificateID: certificateID, endpointID: record.id,
-                                                                          node: installedNode ?? "default")
+            if material.certificateID != nil {
+                try recordManagedInstallation(plan: plan)
                 FaultPoints.reach("installation recorded")
             }
             // From here on, recovery keeps the new files: it only removes the backups.
