@@ -6,7 +6,7 @@ import OGHost
 extension CertCommand {
     struct Issue: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "issue", 
-            abstract: "Order a certificate from an ACME issuer; the key and CSR are made on the gateway.",
+            abstract: "Order a certificate from an issuer (ACME, or a command issuer); the key and CSR are made on the gateway.",
             discussion: """
             og-host cert issue NAME --issuer N --cn NAME [--san-dns NAME…] [--key ec-p256] \
             (--challenge http-01 --challenge-endpoint EP --webroot PATH | \
@@ -40,7 +40,8 @@ extension CertCommand {
                 if let challenge, !["http-01", "dns-01"].contains(challenge) {
                     throw GatewayError.option("challenge", "'\(challenge)' is not http-01 or dns-01")
                 }
-                let result = try ACMEIssuance(gateway: openGateway()).issue(IssuanceRequest(
+                let gateway = try openGateway()
+                let result = try Issuers.named(issuer, gateway: gateway).issue(IssuanceRequest(
                     certificateName: name, issuerName: issuer, commonName: commonName, dnsNames: dnsNames, keyType: keyType,
                     challenge: ChallengeOptions(type: challenge, endpoint: challengeEndpoint, webroot: webroot,
                                                 dnsServer: dnsServer, tsigKeyName: tsigKey, tsigSecret: tsigSecret,
@@ -51,7 +52,7 @@ extension CertCommand {
                 printOut("""
                 Certificate '\(name)' issued\(result.resumed ? " (resumed order)" : "").
                 Certificate ID: \(certificate.id)
-                Order: \(result.order.id)
+                \(result.order.map { "Order: \($0.id)" } ?? "Issuer: \(issuer) (command)")
                 Serial: \(certificate.serial ?? "-")
                 Names: \(certificate.subjectAlternativeNames.joined(separator: ", "))
                 Expires: \(certificate.notAfter.map { ISO8601DateFormatter().string(from: $0) } ?? "-")

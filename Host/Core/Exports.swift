@@ -19,3 +19,4 @@
 @_exported import struct OGInventory.RenewalDefaults
 @_exported import struct OGInventory.GatewayEvent
 @_exported import enum OGPlugins.PluginSlotWatch
+@_exported import struct OGInventory.CommandIssuerRecord

@@ -149,6 +149,7 @@ enum InventorySchema {
         EventOutboxSchema.register(&migrator)
         CertificateLineageSchema.register(&migrator)
         RenewalScheduleSchema.register(&migrator)
+        CommandIssuerSchema.register(&migrator)
 
         return migrator
     }()

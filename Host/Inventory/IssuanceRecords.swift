@@ -189,7 +189,7 @@ extension Inventory {
     public func addACMEIssuer(_ issuer: ACMEIssuerRecord) throws {
         try RecordValidation.name(issuer.name, field: "issuer name")
         try write { db in
-            if try ACMEIssuerRecord.exists(db, key: issuer.name) {
+            if try ACMEIssuerRecord.exists(db, key: issuer.name) || CommandIssuerRecord.exists(db, key: issuer.name) {
                 throw InventoryError.invalidValue(field: "issuer name", value: issuer.name,
                                                   problem: "is already used by another issuer; choose another name")
             }

@@ -287,8 +287,8 @@ extension Inventory {
             if let autoDeploy { record.autoDeploy = autoDeploy }
             if let issuerName {
                 if record.issuerName != issuerName {
-                    // Settings belong to an issuer; another one starts clean (and no backoff carries over).
-                    record.setSettings([:])
+                    // The names, key and challenge settings stay (another CA can repeat them); the failures of the
+                    // previous issuer do not carry over.
                     record.failures = 0
                     record.backoffUntil = nil
                     record.errorClass = nil

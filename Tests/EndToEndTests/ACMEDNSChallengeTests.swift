@@ -45,6 +45,32 @@ import Testing
         #expect(issued.standardErrorText.contains("badNonce"), "Pebble's nonce rejections were retried")
     }
 
+    /// A renewal repeats cert issue's dns-01 settings with the TSIG secret cert issue sealed in the default
+    /// credential store: nobody types it again, and it is nowhere on disk in plaintext.
+    @Test func aRenewalSignsItsUpdatesWithTheSecretSealedByCertIssue() throws {
+        let issued = try issue("zone", ["www.acme.test"], secret: bind.secret)
+        try #require(issued.exitStatus == 0, "cert issue: \(issued.standardErrorText)\n\(pebble.log)")
+        let first = try #require(try fixture.certificateDetails("zone")["id"] as? String)
+        let policy = try fixture.run(["cert", "policy", "zone", "--output", "json"])
+        let view = try #require(try JSONSerialization.jsonObject(with: Data(policy.standardOutput)) as? [String: Any])
+        let settings = try #require(view["settings"] as? [String: String])
+        #expect(settings["challenge"] == "dns-01" && settings["tsigKeyName"] == BindServer.keyName)
+        #expect(settings["tsigSecretCredential"]?.hasPrefix("default/renewal-tsig-") == true, "\(settings)")
+        #expect(!policy.standardOutputText.contains(bind.secret))
+
+        let renewed = try fixture.run(["renew", "--force", "zone"])
+        try #require(renewed.exitStatus == 0, "renew: \(renewed.standardOutputText)\(renewed.standardErrorText)\n\(bind.log)")
+        #expect(renewed.standardOutputText.contains("zone: renewed: renewed through issuer pebble"), "\(renewed.standardOutputText)")
+        #expect(try fixture.certificateDetails("zone")["id"] as? String != first)
+        #expect(try bind.txt("_acme-challenge.www.acme.test").isEmpty, "the record is gone again")
+        let secretBytes = Array(bind.secret.utf8)
+        for (path, contents) in fixture.dataDirectoryContents() {
+            #expect(contents.count < secretBytes.count || !contents.indices.dropLast(secretBytes.count - 1).contains {
+                Array(contents[$0..<($0 + secretBytes.count)]) == secretBytes
+            }, "the TSIG secret is in plaintext in \(path)")
+        }
+    }
+
     @Test func aWrongTSIGSecretIsRefusedClearlyAndTheOrderStaysResumable() throws {
         let wrong = Data((0..<32).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
         let refused = try issue("zone", ["www.acme.test"], secret: wrong)

@@ -27,7 +27,9 @@ final class PebbleServer: @unchecked Sendable {
     /// - Parameters:
     ///   - httpPort: where Pebble connects for http-01 (the web server's plain HTTP port).
     ///   - dnsServer: Pebble's resolver; challtestsrv (started here) when nil.
-    init(httpPort: UInt16, requireEAB: Bool = true, dnsServer: String? = nil, environment: [String: String] = [:]) throws {
+    ///   - certificateValidity: seconds the certificates Pebble issues are valid (Pebble's default: 5 years).
+    init(httpPort: UInt16, requireEAB: Bool = true, dnsServer: String? = nil, environment: [String: String] = [:],
+         certificateValidity: Int? = nil) throws {
         for binary in ["/usr/bin/pebble", "/usr/bin/pebble-challtestsrv"] {
             try #require(FileManager.default.isExecutableFile(atPath: binary), "\(binary) is missing: install the Debian package pebble")
         }
@@ -47,6 +49,7 @@ final class PebbleServer: @unchecked Sendable {
             "externalAccountBindingRequired": requireEAB,
         ]
         if requireEAB { settings["externalAccountMACKeys"] = [Self.eabKeyID: Self.eabHMACKey] }
+        if let certificateValidity { settings["certificateValidityPeriod"] = certificateValidity }
         let config = try JSONSerialization.data(withJSONObject: ["pebble": settings], options: [.sortedKeys])
         try LocalFiles.writeAtomically(directory.file("pebble.json"), contents: Array(config))
 

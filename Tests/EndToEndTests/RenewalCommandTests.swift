@@ -265,6 +265,61 @@ import Testing
                 "\(refused.standardErrorText)")
     }
 
+    /// A command issuer (an internal CA's signing program: CSR on standard input, chain on standard output, run
+    /// from its argv without a shell) issues and renews; a failing program is a clear, backed-off failure.
+    @Test func aCommandIssuerIssuesAndRenewsAndAFailingOneBacksOff() throws {
+        let authority = try CertTestAuthority()
+        let script = state.file("sign.sh")
+        try LocalFiles.writeAtomically(script, contents: Array("""
+            set -e
+            csr=$(mktemp)
+            cat > "$csr"
+            openssl x509 -req -in "$csr" -CA "$1/intermediate.pem" -CAkey "$1/intermediate.key" -days 1 \\
+              -copy_extensions copy -set_serial "0x$(openssl rand -hex 8)" 2>/dev/null
+            cat "$1/intermediate.pem"
+            rm -f "$csr"
+
+            """.utf8), mode: 0o755)
+        let relative = try fixture.run(["issuer", "add", "command", "--name", "bad", "--argv", "sign.sh"])
+        #expect(relative.exitStatus == 2 && relative.standardErrorText.contains("--argv: 'sign.sh' is not an absolute path"),
+                "\(relative.standardErrorText)")
+        let added = try fixture.run(["issuer", "add", "command", "--name", "internal", "--argv", "/bin/sh", "--argv", script,
+                                     "--argv", authority.directory.path])
+        try #require(added.exitStatus == 0, "issuer add command: \(added.standardErrorText)")
+        let taken = try fixture.run(["issuer", "add", "command", "--name", "sim", "--argv", "/bin/true"])
+        #expect(taken.exitStatus == 4 && taken.standardErrorText.contains("already used by another issuer"), "\(taken.standardErrorText)")
+        let listed = try fixture.run(["issuer", "list"])
+        #expect(listed.standardOutputText.contains("internal") && listed.standardOutputText.contains("command: /bin/sh"))
+
+        let issued = try fixture.run(["cert", "issue", "app", "--issuer", "internal", "--cn", "app.internal.test",
+                                      "--san-dns", "api.internal.test"])
+        try #require(issued.exitStatus == 0, "cert issue: \(issued.standardErrorText)")
+        let first = try fixture.certificateDetails("app")
+        #expect(first["status"] as? String == "issued")
+        #expect(first["chain"] as? [String] == ["CN=\(authority.intermediateName)"], "\(first)")
+        let challenged = try fixture.run(["cert", "issue", "other", "--issuer", "internal", "--cn", "o.internal.test",
+                                          "--challenge", "http-01"])
+        #expect(challenged.exitStatus == 2 && challenged.standardErrorText.contains("--challenge: issuer 'internal' is a command issuer"))
+
+        let renewed = try json(["renew", "--force", "app"])
+        #expect(items(renewed).first?["outcome"] as? String == "renewed", "\(renewed)")
+        let second = try fixture.certificateDetails("app")
+        #expect(second["id"] as? String != first["id"] as? String)
+        #expect((second["subject_alternative_names"] as? [String])?.contains("DNS:api.internal.test") == true, "\(second)")
+
+        let broken = try fixture.run(["issuer", "add", "command", "--name", "offline", "--argv", "/bin/sh", "--argv=-c",
+                                      "--argv", "echo 'CA offline: HSM not reachable' >&2; exit 3"])
+        try #require(broken.exitStatus == 0, "\(broken.standardErrorText)")
+        let switched = try json(["cert", "policy", "app", "--issuer", "offline"])
+        #expect(switched["issuer"] as? String == "offline")
+        let failed = try json(["renew", "--force", "app"], exit: 1)
+        let item = try #require(items(failed).first)
+        #expect((item["message"] as? String)?.contains("exited with status 3: CA offline: HSM not reachable") == true, "\(item)")
+        let policy = try json(["cert", "policy", "app"])
+        #expect(policy["failures"] as? Int == 1 && policy["error_class"] as? String == "other")
+        #expect(date(policy["backoff_until"]).map { $0.timeIntervalSinceNow > 800 } == true)
+    }
+
     @Test func policyOptionsAreValidatedNamingTheOption() throws {
         try issueWeb()
         for (arguments, expected) in [

@@ -62,7 +62,8 @@ public struct ChallengeOptions: Sendable {
 /// What an issuer produced: the vault record of the new certificate and the order behind it.
 public struct IssuanceResult: Sendable {
     public var certificate: ManagedCertificateRecord
-    public var order: ACMEOrderRecord
+    /// The ACME order behind it (nil for issuers without orders, such as a command issuer).
+    public var order: ACMEOrderRecord?
     /// The vault ID of the certificate that held the name before (now unnamed), if any.
     public var previousCertificateID: String?
     /// True when an interrupted order was resumed rather than a new one created.

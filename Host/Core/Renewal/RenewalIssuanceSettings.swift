@@ -5,7 +5,7 @@ import OGInventory
 /// What a renewal needs to repeat `cert issue`: the issuer and the settings
 /// it was given (names, key type, challenge), kept in the lineage's renewal
 /// schedule. A TSIG secret is never part of them: it is sealed in the default
-/// local credential store (id `renewal-<name>-tsig`) and the settings hold that
+/// local credential store (id `renewal-tsig-<uuid>`) and the settings hold that
 /// reference, so master-key rotation covers it and nothing on disk is plaintext.
 public struct RenewalIssuanceSettings {
     public let gateway: Gateway
@@ -28,7 +28,8 @@ public struct RenewalIssuanceSettings {
         static let wait = "waitSeconds"
     }
 
-    static func tsigCredentialID(_ lineage: String) -> String { "renewal-\(lineage)-tsig" }
+    /// A new credential ID for a lineage's TSIG secret (names may hold characters credential IDs may not).
+    static func tsigCredentialID() -> String { "renewal-tsig-" + UUID().uuidString.lowercased() }
 
     /// Records the order's settings as the lineage's renewal settings (after `cert issue` succeeded).
     func record(order: ACMEOrderRecord, request: IssuanceRequest, tsigSecret: Secret?) throws {
@@ -47,12 +48,18 @@ public struct RenewalIssuanceSettings {
         if let tsigSecret, order.challengeType == "dns-01" {
             let store = try LocalCredentialDirectory(path: gateway.dataDirectory.credentialsPath)
                 .store(named: LocalCredentialStore.defaultName)
-            let id = Self.tsigCredentialID(lineage)
             let credential = Credential.password(username: challenge["tsigKeyName"] ?? "tsig", tsigSecret)
+            // The lineage's earlier reference is reused (so a re-issue replaces the secret rather than piling them up).
+            let previous = try issuerInventory { try gateway.inventory().renewalSchedule(lineage: lineage) }?
+                .settings[Key.tsigSecret].flatMap { reference -> String? in
+                    let prefix = LocalCredentialStore.defaultName + "/"
+                    return reference.hasPrefix(prefix) ? String(reference.dropFirst(prefix.count)) : nil
+                }
+            var id = previous ?? Self.tsigCredentialID()
             do {
                 try store.update(id: id, to: credential)
             } catch CredentialsError.notFound {
-                _ = try store.add(credential, id: id)
+                id = try store.add(credential, id: id)
             }
             settings[Key.tsigSecret] = "\(LocalCredentialStore.defaultName)/\(id)"
         }

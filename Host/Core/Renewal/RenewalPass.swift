@@ -144,7 +144,7 @@ public struct RenewalPass {
             }
             schedule = try inventory.updateRenewalSchedule(claim) { $0.lastAttemptAt = Date() }
             let request = try RenewalIssuanceSettings(gateway: gateway).request(for: schedule, replacing: found)
-            let result = try ACMEIssuance(gateway: gateway).issue(request)
+            let result = try Issuers.named(issuerName, gateway: gateway).issue(request)
             guard let renewedClaim = try inventory.renewRenewalClaim(claim, duration: claimDuration) else {
                 throw InventoryError.renewalClaimLost(lineage: row.lineage)
             }

@@ -36,10 +36,10 @@ public struct RenewalPolicies {
             if issuer == "manual" {
                 issuerChange = .some(nil)
             } else {
-                _ = try ACMEIssuers(gateway: gateway).find(issuer)
+                try Issuers.requireExists(issuer, gateway: gateway)
                 let stored = try issuerInventory { try inventory.renewalSchedule(lineage: name) }
                 guard let stored, stored.settings[RenewalIssuanceSettings.Key.names]?.isEmpty == false else {
-                    throw GatewayError.option("issuer", "certificate '\(name)' was never issued through an ACME issuer here, so "
+                    throw GatewayError.option("issuer", "certificate '\(name)' was never issued through an issuer here, so "
                                               + "there are no names and challenge settings to renew with; run og-host cert issue "
                                               + "\(name) --issuer \(issuer) --cn NAME … once (renewals repeat what it was given)")
                 }
