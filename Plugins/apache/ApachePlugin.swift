@@ -14,8 +14,25 @@ public struct ApachePlugin: EndpointPlugin, ConnectionTesting, NodeDiscovering, 
 
     public init() {}
 
+    /// At add (and update) time: apachectl and the configuration are there, and the account can write
+    /// what an install changes (the files holding the TLS virtual hosts' certificate directives, the
+    /// certificate directory), as itself or through the configured sudo. A configuration this plugin
+    /// cannot read does not block the add: `tls nodes` says why, and installs are refused.
     public func validate(_ endpoint: Endpoint, host: HostServices) throws {
         try testConnection(endpoint, host: host)
+        let target = try ApacheEndpoint(endpoint, host: host)
+        guard let hosts = try? tlsHosts(target, host: host) else { return }
+        var files: [String] = [], directories: [String] = []
+        if let directory = target.certificateDirectory { directories.append(directory) }
+        for tls in hosts {
+            let block = tls.block
+            files += (block.certificateFiles + block.keyFiles + block.chainFiles + (block.sslEngine.map { [$0] } ?? []))
+                .map(\.line.file)
+            if target.certificateDirectory == nil, let current = tls.certificateFile?.arguments.first {
+                directories.append(ConfigPath.directory(of: current))
+            }
+        }
+        try WriteAccess.require(files: files, directories: directories, platform: endpoint.platform, host: host)
     }
 
     /// Reachable means apachectl runs and the main configuration file is there.

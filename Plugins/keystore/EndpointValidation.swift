@@ -20,6 +20,9 @@ struct EndpointValidation {
                 try files.requireWritableLocation(keyPath, option: "key_path")
             }
         }
+        // Installs replace the store (and a PEM key file) atomically beside it: the account, or its sudo, must be able to.
+        try WriteAccess.require(files: [target.path] + (target.kind == .pem ? [target.keyPath].compactMap { $0 } : []),
+                                directories: [], platform: target.platform, host: host)
         if let script = target.installScript { try files.requireScript(script, option: "install_script") }
         if let script = target.restartScript { try files.requireScript(script, option: "restart_script") }
     }

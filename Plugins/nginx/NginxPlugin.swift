@@ -21,18 +21,12 @@ public struct NginxPlugin: EndpointPlugin, ConnectionTesting, NodeDiscovering, I
     public func validate(_ endpoint: Endpoint, host: HostServices) throws {
         let target = try NginxEndpoint(endpoint, host: host)
         let configuration = try NginxConfiguration(target: target, host: host, forDiscovery: true)
-        var changed: [String] = []
-        if (try? host.stat(target.certificateDirectory).type) == .directory { changed.append(target.certificateDirectory) }
+        var files: [String] = []
         for (_, server) in configuration.tlsServers {
-            changed += server.effectiveCertificates.map(\.file) + [server.directive.file]
+            files += server.effectiveCertificates.map(\.file) + [server.directive.file]
         }
-        let denied = try WriteAccess.unwritable(changed, host: host)
-        guard denied.isEmpty else {
-            throw PluginError(status: .invalidArgument, field: "sudo",
-                              message: "the account cannot write " + denied.joined(separator: ", ")
-                                  + ", which installs change; configure sudo for it (--sudo nopasswd or --sudo password) "
-                                  + "or give it write access there")
-        }
+        let directories = (try? host.stat(target.certificateDirectory).type) == .directory ? [target.certificateDirectory] : []
+        try WriteAccess.require(files: files, directories: directories, platform: endpoint.platform, host: host)
     }
 
     public func testConnection(_ endpoint: Endpoint, host: HostServices) throws {

@@ -23,6 +23,20 @@ public struct TomcatPlugin: EndpointPlugin, ConnectionTesting, NodeDiscovering, 
         let target = try TomcatEndpoint(endpoint)
         let configuration = try ServerXMLReader(target: target, host: host).read()
         try checkKeystorePassword(target, configuration: configuration, host: host)
+        // What installs write: existing keystores in place; for PEM connectors new files in the
+        // certificate directory and server.xml. The account (or its sudo) must be able to.
+        var files: [String] = [], directories: [String] = []
+        for node in configuration.nodes {
+            switch node.certificate.source {
+            case .keystore(let keystore):
+                files.append(keystore.path)
+            case .pem:
+                files.append(configuration.document.path)
+                if (try? host.stat(target.certificateDirectory).type) == .directory { directories.append(target.certificateDirectory) }
+            }
+        }
+        try WriteAccess.require(files: files.filter { (try? host.stat($0).type) == .regular }, directories: directories,
+                                platform: endpoint.platform, host: host)
         if let manager = target.manager {
             try JMXReload(manager: manager, host: host).checkCredentials()
             let pemConnectors = configuration.nodes.filter { if case .pem = $0.certificate.source { true } else { false } }

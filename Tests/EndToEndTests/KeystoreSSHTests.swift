@@ -48,4 +48,30 @@ import Testing
         #expect(nodes.standardOutputText.contains("\"id\" : \"web\""), "\(nodes.standardOutputText)")
         #expect(nodes.standardOutputText.contains("key entry, chain 2"), "the leaf and the intermediate")
     }
+
+    /// A store the login can read but not replace (root's, in root's directory): refused at add
+    /// with the path and the fix; accepted with sudo, which installs would write through.
+    @Test func storeTheLoginCannotWriteIsRefusedAtAddUnlessSudoWrites() throws {
+        try SSHTestUser.grantPasswordlessSudo()
+        let sshd = try SSHServerFixture.start()
+        let fixture = try GatewayFixture(plugins: ["keystore"])
+        let files = try KeystoreTestFiles()
+        let rootOnly = try TemporaryDirectory("og-root-store")
+        chmod(rootOnly.path, 0o755)
+        let store = rootOnly.file("root.p12")
+        try LocalFiles.writeAtomically(store, contents: try files.bytes(try files.p12("local.p12", alias: "web")), mode: 0o644)
+        chmod(store, 0o644)
+        let login = ["--connection_type", "ssh", "--host", sshd.host, "--port", String(sshd.port), "--user", sshd.user,
+                     "--ssh_key_path", sshd.clientKeyPath, "--path", store, "--store_password", "env:STORE_PASS"]
+        let refused = try fixture.run(["tls", "add", "p12", "--name", "plain"] + login,
+                                      extraEnvironment: ["STORE_PASS": files.password])
+        #expect(refused.exitStatus == 2, "\(refused.standardErrorText)")
+        #expect(refused.standardErrorText.contains("--sudo") && refused.standardErrorText.contains(store),
+                "\(refused.standardErrorText)")
+        let listed = try fixture.run(["tls", "list", "--output", "json"])
+        #expect(!listed.standardOutputText.contains("\"name\""), "a refused add records nothing: \(listed.standardOutputText)")
+        let withSudo = try fixture.run(["tls", "add", "p12", "--name", "fleet", "--sudo", "nopasswd"] + login,
+                                       extraEnvironment: ["STORE_PASS": files.password])
+        #expect(withSudo.exitStatus == 0, "\(withSudo.standardErrorText)")
+    }
 }
