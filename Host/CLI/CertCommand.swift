@@ -8,7 +8,7 @@ struct CertCommand: ParsableCommand {
         commandName: "cert", abstract: "Manage the gateway's certificates: keys, CSRs, issued certificates.",
         discussion: "Private keys stay on the gateway, encrypted; no command prints one.",
         subcommands: [Request.self, Import.self, List.self, Show.self, Remove.self, Bind.self, Unbind.self, Watch.self,
-                      Issue.self, Orders.self, Order.self, Revoke.self, RenewalInfo.self, Policy.self])
+                      Issue.self, Orders.self, Order.self, Revoke.self, RenewalInfo.self, Policy.self, Deploy.self])
 
     struct Request: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "request", 

@@ -158,16 +158,17 @@ public struct EndpointJobService {
     }
 
     func loadMaterial(_ material: InstallRequest.Material) throws -> InstallMaterial {
-        let anchors = try TrustAnchorSource.anchors(gateway: gateway)
         switch material {
         case .managed(let id):
-            return try GatewayCertificates.material(id: id, gateway: gateway, anchors: anchors)
+            return try GatewayCertificates.material(id: id, gateway: gateway)
         case .files(let certificate, let key, let keyPassword, let chain):
             let password = try keyPassword.map { try EndpointCatalog.readSecret(option: "key-password", value: $0) }
             let (leaf, privateKey, chainCertificates) = try InstallMaterial.fromFiles(certificate: certificate, key: key,
                                                                                       chain: chain, keyPassword: password)
-            return try InstallMaterial.validated(leaf: leaf, key: privateKey, chain: chainCertificates, anchors: anchors,
-                                                 certificateID: nil)
+            return try TrustAnchorSource.validating(gateway: gateway) { anchors in
+                try InstallMaterial.validated(leaf: leaf, key: privateKey, chain: chainCertificates, anchors: anchors,
+                                              certificateID: nil)
+            }
         }
     }
 

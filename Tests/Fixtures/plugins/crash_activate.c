@@ -8,6 +8,9 @@
 #define FIXTURE_NAME "crash-activate"
 #define FIXTURE_CUSTOM_PLAN_INSTALL
 #define FIXTURE_CUSTOM_ACTIVATE
+/* A file install (no OG_CAP_APPLY): the host writes, then activates. */
+#define FIXTURE_CAPABILITIES (OG_CAP_TEST_CONNECTION | OG_CAP_DISCOVER | OG_CAP_INSTALL | OG_CAP_CONFIG_TEST | OG_CAP_ACTIVATE | \
+                              OG_CAP_RESTART)
 #include "fixture_plugin.h"
 
 /* `<dir>/<name>` into `buffer` (NUL-terminated), or NULL when it does not fit. */

@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# Fan-out of one certificate to 50 PEM endpoints over SSH, all on one private
+# sshd on 127.0.0.1 (a directory per endpoint), compared (bench/release-build.sh
+# `compare`: hyperfine, or instruction counts with OG_BENCH_CALLGRIND=1):
+#   og-host:     `og-host cert deploy site --parallel 10 --force` (release
+#                build) — 50 endpoint jobs, each in its own child og-host, each
+#                a full transaction (lease, journal, backup, atomic write and
+#                read-back of the certificate and the key, cleanup, audit, an
+#                event); --force so every run really writes (a repeat would
+#                otherwise be "unchanged" and write nothing);
+#   shell floor: one multiplexed OpenSSH master connection (ControlMaster) and
+#                10 parallel copies (xargs -P 10 scp) of the same two files to
+#                the 50 directories: copying with no safety at all;
+#   ansible:     a playbook of two `copy` tasks (the same two files) for 50
+#                host aliases of the same sshd, forks 10, pipelining on.
+# og-host opens one SSH session per endpoint job; ansible multiplexes per alias
+# (all aliases share one ControlPath here, since they are one host:port:user).
+#
+# Needs root (sshd) and the Debian packages openssh-server, openssh-client,
+# hyperfine and ansible-core (all in .ci/packages). Usage: bench/deploy-fanout.sh [runs]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runs=${1:-5}
+for tool in /usr/sbin/sshd ssh scp ssh-keygen ansible-playbook openssl; do
+    command -v "$tool" >/dev/null || {
+        echo "$tool is missing (Debian packages openssh-server, openssh-client, ansible-core)" >&2; exit 1; }
+done
+if [ "$(id -u)" -ne 0 ]; then
+    echo "run as root: sshd must be started as root" >&2
+    exit 1
+fi
+source bench/release-build.sh
+og="$bin/og-host"
+chmod 0755 "$work"
+install -d -m 0755 "$work/plugins.d"
+install -m 0755 "$bin/libog-plugin-keystore.so" "$work/plugins.d/"
+"$og" plugins manifest "$work/plugins.d/libog-plugin-keystore.so" >/dev/null
+export OG_DATA_DIR="$work/og-data" OG_PLUGIN_PATH="$work/plugins.d"
+
+endpoints=50
+sshd_pid=
+trap '[ -n "$sshd_pid" ] && kill "$sshd_pid" 2>/dev/null; rm -rf "$work"' EXIT
+
+while :; do
+    port=$((20000 + RANDOM % 40000))
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || break
+done
+
+ssh-keygen -q -t ed25519 -N '' -f "$work/host_key"
+ssh-keygen -q -t ed25519 -N '' -f "$work/client_key"
+cp "$work/client_key.pub" "$work/authorized_keys"
+mkdir -p /run/sshd
+cat > "$work/sshd_config" <<CONFIG
+Port $port
+ListenAddress 127.0.0.1
+HostKey $work/host_key
+PidFile none
+AuthorizedKeysFile $work/authorized_keys
+StrictModes no
+UsePAM no
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PermitRootLogin prohibit-password
+AllowUsers root
+Subsystem sftp internal-sftp
+MaxStartups 200
+MaxSessions 100
+CONFIG
+/usr/sbin/sshd -D -e -f "$work/sshd_config" 2>"$work/sshd.log" &
+sshd_pid=$!
+for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
+
+# A CA and the certificate being deployed.
+cd "$work"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key -out ca.pem -days 30 \
+    -subj "/CN=og-bench CA" -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign 2>/dev/null
+openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout site.key -out site.csr -subj "/CN=site.example.test" 2>/dev/null
+printf 'subjectAltName=DNS:site.example.test\n' > site.ext
+openssl x509 -req -in site.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out site.pem -days 10 -extfile site.ext 2>/dev/null
+
+"$og" ca add ca.pem --name bench-ca >/dev/null
+"$og" cert import --cert site.pem --key site.key --name site >/dev/null
+fingerprint=$(ssh-keygen -lf "$work/host_key.pub" -E sha256 | awk '{print $2}')
+for i in $(seq "$endpoints"); do
+    mkdir -p "$work/og/e$i" "$work/floor/e$i" "$work/ansible/e$i"
+    : > "$work/og/e$i/cert.pem"   # the pem type wants its file to exist
+    "$og" tls add pem --name "e$i" --connection_type ssh --host 127.0.0.1 --port "$port" --user root \
+        --ssh_key_path "$work/client_key" --host_key_fingerprint "$fingerprint" \
+        --path "$work/og/e$i/cert.pem" --key_path "$work/og/e$i/key.pem" >/dev/null
+done
+# The first install of each endpoint binds the certificate to it.
+"$og" tls install $(seq -f 'e%g' "$endpoints") --cert-id site >/dev/null
+echo "og-host: $endpoints endpoints bound; first deploy:"
+"$og" cert deploy site --parallel 10 --force | tail -1
+
+# The shell floor: one master connection, 10 copies at a time.
+options="-o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -i $work/client_key"
+cat > "$work/floor.sh" <<SCRIPT
+#!/usr/bin/env bash
+set -euo pipefail
+ssh $options -p $port -o ControlMaster=yes -o ControlPath=$work/master -o ControlPersist=no -N -f root@127.0.0.1
+seq $endpoints | xargs -P 10 -I{} scp -q $options -o ControlPath=$work/master -P $port \
+    $work/site.pem $work/site.key root@127.0.0.1:$work/floor/e{}/
+ssh -o ControlPath=$work/master -O exit -p $port root@127.0.0.1 2>/dev/null
+SCRIPT
+chmod +x "$work/floor.sh"
+
+# Ansible: 50 host aliases of the one sshd.
+{
+    echo "[targets]"
+    for i in $(seq "$endpoints"); do echo "e$i ansible_host=127.0.0.1 ansible_port=$port dir=$work/ansible/e$i"; done
+} > "$work/hosts"
+cat > "$work/ansible.cfg" <<CFG
+[defaults]
+inventory = $work/hosts
+forks = 10
+host_key_checking = False
+gathering = explicit
+interpreter_python = /usr/bin/python3
+remote_user = root
+private_key_file = $work/client_key
+[ssh_connection]
+pipelining = True
+ssh_args = -o UserKnownHostsFile=/dev/null -o ControlMaster=auto -o ControlPersist=60s
+CFG
+cat > "$work/copy.yml" <<PLAY
+- hosts: targets
+  tasks:
+    - copy: {src: $work/site.pem, dest: "{{ dir }}/cert.pem"}
+    - copy: {src: $work/site.key, dest: "{{ dir }}/key.pem", mode: "0600"}
+PLAY
+cat > "$work/ansible.sh" <<SCRIPT
+#!/usr/bin/env bash
+set -euo pipefail
+ANSIBLE_CONFIG=$work/ansible.cfg ansible-playbook "$work/copy.yml" >/dev/null
+SCRIPT
+chmod +x "$work/ansible.sh"
+
+echo "load average before measuring: $(cut -d' ' -f1-3 /proc/loadavg)"
+compare "$runs" \
+    "og-host cert deploy (50 PEM endpoints over ssh, --parallel 10)" "$og cert deploy site --parallel 10 --force >/dev/null" \
+    "shell floor (ssh ControlMaster, 10 parallel scp of cert+key)" "$work/floor.sh" \
+    "ansible-playbook copy x2 (50 aliases, forks 10, pipelining)" "$work/ansible.sh"
+echo "load average after measuring: $(cut -d' ' -f1-3 /proc/loadavg)"
+for i in 1 "$endpoints"; do
+    cmp -s "$work/og/e$i/cert.pem" "$work/ansible/e$i/cert.pem" || echo "note: e$i: og-host's cert.pem differs from the copied file (og-host writes the chain it validated)"
+done
