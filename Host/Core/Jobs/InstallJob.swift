@@ -119,10 +119,7 @@ public struct InstallJob {
            servedBefore.allSatisfy({ ($0 ?? nil)?.sha256Fingerprint == material.leaf.sha256Fingerprint }) {
             // Nothing to write, nothing to reload; the record is brought up to date all the same.
             installedNode = plan.nodeID.isEmpty ? (alias ?? nodeID) : plan.nodeID
-            if let certificateID = material.certificateID {
-                try CertificateVault(gateway: gateway).recordInstallation(certificateID: certificateID, endpointID: record.id,
-                                                                          node: installedNode ?? "default")
-            }
+            try recordManagedInstallation(plan: plan)
             wasUnchanged = true
             gateway.audit(action: "tls.install", subject: record.name, success: true,
                           detail: "job \(lease.jobID): unchanged: every file already holds certificate \(material.leaf.sha256Fingerprint)"
