@@ -142,7 +142,8 @@ struct ConfigReader {
                                           + "includes that lead here); og-host reads at most "
                                           + "\(Self.maximumSectionDepth) levels, flatten the configuration")
                 }
-                let closing = try Self.closingIndex(lines, openedAt: index - 1, end: end)
+                let closing = try Self.closingIndex(lines, openedAt: index - 1, end: end,
+                                                    allowedDepth: Self.maximumSectionDepth - sectionDepth)
                 sectionDepth += 1
                 defer { sectionDepth -= 1 }
                 try section(lines, opening: line, bodyFrom: index, to: closing)
@@ -154,7 +155,9 @@ struct ConfigReader {
     }
 
     /// The index of the line closing the section opened at `opened`; sections close in the file they open in.
-    private static func closingIndex(_ lines: [LogicalLine], openedAt opened: Int, end: Int) throws -> Int {
+    /// Refuses, at the line that opens it, a section nested deeper than `allowedDepth`
+    /// below this one: found during this one scan, so a hostile file costs one pass.
+    private static func closingIndex(_ lines: [LogicalLine], openedAt opened: Int, end: Int, allowedDepth: Int) throws -> Int {
         var nesting = 0
         var index = opened
         while index < end {
@@ -162,6 +165,13 @@ struct ConfigReader {
             if !lines[index].isComment {
                 if text.hasPrefix("</") { nesting -= 1 } else if text.hasPrefix("<") { nesting += 1 }
                 if nesting == 0 { return index }
+                if nesting > allowedDepth {
+                    throw PluginError(status: .parse, field: nil,
+                                      message: "\(lines[index].location): sections are nested more than "
+                                          + "\(maximumSectionDepth) deep (counting the sections around the includes "
+                                          + "that lead here); og-host reads at most \(maximumSectionDepth) levels, "
+                                          + "flatten the configuration")
+                }
             }
             index += 1
         }
