@@ -139,7 +139,9 @@ import Testing
     @Test func aDueCertificateWithTheManualIssuerBecomesAnExpiringEventTheHookReceives() throws {
         // 25 of 30 days gone: due (a third of the lifetime left is the default rule); the manual issuer
         // cannot renew, so the operator is told.
-        let world = try World(fixture: "complete", ageDays: 25, lifetimeDays: 30)
+        let world = try World(fixture: "crash-activate", ageDays: 25, lifetimeDays: 30)  // installs into store_dir; no crash-next here
+        // Installed (so bound): the served-certificate watch has one binding to look at.
+        try world.run(["tls", "install", "store", "--cert-id", "site"])
         let hook = world.directory.file("hook.sh")
         try "#!/bin/sh\ncat >> \(world.directory.file("hook.out"))\n".write(toFile: hook, atomically: true, encoding: .utf8)
         chmod(hook, 0o755)
@@ -155,5 +157,8 @@ import Testing
         #expect(received().components(separatedBy: #""kind":"expiring""#).count == 2)
         let status = try world.run(["status"])
         #expect(status.standardOutputText.contains("renewal"), "\(status.standardOutputText)")
+        // The watch ran over the binding (a file store serves no TLS: nothing to probe, no event).
+        #expect(eventually { scrape(port).contains(#"og_host_jobs_total{kind="watch","#) }, "\(scrape(port))")
+        #expect(eventually { ((try? world.run(["status"]))?.standardOutputText ?? "").contains("1 binding(s) probed") })
     }
 }

@@ -40,7 +40,10 @@ final class ServeProcess: @unchecked Sendable {
         try ProcessRunner.run("curl", ["-sS", "-i", "--max-time", "10"] + extra + ["http://127.0.0.1:\(port)\(path)"])
     }
 
-    func signal(_ number: Int32) { kill(daemon.processID, number) }
+    func signal(_ number: Int32) {
+        guard daemon.processID > 0 else { return }  // reaped: never kill(0, …), which is our own group
+        kill(daemon.processID, number)
+    }
 
     /// Waits for the daemon to exit; its exit status, or nil if it did not within `timeout`.
     func waitForExit(timeout: TimeInterval) -> Int32? {
@@ -48,6 +51,7 @@ final class ServeProcess: @unchecked Sendable {
         var status: Int32 = 0
         while Date() < deadline {
             if waitpid(daemon.processID, &status, WNOHANG) == daemon.processID {
+                daemon.forgetReaped()
                 return status & 0x7f == 0 ? (status >> 8) & 0xff : -(status & 0x7f)
             }
             usleep(50_000)
@@ -195,5 +199,61 @@ func eventually(_ timeout: TimeInterval = 20, _ condition: () throws -> Bool) re
         let workers = try BuiltProducts.runOGHost(["serve", "--workers", "0"], environment: environment)
         #expect(workers.exitStatus == 2 && workers.standardErrorText.contains("--workers: 0 is not between 1 and 256"))
         #expect(!FileManager.default.fileExists(atPath: directory.file("data/serve.lock")), "nothing started")
+    }
+}
+
+@Suite(.serialized) struct ServeStopTests {
+    /// A hook that records its start, sleeps, then records the event.
+    func slowHook(_ directory: TemporaryDirectory, seconds: Int) throws -> String {
+        let path = directory.file("slow.sh")
+        try """
+        #!/bin/sh
+        echo started >> \(directory.file("slow.started"))
+        sleep \(seconds)
+        cat >> \(directory.file("slow.out"))
+        """.write(toFile: path, atomically: true, encoding: .utf8)
+        chmod(path, 0o755)
+        return path
+    }
+
+    func text(_ path: String) -> String { (try? String(contentsOfFile: path, encoding: .utf8)) ?? "" }
+
+    @Test func sigtermLetsTheRunningDeliveryFinishBeforeTheDaemonExits() throws {
+        let directory = try TemporaryDirectory("og-serve-stop")
+        let hook = try slowHook(directory, seconds: 2)
+        let serve = try ServeProcess(config: #"{"hooks": {"*": ["\#(hook)"]}, "stopTimeoutSeconds": 30}"#)
+        defer { serve.daemon.stop() }
+        #expect(serve.notify.wait(for: "READY=1", timeout: 20) != nil)
+        try serve.inventory().recordEvent(GatewayEvent(kind: .renewed, subject: "www"))
+        #expect(eventually { text(directory.file("slow.started")).contains("started") })
+        serve.signal(SIGTERM)
+        #expect(serve.notify.wait(for: "STOPPING=1", timeout: 10) != nil)
+        #expect(serve.waitForExit(timeout: 30) == 0, "\(serve.log)")
+        #expect(text(directory.file("slow.out")).contains(#""kind":"renewed""#), "the hook in flight finished")
+        #expect(try serve.inventory().undeliveredEventCount() == 0, "and its event is recorded as delivered")
+    }
+
+    @Test func aDaemonKilledMidDeliveryLeavesTheEventForTheNextOneWhichDeliversIt() throws {
+        let directory = try TemporaryDirectory("og-serve-kill")
+        let hook = try slowHook(directory, seconds: 3)
+        let serve = try ServeProcess(config: #"{"hooks": {"*": ["\#(hook)"]}}"#)
+        defer { serve.daemon.stop() }
+        #expect(serve.notify.wait(for: "READY=1", timeout: 20) != nil)
+        try serve.inventory().recordEvent(GatewayEvent(kind: .deployFailed, subject: "www", endpoint: "web1"))
+        #expect(eventually { text(directory.file("slow.started")).contains("started") })
+        serve.signal(SIGKILL)
+        #expect(serve.waitForExit(timeout: 10) == -SIGKILL)
+        #expect(try serve.inventory().undeliveredEventCount() == 1, "the outbox still holds it")
+        #expect(try serve.ogHost(["status"]).standardOutputText.contains("og-host serve: not running"))
+
+        // The next daemon on the same data directory takes the lock and delivers it (at least once).
+        let port = Loopback.freePort()
+        let again = try SpawnedDaemon("/usr/bin/env", ["OG_DATA_DIR=\(serve.dataDirectory)", BuiltProducts.ogHost, "serve",
+                                                       "--listen", "127.0.0.1:\(port)", "--config", serve.configPath],
+                                      port: port, logPath: directory.file("again.log"))
+        defer { again.stop() }
+        #expect(eventually(30) { (try? serve.inventory().undeliveredEventCount()) == 0 },
+                "\(text(directory.file("again.log")))")
+        #expect(text(directory.file("slow.out")).contains(#""kind":"deploy-failed""#))
     }
 }

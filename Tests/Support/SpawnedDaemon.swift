@@ -57,6 +57,12 @@ public final class SpawnedDaemon: @unchecked Sendable {
         }
     }
 
+    /// For a caller that reaped the process itself (waitpid): `stop` then signals nothing,
+    /// so a recycled PID is never hit.
+    public func forgetReaped() {
+        processID = 0
+    }
+
     /// SIGTERM, then SIGKILL after 10 s; reaps the process. Idempotent.
     public func stop() {
         guard processID > 0 else { return }

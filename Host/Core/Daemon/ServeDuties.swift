@@ -5,7 +5,7 @@ import OGInventory
 public enum ServeDuties {
     /// Every duty of the daemon, in the order they are considered.
     public static func standard() -> [ServeDuty] {
-        [renewal(), eventDelivery(), recovery()]
+        [renewal(), watch(), eventDelivery(), recovery()]
     }
 
     /// The renewal pass (the one `og-host renew` runs), whenever the renewal
