@@ -30,7 +30,8 @@ struct RenewCommand: ParsableCommand {
                 printOut(Self.text(report))
             }
             if let failure = report.items.first(where: { $0.outcome == .failed || $0.deploy?.succeeded == false }) {
-                let category = failure.category.flatMap(GatewayError.Category.init(rawValue:)) ?? .internal
+                let category = (failure.outcome == .failed ? failure.category : failure.deploy?.category)
+                    .flatMap(GatewayError.Category.init(rawValue:)) ?? .internal
                 throw ExitCode(category.exitCode)
             }
         }

@@ -22,8 +22,6 @@ public struct RenewalPass {
     public var operatorReminder: TimeInterval = 86_400
     /// The random source of jitter and ARI choices (tests inject a seeded one).
     public var randomWord: @Sendable () -> UInt64 = { UInt64.random(in: .min ... .max) }
-    /// Deploys a renewed lineage to its bindings, when auto-deploy is on; nil = nothing deploys (no bindings support).
-    public var deployer: (any RenewalDeploying)?
 
     public init(gateway: Gateway) {
         self.gateway = gateway
@@ -290,19 +288,33 @@ public struct RenewalPass {
         return result
     }
 
-    private func deploy(_ lineage: String, schedule: RenewalScheduleRecord, context: Context) -> RenewalPassReport.DeploySummary? {
-        let on = schedule.autoDeploy ?? context.defaults.autoDeploy
-        guard on else { return RenewalPassReport.DeploySummary(attempted: false, succeeded: true, message: "auto-deploy is off") }
-        guard let deployer else { return nil }
+    /// Auto-deploy: the new version to every binding through the deploy service (one child job per endpoint,
+    /// each verified by handshake and rolled back on its own; the service records deployed/deploy-failed events).
+    private func deploy(_ lineage: String, schedule: RenewalScheduleRecord, context: Context) -> RenewalPassReport.DeploySummary {
+        guard schedule.autoDeploy ?? context.defaults.autoDeploy else {
+            return RenewalPassReport.DeploySummary(attempted: false, succeeded: true,
+                                                   message: "auto-deploy is off; deploy it with og-host cert deploy \(lineage)")
+        }
         do {
-            let outcome = try deployer.deploy(lineage: lineage)
-            emit(outcome.succeeded ? .deployed : .deployFailed,
-                 RenewalEventPayload(name: lineage, certificateId: schedule.certificateID, message: outcome.message), context)
-            return RenewalPassReport.DeploySummary(attempted: true, succeeded: outcome.succeeded, message: outcome.message)
+            guard !(try context.inventory.bindings(ofLineage: lineage)).isEmpty else {
+                return RenewalPassReport.DeploySummary(attempted: false, succeeded: true,
+                                                       message: "bound to no endpoint; nothing to deploy")
+            }
+            let report = try CertificateDeployService(gateway: gateway).deploy(name: lineage)
+            let rows = report.rows.map { "\($0.endpoint) \($0.outcome.rawValue)" + ($0.succeeded ? "" : " (\($0.message))") }
+            var summary = RenewalPassReport.DeploySummary(
+                attempted: true, succeeded: report.failed == 0,
+                message: "\(report.succeeded) of \(report.rows.count) endpoint(s) installed and verified: " + rows.joined(separator: "; "))
+            summary.category = report.category?.rawValue
+            summary.endpoints = report.rows.map {
+                RenewalPassReport.DeploySummary.Endpoint(endpoint: $0.endpoint, outcome: $0.outcome.rawValue, message: $0.message)
+            }
+            return summary
         } catch {
-            let message = GatewayError.classify(error).message
-            emit(.deployFailed, RenewalEventPayload(name: lineage, certificateId: schedule.certificateID, message: message), context)
-            return RenewalPassReport.DeploySummary(attempted: true, succeeded: false, message: message)
+            let failure = GatewayError.classify(error)
+            var summary = RenewalPassReport.DeploySummary(attempted: true, succeeded: false, message: failure.message)
+            summary.category = failure.category.rawValue
+            return summary
         }
     }
 
@@ -423,20 +435,6 @@ public struct RenewalPass {
     }
 }
 
-/// Deploys a renewed lineage's current version to its bindings (the deploy service, for auto-deploy).
-public protocol RenewalDeploying {
-    func deploy(lineage: String) throws -> RenewalDeployOutcome
-}
-
-public struct RenewalDeployOutcome: Sendable {
-    public var succeeded: Bool
-    public var message: String
-    public init(succeeded: Bool, message: String) {
-        self.succeeded = succeeded
-        self.message = message
-    }
-}
-
 /// The payload of the events a pass records in the outbox (never a secret: it goes to hooks and webhooks).
 struct RenewalEventPayload: Encodable {
     var name: String
@@ -472,9 +470,23 @@ public struct RenewalPassReport: Sendable, Encodable {
     }
 
     public struct DeploySummary: Sendable, Encodable {
+        public struct Endpoint: Sendable, Encodable {
+            public var endpoint: String
+            public var outcome: String
+            public var message: String
+        }
         public var attempted: Bool
         public var succeeded: Bool
         public var message: String
+        /// The gateway error category of a failed deploy (`partial` when some endpoints succeeded).
+        public var category: String?
+        public var endpoints: [Endpoint] = []
+
+        init(attempted: Bool, succeeded: Bool, message: String) {
+            self.attempted = attempted
+            self.succeeded = succeeded
+            self.message = message
+        }
     }
 
     public struct Item: Sendable, Encodable {
