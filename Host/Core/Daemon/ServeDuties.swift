@@ -21,7 +21,9 @@ public enum ServeDuties {
             if let last, next <= last { next = last.addingTimeInterval(context.configuration.renewalCheckInterval) }
             return next
         }, run: { context in
-            let pass = RenewalPass(gateway: context.gateway)
+            var pass = RenewalPass(gateway: context.gateway)
+            pass.deployer = ServeRenewalDeployer(service: try CertificateDeployService(gateway: context.gateway),
+                                                 parallel: context.workers, metrics: context.metrics)
             let report = try pass.run(now: Date())
             for item in report.items {
                 context.metrics.countJob(kind: "renewal", outcome: item.outcome.rawValue)
