@@ -21,14 +21,13 @@ public enum ServeDuties {
             if let last, next <= last { next = last.addingTimeInterval(context.configuration.renewalCheckInterval) }
             return next
         }, run: { context in
-            var pass = RenewalPass(gateway: context.gateway)
-            pass.deployer = ServeRenewalDeployer(service: try CertificateDeployService(gateway: context.gateway),
-                                                 parallel: context.workers, metrics: context.metrics)
-            let report = try pass.run(now: Date())
+            // The pass auto-deploys renewed versions itself, through CertificateDeployService (child og-host jobs).
+            let report = try RenewalPass(gateway: context.gateway).run(now: Date())
             for item in report.items {
                 context.metrics.countJob(kind: "renewal", outcome: item.outcome.rawValue)
                 if let deploy = item.deploy, deploy.attempted {
                     context.metrics.countJob(kind: "auto-deploy", outcome: deploy.succeeded ? "success" : "failure")
+                    for endpoint in deploy.endpoints { context.metrics.countJob(kind: "install", outcome: endpoint.outcome) }
                 }
             }
             if report.items.isEmpty { return "" }
