@@ -41,8 +41,16 @@ func runReportingErrors(_ body: () throws -> Void) throws {
 /// Prints `error` on standard error and returns its exit code.
 func reportError(_ error: any Error) -> Int32 {
     let failure = GatewayError.classify(error)
-    FileHandle.standardError.write(Data("error: \(failure.message { "--\($0)" })\n".utf8))
+    FileHandle.standardError.write(Data("error: \(failure.message(fieldName: optionSpelling))\n".utf8))
     return failure.exitCode
+}
+
+/// How the CLI spells a field the library names: `chain` is `--chain`.
+func optionSpelling(_ field: String) -> String { "--" + field }
+
+/// Prints a job's report line with the fields it mentions spelled as options.
+func printReport(_ line: String) {
+    printLine(GatewayError.rendering(line, fieldName: optionSpelling))
 }
 
 /// The gateway for this invocation; plugins without a manifest are described in a child og-host.

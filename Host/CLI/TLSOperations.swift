@@ -25,17 +25,17 @@ extension TLSCommand {
                                              dryRun: dryRun, wait: try waitDuration(wait))
                 let service = EndpointJobService(gateway: try openGateway())
                 if endpoints.count == 1 && node.count <= 1 {
-                    try service.install(request, report: printLine)
+                    try service.install(request, report: printReport)
                     return
                 }
                 let results = try service.install(request, endpoints: endpoints, nodes: node.isEmpty ? [nil] : node.map { $0 },
-                                                   report: printLine)
+                                                   report: printReport)
                 var failures: [GatewayError.Category] = []
                 for result in results {
                     if case .failure(let error) = result.result {
                         failures.append(error.category)
                         let place = result.node.map { "endpoint '\(result.endpoint)' node '\($0)'" } ?? "endpoint '\(result.endpoint)'"
-                        FileHandle.standardError.write(Data("error: \(place): \(error.message { "--\($0)" })\n".utf8))
+                        FileHandle.standardError.write(Data("error: \(place): \(error.message(fieldName: optionSpelling))\n".utf8))
                     }
                 }
                 printOut(Table.render(header: ["ENDPOINT", "NODE", "OUTCOME", "SHA-256"], rows: results.map { result in
@@ -63,7 +63,7 @@ extension TLSCommand {
 
         func run() throws {
             try runReportingErrors {
-                let record = try EndpointJobService(gateway: openGateway()).restart(endpoint, wait: try waitDuration(wait), report: printLine)
+                let record = try EndpointJobService(gateway: openGateway()).restart(endpoint, wait: try waitDuration(wait), report: printReport)
                 printOut("Endpoint '\(record.name)' restarted.\n")
             }
         }
@@ -130,7 +130,7 @@ extension TLSCommand {
 
         func run() throws {
             try runReportingErrors {
-                let outcome = try EndpointJobService(gateway: openGateway()).recover(endpoint, wait: try waitDuration(wait), report: printLine)
+                let outcome = try EndpointJobService(gateway: openGateway()).recover(endpoint, wait: try waitDuration(wait), report: printReport)
                 if !outcome.recovered { printOut("Endpoint '\(outcome.endpoint.name)' has no interrupted install.\n") }
             }
         }

@@ -1,5 +1,5 @@
-import COpenSSL
 import Foundation
+import OGMaterial
 
 /// A SHA-256 host key fingerprint, written as OpenSSH writes it:
 /// `SHA256:` followed by unpadded base64.
@@ -10,12 +10,7 @@ struct HostKeyFingerprint: Equatable, CustomStringConvertible {
 
     /// The fingerprint of a public key blob (the SSH wire encoding).
     init(publicKeyBlob: [UInt8]) {
-        var output = [UInt8](repeating: 0, count: 32)
-        var length: UInt32 = 0
-        _ = publicKeyBlob.withUnsafeBytes { blob in
-            EVP_Digest(blob.baseAddress, blob.count, &output, &length, EVP_sha256(), nil)
-        }
-        digest = output
+        digest = Digest.sha256(publicKeyBlob)
     }
 
     /// Accepts `SHA256:abc…`, with or without the prefix and `=` padding.

@@ -15,7 +15,7 @@ struct MasterKey {
         self.bytes = bytes
         var labelled = Array("og-host master key id".utf8) + bytes.withUnsafeBytes { Array($0) }
         defer { AESGCM.wipe(&labelled) }
-        id = Array(try AESGCM.sha256(labelled).prefix(8))
+        id = Array(AESGCM.sha256(labelled).prefix(8))
     }
 
     static func generate() throws -> MasterKey {

@@ -1,5 +1,5 @@
-import COpenSSL
 import Foundation
+import OGMaterial
 
 /// Bytes that must not leak: a password, a passphrase, a key.
 ///
@@ -47,11 +47,7 @@ public final class Secret: @unchecked Sendable, Equatable, CustomStringConvertib
     /// Compares in time that depends only on the lengths.
     public static func == (lhs: Secret, rhs: Secret) -> Bool {
         guard lhs.count == rhs.count else { return false }
-        return lhs.withUnsafeBytes { left in
-            rhs.withUnsafeBytes { right in
-                left.count == 0 || CRYPTO_memcmp(left.baseAddress, right.baseAddress, left.count) == 0
-            }
-        }
+        return lhs.withUnsafeBytes { left in rhs.withUnsafeBytes { right in SecureMemory.constantTimeEqual(left, right) } }
     }
 
     public var description: String { Self.mask }
@@ -59,8 +55,7 @@ public final class Secret: @unchecked Sendable, Equatable, CustomStringConvertib
     public var customMirror: Mirror { Mirror(reflecting: Self.mask) }
 
     deinit {
-        // OPENSSL_cleanse is written so the compiler cannot drop it as a dead store.
-        OPENSSL_cleanse(storage.baseAddress, storage.count)
+        SecureMemory.wipe(storage)
         storage.deallocate()
     }
 }

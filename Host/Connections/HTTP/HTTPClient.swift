@@ -1,5 +1,6 @@
 import CCurl
 import Foundation
+import OGMaterial
 import OGBasics
 
 /// The one HTTP(S) client of og-host, over libcurl.
@@ -29,7 +30,7 @@ public final class HTTPClient: @unchecked Sendable {
         self.handle = handle
         self.configuration = configuration
         if case .verify(let anchors) = configuration.trust, !anchors.isEmpty {
-            caBundle = Self.systemCABundle(handle) + Array(anchors.map(\.pem).joined(separator: "\n").utf8) + [0x0A]
+            caBundle = SystemTrustStore.standard.bundleBytes() + Array(anchors.map(\.pem).joined(separator: "\n").utf8) + [0x0A]
         } else {
             caBundle = nil
         }
@@ -238,13 +239,6 @@ public final class HTTPClient: @unchecked Sendable {
         if let at = authority.lastIndex(of: "@") { authority = authority[authority.index(after: at)...] }
         if authority.hasPrefix("[") { return String(authority.dropFirst().prefix { $0 != "]" }) }
         return String(authority.prefix { $0 != ":" })
-    }
-
-    private static func systemCABundle(_ handle: UnsafeMutableRawPointer) -> [UInt8] {
-        var path: UnsafeMutablePointer<CChar>?
-        guard og_curl_getinfo_str(handle, CURLINFO_CAINFO, &path) == CURLE_OK, let path,
-              let bundle = try? LocalFiles.read(String(cString: path), limit: .bundle) else { return [] }
-        return bundle + [0x0A]
     }
 
     private func option(_ option: CURLoption, _ value: Int) throws {

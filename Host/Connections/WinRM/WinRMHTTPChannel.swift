@@ -1,5 +1,6 @@
 import CCurl
 import Foundation
+import OGMaterial
 
 /// One HTTP(S) connection to a WinRM listener, kept open between requests
 /// because NTLM authenticates the TCP connection, not each request. Drives
@@ -43,8 +44,7 @@ final class WinRMHTTPChannel {
             _ = og_curl_setopt_long(handle, CURLOPT_SSL_VERIFYHOST, 2)
             if !trustedCertificates.isEmpty {
                 // A CA blob replaces curl's default bundle, so the system's anchors go in with the extra ones.
-                let system = Self.systemBundle.flatMap { FileManager.default.contents(atPath: $0) }.map { [UInt8]($0) } ?? []
-                var bundle = system + [0x0a] + trustedCertificates
+                var bundle = SystemTrustStore.standard.bundleBytes() + trustedCertificates
                 bundle.withUnsafeMutableBytes { raw in
                     var blob = curl_blob(data: raw.baseAddress, len: raw.count, flags: UInt32(CURL_BLOB_COPY))
                     _ = og_curl_setopt_ptr(handle, CURLOPT_CAINFO_BLOB, &blob)
@@ -55,9 +55,6 @@ final class WinRMHTTPChannel {
             _ = og_curl_setopt_long(handle, CURLOPT_SSL_VERIFYHOST, 0)
         }
     }
-
-    private static let systemBundle: String? = ["/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt",
-                                                "/etc/ssl/cert.pem"].first { FileManager.default.fileExists(atPath: $0) }
 
     /// POSTs `body` with `headers` and waits at most `timeout` for the whole exchange.
     func post(_ body: [UInt8], headers: [String], timeout: Duration) throws -> Response {

@@ -83,24 +83,11 @@ extension CertificateVault {
     public func importExternal(name: String?, certificateFile: String, keyFile: String, keyPassword: String?,
                                chainFile: String?) throws -> CertificateImportResult {
         if let name { try CertificateNames.validate(name, option: "name") }
-        if let keyPassword, keyPassword != "-", !keyPassword.hasPrefix("env:") {
-            throw GatewayError.option("key-password", "give - to read it from standard input or env:NAME to read an "
-                                      + "environment variable; a password in the command line is visible to every "
-                                      + "user through ps")
-        }
-        let passphrase: Secret?
-        do {
-            passphrase = try SecretInput.read(option: "--key-password", value: keyPassword)
-        } catch let error as CredentialsError {
-            throw GatewayError("\(error)", category: .badInput)
-        }
-        let key = try withPassphraseBytes(passphrase) { bytes in
-            try OptionFiles.privateKey(option: "key", path: keyFile, passphrase: bytes, passphraseOption: "key-password")
-        }
-        let supplied = try OptionFiles.certificates(option: "cert", path: certificateFile)
-        let extraChain = try chainFile.map { try OptionFiles.certificates(option: "chain", path: $0) } ?? []
-        guard let leaf = supplied.first(where: { $0.matches(privateKey: key) }) else {
-            throw GatewayError.option("cert", "\(certificateFile): " + Self.mismatchDescription(supplied)
+        let (leaf, key, chain, certificateFileContents) = try OptionFiles.keyAndCertificates(
+            keyOption: "key", keyPath: keyFile, passphraseOption: "key-password", passphrase: keyPassword,
+            certificateOption: "cert", certificatePath: certificateFile, chainOption: "chain", chainPath: chainFile)
+        guard leaf.matches(privateKey: key) else {
+            throw GatewayError.option("cert", "\(certificateFile): " + Self.mismatchDescription(certificateFileContents)
                                       + " is not for the key in \(keyFile); give the certificate issued for that key")
         }
         let inventory = try inventory
@@ -109,7 +96,7 @@ extension CertificateVault {
         let id = UUID().uuidString.lowercased()
         return try audited(action: "cert.import", subject: name ?? id) {
             try requireNotManagedElsewhere(leaf, exceptID: nil)
-            let validation = try validateChain(leaf: leaf, supplied: supplied.filter { $0 != leaf } + extraChain, key: key)
+            let validation = try validateChain(leaf: leaf, supplied: chain, key: key)
             let keySpec = key.spec?.description ?? key.algorithmDescription
             var record = ManagedCertificateRecord(id: id, name: name, keySpec: keySpec, subject: leaf.subject,
                                                   commonName: leaf.commonName, subjectAlternativeNames: [], csrPEM: nil,
@@ -142,11 +129,11 @@ extension CertificateVault {
     /// for this import: the operator vouched for them by supplying them.
     private func validateChain(leaf: Certificate, supplied: [Certificate], key: PrivateKey) throws
         -> (storedChain: [Certificate], anchorSubject: String, unusedSubjects: [String]) {
-        let anchors = try TrustAnchors(gateway: gateway).certificates()
+        let anchors = try TrustAnchorSource.chainAnchors(gateway: gateway)
         let suppliedRoots = supplied.filter(\.isSelfSigned)
         let validated: ValidatedChain
         do {
-            validated = try ChainValidation.validate(leaf: leaf, chain: supplied, trustAnchors: anchors + suppliedRoots,
+            validated = try ChainValidation.validate(leaf: leaf, chain: supplied, anchors: anchors.adding(suppliedRoots),
                                                      privateKey: key)
         } catch let error as MaterialError {
             throw GatewayError(Self.chainProblem(error), category: .badInput)
@@ -186,13 +173,6 @@ extension CertificateVault {
     private static func importDetail(_ record: ManagedCertificateRecord, anchor: String) -> String {
         "id \(record.id), subject \(record.subject), serial \(record.serial ?? "-"), SHA-256 \(record.fingerprint ?? "-"), "
             + "chain to \(anchor)"
-    }
-
-    private func withPassphraseBytes<Result>(_ secret: Secret?, _ body: ([UInt8]?) throws -> Result) throws -> Result {
-        guard let secret else { return try body(nil) }
-        var bytes = secret.withUnsafeBytes { Array($0) }
-        defer { SealedKeyFile.wipe(&bytes) }
-        return try body(bytes)
     }
 }
 

@@ -1,9 +1,13 @@
 import OGBasics
+import OGCredentials
 import OGMaterial
 
-/// Reads the files operators name on the command line, with errors that name
-/// the option (`--cert: FILE: ...`) or, for a positional argument (`option`
-/// nil), the file alone.
+/// The one loader for certificate and key files operators name (`tls install
+/// --cert/--key/--chain`, `cert import`, `ca add`), with one set of rules:
+/// certificates PEM (one or more) or DER; keys PEM or DER, encrypted or not,
+/// the passphrase given as `-` or `env:NAME` (never in argv) and wiped after
+/// use, the key file's bytes wiped once parsed. Errors name the field
+/// (`cert: FILE: ...`) or, for a positional argument (`option` nil), the file alone.
 enum OptionFiles {
     static func bytes(option: String?, path: String) throws -> [UInt8] {
         do {
@@ -23,6 +27,49 @@ enum OptionFiles {
         }
     }
 
+    /// The private key in `path` and the certificates of `certificatePath`
+    /// (and `chainPath`): the leaf is the certificate for the key (the first
+    /// when none is, so that validation reports the mismatch), the rest its chain.
+    /// `passphrase` is the value of `passphraseOption`: `-` or `env:NAME`.
+    static func keyAndCertificates(keyOption: String, keyPath: String, passphraseOption: String, passphrase: String?,
+                                   certificateOption: String, certificatePath: String,
+                                   chainOption: String, chainPath: String?) throws
+        -> (leaf: Certificate, key: PrivateKey, chain: [Certificate], certificateFile: [Certificate]) {
+        let secret = try Self.passphrase(option: passphraseOption, value: passphrase)
+        let key = try withPassphraseBytes(secret) { bytes in
+            try privateKey(option: keyOption, path: keyPath, passphrase: bytes, passphraseOption: passphraseOption)
+        }
+        let supplied = try certificates(option: certificateOption, path: certificatePath)
+        let leaf = supplied.first { $0.matches(privateKey: key) } ?? supplied[0]
+        var chain = supplied.filter { $0 != leaf }
+        if let chainPath { chain += try certificates(option: chainOption, path: chainPath) }
+        return (leaf, key, chain, supplied)
+    }
+
+    /// A key's passphrase: `-` reads a line from standard input, `env:NAME` a
+    /// variable; a literal is refused, since argv is visible to every user through ps.
+    static func passphrase(option: String, value: String?) throws -> Secret? {
+        guard let value else { return nil }
+        guard value == "-" || value.hasPrefix("env:") else {
+            throw GatewayError.option(option, "give - to read it from standard input or env:NAME to read an "
+                                      + "environment variable; a password in the command line is visible to every "
+                                      + "user through ps")
+        }
+        do {
+            return try SecretInput.read(option: FieldMention.of(option), value: value)
+        } catch let error as CredentialsError {
+            throw GatewayError("\(error)", category: .badInput)
+        }
+    }
+
+    /// Lends `secret`'s bytes to `body` in a copy that is wiped afterwards.
+    static func withPassphraseBytes<Result>(_ secret: Secret?, _ body: ([UInt8]?) throws -> Result) throws -> Result {
+        guard let secret else { return try body(nil) }
+        var bytes = secret.withUnsafeBytes { Array($0) }
+        defer { SealedKeyFile.wipe(&bytes) }
+        return try body(bytes)
+    }
+
     /// The private key in the file, PEM or DER, encrypted or not.
     static func privateKey(option: String, path: String, passphrase: [UInt8]?, passphraseOption: String) throws -> PrivateKey {
         var contents = try bytes(option: option, path: path)
@@ -34,7 +81,7 @@ enum OptionFiles {
                          : try PrivateKey(pemBytes: contents, passphrase: passphrase, what: path)
         } catch MaterialError.passphraseRequired {
             throw GatewayError.option(option, "\(path): is encrypted; give its passphrase with "
-                                      + "--\(passphraseOption) - (standard input) or --\(passphraseOption) env:NAME")
+                                      + "\(FieldMention.of(passphraseOption)) - (standard input) or \(FieldMention.of(passphraseOption)) env:NAME")
         } catch MaterialError.wrongPassphrase {
             throw GatewayError.option(passphraseOption, "does not decrypt \(path); give the passphrase the key was "
                                       + "encrypted with")

@@ -1,6 +1,6 @@
-import COpenSSL
 import Foundation
 import OGCredentials
+import OGMaterial
 
 /// The 256-bit key that seals every private key file under `<data>/keys`.
 ///
@@ -31,13 +31,7 @@ struct VaultKey {
         self.secret = secret
         var labelled = Array("og-host certificate vault key id".utf8) + secret.withUnsafeBytes { Array($0) }
         defer { SealedKeyFile.wipe(&labelled) }
-        var digest = [UInt8](repeating: 0, count: 32)
-        var digestLength: UInt32 = 0
-        guard EVP_Digest(labelled, labelled.count, &digest, &digestLength, EVP_sha256(), nil) == 1 else {
-            og_ERR_clear()
-            throw GatewayError("OpenSSL SHA-256 failed while naming the vault key")
-        }
-        id = Array(digest.prefix(SealedKeyFile.keyIDLength))
+        id = Array(Digest.sha256(labelled).prefix(SealedKeyFile.keyIDLength))
     }
 
     /// The vault key, created on first use. `keysDirectory` is consulted before

@@ -7,10 +7,9 @@ import OGMaterial
 /// outbound proxy, and a client certificate when the store authenticates with one.
 enum StoreTransport {
     static func send(gateway: Gateway, clientIdentity: HTTPClientIdentity? = nil) throws -> StoreHTTP.Send {
-        let anchors = try TrustAnchors(gateway: gateway).certificates()
-        // Through OutboundHTTP, so the configured outbound proxy applies to vaults too.
+        // Through OutboundHTTP, so the configured outbound proxy and the operator's anchors apply to vaults too.
         let client = try OutboundHTTP(gateway: gateway).client(
-            HTTPClientConfiguration(trust: .verify(additionalAnchors: anchors), clientIdentity: clientIdentity, connectAttempts: 2))
+            HTTPClientConfiguration(trust: .system, clientIdentity: clientIdentity, connectAttempts: 2))
         return { request in
             let response = try client.send(HTTPRequest(
                 method: request.method, url: request.url,

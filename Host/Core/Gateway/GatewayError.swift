@@ -1,3 +1,4 @@
+import OGBasics
 import OGConnections
 import OGCredentials
 import OGInventory
@@ -11,7 +12,8 @@ import OGPlugins
 /// (`Category.exitCode`, the table in README and `og-host --help`), a daemon
 /// into retry or no retry (`Category.isRetryable`). The library never spells
 /// command-line options: a problem with one input names its `field`
-/// (`port`), and the CLI renders it as `--port`.
+/// (`port`), other inputs the text mentions are written "field `chain`"
+/// (`FieldMention`), and the CLI renders both as options (`--port`, `--chain`).
 public struct GatewayError: Error, CustomStringConvertible, Sendable {
     public enum Category: String, Sendable, CaseIterable, Codable {
         /// The input is wrong: a malformed value, a missing or conflicting option, a refused certificate.
@@ -116,14 +118,25 @@ public struct GatewayError: Error, CustomStringConvertible, Sendable {
     public static func notFound(_ problem: String) -> GatewayError { GatewayError(problem, category: .notFound) }
     public static func conflict(_ problem: String) -> GatewayError { GatewayError(problem, category: .conflict) }
 
-    /// The message with the field rendered by `fieldName` (the CLI passes `{ "--" + $0 }`).
+    /// The message with the field and every field mentioned in the text
+    /// rendered by `fieldName` (the CLI passes `{ "--" + $0 }`).
     public func message(fieldName: (String) -> String) -> String {
-        guard let field else { return problem }
-        return "\(fieldName(field)): \(problem)"
+        let text = FieldMention.render(problem, fieldName)
+        guard let field else { return text }
+        return "\(fieldName(field)): \(text)"
     }
 
-    /// The message with the field named as it is (`port: ...`): for audit details and logs.
-    public var message: String { message { $0 } }
+    /// The message with the field named as it is (`port: ...`) and mentions as
+    /// written ("field `chain`"): for audit details, logs and a daemon.
+    public var message: String {
+        guard let field else { return problem }
+        return "\(field): \(problem)"
+    }
+
+    /// `text` (a job's report line, a warning) with the fields it mentions rendered by `fieldName`.
+    public static func rendering(_ text: String, fieldName: (String) -> String) -> String {
+        FieldMention.render(text, fieldName)
+    }
     public var exitCode: Int32 { category.exitCode }
     public var description: String { message }
 

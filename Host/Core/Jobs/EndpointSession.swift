@@ -146,7 +146,7 @@ public final class EndpointSession: PluginHostServices, @unchecked Sendable {
                 connection = try OutboundHTTP(gateway: gateway).restConnection(spec)
             case .winrmHTTPS:
                 // Verified against the system store plus the operator's anchors (`og-host ca`).
-                let anchors = try TrustAnchors(gateway: gateway).list().map(\.pem).joined(separator: "\n")
+                let anchors = try TrustAnchorSource.operatorAnchors(gateway: gateway).map(\.pem).joined(separator: "\n")
                 connection = try WinRMConnection(spec: spec, trustedCertificates: Array(anchors.utf8))
             default:
                 connection = try ConnectionFactory.open(spec, hostKeyStore: InventoryHostKeyStore(inventory: try gateway.inventory()))

@@ -1,38 +1,24 @@
 import Foundation
 import OGMaterial
 
-/// Trust anchors an install validates chains against: the operating system's
-/// (Debian's ca-certificates, for publicly issued certificates) and the ones
-/// the operator added with `og-host ca add` (private CAs).
+/// The one source of trust anchors. Everything the gateway trusts is the
+/// operating system's anchors (Debian's ca-certificates, for publicly issued
+/// certificates; `SystemTrustStore`, looked up by issuer) plus the ones the
+/// operator added with `og-host ca add` (private CAs):
+/// - chains of installed (`tls install`) and imported (`cert import`)
+///   certificates must reach `chainAnchors`;
+/// - every HTTPS client the host builds (`OutboundHTTP`: ACME, REST/F5,
+///   Vault, CyberArk) and WinRM over HTTPS trust the system store plus
+///   `operatorAnchors`.
 public enum TrustAnchorSource {
-    public static func anchors(gateway: Gateway) throws -> [Certificate] {
-        try operatorAnchors(gateway: gateway) + systemAnchors()
-    }
-
-    /// The anchors added with `og-host ca add`.
+    /// The operator's anchors (`og-host ca`), read from the inventory.
     public static func operatorAnchors(gateway: Gateway) throws -> [Certificate] {
-        try TrustAnchors(gateway: gateway).list().map { record in
-            do { return try Certificate(pem: record.pem, what: "trust anchor '\(record.name)'") } catch {
-                throw GatewayError("trust anchor '\(record.name)' in the inventory cannot be read: \(error)")
-            }
-        }
+        try TrustAnchors(gateway: gateway).certificates()
     }
 
-    /// Debian's ca-certificates bundle (none when it cannot be read).
-    public static func systemAnchors() -> [Certificate] {
-        (try? ChainValidation.systemTrustAnchors()) ?? []
-    }
-
-    /// `validate` against the operator's anchors first and, only when that
-    /// fails, against the operator's and the system's: the answer is the same
-    /// as validating against both at once, but a chain to a private CA (the
-    /// common case for deployed certificates) never parses the ~140-certificate
-    /// system bundle, two thirds of an endpoint job's CPU when measured
-    /// (callgrind: 310 M of 458 M instructions for one PEM install).
-    public static func validating<Result>(gateway: Gateway, _ validate: ([Certificate]) throws -> Result) throws -> Result {
-        let operatorOnes = try operatorAnchors(gateway: gateway)
-        if !operatorOnes.isEmpty, let result = try? validate(operatorOnes) { return result }
-        return try validate(operatorOnes + systemAnchors())
+    /// What certificate chains must reach: the operator's anchors, then the system's.
+    public static func chainAnchors(gateway: Gateway) throws -> TrustAnchorSet {
+        TrustAnchorSet(try operatorAnchors(gateway: gateway), system: .standard)
     }
 }
 
@@ -42,9 +28,8 @@ public enum GatewayCertificates {
         let vault = CertificateVault(gateway: gateway)
         let record = try vault.find(id)
         let (key, leaf, chain) = try vault.material(id: record.id)
-        return try TrustAnchorSource.validating(gateway: gateway) { anchors in
-            try InstallMaterial.validated(leaf: leaf, key: key, chain: chain, anchors: anchors, certificateID: record.id)
-        }
+        return try InstallMaterial.validated(leaf: leaf, key: key, chain: chain,
+                                             anchors: try TrustAnchorSource.chainAnchors(gateway: gateway), certificateID: record.id)
     }
 
     public static func recordInstallation(certificateID: String, endpointID: String, node: String, gateway: Gateway) throws {

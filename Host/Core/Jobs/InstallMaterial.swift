@@ -21,40 +21,25 @@ public struct InstallMaterial {
         self.certificateID = certificateID
     }
 
-    /// Loads `--cert`, `--key` and `--chain` files from the gateway.
+    /// Loads the `cert`, `key` and `chain` files from the gateway with the one
+    /// loader `cert import` uses too (`OptionFiles`): PEM or DER, encrypted keys
+    /// (`keyPassword` is `-` or `env:NAME`), key bytes wiped.
     public static func fromFiles(certificate: String, key: String, chain: String?, keyPassword: String?) throws -> (Certificate, PrivateKey, [Certificate]) {
-        func read(_ path: String, option: String) throws -> [UInt8] {
-            do { return try LocalFiles.read(path, limit: .material) } catch { throw GatewayError.option(option, "\(path) cannot be read: \(error)") }
-        }
-        let leaves: [Certificate]
-        do { leaves = try Certificate.parseAll(try read(certificate, option: "cert"), what: certificate) } catch let error as GatewayError {
-            throw error
-        } catch { throw GatewayError.option("cert", "\(error)") }
-        guard let leaf = leaves.first else { throw GatewayError.option("cert", "\(certificate) holds no certificate") }
-        let privateKey: PrivateKey
-        do {
-            privateKey = try PrivateKey(pemBytes: try read(key, option: "key"), passphrase: keyPassword.map { Array($0.utf8) }, what: key)
-        } catch let error as GatewayError {
-            throw error
-        } catch { throw GatewayError.option("key", "\(error)") }
-        var chainCertificates = Array(leaves.dropFirst())
-        if let chain {
-            do { chainCertificates += try Certificate.parseAll(try read(chain, option: "chain"), what: chain) } catch let error as GatewayError {
-                throw error
-            } catch { throw GatewayError.option("chain", "\(error)") }
-        }
-        return (leaf, privateKey, chainCertificates)
+        let loaded = try OptionFiles.keyAndCertificates(
+            keyOption: "key", keyPath: key, passphraseOption: "key-password", passphrase: keyPassword,
+            certificateOption: "cert", certificatePath: certificate, chainOption: "chain", chainPath: chain)
+        return (loaded.leaf, loaded.key, loaded.chain)
     }
 
     /// Checks key and certificate belong together, the chain is complete up to a
     /// trust anchor (the operator's, the system's, or a root supplied in the chain)
     /// and everything is within its validity dates now.
-    public static func validated(leaf: Certificate, key: PrivateKey, chain: [Certificate], anchors: [Certificate],
+    public static func validated(leaf: Certificate, key: PrivateKey, chain: [Certificate], anchors: TrustAnchorSet,
                                  certificateID: String?) throws -> InstallMaterial {
         let suppliedRoots = chain.filter { $0.isSelfSigned }
         do {
             let validated = try ChainValidation.validate(leaf: leaf, chain: chain.filter { !$0.isSelfSigned },
-                                                         trustAnchors: anchors + suppliedRoots, privateKey: key)
+                                                         anchors: anchors.adding(suppliedRoots), privateKey: key)
             let path = validated.certificates
             // The anchor stays out of what is served unless it is the leaf itself.
             let intermediates = path.count > 1 ? Array(path[1..<(path.count - 1)]) : []

@@ -2,7 +2,9 @@ import OGConnections
 import OGMaterial
 
 /// The one place the host builds HTTP clients and REST connections, so the
-/// configured outbound proxy applies to every one of them.
+/// configured outbound proxy and the operator's trust anchors
+/// (`TrustAnchorSource.operatorAnchors`, beside the system store) apply to
+/// every one of them.
 public struct OutboundHTTP {
     public let gateway: Gateway
 
@@ -15,10 +17,14 @@ public struct OutboundHTTP {
         try ProxySettings.load(gateway)?.httpProxy(gateway)
     }
 
-    /// An HTTP client for `configuration`, with the configured proxy (replacing any it names).
+    /// An HTTP client for `configuration`, with the configured proxy (replacing
+    /// any it names); a verifying client also trusts the operator's anchors.
     public func client(_ configuration: HTTPClientConfiguration = HTTPClientConfiguration()) throws -> HTTPClient {
         var configuration = configuration
         configuration.proxy = try proxy()
+        if case .verify(let extra) = configuration.trust {
+            configuration.trust = .verify(additionalAnchors: try TrustAnchorSource.operatorAnchors(gateway: gateway) + extra)
+        }
         do {
             return try HTTPClient(configuration)
         } catch let error as HTTPError {
@@ -29,7 +35,7 @@ public struct OutboundHTTP {
     /// A REST connection that trusts the system store plus og-host's trust
     /// anchors (`og-host ca`) and goes through the configured proxy.
     public func restConnection(_ spec: ConnectionSpec) throws -> RESTConnection {
-        let anchors = try TrustAnchors(gateway: gateway).list().map { try Certificate(pem: $0.pem, what: "trust anchor \($0.name)") }
+        let anchors = try TrustAnchorSource.operatorAnchors(gateway: gateway)
         return try RESTConnection(spec: spec, additionalAnchors: anchors, proxy: try proxy())
     }
 }

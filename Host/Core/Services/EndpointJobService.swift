@@ -7,7 +7,7 @@ public struct InstallRequest: Sendable {
     public enum Material: Sendable {
         /// A certificate held by the gateway (`og-host cert`), by ID or name.
         case managed(String)
-        /// Files on the gateway; `keyPassword` is `-` (standard input), `env:NAME` or the passphrase.
+        /// Files on the gateway; `keyPassword` is `-` (standard input) or `env:NAME` (a literal is refused: argv is public).
         case files(certificate: String, key: String, keyPassword: String?, chain: String?)
     }
 
@@ -162,13 +162,10 @@ public struct EndpointJobService {
         case .managed(let id):
             return try GatewayCertificates.material(id: id, gateway: gateway)
         case .files(let certificate, let key, let keyPassword, let chain):
-            let password = try keyPassword.map { try EndpointCatalog.readSecret(option: "key-password", value: $0) }
             let (leaf, privateKey, chainCertificates) = try InstallMaterial.fromFiles(certificate: certificate, key: key,
-                                                                                      chain: chain, keyPassword: password)
-            return try TrustAnchorSource.validating(gateway: gateway) { anchors in
-                try InstallMaterial.validated(leaf: leaf, key: privateKey, chain: chainCertificates, anchors: anchors,
-                                              certificateID: nil)
-            }
+                                                                                      chain: chain, keyPassword: keyPassword)
+            return try InstallMaterial.validated(leaf: leaf, key: privateKey, chain: chainCertificates,
+                                                 anchors: try TrustAnchorSource.chainAnchors(gateway: gateway), certificateID: nil)
         }
     }
 

@@ -28,10 +28,16 @@ public enum ChainValidation {
     /// private CA, pass its root (or an intermediate) in `trustAnchors`.
     public static func validate(leaf: Certificate, chain: [Certificate], trustAnchors: [Certificate],
                                 privateKey: PrivateKey? = nil, at time: Date = Date()) throws -> ValidatedChain {
+        try validate(leaf: leaf, chain: chain, anchors: TrustAnchorSet(trustAnchors, system: nil), privateKey: privateKey, at: time)
+    }
+
+    /// As above, against a trust set that may include the system's anchors (looked up by issuer).
+    public static func validate(leaf: Certificate, chain: [Certificate], anchors: TrustAnchorSet,
+                                privateKey: PrivateKey? = nil, at time: Date = Date()) throws -> ValidatedChain {
         if let privateKey, !leaf.matches(privateKey: privateKey) {
             throw MaterialError.keyMismatch(certificateSubject: leaf.subject)
         }
-        let validated = try order(leaf: leaf, chain: chain, trustAnchors: trustAnchors)
+        let validated = try order(leaf: leaf, chain: chain, anchors: anchors)
         for certificate in validated.certificates {
             if time > certificate.notAfter {
                 throw MaterialError.expired(subject: certificate.subject, notAfter: certificate.notAfter)
@@ -40,12 +46,19 @@ public enum ChainValidation {
                 throw MaterialError.notYetValid(subject: certificate.subject, notBefore: certificate.notBefore)
             }
         }
-        try verifyWithOpenSSL(validated, trustAnchors: trustAnchors, at: time)
+        let pathAnchor = validated.anchor
+        try verifyWithOpenSSL(validated, trustAnchors: anchors.explicit.contains(pathAnchor) ? anchors.explicit
+                                                                                             : anchors.explicit + [pathAnchor], at: time)
         return validated
     }
 
     /// Builds the path leaf → anchor without checking dates; throws when an issuer is missing.
     public static func order(leaf: Certificate, chain: [Certificate], trustAnchors: [Certificate]) throws -> ValidatedChain {
+        try order(leaf: leaf, chain: chain, anchors: TrustAnchorSet(trustAnchors, system: nil))
+    }
+
+    /// As above, against a trust set that may include the system's anchors.
+    public static func order(leaf: Certificate, chain: [Certificate], anchors: TrustAnchorSet) throws -> ValidatedChain {
         var path = [leaf]
         var remaining: [Certificate] = []
         for certificate in chain where certificate != leaf && !remaining.contains(certificate) {
@@ -53,8 +66,9 @@ public enum ChainValidation {
         }
         var current = leaf
         while true {
-            if trustAnchors.contains(current) { break }
-            if let anchor = trustAnchors.first(where: { issued(current, by: $0) }) {
+            if anchors.contains(current) { break }
+            let candidates = anchors.candidates(issuing: current)
+            if let anchor = candidates.first(where: { issued(current, by: $0) }) {
                 remaining.removeAll { $0 == anchor }
                 path.append(anchor)
                 break
@@ -66,7 +80,7 @@ public enum ChainValidation {
             }
             if current.isSelfSigned { throw MaterialError.untrustedRoot(subject: current.subject) }
             let currentIssuer = current.issuer
-            if let impostor = (remaining + trustAnchors).first(where: { $0.subject == currentIssuer }) {
+            if let impostor = (remaining + candidates).first(where: { $0.subject == currentIssuer }) {
                 throw MaterialError.wrongIssuer(subject: current.subject, issuer: impostor.subject)
             }
             throw MaterialError.chainIncomplete(subject: current.subject, issuer: currentIssuer)
@@ -74,7 +88,8 @@ public enum ChainValidation {
         return ValidatedChain(certificates: path, unused: remaining)
     }
 
-    /// The operating system's trust anchors (Debian's ca-certificates bundle by default).
+    /// Every certificate of a trust bundle (Debian's ca-certificates by default).
+    /// Validation looks system anchors up by issuer (`SystemTrustStore`); this is for tests and tools.
     public static func systemTrustAnchors(bundlePath: String = "/etc/ssl/certs/ca-certificates.crt") throws -> [Certificate] {
         try Certificate.parseAll(LocalFiles.read(bundlePath, limit: .bundle), what: bundlePath)
     }
