@@ -35,7 +35,9 @@ struct NginxCommands {
             guard let certificate = configuration.literalPath(server.effectiveCertificates),
                   let key = configuration.literalPath(server.effectiveKeys),
                   checked.insert([certificate, key]).inserted else { continue }
-            let fromCertificate = try run(["openssl", "x509", "-noout", "-pubkey", "-in", certificate])
+            // `openssl x509` loads the default CA bundle although -pubkey needs none of it: about 190 M of its
+            // 211 M instructions. An empty SSL_CERT_FILE leaves the same check at 17 M.
+            let fromCertificate = try run(["env", "SSL_CERT_FILE=/dev/null", "openssl", "x509", "-noout", "-pubkey", "-in", certificate])
             let fromKey = try run(["openssl", "pkey", "-pubout", "-passin", "pass:", "-in", key])
             if fromCertificate.exitStatus == 127 || fromKey.exitStatus == 127 {
                 host.log(.warning, "openssl is not installed on the endpoint; relying on nginx -t to compare keys and certificates")
