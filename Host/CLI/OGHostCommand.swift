@@ -48,9 +48,9 @@ func reportError(_ error: any Error) -> Int32 {
 /// How the CLI spells a field the library names: `chain` is `--chain`.
 func optionSpelling(_ field: String) -> String { "--" + field }
 
-/// Prints a job's report line with the fields it mentions spelled as options.
+/// Prints a job's report line (`printLine` spells the fields it mentions as options).
 func printReport(_ line: String) {
-    printLine(GatewayError.rendering(line, fieldName: optionSpelling))
+    printLine(line)
 }
 
 /// The gateway for this invocation; plugins without a manifest are described in a child og-host.
@@ -67,6 +67,7 @@ func printOut(_ text: String) {
     FileHandle.standardOutput.write(Data(text.utf8))
 }
 
+/// One line of text output; fields the library mentions ("field `name`") are spelled as options.
 func printLine(_ line: String) {
-    printOut(line + "\n")
+    printOut(GatewayError.rendering(line, fieldName: optionSpelling) + "\n")
 }

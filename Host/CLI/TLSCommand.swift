@@ -31,7 +31,7 @@ struct TLSCommand: ParsableCommand {
             try runReportingErrors {
                 let service = EndpointService(gateway: try openGateway())
                 if output == .json {
-                    printOut(try JSONOutput.render(try service.list()))
+                    printOut(try service.listJSON())
                     return
                 }
                 let summaries = try service.summaries()

@@ -53,30 +53,30 @@ public struct ConnectionSpec: Sendable, Equatable {
     /// Checks the settings and says which one is wrong and how to fix it.
     public func validate() throws {
         if let port, !(1...65535).contains(port) {
-            throw ConnectionError.invalidArgument(field: "--port", problem: "\(port) is not between 1 and 65535")
+            throw ConnectionError.invalidArgument(field: "field `port`", problem: "\(port) is not between 1 and 65535")
         }
         guard type != .local else { return }
         if host.isEmpty {
-            throw ConnectionError.invalidArgument(field: "--host", problem: "is required for connection type \(type.rawValue)")
+            throw ConnectionError.invalidArgument(field: "field `host`", problem: "is required for connection type \(type.rawValue)")
         }
         if host.contains(where: { $0.isWhitespace || $0 == "\0" || $0 == "/" }) {
-            throw ConnectionError.invalidArgument(field: "--host", problem: "\"\(host)\" is not a host name or IP address")
+            throw ConnectionError.invalidArgument(field: "field `host`", problem: "\"\(host)\" is not a host name or IP address")
         }
         if type.isSSH && user.isEmpty {
-            throw ConnectionError.invalidArgument(field: "--user", problem: "is required for connection type \(type.rawValue)")
+            throw ConnectionError.invalidArgument(field: "field `user`", problem: "is required for connection type \(type.rawValue)")
         }
         if type.isSSH, case .none = authentication {
-            throw ConnectionError.invalidArgument(field: "--password/--key",
+            throw ConnectionError.invalidArgument(field: "field `password`/field `key`",
                                                   problem: "connection type \(type.rawValue) needs a password or a private key")
         }
         if case .privateKey(let path, _) = authentication, path.isEmpty {
-            throw ConnectionError.invalidArgument(field: "--key", problem: "is empty; give the path of a private key file")
+            throw ConnectionError.invalidArgument(field: "field `key`", problem: "is empty; give the path of a private key file")
         }
         if connectTimeout <= .zero {
-            throw ConnectionError.invalidArgument(field: "--connect-timeout", problem: "must be more than zero")
+            throw ConnectionError.invalidArgument(field: "field `connect-timeout`", problem: "must be more than zero")
         }
         if operationTimeout <= .zero {
-            throw ConnectionError.invalidArgument(field: "--timeout", problem: "must be more than zero")
+            throw ConnectionError.invalidArgument(field: "field `timeout`", problem: "must be more than zero")
         }
         try hostKeyPolicy.validate()
     }
@@ -102,7 +102,7 @@ extension ConnectionType {
     public init(parsing text: String) throws {
         guard let type = ConnectionType(rawValue: text) else {
             throw ConnectionError.invalidArgument(
-                field: "--connection",
+                field: "field `connection`",
                 problem: "\"\(text)\" is not a connection type; use one of \(Self.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         self = type

@@ -28,7 +28,7 @@ public struct HostKeyPolicy: Sendable, Equatable {
     func validate() throws {
         if let pinnedFingerprint, HostKeyFingerprint(parsing: pinnedFingerprint) == nil {
             throw ConnectionError.invalidArgument(
-                field: "--host-key",
+                field: "field `host-key`",
                 problem: "\"\(pinnedFingerprint)\" is not a SHA-256 fingerprint; give it as ssh-keygen -l prints it, e.g. SHA256:nThbg6kXUpJWGl7E1IGOCspRomTxdCARLviKw6E5SY8")
         }
     }

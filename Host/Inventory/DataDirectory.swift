@@ -36,7 +36,7 @@ public struct DataDirectory: Sendable, Equatable {
         currentDirectory: String = FileManager.default.currentDirectoryPath
     ) throws -> DataDirectory {
         if let option {
-            return DataDirectory(path: try absolute(option, field: "--data-dir", currentDirectory: currentDirectory))
+            return DataDirectory(path: try absolute(option, field: "field `data-dir`", currentDirectory: currentDirectory))
         }
         if let fromEnvironment = environment["OG_DATA_DIR"] {
             return DataDirectory(path: try absolute(fromEnvironment, field: "OG_DATA_DIR",

@@ -82,19 +82,19 @@ public enum InventoryError: Error, CustomStringConvertible, Equatable {
                 + "\(time.string(from: lease.expiresAt)) unless renewed"
         case .databaseFromNewerVersion(let path, let unknown):
             return "\(path): was written by a newer og-host (unknown schema migrations: \(unknown.joined(separator: ", "))); "
-                + "upgrade og-host or point --data-dir elsewhere"
+                + "upgrade og-host or point field `data-dir` elsewhere"
         case .certificateNotFound(let name):
             return "certificate \"\(name)\": no managed certificate has this name; list them with og-host cert list"
         case .certificateBound(let certificate, let bindings):
             return "certificate \"\(certificate)\": is bound to \(bindings.joined(separator: ", ")); unbind it from "
-                + "each first (og-host cert unbind \(certificate) --endpoint EP) or remove those endpoints"
+                + "each first (og-host cert unbind \(certificate) field `endpoint` EP) or remove those endpoints"
         case .database(let path, let message):
             return "\(path): \(message)"
         case .noDataDirectory(let uid):
             return "data directory: uid \(uid) has no home directory and XDG_STATE_HOME is not set; "
-                + "pass --data-dir or set OG_DATA_DIR"
+                + "pass field `data-dir` or set OG_DATA_DIR"
         case .notADirectory(let path):
-            return "\(path): exists but is not a directory; move it away or pass another --data-dir"
+            return "\(path): exists but is not a directory; move it away or pass another field `data-dir`"
         case .renewalClaimLost(let lineage):
             return "certificate '\(lineage)': this renewal's claim expired and another og-host took the certificate over; "
                 + "its result is not recorded here"

@@ -60,7 +60,7 @@ extension Inventory {
             }
             if try TrustAnchorRecord.filter(Column("name") == anchor.name).fetchCount(db) > 0 {
                 throw InventoryError.invalidValue(field: "name", value: anchor.name,
-                                                  problem: "is already another trust anchor's name; choose another with --name")
+                                                  problem: "is already another trust anchor's name; choose another with field `name`")
             }
             var stored = anchor
             stored.addedAt = Date()

@@ -100,7 +100,7 @@ public struct PluginCallFailure: Error, CustomStringConvertible, Sendable {
     /// The reported messages, each prefixed with its field when it has one.
     public var description: String {
         if errors.isEmpty { return "\(slot): \(status)" }
-        return errors.map { $0.field.isEmpty ? $0.message : "--\($0.field): \($0.message)" }.joined(separator: "\n")
+        return errors.map { $0.field.isEmpty ? $0.message : "field `\($0.field)`: \($0.message)" }.joined(separator: "\n")
     }
 }
 

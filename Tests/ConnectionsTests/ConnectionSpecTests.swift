@@ -24,15 +24,15 @@ struct ConnectionSpecTests {
     @Test func outOfRangePortIsRejectedWithTheRange() {
         let spec = ConnectionSpec(type: .ssh, host: "web1", port: 70000, user: "ops", authentication: .password("x"))
         let error = connectionError { try spec.validate() }
-        #expect(error == .invalidArgument(field: "--port", problem: "70000 is not between 1 and 65535"))
-        #expect(error?.description == "--port: 70000 is not between 1 and 65535")
+        #expect(error == .invalidArgument(field: "field `port`", problem: "70000 is not between 1 and 65535"))
+        #expect(error?.description == "field `port`: 70000 is not between 1 and 65535")
     }
 
     @Test func sshNeedsHostUserAndCredential() {
         #expect(connectionError { try ConnectionSpec(type: .ssh, user: "ops", authentication: .password("x")).validate() }
-            == .invalidArgument(field: "--host", problem: "is required for connection type ssh"))
+            == .invalidArgument(field: "field `host`", problem: "is required for connection type ssh"))
         #expect(connectionError { try ConnectionSpec(type: .ssh, host: "web1", authentication: .password("x")).validate() }
-            == .invalidArgument(field: "--user", problem: "is required for connection type ssh"))
+            == .invalidArgument(field: "field `user`", problem: "is required for connection type ssh"))
         let noCredential = connectionError { try ConnectionSpec(type: .sshWindows, host: "web1", user: "ops").validate() }
         #expect(noCredential?.description.contains("needs a password or a private key") == true)
     }
@@ -41,7 +41,7 @@ struct ConnectionSpecTests {
         let spec = ConnectionSpec(type: .ssh, host: "web1", user: "ops", authentication: .password("x"),
                                   hostKeyPolicy: HostKeyPolicy(pinnedFingerprint: "SHA256:tooshort"))
         let error = connectionError { try spec.validate() }
-        #expect(error?.description.hasPrefix("--host-key: \"SHA256:tooshort\" is not a SHA-256 fingerprint") == true)
+        #expect(error?.description.hasPrefix("field `host-key`: \"SHA256:tooshort\" is not a SHA-256 fingerprint") == true)
     }
 
     @Test func descriptionsNeverShowSecrets() {

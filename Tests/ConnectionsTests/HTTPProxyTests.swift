@@ -66,7 +66,7 @@ struct HTTPProxyTests {
     }
 
     @Test func malformedProxySettingsAreRefused() {
-        #expect(throws: HTTPError.invalidArgument(field: "--port", problem: "70000 is not between 1 and 65535")) {
+        #expect(throws: HTTPError.invalidArgument(field: "field `port`", problem: "70000 is not between 1 and 65535")) {
             try HTTPClient(HTTPClientConfiguration(proxy: HTTPProxy(host: "proxy.example", port: 70000)))
         }
         #expect(throws: HTTPError.self) {

@@ -91,7 +91,7 @@ struct SSHAlgorithmTests {
             Issue.record("expected couldNotConnect, got \(String(describing: error))")
             return
         }
-        #expect(reason.contains("--ssh_legacy_algorithms"), "\(reason)")
+        #expect(reason.contains("field `ssh_legacy_algorithms`"), "\(reason)")
         let offer = reason.components(separatedBy: "If ").first ?? reason
         #expect(!offer.contains("sha1"), "the default offer has no SHA-1 key exchange: \(offer)")
         let legacy = try server.connect(algorithms: try SSHAlgorithms(legacy: "diffie-hellman-group14-sha1"))

@@ -147,7 +147,7 @@ struct WinRMConnectionTests {
             Issue.record("expected invalidArgument, got \(String(describing: error))")
             return
         }
-        #expect(field == "--auth")
+        #expect(field == "field `auth`")
         #expect(problem.contains("winrm_https"))
         #expect(!problem.contains("secret"))
     }

@@ -35,7 +35,7 @@ import Testing
         let error = #expect(throws: InventoryError.self) {
             try DataDirectory.resolve(option: "", environment: [:], effectiveUserID: 1000)
         }
-        #expect(error?.description.hasPrefix("--data-dir:") == true)
+        #expect(error?.description.hasPrefix("field `data-dir`:") == true)
     }
 
     @Test func prepareCreatesPrivateFoldersForInventoryCredentialsAndKeys() throws {

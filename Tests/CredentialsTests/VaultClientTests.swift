@@ -80,7 +80,7 @@ import Testing
         }
         #expect(error.failure == .authenticationRefused(
             "AppRole login with role ID 'no-such-role' failed (HTTP 400: invalid role ID); "
-            + "check the role ID and the secret ID (expired, used up, or wrapped when --appwrapped says No)"))
+            + "check the role ID and the secret ID (expired, used up, or wrapped when field `appwrapped` says No)"))
         #expect(!error.description.contains(VaultTestValues.secretID))
     }
 
@@ -92,7 +92,7 @@ import Testing
             try client(vault, settings, secret: VaultTestValues.token).credential(id: "web")
         }
         #expect(error.description.hasPrefix("credential store 'vault1': authentication refused: Vault does not accept the stored token"), "\(error)")
-        #expect(error.description.contains("credstore update hashicorp --storename vault1"))
+        #expect(error.description.contains("credstore update hashicorp field `storename` vault1"))
         #expect(!error.description.contains(VaultTestValues.token))
     }
 

@@ -97,13 +97,13 @@ public struct HTTPProxy: Sendable, Equatable, CustomStringConvertible, CustomDeb
     /// Checks the settings and says which one is wrong.
     public func validate() throws {
         if host.isEmpty || host.contains(where: { $0.isWhitespace || $0 == "/" || $0 == "@" }) {
-            throw HTTPError.invalidArgument(field: "--host", problem: "\"\(host)\" is not a proxy host name or IP address")
+            throw HTTPError.invalidArgument(field: "field `host`", problem: "\"\(host)\" is not a proxy host name or IP address")
         }
         if !(1...65535).contains(port) {
-            throw HTTPError.invalidArgument(field: "--port", problem: "\(port) is not between 1 and 65535")
+            throw HTTPError.invalidArgument(field: "field `port`", problem: "\(port) is not between 1 and 65535")
         }
         if password != nil && (user ?? "").isEmpty {
-            throw HTTPError.invalidArgument(field: "--user", problem: "is required when a proxy password is given")
+            throw HTTPError.invalidArgument(field: "field `user`", problem: "is required when a proxy password is given")
         }
     }
 }

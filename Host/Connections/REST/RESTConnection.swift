@@ -27,7 +27,7 @@ public final class RESTConnection: Connection, @unchecked Sendable {
     public init(spec: ConnectionSpec, additionalAnchors: [Certificate] = [], proxy: HTTPProxy? = nil,
                 clientIdentity: HTTPClientIdentity? = nil) throws {
         guard spec.type == .rest || spec.type == .restInsecure else {
-            throw ConnectionError.invalidArgument(field: "--connection_type",
+            throw ConnectionError.invalidArgument(field: "field `connection_type`",
                                                   problem: "\(spec.type.rawValue) is not a REST connection type; use rest or rest_insecure")
         }
         try spec.validate()
@@ -37,11 +37,11 @@ public final class RESTConnection: Connection, @unchecked Sendable {
             login = nil
         case .password(let password):
             guard !spec.user.isEmpty else {
-                throw ConnectionError.invalidArgument(field: "--user", problem: "is required with a password for connection type \(spec.type.rawValue)")
+                throw ConnectionError.invalidArgument(field: "field `user`", problem: "is required with a password for connection type \(spec.type.rawValue)")
             }
             login = HTTPBasicCredentials(user: spec.user, password: password)
         case .privateKey:
-            throw ConnectionError.invalidArgument(field: "--key",
+            throw ConnectionError.invalidArgument(field: "field `key`",
                                                   problem: "connection type \(spec.type.rawValue) logs in with a user and password, not an SSH key")
         }
         type = spec.type

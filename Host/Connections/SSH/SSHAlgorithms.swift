@@ -55,7 +55,7 @@ public struct SSHAlgorithms: Sendable, Equatable {
             let name = part.trimmingCharacters(in: .whitespaces)
             guard Self.legacy[name] != nil else {
                 throw ConnectionError.invalidArgument(
-                    field: "--ssh_legacy_algorithms",
+                    field: "field `ssh_legacy_algorithms`",
                     problem: "'\(name)' is not a legacy algorithm og-host can enable; give some of: "
                         + Self.legacy.keys.sorted().joined(separator: ", "))
             }

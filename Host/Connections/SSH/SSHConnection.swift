@@ -62,7 +62,7 @@ public final class SSHConnection: Connection, @unchecked Sendable {
     public convenience init(spec: ConnectionSpec, hostKeyStore: HostKeyStore?) throws {
         try spec.validate()
         guard spec.type.isSSH else {
-            throw ConnectionError.invalidArgument(field: "--connection", problem: "\(spec.type.rawValue) is not an SSH connection type")
+            throw ConnectionError.invalidArgument(field: "field `connection`", problem: "\(spec.type.rawValue) is not an SSH connection type")
         }
         try self.init(host: spec.host, port: spec.effectivePort ?? 22, user: spec.user, authentication: spec.authentication,
                       hostKeyPolicy: spec.hostKeyPolicy, hostKeyStore: hostKeyStore,

@@ -40,7 +40,7 @@ final class SSHSession {
         if seconds > 0 { libssh2_keepalive_config(raw, 1, UInt32(clamping: seconds)) }
 
         if let refused = algorithms.apply(to: raw) {
-            throw ConnectionError.invalidArgument(field: "--ssh_legacy_algorithms",
+            throw ConnectionError.invalidArgument(field: "field `ssh_legacy_algorithms`",
                                                   problem: "libssh2 refused the \(refused.kind.rawValue) list (error \(refused.code))")
         }
         let deadline = Deadline(timeout, operation: "SSH handshake with \(host):\(port)")
@@ -48,8 +48,8 @@ final class SSHSession {
         if result == LIBSSH2_ERROR_KEX_FAILURE || result == LIBSSH2_ERROR_METHOD_NONE {
             let offered = SSHAlgorithms.Kind.allCases.map { "\($0.rawValue): \(algorithms.preference($0))" }.joined(separator: "; ")
             throw failure("the server and og-host share no algorithm (og-host offers \(offered)). If \(host) is a legacy "
-                          + "device, enable only what it needs with --ssh_legacy_algorithms, e.g. "
-                          + "--ssh_legacy_algorithms diffie-hellman-group14-sha1,ssh-rsa")
+                          + "device, enable only what it needs with field `ssh_legacy_algorithms`, e.g. "
+                          + "field `ssh_legacy_algorithms` diffie-hellman-group14-sha1,ssh-rsa")
         }
         if result != 0 {
             throw failure("the SSH handshake failed; check that \(host):\(port) is an SSH server")

@@ -38,18 +38,18 @@ public final class WinRMConnection: Connection, @unchecked Sendable {
         case .winrmHTTP: https = false
         case .winrmHTTPS, .winrmHTTPSInsecure: https = true
         default:
-            throw ConnectionError.invalidArgument(field: "--connection", problem: "\(spec.type.rawValue) is not a WinRM connection type")
+            throw ConnectionError.invalidArgument(field: "field `connection`", problem: "\(spec.type.rawValue) is not a WinRM connection type")
         }
         guard case .password(let password) = spec.authentication else {
-            throw ConnectionError.invalidArgument(field: "--password",
+            throw ConnectionError.invalidArgument(field: "field `password`",
                                                   problem: "connection type \(spec.type.rawValue) needs the Windows account's password")
         }
         if spec.user.isEmpty {
-            throw ConnectionError.invalidArgument(field: "--user", problem: "is required for connection type \(spec.type.rawValue)")
+            throw ConnectionError.invalidArgument(field: "field `user`", problem: "is required for connection type \(spec.type.rawValue)")
         }
         if authentication == .basic && !https {
             throw ConnectionError.invalidArgument(
-                field: "--auth",
+                field: "field `auth`",
                 problem: "basic authentication would send the password in clear text over winrm_http; "
                     + "use NTLM (which seals every message) or connection type winrm_https")
         }

@@ -61,7 +61,7 @@ public struct CertificateRequestOptions: Sendable {
                                        (ipAddresses, "san-ip", SubjectAlternativeName.ipAddress)] {
             for value in values {
                 do {
-                    let san = try make(value).validated(field: "--\(option)")
+                    let san = try make(value).validated(field: "field `\(option)`")
                     if !sans.contains(san) { sans.append(san) }
                 } catch let error as MaterialError {
                     throw GatewayError("\(error)", category: .badInput)
@@ -70,7 +70,7 @@ public struct CertificateRequestOptions: Sendable {
         }
         // Browsers read only subjectAltName, and public CAs require the CN among
         // them, so a CN that names a host is carried over unless already there.
-        if let implied = try? SubjectAlternativeName(parsing: commonName, field: "--cn"), !sans.contains(implied) {
+        if let implied = try? SubjectAlternativeName(parsing: commonName, field: "field `cn`"), !sans.contains(implied) {
             sans.insert(implied, at: 0)
         }
         return ValidatedCertificateRequest(name: name, keySpec: spec, subject: subject, subjectAlternativeNames: sans)

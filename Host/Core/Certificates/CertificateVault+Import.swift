@@ -44,7 +44,7 @@ extension CertificateVault {
                                           + " is not for the private key of certificate \(label)"
                                           + (candidates.count > 1 ? " or of its \(candidates.count - 1) pending version(s)" : "")
                                           + "; import the certificate the CA issued for its CSR (og-host cert show "
-                                          + "\(record.id) --pem)")
+                                          + "\(record.id) field `pem`)")
             }
             if let existing = record.fingerprint, existing != leaf.sha256Fingerprint {
                 throw GatewayError("certificate \(label): already has certificate serial \(record.serial ?? "?"); "
@@ -156,7 +156,7 @@ extension CertificateVault {
     private static func chainProblem(_ error: MaterialError) -> String {
         switch error {
         case .chainIncomplete:
-            return "\(error) (give it with --chain, or trust its root with og-host ca add)"
+            return "\(error) (give it with field `chain`, or trust its root with og-host ca add)"
         case .untrustedRoot:
             return "\(error) with og-host ca add"
         default:

@@ -105,7 +105,7 @@ public struct CertificateVault {
         let record = try find(id)
         guard record.status == .issued, let leafPEM = record.certificatePEM else {
             throw GatewayError("certificate '\(record.name ?? record.id)' is pending: it has no certificate yet; attach "
-                               + "the issued one with og-host cert import \(record.id) --cert FILE", category: .badInput)
+                               + "the issued one with og-host cert import \(record.id) field `cert` FILE", category: .badInput)
         }
         do {
             let leaf = try Certificate(pem: leafPEM, what: "stored certificate of \(record.id)")

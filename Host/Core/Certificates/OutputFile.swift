@@ -19,7 +19,7 @@ public enum OutputFile {
             switch info.st_mode & S_IFMT {
             case S_IFREG:
                 guard replacing else {
-                    throw GatewayError.option(field, "\(path) already exists; give --force to replace it, or choose another path",
+                    throw GatewayError.option(field, "\(path) already exists; give field `force` to replace it, or choose another path",
                                               category: .conflict)
                 }
             case S_IFLNK:

@@ -24,7 +24,7 @@ public struct TrustAnchors {
         let certificates = try OptionFiles.certificates(option: nil, path: file)
         if name != nil, certificates.count > 1 {
             throw GatewayError.option("name", "\(file) holds \(certificates.count) certificates and one name cannot "
-                                      + "name them all; add them one file at a time, or leave --name out to name each "
+                                      + "name them all; add them one file at a time, or leave field `name` out to name each "
                                       + "after its common name")
         }
         let now = Date()

@@ -106,34 +106,34 @@ public struct CredentialStoreCatalog {
         switch authType {
         case .token:
             for (option, value) in [("roleid", options.roleID), ("secretid", options.secretID), ("secretfile", options.secretFile)] where value != nil {
-                throw GatewayError.option(option, "does not apply to --authtype Token; leave it out")
+                throw GatewayError.option(option, "does not apply to field `authtype` Token; leave it out")
             }
             if let token = try Self.secret("token", options.token) {
                 newSecret = (token, .vaultToken)
             } else if existing?.authType == .token, let id = existing?.secretCredentialID {
                 keptSecretID = id
             } else {
-                throw GatewayError.option("token", "is required with --authtype Token (give - to read it from standard input)")
+                throw GatewayError.option("token", "is required with field `authtype` Token (give - to read it from standard input)")
             }
         case .appRoleSecret, .appRoleFile:
-            if options.token != nil { throw GatewayError.option("token", "applies to --authtype Token only; leave it out") }
+            if options.token != nil { throw GatewayError.option("token", "applies to field `authtype` Token only; leave it out") }
             guard let roleID = options.roleID ?? existing?.roleID, !roleID.isEmpty else {
-                throw GatewayError.option("roleid", "is required with --authtype \(authType.rawValue)")
+                throw GatewayError.option("roleid", "is required with field `authtype` \(authType.rawValue)")
             }
             settings.roleID = roleID
             if authType == .appRoleSecret {
-                if options.secretFile != nil { throw GatewayError.option("secretfile", "applies to --authtype AppRoleFile; give --secretid instead") }
+                if options.secretFile != nil { throw GatewayError.option("secretfile", "applies to field `authtype` AppRoleFile; give field `secretid` instead") }
                 if let secretID = try Self.secret("secretid", options.secretID) {
                     newSecret = (secretID, .vaultSecretID)
                 } else if existing?.authType == .appRoleSecret, let id = existing?.secretCredentialID {
                     keptSecretID = id
                 } else {
-                    throw GatewayError.option("secretid", "is required with --authtype AppRoleSecret (give - to read it from standard input)")
+                    throw GatewayError.option("secretid", "is required with field `authtype` AppRoleSecret (give - to read it from standard input)")
                 }
             } else {
-                if options.secretID != nil { throw GatewayError.option("secretid", "applies to --authtype AppRoleSecret; give --secretfile instead") }
+                if options.secretID != nil { throw GatewayError.option("secretid", "applies to field `authtype` AppRoleSecret; give field `secretfile` instead") }
                 guard let file = options.secretFile ?? existing?.secretFile else {
-                    throw GatewayError.option("secretfile", "is required with --authtype AppRoleFile")
+                    throw GatewayError.option("secretfile", "is required with field `authtype` AppRoleFile")
                 }
                 guard file.hasPrefix("/") else { throw GatewayError.option("secretfile", "\(file) is not absolute; give the full path") }
                 guard FileManager.default.isReadableFile(atPath: file) else {
@@ -193,10 +193,10 @@ public struct CredentialStoreCatalog {
             }
         }
         if let given = try Self.secret("certpass", options.certPass) {
-            guard settings.authCertPath != nil else { throw GatewayError.option("certpass", "needs --authcert") }
+            guard settings.authCertPath != nil else { throw GatewayError.option("certpass", "needs field `authcert`") }
             password = given
         } else if options.authCert?.isEmpty == false, existing?.authCertPath == nil {
-            throw GatewayError.option("certpass", "is required with --authcert (give - to read it from standard input)")
+            throw GatewayError.option("certpass", "is required with field `authcert` (give - to read it from standard input)")
         }
         if let path = settings.authCertPath {
             let passwordToUse = try password ?? secrets.read(settings.certPassCredentialID) ?? Secret("")
@@ -291,7 +291,7 @@ public struct CredentialStoreCatalog {
 
     static func secret(_ option: String, _ value: String?) throws -> Secret? {
         do {
-            return try SecretInput.read(option: "--\(option)", value: value)
+            return try SecretInput.read(option: "field `\(option)`", value: value)
         } catch {
             throw GatewayError("\(error)", category: .badInput)
         }

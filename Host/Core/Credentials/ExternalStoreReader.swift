@@ -47,19 +47,19 @@ struct ExternalStoreReader {
         do {
             bytes = try LocalFiles.read(p12Path, limit: .material)
         } catch {
-            throw GatewayError("credential store '\(store)': --authcert \(error); check that it exists and og-host may read it")
+            throw GatewayError("credential store '\(store)': field `authcert` \(error); check that it exists and og-host may read it")
         }
         do {
             let keystore = try password.withUnsafeBytes { try PKCS12Store.decode(Array(bytes), password: Array($0)) }
             guard let entry = keystore.entries.first(where: \.isPrivateKeyEntry), let key = entry.privateKey, !entry.chain.isEmpty else {
-                throw GatewayError("credential store '\(store)': --authcert \(p12Path) holds no private key with its certificate; "
+                throw GatewayError("credential store '\(store)': field `authcert` \(p12Path) holds no private key with its certificate; "
                                    + "export the client certificate together with its key")
             }
             return HTTPClientIdentity(certificatePEM: entry.chain.map(\.pem).joined(separator: "\n"), privateKeyPEM: try key.pkcs8PEM())
         } catch let error as GatewayError {
             throw error
         } catch {
-            throw GatewayError("credential store '\(store)': --authcert \(p12Path): \(error)")
+            throw GatewayError("credential store '\(store)': field `authcert` \(p12Path): \(error)")
         }
     }
 
@@ -68,7 +68,7 @@ struct ExternalStoreReader {
             return try JSONDecoder().decode(type, from: Data(record.settings.utf8))
         } catch {
             throw GatewayError("credential store '\(record.name)': its settings are not readable as \(record.kind.rawValue) settings "
-                               + "(\(error)); update the store with `og-host credstore update \(record.kind.rawValue) --storename \(record.name) …`")
+                               + "(\(error)); update the store with `og-host credstore update \(record.kind.rawValue) field `storename` \(record.name) …`")
         }
     }
 

@@ -39,7 +39,7 @@ public struct LocalStoreCredentials {
         let store = try store()
         let previous = try call { try store.credential(id: id) }
         if options.username == nil && options.password == nil && options.privateKeyPath == nil && options.passphrase == nil {
-            throw GatewayError.option("username", "nothing to update: give --username, --password, --privatekeypath or --passphrase")
+            throw GatewayError.option("username", "nothing to update: give field `username`, field `password`, field `privatekeypath` or field `passphrase`")
         }
         let credential = try build(username: options.username ?? previous.username, options, previous: previous)
         try call { try store.update(id: id, to: credential) }
@@ -57,10 +57,10 @@ public struct LocalStoreCredentials {
 
     private func build(username: String, _ options: Options, previous: Credential?) throws -> Credential {
         if options.password != nil && options.privateKeyPath != nil {
-            throw GatewayError.option("password", "and --privatekeypath exclude each other; a credential has one or the other")
+            throw GatewayError.option("password", "and field `privatekeypath` exclude each other; a credential has one or the other")
         }
         if let password = try CredentialStoreCatalog.secret("password", options.password) {
-            if options.passphrase != nil { throw GatewayError.option("passphrase", "belongs with --privatekeypath, not --password") }
+            if options.passphrase != nil { throw GatewayError.option("passphrase", "belongs with field `privatekeypath`, not field `password`") }
             return .password(username: username, password)
         }
         let passphrase = try CredentialStoreCatalog.secret("passphrase", options.passphrase)
@@ -72,12 +72,12 @@ public struct LocalStoreCredentials {
         }
         switch previous?.secret {
         case .password(let password)?:
-            if passphrase != nil { throw GatewayError.option("passphrase", "belongs with --privatekeypath; this credential holds a password") }
+            if passphrase != nil { throw GatewayError.option("passphrase", "belongs with field `privatekeypath`; this credential holds a password") }
             return .password(username: username, password)
         case .privateKey(let path, let old)?:
             return .privateKey(username: username, path: path, passphrase: passphrase ?? old)
         case nil:
-            throw GatewayError.option("password", "or --privatekeypath is required")
+            throw GatewayError.option("password", "or field `privatekeypath` is required")
         }
     }
 

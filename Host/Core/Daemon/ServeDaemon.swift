@@ -233,7 +233,7 @@ public final class ServeDaemon: @unchecked Sendable {
 
     private func reload(_ context: ServeContext) {
         guard let path = options.configPath else {
-            logger.notice("SIGHUP: no --config file to re-read")
+            logger.notice("SIGHUP: no field `config` file to re-read")
             return
         }
         do {

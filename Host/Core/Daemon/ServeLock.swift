@@ -29,7 +29,7 @@ public final class ServeLock {
             close(fd)
             throw GatewayError.conflict("data directory \(dataDirectory.path): another og-host serve"
                                         + (holder.map { " (PID \($0))" } ?? "") + " already runs on it; "
-                                        + "stop it first or give another --data-dir")
+                                        + "stop it first or give another field `data-dir`")
         }
         let text = Array("\(getpid())\n".utf8)
         _ = ftruncate(fd, 0)

@@ -21,7 +21,7 @@ public struct EndpointCatalog {
     /// Reads a secret option's value (`-`, `env:NAME` or literal) as text.
     public static func readSecret(option: String, value: String) throws -> String {
         do {
-            guard let secret = try SecretInput.read(option: "--\(option)", value: value) else {
+            guard let secret = try SecretInput.read(option: "field `\(option)`", value: value) else {
                 throw GatewayError.option(option, "needs a value")
             }
             return secret.exposedString()

@@ -47,7 +47,7 @@ public enum EndpointValidation {
         }
         let typeOptions = Dictionary(uniqueKeysWithValues: typeInfo.options.map { ($0.name, $0) })
         for name in arguments.order where HostOptions.spec(name) == nil && typeOptions[name] == nil {
-            throw GatewayError.option(name, "is not an option of type '\(type)'; see `og-host tls add \(type) --help`")
+            throw GatewayError.option(name, "is not an option of type '\(type)'; see `og-host tls add \(type)` with field `help`")
         }
 
         // Host options: presence, then each value against its own limits.
@@ -130,30 +130,30 @@ public enum EndpointValidation {
         let isSSH = connection == .ssh || connection == .sshWindows
         if arguments["store"] != nil || arguments["store_cred_id"] != nil {
             guard let store = arguments["store"] else {
-                throw GatewayError.option("store", "is required with --store_cred_id")
+                throw GatewayError.option("store", "is required with field `store_cred_id`")
             }
             guard let id = arguments["store_cred_id"] else {
-                throw GatewayError.option("store_cred_id", "is required with --store")
+                throw GatewayError.option("store_cred_id", "is required with field `store`")
             }
             for option in ["user", "password", "ssh_key_path", "ssh_key_password"] where arguments[option] != nil {
-                throw GatewayError.option(option, "cannot be combined with --store: the login comes from the credential store")
+                throw GatewayError.option(option, "cannot be combined with field `store`: the login comes from the credential store")
             }
             draft.store = store
             draft.storeCredentialID = id
         } else {
             guard let user = arguments["user"] else {
-                throw GatewayError.option("user", "is required with connection type \(connection.rawValue) (or use --store and --store_cred_id)")
+                throw GatewayError.option("user", "is required with connection type \(connection.rawValue) (or use field `store` and field `store_cred_id`)")
             }
             draft.user = user
             if arguments["ssh_key_password"] != nil && arguments["ssh_key_path"] == nil {
-                throw GatewayError.option("ssh_key_password", "needs --ssh_key_path")
+                throw GatewayError.option("ssh_key_password", "needs field `ssh_key_path`")
             }
             if let keyPath = arguments["ssh_key_path"] {
                 guard isSSH else {
-                    throw GatewayError.option("ssh_key_path", "applies to ssh connections only; use --password for \(connection.rawValue)")
+                    throw GatewayError.option("ssh_key_path", "applies to ssh connections only; use field `password` for \(connection.rawValue)")
                 }
                 guard arguments["password"] == nil || draft.sudo == "password" else {
-                    throw GatewayError.option("password", "give either --password or --ssh_key_path, not both (a password is only used with a key for --sudo password)")
+                    throw GatewayError.option("password", "give either field `password` or field `ssh_key_path`, not both (a password is only used with a key for field `sudo` password)")
                 }
                 guard keyPath.hasPrefix("/") else {
                     throw GatewayError.option("ssh_key_path", "'\(keyPath)' must be an absolute path on the gateway")
@@ -164,7 +164,7 @@ public enum EndpointValidation {
                 draft.sshKeyPath = keyPath
                 if let passphrase = arguments["ssh_key_password"] { draft.sshKeyPassword = try readSecret("ssh_key_password", passphrase) }
             } else if arguments["password"] == nil {
-                throw GatewayError.option("password", "is required with connection type \(connection.rawValue) (or give --ssh_key_path, or --store and --store_cred_id)")
+                throw GatewayError.option("password", "is required with connection type \(connection.rawValue) (or give field `ssh_key_path`, or field `store` and field `store_cred_id`)")
             }
             if let password = arguments["password"] { draft.password = try readSecret("password", password) }
         }
@@ -172,7 +172,7 @@ public enum EndpointValidation {
             throw GatewayError.option("sudo", "applies to ssh connections only; remove it")
         }
         if draft.sudo == "password" && draft.password == nil && draft.store == nil {
-            throw GatewayError.option("sudo", "'password' needs --password (or a store credential) to answer sudo")
+            throw GatewayError.option("sudo", "'password' needs field `password` (or a store credential) to answer sudo")
         }
     }
 }

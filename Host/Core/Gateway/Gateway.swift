@@ -2,19 +2,26 @@ import Foundation
 import OGBasics
 import OGInventory
 import OGPlugins
+import Synchronization
 
 /// Everything one og-host invocation works with: where state lives, which
 /// plugins exist, the inventory. Opened lazily so `plugins list` never touches
 /// the database and `tls list` never loads a plugin.
-public final class Gateway: @unchecked Sendable {
+///
+/// Safe to share between concurrent jobs (a daemon's workers): every stored
+/// property is immutable and Sendable, and the lazily opened registry and
+/// inventory are created once under a lock.
+public final class Gateway: Sendable {
     public let dataDirectory: DataDirectory
     public let searchPath: PluginSearchPath
     /// How long a job holds its endpoint between heartbeats.
     public let leaseSettings: JobLeaseSettings
     private let describer: PluginRegistry.Describer
-    // Lazily created on the invoking thread; og-host commands are single-threaded here.
-    private var openedRegistry: PluginRegistry?
-    private var openedInventory: Inventory?
+    private struct Opened {
+        var registry: PluginRegistry?
+        var inventory: Inventory?
+    }
+    private let opened = Mutex(Opened())
 
     public init(dataDirectory: String?, pluginDirectories: [String], describer: @escaping PluginRegistry.Describer,
                 environment: [String: String] = ProcessInfo.processInfo.environment) throws {
@@ -29,21 +36,26 @@ public final class Gateway: @unchecked Sendable {
     }
 
     public var registry: PluginRegistry {
-        if let openedRegistry { return openedRegistry }
-        let registry = PluginRegistry(searchPath: searchPath, describe: describer)
-        openedRegistry = registry
-        return registry
+        opened.withLock { opened in
+            if let registry = opened.registry { return registry }
+            let registry = PluginRegistry(searchPath: searchPath, describe: describer)
+            opened.registry = registry
+            return registry
+        }
     }
 
+    /// The inventory, opened on first use (a second caller waits for the first to open it).
     public func inventory() throws -> Inventory {
-        if let openedInventory { return openedInventory }
-        do {
-            try dataDirectory.prepare()
-            let inventory = try Inventory(dataDirectory: dataDirectory)
-            openedInventory = inventory
-            return inventory
-        } catch {
-            throw GatewayError("data directory \(dataDirectory.path): \(error)")
+        try opened.withLock { opened in
+            if let inventory = opened.inventory { return inventory }
+            do {
+                try dataDirectory.prepare()
+                let inventory = try Inventory(dataDirectory: dataDirectory)
+                opened.inventory = inventory
+                return inventory
+            } catch {
+                throw GatewayError("data directory \(dataDirectory.path): \(error)")
+            }
         }
     }
 
@@ -77,7 +89,7 @@ public final class Gateway: @unchecked Sendable {
         let from = try since.map { try Self.auditTime($0, option: "since") }
         let to = try until.map { try Self.auditTime($0, option: "until") }
         if let from, let to, from >= to {
-            throw GatewayError.option("until", "\(until!) is not after --since \(since!); give a later time")
+            throw GatewayError.option("until", "\(until!) is not after field `since` \(since!); give a later time")
         }
         let wanted = try outcome.map { text -> AuditRecord.Outcome in
             guard let value = AuditRecord.Outcome(rawValue: text) else {

@@ -33,7 +33,7 @@ public struct ACMEIssuance: CertificateIssuer {
             let asked = try requestedIdentifiers(request)
             if !asked.isEmpty && asked != order.identifierList {
                 throw GatewayError("certificate '\(request.certificateName)': order \(order.id) for "
-                                   + order.identifierList.joined(separator: ", ") + " is still open; rerun without --cn/--san-dns "
+                                   + order.identifierList.joined(separator: ", ") + " is still open; rerun without field `cn`/field `san-dns` "
                                    + "to resume it, or abandon it first with og-host cert order abandon \(order.id)", category: .badInput)
             }
             order = try merge(request.challenge, into: order)
@@ -99,7 +99,7 @@ public struct ACMEIssuance: CertificateIssuer {
         } catch {
             var result = result
             result.warnings.append("the certificate is issued, but its renewal settings could not be recorded (\(error)); "
-                                   + "og-host renew will not renew it until og-host cert policy \(request.certificateName) --issuer "
+                                   + "og-host renew will not renew it until og-host cert policy \(request.certificateName) field `issuer` "
                                    + "\(order.issuerName) is run")
             return result
         }
@@ -228,7 +228,7 @@ public struct ACMEIssuance: CertificateIssuer {
 
     private func newOrder(_ request: IssuanceRequest, issuer: ACMEIssuerRecord, keyFiles: KeyFiles) throws -> ACMEOrderRecord {
         guard request.commonName != nil || !request.dnsNames.isEmpty else {
-            throw GatewayError.option("cn", "is required for a new order; give --cn NAME (and --san-dns for more names)")
+            throw GatewayError.option("cn", "is required for a new order; give field `cn` NAME (and field `san-dns` for more names)")
         }
         let options = CertificateRequestOptions(name: request.certificateName, keyType: request.keyType ?? "ec-p256",
                                                 commonName: request.commonName ?? request.dnsNames[0],
@@ -297,11 +297,11 @@ public struct ACMEIssuance: CertificateIssuer {
             return nil
         case "http-01":
             guard let endpointName = settings["endpoint"] else {
-                throw GatewayError.option("challenge-endpoint", "is required with --challenge http-01: the endpoint whose web "
+                throw GatewayError.option("challenge-endpoint", "is required with field `challenge` http-01: the endpoint whose web "
                                           + "server answers http://NAME/ for the certificate's names")
             }
             guard let webroot = settings["webroot"] else {
-                throw GatewayError.option("webroot", "is required with --challenge http-01: the document root endpoint "
+                throw GatewayError.option("webroot", "is required with field `challenge` http-01: the document root endpoint "
                                           + "'\(endpointName)' serves http://NAME/ from")
             }
             let endpoint: EndpointRecord
@@ -327,14 +327,14 @@ public struct ACMEIssuance: CertificateIssuer {
     /// renewal takes it from the default credential store, where `cert issue` sealed it (RenewalIssuanceSettings).
     private func dnsSolver(_ settings: [String: String], secret: Secret?) throws -> ChallengeSolver {
         guard let server = settings["dnsServer"] else {
-            throw GatewayError.option("dns-server", "is required with --challenge dns-01: the primary DNS server (HOST:PORT) "
+            throw GatewayError.option("dns-server", "is required with field `challenge` dns-01: the primary DNS server (HOST:PORT) "
                                       + "that accepts RFC 2136 updates for the names")
         }
         guard let keyName = settings["tsigKeyName"] else {
-            throw GatewayError.option("tsig-key", "is required with --challenge dns-01: the TSIG key's name")
+            throw GatewayError.option("tsig-key", "is required with field `challenge` dns-01: the TSIG key's name")
         }
         guard let secret else {
-            throw GatewayError.option("tsig-secret", "is required with --challenge dns-01 (also when resuming): - reads it "
+            throw GatewayError.option("tsig-secret", "is required with field `challenge` dns-01 (also when resuming): - reads it "
                                       + "from standard input, env:NAME from a variable")
         }
         return try issuance {
@@ -396,7 +396,7 @@ public struct ACMEIssuance: CertificateIssuer {
         gateway.audit(action: "cert.issue", subject: order.certificateName, success: false, detail: "order \(order.id): \(error)")
         let next = order.state == .failed
             ? "the order is closed; run og-host cert issue again to place a new one"
-            : "the order is kept (\(order.state.rawValue)); rerun og-host cert issue \(order.certificateName) --issuer "
+            : "the order is kept (\(order.state.rawValue)); rerun og-host cert issue \(order.certificateName) field `issuer` "
                 + "\(order.issuerName) to resume it"
         let message = "order \(order.id): \(error); \(next)"
         var failure: GatewayError

@@ -58,12 +58,12 @@ public struct ACMEIssuers {
         }
         if (options.eabKeyID == nil) != (options.eabHMACKey == nil) {
             throw GatewayError.option(options.eabKeyID == nil ? "eab-kid" : "eab-hmac-key",
-                                      "is required with --\(options.eabKeyID == nil ? "eab-hmac-key" : "eab-kid"); the CA gives both")
+                                      "is required with field `\(options.eabKeyID == nil ? "eab-hmac-key" : "eab-kid")`; the CA gives both")
         }
         var eab: (keyID: String, hmacKey: [UInt8], text: Secret)?
         if let keyID = options.eabKeyID {
             guard let secret = try CredentialStoreCatalog.secret("eab-hmac-key", options.eabHMACKey) else {
-                throw GatewayError.option("eab-hmac-key", "is required with --eab-kid")
+                throw GatewayError.option("eab-hmac-key", "is required with field `eab-kid`")
             }
             let text = secret.exposedString().trimmingCharacters(in: .whitespacesAndNewlines)
             guard let bytes = Base64URL.decode(text), !bytes.isEmpty else {
@@ -77,7 +77,7 @@ public struct ACMEIssuers {
         }
         let keySpec: KeySpec
         do {
-            keySpec = try KeySpec(parsing: options.accountKeyType ?? "ec-p256", field: "--account-key")
+            keySpec = try KeySpec(parsing: options.accountKeyType ?? "ec-p256", field: "field `account-key`")
         } catch {
             throw GatewayError("\(error)", category: .badInput)
         }
@@ -93,11 +93,11 @@ public struct ACMEIssuers {
             let acmeDirectory = try issuance { try client.directory() }
             if let terms = acmeDirectory.termsOfService, !options.agreeToTerms {
                 throw GatewayError.option("agree-tos", "the CA's terms of service (\(terms)) must be agreed to; read them and "
-                                          + "add --agree-tos")
+                                          + "add field `agree-tos`")
             }
             if acmeDirectory.externalAccountRequired && eab == nil {
-                throw GatewayError.option("eab-kid", "the CA requires External Account Binding; give --eab-kid and "
-                                          + "--eab-hmac-key from your account at the CA")
+                throw GatewayError.option("eab-kid", "the CA requires External Account Binding; give field `eab-kid` and "
+                                          + "field `eab-hmac-key` from your account at the CA")
             }
             let accountURL = try issuance {
                 try client.register(contact: options.contact, agreeToTerms: options.agreeToTerms,

@@ -37,7 +37,7 @@ final class HTTP01EndpointSolver: ChallengeSolver {
         do {
             guard try connection.stat(webroot).type == .directory else {
                 throw IssuanceError.challenge(identifier: identifier, type: challengeType,
-                                              reason: "--webroot \(webroot) is not a directory on endpoint '\(endpointName)'")
+                                              reason: "field `webroot` \(webroot) is not a directory on endpoint '\(endpointName)'")
             }
             var missing: [String] = []
             for path in [webroot + "/.well-known", directory].map({ $0.replacingOccurrences(of: "//", with: "/") })

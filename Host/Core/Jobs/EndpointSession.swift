@@ -28,6 +28,8 @@ public final class EndpointSession: PluginHostServices, @unchecked Sendable {
     var loginPassword: String?
     /// Set while an API install's apply_install runs: what upload_content renders and where tokens are journalled.
     var apiInstall: APIInstallContext?
+    /// Keystores decoded or written during this session, so an install decodes its store once.
+    let keystores = KeystoreDecodeCache()
 
     /// The job's logger (`JobLog.logger` when the session was opened) with the endpoint's type.
     public let logger: Logger
@@ -260,7 +262,8 @@ public final class EndpointSession: PluginHostServices, @unchecked Sendable {
         guard let password = secretOptions[passwordOption] ?? endpoint.option(passwordOption) else {
             throw ServiceFailure(.invalidArgument, "no option '\(passwordOption)' holds a keystore password for this endpoint")
         }
-        return try KeystoreReading.entries(format: format, data: data, password: password, option: passwordOption)
+        return try KeystoreReading.entries(format: format, data: data, password: password, option: passwordOption,
+                                           cache: keystores)
     }
 
     public func readCertificates(_ data: [UInt8]) throws(ServiceFailure) -> [CertificateSummary] {

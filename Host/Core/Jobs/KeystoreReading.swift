@@ -4,15 +4,13 @@ import OGPlugins
 /// The host side of read_keystore: parse a keystore a plugin read from its
 /// endpoint, with the password the host holds for the named option.
 enum KeystoreReading {
-    static func entries(format: KeystoreFormat, data: [UInt8], password: String, option: String) throws(ServiceFailure) -> [KeystoreEntrySummary] {
+    static func entries(format: KeystoreFormat, data: [UInt8], password: String, option: String,
+                        cache: KeystoreDecodeCache) throws(ServiceFailure) -> [KeystoreEntrySummary] {
         let entries: [KeystoreEntry]
         do {
-            switch format {
-            case .pkcs12: entries = try PKCS12Store.decode(data, password: Array(password.utf8)).entries
-            case .jks: entries = try JKSStore.decode(data, password: Array(password.utf8)).entries
-            }
+            entries = try cache.decode(format, data, password: Array(password.utf8)).entries
         } catch MaterialError.wrongKeystorePassword {
-            throw ServiceFailure(.auth, "--\(option) does not open this keystore (wrong password)")
+            throw ServiceFailure(.auth, "field `\(option)` does not open this keystore (wrong password)")
         } catch MaterialError.damagedKeystore(let format, let reason) {
             throw ServiceFailure(.parse, "the file is not a readable \(format) keystore: \(reason)")
         } catch {

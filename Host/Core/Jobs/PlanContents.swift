@@ -62,14 +62,24 @@ struct PlanContents {
         let secret = Array(password.utf8)
         let chain = [material.leaf] + material.intermediates
         do {
+            // The plugin's plan has usually listed `existing` already: the session's cache decoded it then.
+            let decoded = try existing.map { try session.keystores.decode(format, $0, password: secret) }
+            let merged: KeystoreDecodeCache.Store
+            let encoded: [UInt8]
             switch format {
             case .pkcs12:
-                let store = try existing.map { try PKCS12Store.decode($0, password: secret) } ?? PKCS12Store()
-                return try store.upserting(alias: alias, key: material.key, chain: chain).encode(password: secret, legacy: legacy)
+                var base = PKCS12Store()
+                if case .pkcs12(let store)? = decoded { base = store }
+                let updated = try base.upserting(alias: alias, key: material.key, chain: chain)
+                (merged, encoded) = (.pkcs12(updated), try updated.encode(password: secret, legacy: legacy))
             case .jks:
-                let store = try existing.map { try JKSStore.decode($0, password: secret) } ?? JKSStore()
-                return try store.upserting(alias: alias, key: material.key, chain: chain).encode(password: secret)
+                var base = JKSStore()
+                if case .jks(let store)? = decoded { base = store }
+                let updated = try base.upserting(alias: alias, key: material.key, chain: chain)
+                (merged, encoded) = (.jks(updated), try updated.encode(password: secret))
             }
+            session.keystores.remember(merged, encoded: encoded, format: format, password: secret)
+            return encoded
         } catch MaterialError.wrongKeystorePassword {
             throw GatewayError.option(passwordOption, "does not open \(path) (wrong password); nothing was changed")
         } catch MaterialError.damagedKeystore(_, let reason) {

@@ -10,14 +10,14 @@ public enum ProxyCommands {
                            bypassLoopback: Bool, gateway: Gateway) throws -> String {
         if pacURL != nil {
             if host != nil || port != nil {
-                throw GatewayError.option("pacurl", "cannot be combined with --host/--port; give one or the other")
+                throw GatewayError.option("pacurl", "cannot be combined with field `host`/field `port`; give one or the other")
             }
             throw ProxySettings.pacUnsupported
         }
         guard let host else {
             for (name, given) in [("port", port != nil), ("user", user != nil), ("password", password != nil),
                                   ("bypass-loopback", bypassLoopback)] where given {
-                throw GatewayError.option(name, "needs --host and --port; `proxy set` without options clears the proxy")
+                throw GatewayError.option(name, "needs field `host` and field `port`; `proxy set` without options clears the proxy")
             }
             let previous = try ProxySettings.load(gateway)
             try ProxySettings.save(nil, password: nil, gateway: gateway)
@@ -25,13 +25,13 @@ public enum ProxyCommands {
                           detail: previous.map { "cleared (was \($0.host):\($0.port))" } ?? "cleared (none was set)")
             return "Outbound proxy cleared; og-host connects directly.\n"
         }
-        guard let port else { throw GatewayError.option("port", "is required with --host") }
+        guard let port else { throw GatewayError.option("port", "is required with field `host`") }
         if password != nil && user == nil {
-            throw GatewayError.option("user", "is required when --password is given")
+            throw GatewayError.option("user", "is required when field `password` is given")
         }
         let secret: Secret?
         do {
-            secret = try SecretInput.read(option: "--password", value: password)
+            secret = try SecretInput.read(option: "field `password`", value: password)
         } catch {
             throw GatewayError("\(error)", category: .badInput)
         }

@@ -32,7 +32,7 @@ public struct ProxySettings: Codable, Equatable, Sendable {
     /// What `proxy set --pacurl` answers: this og-host has no PAC engine, and
     /// silently connecting directly would bypass the operator's proxy policy.
     public static let pacUnsupported = GatewayError.option(
-        "pacurl", "PAC evaluation is not supported by this og-host; give --host/--port of the proxy the PAC file picks instead")
+        "pacurl", "PAC evaluation is not supported by this og-host; give field `host`/field `port` of the proxy the PAC file picks instead")
 
     /// The stored settings; nil when no proxy is configured.
     public static func load(_ gateway: Gateway) throws -> ProxySettings? {
@@ -96,7 +96,7 @@ public struct ProxySettings: Codable, Equatable, Sendable {
                 throw error
             } catch {
                 throw GatewayError("the outbound proxy password cannot be read from the credential store (\(error)); "
-                                   + "set it again with `og-host proxy set --host ... --user ... --password -`")
+                                   + "set it again with `og-host proxy set field `host` ... field `user` ... field `password` -`")
             }
         }
         return HTTPProxy(host: host, port: port, user: user, password: password, bypassLoopback: bypassLoopback)

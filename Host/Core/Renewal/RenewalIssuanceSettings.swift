@@ -76,7 +76,7 @@ public struct RenewalIssuanceSettings {
         let names = (settings[Key.names] ?? "").split(separator: "\n").map(String.init)
         guard let first = names.first else {
             throw GatewayError("certificate '\(schedule.lineage)': the renewal settings name no DNS names; issue it again with "
-                               + "og-host cert issue \(schedule.lineage) --issuer \(issuer) --cn NAME …", category: .badInput)
+                               + "og-host cert issue \(schedule.lineage) field `issuer` \(issuer) field `cn` NAME …", category: .badInput)
         }
         var challenge = ChallengeOptions(type: settings[Key.challenge], endpoint: settings[Key.endpoint],
                                          webroot: settings[Key.webroot], dnsServer: settings[Key.dnsServer],
@@ -96,7 +96,7 @@ public struct RenewalIssuanceSettings {
                 challenge.tsigSecretValue = secret
             } catch let error as CredentialsError {
                 throw GatewayError("certificate '\(schedule.lineage)': the TSIG secret (credential \(reference)) cannot be "
-                                   + "read: \(error); run og-host cert issue again with --tsig-secret", category: .badInput)
+                                   + "read: \(error); run og-host cert issue again with field `tsig-secret`", category: .badInput)
             }
         }
         var request = IssuanceRequest(certificateName: schedule.lineage, issuerName: issuer, commonName: first,

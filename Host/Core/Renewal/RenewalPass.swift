@@ -248,8 +248,8 @@ public struct RenewalPass {
         }
         let left = current.notAfter.map { Self.remaining(until: $0, from: context.now) } ?? "unknown time"
         let message = "due since \(schedule.dueAt.map(Self.time) ?? "-") (\(left) left): it has no issuer (imported or "
-            + "requested by hand), so the operator must bring the next version: og-host cert request --name \(schedule.lineage) … "
-            + "then og-host cert import, or og-host cert issue \(schedule.lineage) --issuer NAME …"
+            + "requested by hand), so the operator must bring the next version: og-host cert request field `name` \(schedule.lineage) … "
+            + "then og-host cert import, or og-host cert issue \(schedule.lineage) field `issuer` NAME …"
         if firstNotice {
             gateway.audit(action: "cert.renew", subject: schedule.lineage, success: false, detail: "needs the operator: \(message)")
             emit(.expiring, RenewalEventPayload(name: schedule.lineage, certificateId: current.id, message: message,

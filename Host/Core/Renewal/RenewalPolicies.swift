@@ -41,7 +41,7 @@ public struct RenewalPolicies {
                 guard let stored, stored.settings[RenewalIssuanceSettings.Key.names]?.isEmpty == false else {
                     throw GatewayError.option("issuer", "certificate '\(name)' was never issued through an issuer here, so "
                                               + "there are no names and challenge settings to renew with; run og-host cert issue "
-                                              + "\(name) --issuer \(issuer) --cn NAME … once (renewals repeat what it was given)")
+                                              + "\(name) field `issuer` \(issuer) field `cn` NAME … once (renewals repeat what it was given)")
                 }
                 issuerChange = .some(issuer)
             }

@@ -62,6 +62,11 @@ public struct EndpointService {
         try CertificateVault.inventoryCall { try gateway.inventory().endpoints() }.map(EndpointCatalog.Listing.init)
     }
 
+    /// `tls list --output json`: what encoding `list()` gives, written without JSONEncoder (see `EndpointListingJSON`).
+    public func listJSON() throws -> String {
+        EndpointListingJSON.render(try CertificateVault.inventoryCall { try gateway.inventory().endpointListingRows() })
+    }
+
     /// What the text table shows, without decoding options (see `EndpointSummary`).
     public func summaries() throws -> [EndpointSummary] {
         try CertificateVault.inventoryCall { try gateway.inventory().endpointSummaries() }

@@ -17,7 +17,7 @@ public struct CyberArkQuery: Equatable, Sendable {
             }
             let key = pair[..<equals].trimmingCharacters(in: .whitespaces)
             guard key.caseInsensitiveCompare("AppID") != .orderedSame else {
-                throw .configuration("AppID comes from the store's --appid; leave it out of the ID")
+                throw .configuration("AppID comes from the store's field `appid`; leave it out of the ID")
             }
             parameters.append((key, String(pair[pair.index(after: equals)...])))
         }

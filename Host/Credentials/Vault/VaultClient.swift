@@ -151,7 +151,7 @@ public struct VaultClient: Sendable {
         case .token:
             guard let token = storedSecret else {
                 throw ExternalStoreError(store: storeName, id: nil, .configuration(
-                    "no token is stored for it; run `og-host credstore update hashicorp --storename \(storeName) --authtype Token --token -`"))
+                    "no token is stored for it; run `og-host credstore update hashicorp field `storename` \(storeName) field `authtype` Token field `token` -`"))
             }
             entry = try lookUp(token)
         case .appRoleSecret, .appRoleFile:
@@ -166,7 +166,7 @@ public struct VaultClient: Sendable {
         guard response.status == 200, let data = Self.object(response)?["data"] as? [String: Any] else {
             throw ExternalStoreError(store: storeName, id: nil, .authenticationRefused(
                 "Vault does not accept the stored token (HTTP \(response.status)\(Self.errors(response))); it expired or was revoked: "
-                + "update the store with a valid one (`og-host credstore update hashicorp --storename \(storeName) --token -`)"))
+                + "update the store with a valid one (`og-host credstore update hashicorp field `storename` \(storeName) field `token` -`)"))
         }
         let ttl = Self.number(data["ttl"]) ?? 0
         let renewable = data["renewable"] as? Bool ?? false
@@ -188,7 +188,7 @@ public struct VaultClient: Sendable {
 
     private func appRoleLogin() throws -> VaultTokenCache.Entry {
         guard let roleID = settings.roleID, !roleID.isEmpty else {
-            throw ExternalStoreError(store: storeName, id: nil, .configuration("AppRole login needs a role ID; set --roleid"))
+            throw ExternalStoreError(store: storeName, id: nil, .configuration("AppRole login needs a role ID; set field `roleid`"))
         }
         var secretID = try appRoleSecretID()
         if settings.appWrapped && settings.authType == .appRoleFile {
@@ -199,7 +199,7 @@ public struct VaultClient: Sendable {
         guard response.status == 200, let auth = Self.object(response)?["auth"] as? [String: Any] else {
             throw ExternalStoreError(store: storeName, id: nil, .authenticationRefused(
                 "AppRole login with role ID '\(roleID)' failed (HTTP \(response.status)\(Self.errors(response))); "
-                + "check the role ID and the secret ID (expired, used up, or wrapped when --appwrapped says No)"))
+                + "check the role ID and the secret ID (expired, used up, or wrapped when field `appwrapped` says No)"))
         }
         let entry = entry(fromAuth: auth, fallbackToken: nil)
         guard !entry.token.isEmpty else {
@@ -212,12 +212,12 @@ public struct VaultClient: Sendable {
         if settings.authType == .appRoleSecret {
             guard let storedSecret else {
                 throw ExternalStoreError(store: storeName, id: nil, .configuration(
-                    "no secret ID is stored for it; run `og-host credstore update hashicorp --storename \(storeName) --secretid -`"))
+                    "no secret ID is stored for it; run `og-host credstore update hashicorp field `storename` \(storeName) field `secretid` -`"))
             }
             return storedSecret
         }
         guard let file = settings.secretFile else {
-            throw ExternalStoreError(store: storeName, id: nil, .configuration("AppRoleFile needs --secretfile"))
+            throw ExternalStoreError(store: storeName, id: nil, .configuration("AppRoleFile needs field `secretfile`"))
         }
         var bytes: [UInt8]
         do {

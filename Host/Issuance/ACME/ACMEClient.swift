@@ -28,7 +28,7 @@ public final class ACMEClient {
 
     public init(directoryURL: String, accountKey: PrivateKey, accountURL: String? = nil, http: HTTPClient) throws {
         guard directoryURL.lowercased().hasPrefix("https://") || directoryURL.lowercased().hasPrefix("http://") else {
-            throw IssuanceError.invalidArgument(field: "--directory", problem: "'\(directoryURL)' is not an https:// URL")
+            throw IssuanceError.invalidArgument(field: "field `directory`", problem: "'\(directoryURL)' is not an https:// URL")
         }
         _ = try Self.material { try accountKey.jwsAlgorithm }
         self.directoryURL = directoryURL
@@ -75,8 +75,8 @@ public final class ACMEClient {
                          externalAccount: (keyID: String, hmacKey: [UInt8])?) throws -> String {
         let directory = try directory()
         if directory.externalAccountRequired && externalAccount == nil {
-            throw IssuanceError.invalidArgument(field: "--eab-kid", problem: "the CA requires External Account Binding; "
-                                                + "give --eab-kid and --eab-hmac-key from your CA account")
+            throw IssuanceError.invalidArgument(field: "field `eab-kid`", problem: "the CA requires External Account Binding; "
+                                                + "give field `eab-kid` and field `eab-hmac-key` from your CA account")
         }
         var payload = "{\"termsOfServiceAgreed\":\(agreeToTerms)"
         if !contact.isEmpty { payload += ",\"contact\":" + Self.jsonArray(contact) }

@@ -109,8 +109,8 @@ public final class ACMEOrderProcess {
             let offered = authorization.challenges.map(\.type).joined(separator: ", ")
             throw IssuanceError.challenge(identifier: name, type: "none",
                                           reason: "needs a challenge answered (the CA offers \(offered)) and no challenge method "
-                                            + "was given; rerun with --challenge http-01 --challenge-endpoint EP or "
-                                            + "--challenge dns-01 --dns-server HOST:PORT --tsig-key NAME to resume this order")
+                                            + "was given; rerun with field `challenge` http-01 field `challenge-endpoint` EP or "
+                                            + "field `challenge` dns-01 field `dns-server` HOST:PORT field `tsig-key` NAME to resume this order")
         }
         guard let challenge = authorization.challenges.first(where: { $0.type == solver.challengeType }),
               let token = challenge.token, !token.isEmpty else {

@@ -136,7 +136,7 @@ public final class DNSUpdateClient {
     }
 
     private static func bad(_ server: String) -> IssuanceError {
-        .invalidArgument(field: "--dns-server", problem: "'\(server)' is not HOST:PORT (or HOST for port 53)")
+        .invalidArgument(field: "field `dns-server`", problem: "'\(server)' is not HOST:PORT (or HOST for port 53)")
     }
 }
 

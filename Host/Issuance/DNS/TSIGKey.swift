@@ -13,11 +13,11 @@ public struct TSIGKey: Sendable, CustomStringConvertible {
 
     public init(name: String, algorithm: String = "hmac-sha256", base64Secret: String) throws {
         guard Self.algorithms[algorithm.lowercased()] != nil else {
-            throw IssuanceError.invalidArgument(field: "--tsig-algorithm",
+            throw IssuanceError.invalidArgument(field: "field `tsig-algorithm`",
                                                 problem: "'\(algorithm)' is not one of \(Self.algorithms.keys.sorted().joined(separator: ", "))")
         }
         guard let secret = Data(base64Encoded: base64Secret.trimmingCharacters(in: .whitespacesAndNewlines)), !secret.isEmpty else {
-            throw IssuanceError.invalidArgument(field: "--tsig-secret", problem: "is not base64 (give the secret from the key file)")
+            throw IssuanceError.invalidArgument(field: "field `tsig-secret`", problem: "is not base64 (give the secret from the key file)")
         }
         _ = try DNSWire.name(name)
         self.name = name
@@ -89,7 +89,7 @@ public struct TSIGKey: Sendable, CustomStringConvertible {
         do {
             return try MessageAuthentication.hmac(Self.algorithms[algorithm]!, key: secret, data: data)
         } catch {
-            throw IssuanceError.invalidArgument(field: "--tsig-secret", problem: "cannot be used: \(error)")
+            throw IssuanceError.invalidArgument(field: "field `tsig-secret`", problem: "cannot be used: \(error)")
         }
     }
 
