@@ -27,7 +27,7 @@ struct RenewCommand: ParsableCommand {
             if output == .json {
                 printOut(try JSONOutput.render(report))
             } else {
-                printOut(Self.text(report))
+                printOut(GatewayError.rendering(Self.text(report), fieldName: optionSpelling))
             }
             if let failure = report.items.first(where: { $0.outcome == .failed || $0.deploy?.succeeded == false }) {
                 let category = (failure.outcome == .failed ? failure.category : failure.deploy?.category)
@@ -107,7 +107,7 @@ extension CertCommand {
                 let view = changing ? try policies.update(name, renewBeforeDays: days, autoDeploy: try parseAutoDeploy(), issuer: issuer)
                     : try policies.show(name)
                 if output == .json { return printOut(try JSONOutput.render(view)) }
-                printOut(Self.text(view))
+                printOut(GatewayError.rendering(Self.text(view), fieldName: optionSpelling))
             }
         }
 

@@ -34,6 +34,7 @@ import Testing
             "Host/Core/Endpoints/EndpointHelp.swift": "the help of tls add <type> (plugin-defined options)",
             "Host/Core/Endpoints/HostOptions.swift": "help texts of tls add's host options",
             "Host/Core/Services/EndpointService.swift": "tls add's usage line and its --help/--name reading",
+            "Host/Core/Endpoints/EndpointUpdate.swift": "the usage text of tls update",
         ]
         // `--name` or `--\(expression)` inside a string literal (not `"--\r\n"`, a MIME boundary's end).
         let literalOption = try NSRegularExpression(pattern: #""[^"]*(?<![A-Za-z0-9-])--([a-z]|\\\()"#)

@@ -77,8 +77,8 @@ extension CertificateVault {
         guard let lineage = record.lineage else {
             throw GatewayError("certificate \(record.id): has no name, and only a named certificate can be bound (the "
                                + "binding follows the name to each new version); import it under a name with og-host "
-                               + "cert import --cert FILE --key FILE --name NAME, or request one with og-host cert "
-                               + "request --name NAME", category: .badInput)
+                               + "cert import field `cert` FILE field `key` FILE field `name` NAME, or request one with og-host cert "
+                               + "request field `name` NAME", category: .badInput)
         }
         return (lineage, record)
     }

@@ -48,8 +48,8 @@ extension CertificateVault {
             }
             if let existing = record.fingerprint, existing != leaf.sha256Fingerprint {
                 throw GatewayError("certificate \(label): already has certificate serial \(record.serial ?? "?"); "
-                                   + "to renew, make a new version with og-host cert request --name "
-                                   + "\(record.lineage ?? "NAME") (add --reuse-key to keep the key)", category: .badInput)
+                                   + "to renew, make a new version with og-host cert request field `name` "
+                                   + "\(record.lineage ?? "NAME") (add field `reuse-key` to keep the key)", category: .badInput)
             }
             let validation = try validateChain(leaf: leaf, supplied: supplied.filter { $0 != leaf } + extraChain, key: key)
             var updated = record

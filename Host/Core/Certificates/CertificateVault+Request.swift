@@ -18,8 +18,8 @@ extension CertificateVault {
         }
         if options.reuseKey, current == nil {
             throw GatewayError.option("reuse-key", options.name.map { "'\($0)' is not a certificate yet, so there is no key "
-                                          + "to reuse; leave out --reuse-key for its first version" }
-                                      ?? "needs --name of an existing certificate whose current key the new version keeps")
+                                          + "to reuse; leave out field `reuse-key` for its first version" }
+                                      ?? "needs field `name` of an existing certificate whose current key the new version keeps")
         }
         let request = try (current.map { options.forNewVersion(of: $0) } ?? options).validated()
         // Building the CSR is also where the material layer checks the subject,
@@ -31,7 +31,7 @@ extension CertificateVault {
                 key = try keyFiles.load(certificateID: current.id)
                 guard key.spec == request.keySpec else {
                     throw GatewayError.option("key", "'\(request.keySpec)' differs from the \(key.spec?.description ?? key.algorithmDescription) "
-                                              + "key --reuse-key keeps; leave out --key, or drop --reuse-key for a new key")
+                                              + "key field `reuse-key` keeps; leave out field `key`, or drop field `reuse-key` for a new key")
                 }
             } else {
                 key = try PrivateKey.generate(request.keySpec)

@@ -19,7 +19,7 @@ public struct CommandIssuers {
     public func add(name: String?, arguments: [String], timeoutSeconds: Int = 120) throws -> CommandIssuerRecord {
         guard let name else { throw GatewayError.option("name", "is required: a name for the issuer (1 to 32 characters)") }
         guard let program = arguments.first else {
-            throw GatewayError.option("argv", "is required: the program (an absolute path) and then each argument, one --argv each")
+            throw GatewayError.option("argv", "is required: the program (an absolute path) and then each argument, one field `argv` each")
         }
         guard program.hasPrefix("/") else {
             throw GatewayError.option("argv", "'\(program)' is not an absolute path; the program is run without a shell or PATH search")
@@ -94,7 +94,7 @@ public struct CommandIssuance: CertificateIssuer {
             throw GatewayError.option("challenge", "issuer '\(issuer.name)' is a command issuer; it answers no ACME challenges")
         }
         guard request.commonName != nil || !request.dnsNames.isEmpty else {
-            throw GatewayError.option("cn", "is required; give --cn NAME (and --san-dns for more names)")
+            throw GatewayError.option("cn", "is required; give field `cn` NAME (and field `san-dns` for more names)")
         }
         let options = CertificateRequestOptions(name: request.certificateName, keyType: request.keyType ?? "ec-p256",
                                                 commonName: request.commonName ?? request.dnsNames[0], dnsNames: request.dnsNames)

@@ -167,7 +167,7 @@ public final class EndpointSession: PluginHostServices, @unchecked Sendable {
             throw GatewayError("endpoint '\(endpoint.name)': \(host): host key changed: pinned \(expected), the server presented \(presented). "
                 + "The server may have been reinstalled, or someone may be intercepting the connection. Check the "
                 + "fingerprint on the server itself (ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub); only if it is "
-                + "\(presented), re-pin it: \(repinCommand ?? "og-host tls update '\(endpoint.name)'") --host_key_fingerprint \(presented)",
+                + "\(presented), re-pin it: \(repinCommand ?? "og-host tls update '\(endpoint.name)'") field `host_key_fingerprint` \(presented)",
                 category: .authenticationRefused)
         } catch let error as ConnectionError {
             throw GatewayError.classify(error, context: "endpoint '\(endpoint.name)'")
