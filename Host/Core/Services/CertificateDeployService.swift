@@ -181,8 +181,8 @@ public struct CertificateDeployService: Sendable {
         }
         let bindings = try GatewayError.inventoryCall { try inventory.bindings(ofLineage: name) }
         guard !bindings.isEmpty else {
-            throw GatewayError("'\(name)' is bound to no endpoint; bind it with og-host cert bind \(name) --endpoint EP "
-                               + "or install it once with og-host tls install EP --cert-id \(name)", category: .notFound)
+            throw GatewayError("'\(name)' is bound to no endpoint; bind it with og-host cert bind \(name) field `endpoint` EP "
+                               + "or install it once with og-host tls install EP field `cert-id` \(name)", category: .notFound)
         }
         let catalog = EndpointCatalog(gateway: gateway)
         var wanted: Set<String>?
@@ -195,7 +195,7 @@ public struct CertificateDeployService: Sendable {
                 }
                 guard bindings.contains(where: { $0.endpointID == record.id }) else {
                     throw GatewayError.option("endpoint", "'\(reference)' holds no binding of '\(name)'; bind it first with "
-                                              + "og-host cert bind \(name) --endpoint \(reference)")
+                                              + "og-host cert bind \(name) field `endpoint` \(reference)")
                 }
                 chosen[record.id] = reference
             }
