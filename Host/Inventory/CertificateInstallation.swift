@@ -21,6 +21,34 @@ extension CertificateInstallation: FetchableRecord, PersistableRecord {
     public static let databaseTableName = "certificateInstallation"
 }
 
+/// What an install records about where a managed certificate went: the
+/// installation row and, with `bindingNode` ("" = the plugin's choice), the
+/// binding of a named certificate to the endpoint.
+public struct InstallationRecording: Sendable, Equatable {
+    public var certificateID: String
+    public var endpointID: String
+    public var node: String
+    public var servedAddress: String?
+    public var servedName: String?
+    public var bindingNode: String?
+    public var alias: String?
+
+    public init(certificateID: String, endpointID: String, node: String, servedAddress: String? = nil,
+                servedName: String? = nil, bindingNode: String? = nil, alias: String? = nil) {
+        self.certificateID = certificateID
+        self.endpointID = endpointID
+        self.node = node
+        self.servedAddress = servedAddress
+        self.servedName = servedName
+        self.bindingNode = bindingNode
+        self.alias = alias
+    }
+
+    func validate() throws {
+        try RecordValidation.nonEmpty(node, field: "node")
+    }
+}
+
 /// An installation with whether its endpoint is still in the inventory (a
 /// removed endpoint no longer serves anything og-host manages) and its name.
 struct InstallationOnEndpoint {
@@ -38,26 +66,37 @@ extension Inventory {
     public func recordInstallation(certificateID: String, endpointID: String, node: String,
                                    servedAddress: String? = nil, servedName: String? = nil,
                                    bindingNode: String? = nil, alias: String? = nil) throws -> CertificateInstallation {
-        try RecordValidation.nonEmpty(node, field: "node")
-        return try write { db in
-            guard let certificate = try ManagedCertificateRecord.fetchOne(db, key: certificateID) else {
-                throw InventoryError.invalidValue(field: "certificate id", value: certificateID,
-                                                  problem: "matches no managed certificate; list them with og-host cert list")
-            }
-            guard try EndpointRecord.exists(db, key: endpointID) else {
-                throw InventoryError.endpointNotFound(endpointID)
-            }
-            let installation = CertificateInstallation(certificateID: certificateID, endpointID: endpointID,
-                                                       node: node, servedAddress: servedAddress,
-                                                       servedName: servedName, installedAt: Date())
-            try installation.upsert(db)
-            if let bindingNode, let lineage = certificate.lineage,
-               try ManagedCertificateRecord.filter(Column("name") == lineage).fetchCount(db) > 0 {
-                try Self.bind(lineage: lineage, endpointID: endpointID, node: bindingNode, alias: alias, db)
-            }
-            return try CertificateInstallation.fetchOne(
-                db, key: ["certificateID": certificateID, "endpointID": endpointID, "node": node])!
+        let recording = InstallationRecording(certificateID: certificateID, endpointID: endpointID, node: node,
+                                              servedAddress: servedAddress, servedName: servedName,
+                                              bindingNode: bindingNode, alias: alias)
+        try recording.validate()
+        return try write { db in try Self.record(recording, db) }
+    }
+
+    /// Writes `recording` inside the caller's transaction: the install job
+    /// records where the certificate went in the same transaction that marks
+    /// its journal entry verified, so a crash between the two cannot leave
+    /// the inventory saying "installed" while recovery rolls the endpoint back.
+    @discardableResult
+    static func record(_ recording: InstallationRecording, _ db: Database) throws -> CertificateInstallation {
+        guard let certificate = try ManagedCertificateRecord.fetchOne(db, key: recording.certificateID) else {
+            throw InventoryError.invalidValue(field: "certificate id", value: recording.certificateID,
+                                              problem: "matches no managed certificate; list them with og-host cert list")
         }
+        guard try EndpointRecord.exists(db, key: recording.endpointID) else {
+            throw InventoryError.endpointNotFound(recording.endpointID)
+        }
+        let installation = CertificateInstallation(certificateID: recording.certificateID, endpointID: recording.endpointID,
+                                                   node: recording.node, servedAddress: recording.servedAddress,
+                                                   servedName: recording.servedName, installedAt: Date())
+        try installation.upsert(db)
+        if let bindingNode = recording.bindingNode, let lineage = certificate.lineage,
+           try ManagedCertificateRecord.filter(Column("name") == lineage).fetchCount(db) > 0 {
+            try Self.bind(lineage: lineage, endpointID: recording.endpointID, node: bindingNode,
+                          alias: recording.alias, db)
+        }
+        return try CertificateInstallation.fetchOne(
+            db, key: ["certificateID": recording.certificateID, "endpointID": recording.endpointID, "node": recording.node])!
     }
 
     /// Where `certificateID` is installed, oldest first, with each endpoint's

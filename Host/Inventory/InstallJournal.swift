@@ -110,10 +110,13 @@ extension Inventory {
     /// Moves unfinished job `jobID` to `state` (closing it when the state is
     /// final), replacing its payload when one is given. Refused unless `lease`
     /// still holds the endpoint and the entry was last written under it.
+    /// `recording` (where a managed certificate went) is written in the same
+    /// transaction, so the journal state and the inventory never disagree.
     @discardableResult
     public func updateInstall(jobID: String, lease: EndpointLease, state: InstallJournalState,
-                              payload: String? = nil) throws -> InstallJournalEntry {
+                              payload: String? = nil, recording: InstallationRecording? = nil) throws -> InstallJournalEntry {
         if let payload { try RecordValidation.json(payload, field: "install payload") }
+        try recording?.validate()
         return try write { db in
             try Self.requireHeld(lease, db)
             guard var entry = try InstallJournalEntry.fetchOne(db, key: jobID) else {
@@ -129,6 +132,7 @@ extension Inventory {
             entry.leaseExpiresAt = lease.expiresAt
             if state.isFinal { entry.finishedAt = entry.updatedAt }
             try entry.update(db)
+            if let recording { try Self.record(recording, db) }
             return try InstallJournalEntry.fetchOne(db, key: jobID)!
         }
     }

@@ -83,6 +83,51 @@ import Testing
         #expect(next.fencingToken == first.fencingToken + 1, "every acquisition gets a larger token")
     }
 
+    /// The install job writes where a managed certificate went in the same
+    /// transaction as its `verified` state: a job that never got there leaves
+    /// no installation or binding behind for recovery to contradict, and a
+    /// fenced (taken-over) job writes neither.
+    @Test func verifiedStateAndInstallationAreOneTransaction() throws {
+        let certificate = try fixture.inventory.addManagedCertificate(
+            CertificateLineageTests.issued(CertificateLineageTests.pending("site"), "a"))
+        let recording = InstallationRecording(certificateID: certificate.id, endpointID: endpoint.id, node: "alpha",
+                                              servedAddress: "127.0.0.1:8443", bindingNode: "")
+
+        let stale = try acquire("job-1", duration: 0.05)
+        try fixture.inventory.beginInstall(lease: stale, state: .writing, payload: "{}")
+        usleep(100_000)
+        guard case .acquired(let fresh, _) = try fixture.inventory.acquireEndpointLease(
+            endpointID: endpoint.id, jobID: "job-2", kind: "recover", owner: owner, duration: 30) else {
+            Issue.record("expired lease not taken over"); return
+        }
+        #expect(throws: InventoryError.self) {
+            try fixture.inventory.updateInstall(jobID: "job-1", lease: stale, state: .verified, recording: recording)
+        }
+        #expect(try fixture.inventory.installations(ofCertificate: certificate.id).isEmpty,
+                "a fenced job records no installation")
+        #expect(try fixture.inventory.bindings(ofLineage: "site").isEmpty, "nor a binding")
+        try fixture.inventory.takeOverInstall(jobID: "job-1", lease: fresh)
+        try fixture.inventory.updateInstall(jobID: "job-1", lease: fresh, state: .recovered)
+        try fixture.inventory.releaseEndpointLease(fresh)
+
+        let lease = try acquire("job-3")
+        try fixture.inventory.beginInstall(lease: lease, state: .writing, payload: "{}")
+        let verified = try fixture.inventory.updateInstall(jobID: "job-3", lease: lease, state: .verified, recording: recording)
+        #expect(verified.typedState == .verified)
+        let installed = try fixture.inventory.installations(ofCertificate: certificate.id)
+        #expect(installed.map(\.installation.node) == ["alpha"])
+        #expect(installed.first?.installation.servedAddress == "127.0.0.1:8443")
+        #expect(try fixture.inventory.bindings(ofLineage: "site").map(\.endpointID) == [endpoint.id])
+
+        // A recording the inventory refuses (its certificate is gone) leaves the state unwritten too.
+        let other = InstallationRecording(certificateID: UUID().uuidString.lowercased(), endpointID: endpoint.id,
+                                          node: "beta")
+        #expect(throws: InventoryError.self) {
+            try fixture.inventory.updateInstall(jobID: "job-3", lease: lease, state: .succeeded, recording: other)
+        }
+        #expect(try fixture.inventory.installJob("job-3")?.typedState == .verified)
+    }
+
     @Test func staleOwnerIsFencedAfterTakeover() throws {
         let stale = try acquire("job-1", duration: 0.05)
         try fixture.inventory.beginInstall(lease: stale, state: .writing, payload: "{}")

@@ -43,11 +43,22 @@ public struct InstallJob {
     /// For a gateway-held certificate: records where it now serves (node and
     /// the first address verified) and, for a named one, binds its name to the
     /// endpoint and the node asked for ("" = the plugin's choice), in one
-    /// inventory transaction. Called inside the install, after verification.
+    /// inventory transaction. Used where no journal state is written with it
+    /// (an unchanged install, API installs); file installs write the same
+    /// recording with their `verified` journal state.
     func recordManagedInstallation(plan: InstallPlanInfo) throws {
-        guard let certificateID = material.certificateID else { return }
-        let target = plan.verify.first
+        guard let recording = try managedInstallationRecording(plan: plan) else { return }
         try CertificateVault(gateway: gateway).recordInstallation(
+            certificateID: recording.certificateID, endpointID: recording.endpointID, node: recording.node,
+            servedAddress: recording.servedAddress, servedName: recording.servedName,
+            bindingNode: recording.bindingNode, alias: recording.alias)
+    }
+
+    /// What `recordManagedInstallation` writes; nil for file material.
+    func managedInstallationRecording(plan: InstallPlanInfo) throws -> InstallationRecording? {
+        guard let certificateID = material.certificateID else { return nil }
+        let target = plan.verify.first
+        return InstallationRecording(
             certificateID: certificateID, endpointID: record.id, node: installedNode ?? "default",
             servedAddress: target.map { $0.host.contains(":") ? "[\($0.host)]:\($0.port)" : "\($0.host):\($0.port)" },
             servedName: target.flatMap { $0.serverName.isEmpty ? nil : $0.serverName },
@@ -187,15 +198,17 @@ public struct InstallJob {
                 FaultPoints.reach("verified \(target.host):\(target.port)")
                 report("verified \(target.host):\(target.port)\(target.serverName.isEmpty ? "" : " (\(target.serverName))") serves the new certificate")
             }
-            // Where the certificate went is recorded inside the transaction: if
-            // it cannot be, the install is rolled back, so the inventory and the
-            // audit trail never disagree.
-            if material.certificateID != nil {
-                try recordManagedInstallation(plan: plan)
-                FaultPoints.reach("installation recorded")
-            }
+            // Where the certificate went is recorded in the same inventory
+            // transaction that marks the job verified: if it cannot be, the
+            // install is rolled back, and a crash on either side of it leaves
+            // the journal and the inventory agreeing (recovery rolls back a
+            // job that was not yet verified, and nothing says it was installed).
             // From here on, recovery keeps the new files: it only removes the backups.
-            try journal(.verified)
+            let recording = try managedInstallationRecording(plan: plan)
+            _ = try GatewayError.inventoryCall {
+                try inventory.updateInstall(jobID: jobID, lease: lease.current, state: .verified, recording: recording)
+            }
+            FaultPoints.reach("journal \(InstallJournalState.verified.rawValue)")
         } catch {
             if lease.isLost {
                 // Another job took the endpoint over after this one's lease ran
