@@ -50,12 +50,23 @@ import Testing
         #expect(try fixture.auditTrail().isEmpty, "refused input leaves no audit record")
     }
 
-    @Test func takenNameIsRefused() throws {
+    /// A name that exists is a lineage: a request for it is a new version,
+    /// not a refusal (issue 11), and what only makes sense for a version is
+    /// refused naming its option.
+    @Test func requestForATakenNameAddsAVersionAndVersionOptionsAreChecked() throws {
         let work = try TemporaryDirectory("og-cert-work")
         _ = try fixture.requestCertificate(["--name", "web", "--key", "ec-p256", "--cn", "www.example.com"], in: work)
-        try expectRefused(["cert", "request", "--name", "web", "--key", "ec-p256", "--cn", "other.example.com"],
-                          exitCode: 4, message: "--name: 'web' is already used by another certificate")
-        #expect(try fixture.certificateList().count == 1)
+        try expectRefused(["cert", "request", "--name", "fresh", "--reuse-key", "--key", "ec-p256", "--cn", "x"],
+                          message: "--reuse-key: 'fresh' is not a certificate yet, so there is no key to reuse")
+        try expectRefused(["cert", "request", "--name", "web", "--reuse-key", "--key", "rsa2048"],
+                          message: "--key: 'rsa2048' differs from the")
+        #expect(try fixture.certificateList().count == 1, "refusals add nothing")
+
+        let version = try fixture.run(["cert", "request", "--name", "web"])
+        #expect(version.exitStatus == 0, "\(version.standardErrorText)")
+        #expect(version.standardErrorText.contains("version 2 of 'web'"), "\(version.standardErrorText)")
+        #expect(version.standardOutputText.contains("-----BEGIN CERTIFICATE REQUEST-----"))
+        #expect(try fixture.certificateList().count == 1, "one name, listed once")
     }
 
     @Test func importOptionsAreChecked() throws {

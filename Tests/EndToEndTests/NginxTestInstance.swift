@@ -59,6 +59,16 @@ final class NginxTestInstance: @unchecked Sendable {
             let log = (try? text("logs/error.log")) ?? "no error log"
             throw NginxTestInstanceError.didNotStart("\(error)\nnginx error log:\n\(log)")
         }
+        // nginx listens before it writes its PID file; a reload (`nginx -s
+        // reload` reads that file) right after start must find the PID.
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline {
+            let pid = (try? String(contentsOfFile: directory.file("run/nginx.pid"), encoding: .utf8))?
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+            if let pid, Int32(pid) != nil { return }
+            usleep(20_000)
+        }
+        throw NginxTestInstanceError.didNotStart("nginx listens but wrote no PID to run/nginx.pid within 30 s")
     }
 
     func stop() {

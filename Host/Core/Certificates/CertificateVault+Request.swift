@@ -12,9 +12,11 @@ extension CertificateVault {
     /// a new key, or with `reuseKey` a copy of the current version's key;
     /// subject, subjectAltNames and key type default to the current version's.
     public func request(_ options: CertificateRequestOptions) throws -> ManagedCertificateRecord {
-        let inventory = try inventory
+        // Without an inventory no name exists yet: the request is checked as a
+        // first version before anything (the data directory included) is created.
+        let hasInventory = FileManager.default.fileExists(atPath: gateway.dataDirectory.inventoryPath)
         let current = try options.name.flatMap { name in
-            try Self.inventoryCall { try inventory.currentCertificate(lineage: name) }
+            hasInventory ? try Self.inventoryCall { try self.inventory.currentCertificate(lineage: name) } : nil
         }
         if options.reuseKey, current == nil {
             throw GatewayError.option("reuse-key", options.name.map { "'\($0)' is not a certificate yet, so there is no key "
@@ -43,6 +45,7 @@ extension CertificateVault {
             throw Self.requestError(error)
         }
         let id = UUID().uuidString.lowercased()
+        let inventory = try inventory
         return try audited(action: "cert.request", subject: request.name ?? id) {
             let keyFiles = try keyFiles
             try keyFiles.store(key, certificateID: id)
