@@ -10,29 +10,16 @@ import Testing
 /// still alive at the CA, a resume into the same order. Also ACME Renewal
 /// Information (RFC 9773), which Pebble 2.4.0 does not implement.
 @Suite(.serialized) final class ACMEHostileReplyTests {
-    let fixture: GatewayFixture
-    let state: TemporaryDirectory
-    let port: UInt16
-    let simulator: SpawnedDaemon
+    let acme: ACMESimulatorFixture
+    var fixture: GatewayFixture { acme.fixture }
+    var state: TemporaryDirectory { acme.state }
+    var port: UInt16 { acme.port }
 
     init() throws {
-        fixture = try GatewayFixture(plugins: ["hello-swift"])
-        state = try TemporaryDirectory("og-acme-sim")
-        port = Loopback.freePort()
-        simulator = try SpawnedDaemon("/usr/bin/python3", [
-            BuiltProducts.repositoryRoot + "/Tests/Fixtures/acme/acme_simulator.py", String(port), state.path,
-        ], port: port, logPath: state.file("simulator.log"))
-        let added = try fixture.run(["issuer", "add", "acme", "--name", "sim", "--directory", "http://127.0.0.1:\(port)/dir"])
-        try #require(added.exitStatus == 0, "issuer add: \(added.standardErrorText)")
+        acme = try ACMESimulatorFixture(stateDirectoryPrefix: "og-acme-sim")
     }
 
-    deinit { simulator.stop() }
-
-    func control(_ change: [String: Any]) throws {
-        let body = String(decoding: try JSONSerialization.data(withJSONObject: change), as: UTF8.self)
-        let sent = try ProcessRunner.run("curl", ["-sS", "-X", "POST", "--data-binary", body, "http://127.0.0.1:\(port)/control"])
-        try #require(sent.exitStatus == 0, "control: \(sent.standardErrorText)")
-    }
+    func control(_ change: [String: Any]) throws { try acme.control(change) }
 
     func seen() throws -> [String: Any] {
         let fetched = try ProcessRunner.run("curl", ["-sS", "http://127.0.0.1:\(port)/control"])
