@@ -12,12 +12,9 @@ import Testing
 @Suite(.serialized) final class RenewalPebbleTests {
     @Test func aDueCertificateIsRenewedDeployedAndServedAndTheNextPassSkipsIt() throws {
         let fixture = try GatewayFixture(plugins: ["nginx"])
-        let pki = try TestPKI()
-        let nginx = try NginxTestInstance(pki: pki)
-        try nginx.start()
+        let site = try PebbleRenewalSite(fixture: fixture)
+        let nginx = site.nginx, pebble = site.pebble
         defer { nginx.stop() }
-        let pebble = try PebbleServer(httpPort: nginx.httpPort, requireEAB: false, environment: ["PEBBLE_VA_NOSLEEP": "1", "PEBBLE_AUTHZREUSE": "0"],
-                                      certificateValidity: 90)
         func run(_ arguments: [String]) throws -> ProcessOutput { try fixture.run(arguments) }
         func json(_ arguments: [String], exit expected: Int32 = 0) throws -> [String: Any] {
             let result = try run(arguments + ["--output", "json"])
@@ -28,19 +25,7 @@ import Testing
         func item(_ report: [String: Any]) -> [String: Any] { (report["items"] as? [[String: Any]])?.first ?? [:] }
         func date(_ value: Any?) -> Date? { (value as? String).flatMap { ISO8601DateFormatter().date(from: $0) } }
 
-        for arguments in [
-            ["tls", "add", "nginx", "--name", "web"] + nginx.localOptions,
-            ["issuer", "add", "acme", "--name", "pebble", "--directory", pebble.directoryURL, "--ca-bundle", pebble.caBundle,
-             "--agree-tos"],
-            ["ca", "add", try pebble.rootFile(), "--name", "pebble-root"],
-            ["cert", "issue", "site", "--issuer", "pebble", "--cn", "beta.example.test", "--challenge", "http-01",
-             "--challenge-endpoint", "web", "--webroot", nginx.directory.file("www")],
-            ["tls", "install", "web", "--cert-id", "site"],
-        ] {
-            let result = try run(arguments)
-            try #require(result.exitStatus == 0, "\(arguments.prefix(3)): \(result.standardErrorText)\n\(pebble.log.suffix(2_000))")
-        }
-        let first = try #require(try fixture.certificateDetails("site")["fingerprint"] as? String)
+        let first = site.firstFingerprint
         #expect(try nginx.servedFingerprint("beta.example.test") == first)
 
         // Planned: due when half of the 90 seconds remain (a few seconds of jitter earlier).

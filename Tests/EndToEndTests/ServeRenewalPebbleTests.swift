@@ -11,25 +11,10 @@ import Testing
 @Suite(.serialized) final class ServeRenewalPebbleTests {
     @Test func serveRenewsAShortLivedCertificateAndRedeploysItUnattended() throws {
         let fixture = try GatewayFixture(plugins: ["nginx"])
-        let pki = try TestPKI()
-        let nginx = try NginxTestInstance(pki: pki)
-        try nginx.start()
+        let site = try PebbleRenewalSite(fixture: fixture)
+        let nginx = site.nginx
         defer { nginx.stop() }
-        let pebble = try PebbleServer(httpPort: nginx.httpPort, requireEAB: false,
-                                      environment: ["PEBBLE_VA_NOSLEEP": "1", "PEBBLE_AUTHZREUSE": "0"], certificateValidity: 90)
-        for arguments in [
-            ["tls", "add", "nginx", "--name", "web"] + nginx.localOptions,
-            ["issuer", "add", "acme", "--name", "pebble", "--directory", pebble.directoryURL, "--ca-bundle", pebble.caBundle,
-             "--agree-tos"],
-            ["ca", "add", try pebble.rootFile(), "--name", "pebble-root"],
-            ["cert", "issue", "site", "--issuer", "pebble", "--cn", "beta.example.test", "--challenge", "http-01",
-             "--challenge-endpoint", "web", "--webroot", nginx.directory.file("www")],
-            ["tls", "install", "web", "--cert-id", "site"],
-        ] {
-            let result = try fixture.run(arguments)
-            try #require(result.exitStatus == 0, "\(arguments.prefix(3)): \(result.standardErrorText)\n\(pebble.log.suffix(2_000))")
-        }
-        let first = try #require(try fixture.certificateDetails("site")["fingerprint"] as? String)
+        let first = site.firstFingerprint
         #expect(try nginx.servedFingerprint("beta.example.test") == first)
 
         let hook = fixture.root.file("hook.sh")
