@@ -40,7 +40,7 @@ struct PluginCommand: ParsableCommand {
                 }
                 let report = ConformanceRunner.run(pluginPath: path, executable: currentExecutable(),
                                                    fixture: fixture.map { $0.hasPrefix("/") ? $0 : FileManager.default.currentDirectoryPath + "/" + $0 })
-                printOut(output == .json ? try JSONOutput.render(report) : report.text)
+                printOut(output == .json ? try JSONOutput.render(report) : GatewayError.rendering(report.text, fieldName: optionSpelling))
                 if !report.isSuccess { throw ExitCode(1) }
             }
         }

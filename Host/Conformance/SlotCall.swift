@@ -1,3 +1,4 @@
+import OGBasics
 import OGPlugins
 import OGPluginABI
 
@@ -18,12 +19,13 @@ struct SlotCall {
     /// Rolled back when the plugin has no apply_install to produce a real token.
     static let placeholderUndoToken = Array("og-conformance-undo-token".utf8)
 
-    /// "OK", or the status and the first reported message, short enough for one line.
+    /// "OK", or the status and the first reported message, short enough for one line. The
+    /// field the plugin named is mentioned the library way ("field `store_dir`"); the CLI spells it.
     var summary: String {
         guard status != OG_OK else { return "OK" }
         let status = PluginStatus(code: status).description
         guard let first = errors.first else { return status }
-        let message = first.field.isEmpty ? first.message : "--\(first.field): \(first.message)"
+        let message = first.field.isEmpty ? first.message : "\(FieldMention.of(first.field)): \(first.message)"
         return "\(status) (\(Self.shortened(message)))"
     }
 

@@ -200,6 +200,20 @@ struct BrokenPlugin: Sendable, CustomTestStringConvertible {
         #expect(try ConformanceReport.decode(json: Array(json.utf8)) == report)
     }
 
+    /// The suite mentions the field a plugin named the library way; only the CLI spells it as an option.
+    @Test func reportMentionsThePluginsFieldAndTheCLISpellsItAsAnOption() throws {
+        let directory = try TemporaryDirectory("og-conformance")
+        let complete = try ConformanceFixtures.compile("complete", into: directory.path)
+        let report = ConformanceSuite.runInProcess(pluginPath: complete)
+        #expect(report.text.contains("(field `store_dir`: is not a directory on the endpoint"), "\(report.text)")
+        #expect(!report.text.contains("(--store_dir:"), "\(report.text)")
+
+        let printed = try ProcessRunner.run(try ConformanceFixtures.ogHost(), ["plugin", "check", complete])
+        #expect(printed.exitStatus == 0, "\(printed.standardOutputText)\(printed.standardErrorText)")
+        #expect(printed.standardOutputText.contains("(--store_dir: is not a directory on the endpoint"), "\(printed.standardOutputText)")
+        #expect(!printed.standardOutputText.contains("field `"), "\(printed.standardOutputText)")
+    }
+
     @Test func pluginCheckCommandReportsAndExitsNonZeroForABrokenPlugin() throws {
         let directory = try TemporaryDirectory("og-conformance")
         let broken = try ConformanceFixtures.compile("null-result", into: directory.path)

@@ -27,7 +27,6 @@ import Testing
         let allowed: [String: String] = [
             "Host/BuildInfo/BuildInfoPlugin.swift": "git's argv",
             "Host/Conformance/ConformanceRunner.swift": "argv of the child og-host (plugin check --child)",
-            "Host/Conformance/SlotCall.swift": "plugin check's report, printed as it is by the CLI",
             "Host/Core/Plugins/ChildProcessDescriber.swift": "argv of the child og-host (plugins describe --child)",
             "Host/Core/Jobs/UnifiedDiff.swift": "diff's argv",
             "Host/Core/Endpoints/EndpointArguments.swift": "the argument reader of tls add <type> (plugin-defined options)",
