@@ -76,7 +76,7 @@ public struct AuditFilter: Sendable {
     }
 }
 
-extension Inventory {
+extension SQLiteInventory {
     /// Appends `record` to the audit trail and returns it with its ID.
     @discardableResult
     public func appendAudit(_ record: AuditRecord) throws -> AuditRecord {
@@ -91,7 +91,7 @@ extension Inventory {
     }
 
     /// Audit records matching `filter`, newest first.
-    public func auditRecords(_ filter: AuditFilter = AuditFilter()) throws -> [AuditRecord] {
+    public func auditRecords(_ filter: AuditFilter) throws -> [AuditRecord] {
         if let limit = filter.limit, limit < 0 {
             throw InventoryError.invalidValue(field: "limit", value: String(limit), problem: "is negative; give 0 or more")
         }

@@ -57,18 +57,13 @@ struct InstallationOnEndpoint {
     var endpointExists: Bool { endpointName != nil }
 }
 
-extension Inventory {
+extension SQLiteInventory {
     /// Records that `certificateID` now serves on `node` of `endpointID`.
     /// Installing again on the same node only moves the time forward. With
     /// `bindingNode` ("" = the plugin's choice), a certificate with a name is
     /// also bound there, in the same transaction: what an install does.
     @discardableResult
-    public func recordInstallation(certificateID: String, endpointID: String, node: String,
-                                   servedAddress: String? = nil, servedName: String? = nil,
-                                   bindingNode: String? = nil, alias: String? = nil) throws -> CertificateInstallation {
-        let recording = InstallationRecording(certificateID: certificateID, endpointID: endpointID, node: node,
-                                              servedAddress: servedAddress, servedName: servedName,
-                                              bindingNode: bindingNode, alias: alias)
+    public func recordInstallation(_ recording: InstallationRecording) throws -> CertificateInstallation {
         try recording.validate()
         return try write { db in try Self.record(recording, db) }
     }

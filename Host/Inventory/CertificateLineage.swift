@@ -97,7 +97,7 @@ public struct CertificateBinding: Codable, Equatable, Sendable, FetchableRecord,
     }
 }
 
-extension Inventory {
+extension SQLiteInventory {
     // MARK: - Versions
 
     /// The current version of `lineage`: the row carrying the name.

@@ -38,7 +38,7 @@ public struct CommandIssuerRecord: Codable, Equatable, Sendable, FetchableRecord
     public var arguments: [String] { (try? JSONDecoder().decode([String].self, from: Data(argv.utf8))) ?? [] }
 }
 
-extension Inventory {
+extension SQLiteInventory {
     /// Adds a command issuer; a name another issuer (command or ACME) uses is refused, naming the field.
     public func addCommandIssuer(_ issuer: CommandIssuerRecord) throws {
         try RecordValidation.name(issuer.name, field: "issuer name")

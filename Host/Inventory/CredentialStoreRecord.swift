@@ -47,7 +47,7 @@ extension CredentialStoreRecord: FetchableRecord, PersistableRecord {
     public static let databaseTableName = "credentialStore"
 }
 
-extension Inventory {
+extension SQLiteInventory {
     /// All credential stores ordered by name; `default` is always among them.
     public func credentialStores() throws -> [CredentialStoreRecord] {
         try read { try CredentialStoreRecord.order(Column("name")).fetchAll($0) }

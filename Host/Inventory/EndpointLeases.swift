@@ -65,7 +65,7 @@ struct EndpointLeaseRow: Codable, FetchableRecord, PersistableRecord {
     }
 }
 
-extension Inventory {
+extension SQLiteInventory {
     /// This data directory's gateway ID, created by the migration that introduced it.
     public func gatewayID() throws -> String {
         try read { db in

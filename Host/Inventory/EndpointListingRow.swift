@@ -24,7 +24,7 @@ public struct EndpointListingRow: Sendable {
     public var updatedAt: Date
 }
 
-extension Inventory {
+extension SQLiteInventory {
     /// Every endpoint, ordered by name (byte order, like `endpoints()`).
     public func endpointListingRows() throws -> [EndpointListingRow] {
         try read { db in

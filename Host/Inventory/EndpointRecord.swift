@@ -88,12 +88,12 @@ extension EndpointRecord: FetchableRecord, PersistableRecord {
     public static let databaseTableName = "endpoint"
 }
 
-extension Inventory {
+extension SQLiteInventory {
     /// Adds `endpoint`, stamping its times, and returns it as stored.
     /// Throws `InventoryError.nameTaken` when the name is in use.
     /// `hostKeyPin` (a fingerprint the operator typed) replaces the host's remembered key in the same transaction.
     @discardableResult
-    public func addEndpoint(_ endpoint: EndpointRecord, hostKeyPin: HostKeyPin? = nil) throws -> EndpointRecord {
+    public func addEndpoint(_ endpoint: EndpointRecord, hostKeyPin: HostKeyPin?) throws -> EndpointRecord {
         try endpoint.validate()
         try hostKeyPin?.validate()
         return try write { db in
@@ -122,7 +122,7 @@ extension Inventory {
     /// transaction. Refused while a job holds the endpoint or an install on it is unfinished:
     /// recovery must reach the endpoint the way the interrupted job did.
     @discardableResult
-    public func updateEndpointSettings(_ endpoint: EndpointRecord, hostKeyPin: HostKeyPin? = nil) throws -> EndpointRecord {
+    public func updateEndpointSettings(_ endpoint: EndpointRecord, hostKeyPin: HostKeyPin?) throws -> EndpointRecord {
         try endpoint.validate()
         try hostKeyPin?.validate()
         return try write { db in

@@ -12,7 +12,7 @@ public struct EndpointSummary: Sendable, Equatable {
     public var port: Int?
 }
 
-extension Inventory {
+extension SQLiteInventory {
     /// Every endpoint's summary, ordered by name (byte order, like `endpoints()`).
     public func endpointSummaries() throws -> [EndpointSummary] {
         try read { db in

@@ -113,7 +113,7 @@ extension GatewayEvent: FetchableRecord, MutablePersistableRecord {
     }
 }
 
-extension Inventory {
+extension SQLiteInventory {
     /// Appends `event` to the outbox and returns it with its ID. When an event
     /// with the same `dedupeKey` exists, nothing is added and that one is returned.
     @discardableResult
@@ -143,7 +143,7 @@ extension Inventory {
 
     /// Undelivered events whose next attempt is due at `now` (all undelivered
     /// ones when `now` is nil), oldest due first, at most `limit`.
-    public func undeliveredEvents(limit: Int, dueAt now: Date? = nil) throws -> [GatewayEvent] {
+    public func undeliveredEvents(limit: Int, dueAt now: Date?) throws -> [GatewayEvent] {
         guard limit >= 0 else {
             throw InventoryError.invalidValue(field: "limit", value: String(limit), problem: "is negative; give 0 or more")
         }
@@ -169,7 +169,7 @@ extension Inventory {
     /// Marks event `id` delivered (to every channel). Returns false when no such
     /// undelivered event exists.
     @discardableResult
-    public func markDelivered(_ id: Int64, at time: Date = Date()) throws -> Bool {
+    public func markDelivered(_ id: Int64, at time: Date) throws -> Bool {
         try write { db in
             try db.execute(sql: "UPDATE gatewayEvent SET deliveredAt = ?, nextAttemptAt = NULL, lastError = NULL "
                            + "WHERE id = ? AND deliveredAt IS NULL", arguments: [time, id])
@@ -194,7 +194,7 @@ extension Inventory {
     }
 }
 
-extension Inventory {
+extension SQLiteInventory {
     /// Name and expiry of every named (current) certificate that has one, by name:
     /// only the two columns, so a scrape over many certificates stays cheap.
     public func currentCertificateExpiries() throws -> [(name: String, notAfter: Date)] {

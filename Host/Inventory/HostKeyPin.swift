@@ -33,7 +33,7 @@ extension HostKeyPin {
     }
 }
 
-extension Inventory {
+extension SQLiteInventory {
     /// The pinned fingerprint of `host`:`port`, or nil when none is pinned yet.
     public func hostKeyPin(host: String, port: Int) throws -> HostKeyPin? {
         try read { try HostKeyPin.fetchOne($0, key: ["host": host, "port": port]) }

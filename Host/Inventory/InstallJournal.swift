@@ -85,7 +85,7 @@ extension InstallJournalEntry: FetchableRecord, PersistableRecord {
     public static let databaseTableName = "installJournal"
 }
 
-extension Inventory {
+extension SQLiteInventory {
     /// Records the start of install job `lease.jobID` on the endpoint `lease` holds.
     @discardableResult
     public func beginInstall(lease: EndpointLease, state: InstallJournalState, payload: String) throws -> InstallJournalEntry {
@@ -114,7 +114,7 @@ extension Inventory {
     /// transaction, so the journal state and the inventory never disagree.
     @discardableResult
     public func updateInstall(jobID: String, lease: EndpointLease, state: InstallJournalState,
-                              payload: String? = nil, recording: InstallationRecording? = nil) throws -> InstallJournalEntry {
+                              payload: String?, recording: InstallationRecording?) throws -> InstallJournalEntry {
         if let payload { try RecordValidation.json(payload, field: "install payload") }
         try recording?.validate()
         return try write { db in
@@ -167,7 +167,7 @@ extension Inventory {
     }
 
     /// Jobs begun and never finished, oldest first: what recovery must look at.
-    public func unfinishedInstalls(endpointID: String? = nil) throws -> [InstallJournalEntry] {
+    public func unfinishedInstalls(endpointID: String?) throws -> [InstallJournalEntry] {
         try read { try InstallJournalEntry.unfinished(forEndpoint: endpointID).fetchAll($0) }
     }
 }

@@ -3,7 +3,7 @@ import GRDB
 
 /// The inventory's schema history. Migrations are append-only: a released
 /// migration is never edited, a change is a new migration at the end, and the
-/// number applied is `Inventory.schemaVersion`. Migrations name tables and
+/// number applied is `InventoryStore.schemaVersion`. Migrations name tables and
 /// columns literally rather than through the record types, so a later change
 /// to a record cannot alter what an old migration did.
 enum InventorySchema {

@@ -185,7 +185,7 @@ public struct ACMEOrderRecord: Codable, Equatable, Sendable, FetchableRecord, Pe
     }
 }
 
-extension Inventory {
+extension SQLiteInventory {
     public func addACMEIssuer(_ issuer: ACMEIssuerRecord) throws {
         try RecordValidation.name(issuer.name, field: "issuer name")
         try write { db in
@@ -246,7 +246,7 @@ extension Inventory {
     }
 
     /// Orders, newest first; only those for `certificateName` when given.
-    public func acmeOrders(certificateName: String? = nil) throws -> [ACMEOrderRecord] {
+    public func acmeOrders(certificateName: String?) throws -> [ACMEOrderRecord] {
         try read { db in
             var request = ACMEOrderRecord.order(Column("createdAt").desc, Column("id"))
             if let certificateName { request = request.filter(Column("certificateName") == certificateName) }

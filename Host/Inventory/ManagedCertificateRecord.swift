@@ -135,7 +135,7 @@ extension ManagedCertificateRecord: FetchableRecord, PersistableRecord {
     public static let databaseTableName = "managedCertificate"
 }
 
-extension Inventory {
+extension SQLiteInventory {
     /// Adds `certificate`, stamping its times, and returns it as stored.
     /// A name another certificate uses is refused, naming the field.
     @discardableResult

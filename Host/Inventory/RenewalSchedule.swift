@@ -189,7 +189,7 @@ public struct RenewalClaim: Equatable, Sendable {
     public var expiresAt: Date
 }
 
-extension Inventory {
+extension SQLiteInventory {
     public func renewalDefaults() throws -> RenewalDefaults {
         try read { db in
             try RenewalDefaults.fetchOne(db, key: 1) ?? RenewalDefaults(renewBeforeDays: nil, autoDeploy: true, updatedAt: Date())
@@ -278,8 +278,8 @@ extension Inventory {
     /// Changes a lineage's policy (only the given parts; `.some(nil)` returns one to the default) and marks it
     /// for re-planning. The row is created if needed.
     @discardableResult
-    public func setRenewalPolicy(lineage: String, renewBeforeDays: Int?? = nil, autoDeploy: Bool?? = nil,
-                                 issuerName: String?? = nil) throws -> RenewalScheduleRecord {
+    public func setRenewalPolicy(lineage: String, renewBeforeDays: Int??, autoDeploy: Bool??,
+                                 issuerName: String??) throws -> RenewalScheduleRecord {
         try RecordValidation.name(lineage, field: "certificate name")
         return try write { db in
             var record = try RenewalScheduleRecord.fetchOne(db, key: lineage) ?? RenewalScheduleRecord(lineage: lineage)
@@ -318,7 +318,7 @@ extension Inventory {
     }
 
     /// Takes `lineage` for renewing until `now + duration`, unless another holder's claim is still live. Nil when busy.
-    public func claimRenewal(lineage: String, owner: String, duration: TimeInterval, now: Date = Date()) throws -> RenewalClaim? {
+    public func claimRenewal(lineage: String, owner: String, duration: TimeInterval, now: Date) throws -> RenewalClaim? {
         try write { db in
             let token = UUID().uuidString.lowercased()
             let expiresAt = now.addingTimeInterval(duration)
@@ -335,7 +335,7 @@ extension Inventory {
     }
 
     /// Extends a live claim; nil when it was lost (expired and taken by another holder, or released).
-    public func renewRenewalClaim(_ claim: RenewalClaim, duration: TimeInterval, now: Date = Date()) throws -> RenewalClaim? {
+    public func renewRenewalClaim(_ claim: RenewalClaim, duration: TimeInterval, now: Date) throws -> RenewalClaim? {
         try write { db in
             let expiresAt = now.addingTimeInterval(duration)
             try db.execute(sql: "UPDATE renewalSchedule SET claimExpiresAt = ? WHERE lineage = ? AND claimToken = ?",

@@ -1,14 +1,15 @@
 import Foundation
 import GRDB
 
-/// The gateway's inventory: endpoints, credential stores, audit trail, SSH
-/// host-key pins and the install journal, in one SQLite file.
+/// The inventory in one SQLite file (through GRDB): today's `InventoryStore`.
+/// Everything that speaks SQL or names a GRDB type lives in this
+/// implementation's extensions; services see only `InventoryStore`.
 ///
 /// Several `og-host` processes may open the same file at once. The database
 /// runs in WAL mode (readers never block the writer), every write is an
 /// `IMMEDIATE` transaction, and a busy timeout makes a writer wait for
 /// another instead of failing. All methods are safe to call from any thread.
-public final class Inventory: Sendable {
+public final class SQLiteInventory: InventoryStore {
     /// How long a write waits for another process's write to finish before it
     /// gives up. Writes here are single small transactions; waiting this long
     /// means something is stuck, not busy.
@@ -73,11 +74,6 @@ public final class Inventory: Sendable {
     /// Opens the inventory kept in `dataDirectory`.
     public convenience init(dataDirectory: DataDirectory) throws {
         try self.init(path: dataDirectory.inventoryPath)
-    }
-
-    /// The number of schema migrations applied to this file.
-    public var schemaVersion: Int {
-        get throws { try appliedMigrations.count }
     }
 
     /// Identifiers of the applied schema migrations, oldest first.

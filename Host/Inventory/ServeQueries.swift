@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 
-extension Inventory {
+extension SQLiteInventory {
     /// Lineages whose last renewal attempts failed, most failures first, at most `limit`
     /// (for `og-host status`: failures and the backoffs they wait out).
     public func failingRenewals(limit: Int) throws -> [RenewalScheduleRecord] {

@@ -47,7 +47,7 @@ extension TrustAnchorRecord: FetchableRecord, PersistableRecord {
     public static let databaseTableName = "trustAnchor"
 }
 
-extension Inventory {
+extension SQLiteInventory {
     /// Adds `anchor` and returns it as stored. The same certificate, or a
     /// name already in use, is refused naming the anchor that has it.
     @discardableResult

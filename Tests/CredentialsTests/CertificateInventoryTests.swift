@@ -40,12 +40,12 @@ import Testing
             try InventorySchema.migrator.migrate(queue, upTo: "5-install-journal")
             try queue.write { try InventoryFixture.endpoint("web1").insert($0) }
         }
-        let upgraded = try Inventory(path: path)
+        let upgraded = try SQLiteInventory(path: path)
         let applied = try upgraded.appliedMigrations
         #expect(Array(applied.prefix(6).suffix(2)) == ["5-install-journal", "6-certificates"])
         #expect(applied == InventorySchema.migrator.migrations, "every later migration too: \(applied)")
         try upgraded.addManagedCertificate(Self.pending("web"))
-        let reopened = try Inventory(path: path)
+        let reopened = try SQLiteInventory(path: path)
         #expect(try reopened.endpoints().map(\.name) == ["web1"])
         #expect(try reopened.managedCertificates().map(\.name) == ["web"])
     }

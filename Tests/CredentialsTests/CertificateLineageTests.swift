@@ -226,7 +226,7 @@ import Testing
                     """, arguments: [current, endpoint.id, Date()])
             }
         }
-        let upgraded = try Inventory(path: path)
+        let upgraded = try SQLiteInventory(path: path)
         #expect(try upgraded.certificateVersions(lineage: "web").map(\.id) == [current, older])
         #expect(try upgraded.certificateVersions(lineage: "web").map(\.version) == [2, 1])
         #expect(try upgraded.currentCertificate(lineage: "web")?.id == current)

@@ -18,7 +18,7 @@ import Testing
         // covers concurrent schema migration.
         DispatchQueue.concurrentPerform(iterations: writers) { writer in
             do {
-                let inventory = try Inventory(path: path)
+                let inventory = try SQLiteInventory(path: path)
                 for index in 0..<endpointsPerWriter {
                     let name = "w\(writer)-e\(index)"
                     try inventory.addEndpoint(InventoryFixture.endpoint(name))
@@ -30,7 +30,7 @@ import Testing
         }
 
         #expect(failures.messages.isEmpty, "\(failures.messages)")
-        let inventory = try Inventory(path: path)
+        let inventory = try SQLiteInventory(path: path)
         #expect(try inventory.schemaVersion == InventorySchema.migrator.migrations.count)
         let names = Set(try inventory.endpoints().map(\.name))
         #expect(names.count == writers * endpointsPerWriter)
@@ -41,11 +41,11 @@ import Testing
     @Test func racingWritersOfOneNameGetExactlyOneSuccess() throws {
         let directory = try TemporaryDirectory("og-inventory")
         let path = directory.file("inventory.sqlite")
-        _ = try Inventory(path: path)
+        _ = try SQLiteInventory(path: path)
         let outcomes = FailureLog()
         DispatchQueue.concurrentPerform(iterations: 4) { _ in
             do {
-                try Inventory(path: path).addEndpoint(InventoryFixture.endpoint("contested"))
+                try SQLiteInventory(path: path).addEndpoint(InventoryFixture.endpoint("contested"))
                 outcomes.append("added")
             } catch let error as InventoryError {
                 outcomes.append(error == .nameTaken("contested") ? "taken" : "\(error)")

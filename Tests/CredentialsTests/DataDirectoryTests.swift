@@ -48,7 +48,7 @@ import Testing
             #expect(info.st_mode & 0o777 == 0o700, "\(path) has mode \(String(info.st_mode & 0o777, radix: 8))")
         }
         #expect(directory.inventoryPath == "\(directory.path)/inventory.sqlite")
-        _ = try Inventory(dataDirectory: directory)
+        _ = try SQLiteInventory(dataDirectory: directory)
         #expect(FileManager.default.fileExists(atPath: directory.inventoryPath))
     }
 

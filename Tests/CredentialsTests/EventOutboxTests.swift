@@ -18,7 +18,7 @@ import Testing
         #expect(first.id != nil && second.id != nil && first.id! < second.id!)
         #expect(first.payload == #"{"fingerprint":"ab","version":2}"#)
 
-        let reopened = try Inventory(path: fixture.path)
+        let reopened = try SQLiteInventory(path: fixture.path)
         let waiting = try reopened.undeliveredEvents(limit: 10)
         #expect(waiting.map(\.id) == [first.id, second.id])
         #expect(waiting.map(\.kind) == [.deployed, .renewalFailed])

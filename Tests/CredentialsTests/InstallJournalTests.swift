@@ -29,7 +29,7 @@ import Testing
     @Test func gatewayIDIsCreatedOnceAndKeptAcrossOpenings() throws {
         let id = try fixture.inventory.gatewayID()
         #expect(UUID(uuidString: id) != nil)
-        #expect(try Inventory(path: fixture.path).gatewayID() == id)
+        #expect(try SQLiteInventory(path: fixture.path).gatewayID() == id)
         let other = try InventoryFixture()
         #expect(try other.inventory.gatewayID() != id, "one per data directory")
     }
@@ -225,7 +225,7 @@ import Testing
                     """, arguments: [endpoint.id, Date(), Date()])
             }
         }
-        let inventory = try Inventory(path: path)
+        let inventory = try SQLiteInventory(path: path)
         let entry = try #require(try inventory.installJob("old-job"))
         #expect(entry.leaseExpired() && entry.ownerPID == 0 && entry.fencingToken == 0, "no owner is alive")
         let owner = JobOwner.current(gatewayID: try inventory.gatewayID())

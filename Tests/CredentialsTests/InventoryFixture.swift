@@ -5,12 +5,12 @@ import OGTestSupport
 /// A fresh inventory in a private temporary directory.
 final class InventoryFixture: Sendable {
     let directory: TemporaryDirectory
-    let inventory: Inventory
+    let inventory: SQLiteInventory
     var path: String { inventory.path }
 
     init() throws {
         directory = try TemporaryDirectory("og-inventory")
-        inventory = try Inventory(path: directory.file("inventory.sqlite"))
+        inventory = try SQLiteInventory(path: directory.file("inventory.sqlite"))
     }
 
     /// An endpoint with plausible values, named `name`.

@@ -15,7 +15,7 @@ import Testing
         let directory = try TemporaryDirectory("og-inventory-mode")
         chmod(directory.path, 0o755)
         let path = directory.file("inventory.sqlite")
-        let inventory = try Inventory(path: path)
+        let inventory = try SQLiteInventory(path: path)
         try inventory.addEndpoint(InventoryFixture.endpoint("web1"))
         #expect(mode(path) == 0o600)
         for companion in [path + "-wal", path + "-shm"] where FileManager.default.fileExists(atPath: companion) {
@@ -26,9 +26,9 @@ import Testing
     @Test func existingWorldReadableInventoryIsNarrowed() throws {
         let directory = try TemporaryDirectory("og-inventory-mode")
         let path = directory.file("inventory.sqlite")
-        _ = try Inventory(path: path)
+        _ = try SQLiteInventory(path: path)
         chmod(path, 0o644)
-        _ = try Inventory(path: path)
+        _ = try SQLiteInventory(path: path)
         #expect(mode(path) == 0o600)
     }
 }

@@ -28,7 +28,7 @@ import Testing
         let version = try fixture.inventory.schemaVersion
         #expect(version == InventorySchema.migrator.migrations.count)
         try fixture.inventory.addEndpoint(InventoryFixture.endpoint("web1"))
-        let reopened = try Inventory(path: fixture.path)
+        let reopened = try SQLiteInventory(path: fixture.path)
         #expect(try reopened.schemaVersion == version)
         #expect(try reopened.endpoints().map(\.name) == ["web1"])
         #expect(try reopened.credentialStores().count == 1)
@@ -39,7 +39,7 @@ import Testing
         try fixture.inventory.pool.write { db in
             try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('99-from-the-future')")
         }
-        let error = #expect(throws: InventoryError.self) { try Inventory(path: fixture.path) }
+        let error = #expect(throws: InventoryError.self) { try SQLiteInventory(path: fixture.path) }
         #expect(error == .databaseFromNewerVersion(path: fixture.path, unknownMigrations: ["99-from-the-future"]))
         #expect(error?.description.contains("upgrade og-host") == true)
     }
@@ -48,7 +48,7 @@ import Testing
         let directory = try TemporaryDirectory("og-inventory")
         let path = directory.file("inventory.sqlite")
         try Data(repeating: 0x41, count: 4096).write(to: URL(fileURLWithPath: path))
-        let error = #expect(throws: InventoryError.self) { try Inventory(path: path) }
+        let error = #expect(throws: InventoryError.self) { try SQLiteInventory(path: path) }
         #expect(error?.description.hasPrefix(path) == true)
         #expect(error?.description.contains("restore it from a backup") == true)
     }

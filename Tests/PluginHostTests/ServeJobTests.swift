@@ -88,7 +88,7 @@ import Testing
             return output
         }
 
-        func inventory() throws -> Inventory { try Inventory(path: directory.file("data/inventory.sqlite")) }
+        func inventory() throws -> SQLiteInventory { try SQLiteInventory(path: directory.file("data/inventory.sqlite")) }
 
         func startDaemon(config: String, port: UInt16) throws -> SpawnedDaemon {
             try config.write(toFile: directory.file("serve.json"), atomically: true, encoding: .utf8)

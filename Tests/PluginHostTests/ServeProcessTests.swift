@@ -59,7 +59,7 @@ final class ServeProcess: @unchecked Sendable {
         return nil
     }
 
-    func inventory() throws -> Inventory { try Inventory(path: dataDirectory + "/inventory.sqlite") }
+    func inventory() throws -> SQLiteInventory { try SQLiteInventory(path: dataDirectory + "/inventory.sqlite") }
 }
 
 func eventually(_ timeout: TimeInterval = 20, _ condition: () throws -> Bool) rethrows -> Bool {
@@ -166,7 +166,7 @@ func eventually(_ timeout: TimeInterval = 20, _ condition: () throws -> Bool) re
         let directory = try TemporaryDirectory("og-serve-outbox")
         let data = directory.file("data")
         try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
-        let inventory = try Inventory(path: data + "/inventory.sqlite")
+        let inventory = try SQLiteInventory(path: data + "/inventory.sqlite")
         try inventory.recordEvent(GatewayEvent(kind: .deployFailed, subject: "www", endpoint: "web2",
                                                payloadJSON: #"{"message":"rolled back"}"#))
         let status = try BuiltProducts.runOGHost(["status"], environment: ["OG_DATA_DIR": data])

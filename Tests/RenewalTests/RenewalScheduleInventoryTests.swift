@@ -9,11 +9,11 @@ import Testing
 /// gateways on one database from renewing one lineage twice.
 @Suite struct RenewalScheduleInventoryTests {
     let directory: TemporaryDirectory
-    let inventory: Inventory
+    let inventory: SQLiteInventory
 
     init() throws {
         directory = try TemporaryDirectory("og-renewal-schedule")
-        inventory = try Inventory(path: directory.file("inventory.sqlite"))
+        inventory = try SQLiteInventory(path: directory.file("inventory.sqlite"))
     }
 
     static func issued(_ name: String?, notAfter: Date = Date().addingTimeInterval(90 * 86_400)) -> ManagedCertificateRecord {
@@ -25,7 +25,7 @@ import Testing
     }
 
     /// Plans `lineage` as the scheduler would: claim, set a due time, release.
-    func plan(_ lineage: String, dueAt: Date, on inventory: Inventory? = nil) throws {
+    func plan(_ lineage: String, dueAt: Date, on inventory: SQLiteInventory? = nil) throws {
         let inventory = inventory ?? self.inventory
         let claim = try #require(try inventory.claimRenewal(lineage: lineage, owner: "test", duration: 60))
         try inventory.updateRenewalSchedule(claim) { record in
@@ -124,7 +124,7 @@ import Testing
             record.recomputeNextAttempt()
         }
         try inventory.releaseRenewalClaim(claim)
-        let reopened = try Inventory(path: inventory.path)
+        let reopened = try SQLiteInventory(path: inventory.path)
         let row = try #require(try reopened.renewalSchedule(lineage: "web"))
         #expect(row.failures == 2 && row.errorClass == "rate-limited" && row.lastError == "rateLimited: too many")
         #expect(abs(row.backoffUntil!.timeIntervalSince(until)) < 0.002 && row.nextAttemptAt == row.backoffUntil)
@@ -134,7 +134,7 @@ import Testing
     }
 
     @Test func twoGatewaysOnOneDatabaseNeverClaimOneLineageTwice() throws {
-        let other = try Inventory(path: inventory.path)
+        let other = try SQLiteInventory(path: inventory.path)
         try inventory.addManagedCertificate(Self.issued("web"))
         let now = Date()
         #expect(try other.dueRenewals(at: now, limit: 10).map(\.lineage) == ["web"])
@@ -161,7 +161,7 @@ import Testing
     }
 
     @Test func racingClaimsFromTwoInventoriesOnOneFileEachWinALineageOnce() throws {
-        let other = try Inventory(path: inventory.path)
+        let other = try SQLiteInventory(path: inventory.path)
         let names = (0..<40).map { "race\($0)" }
         for name in names { try inventory.addManagedCertificate(Self.issued(name)) }
         let wins = LockedCounter()

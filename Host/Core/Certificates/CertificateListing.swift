@@ -193,7 +193,7 @@ private func day(_ date: Date) -> String {
 
 extension CertificateListing {
     /// `record`'s listing with the lineage's bindings and what each has installed.
-    init(_ record: ManagedCertificateRecord, inventory: Inventory, withDetails: Bool = false, now: Date = Date()) throws {
+    init(_ record: ManagedCertificateRecord, inventory: any InventoryStore, withDetails: Bool = false, now: Date = Date()) throws {
         self.init(record, installations: try inventory.installations(ofCertificate: record.id), withDetails: withDetails,
                   now: now)
         guard let lineage = record.lineage else { return }

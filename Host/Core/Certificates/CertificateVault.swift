@@ -17,7 +17,7 @@ public struct CertificateVault {
         self.gateway = gateway
     }
 
-    var inventory: Inventory {
+    var inventory: any InventoryStore {
         get throws { try gateway.inventory() }
     }
 
@@ -78,7 +78,7 @@ public struct CertificateVault {
     }
 
     /// Removes a certificate and its key: by name the whole lineage (every
-    /// version and key), by ID one version (see `Inventory.removeManagedCertificate`).
+    /// version and key), by ID one version (see `ManagedCertificateStore.removeManagedCertificate`).
     /// Refused, naming the endpoints, while the lineage has bindings. Returns
     /// the record `reference` named.
     @discardableResult

@@ -33,7 +33,7 @@ public struct ServeDuty: Sendable {
 /// What a duty sees: the gateway (inventory opened), the current configuration, metrics.
 public final class ServeContext: @unchecked Sendable {
     public let gateway: Gateway
-    public let inventory: Inventory
+    public let inventory: any InventoryStore
     public let metrics: ServeMetrics
     public let logger: Logger
     public let workers: Int
@@ -41,7 +41,7 @@ public final class ServeContext: @unchecked Sendable {
     private var currentConfiguration: ServeConfiguration
     private var stopping = false
 
-    init(gateway: Gateway, inventory: Inventory, configuration: ServeConfiguration, metrics: ServeMetrics,
+    init(gateway: Gateway, inventory: any InventoryStore, configuration: ServeConfiguration, metrics: ServeMetrics,
          logger: Logger, workers: Int) {
         self.gateway = gateway
         self.inventory = inventory
@@ -103,7 +103,7 @@ public final class ServeDaemon: @unchecked Sendable {
     /// throws when it cannot start (lock held, bad configuration, listen refused).
     public func run() throws {
         let configuration = try options.configPath.map { try ServeConfiguration.load(path: $0) } ?? ServeConfiguration()
-        let inventory: Inventory
+        let inventory: any InventoryStore
         do {
             inventory = try gateway.inventory()
         } catch {

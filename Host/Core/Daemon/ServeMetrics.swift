@@ -60,7 +60,7 @@ public final class ServeMetrics: @unchecked Sendable {
     public var snapshot: (waiting: Int, running: Int) { lock.withLock { (queueDepth, running) } }
 
     /// The exposition text. `inventory` supplies the certificate and outbox gauges.
-    public func render(inventory: Inventory?, now: Date = Date()) -> String {
+    public func render(inventory: (any InventoryStore)?, now: Date = Date()) -> String {
         var out = ""
         func family(_ name: String, _ type: String, _ help: String) {
             out += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"

@@ -73,7 +73,7 @@ public struct EndpointCatalog {
         return updated
     }
 
-    private func requireStore(of draft: EndpointDraft, _ inventory: Inventory) throws {
+    private func requireStore(of draft: EndpointDraft, _ inventory: any InventoryStore) throws {
         if let store = draft.store {
             guard try inventory.credentialStore(named: store) != nil else {
                 throw GatewayError.option("store", "no credential store named '\(store)'; see `og-host credstore list`")
@@ -177,7 +177,7 @@ public struct EndpointCatalog {
 
     /// The SSH host key pin goes with the last endpoint that reaches that host and port,
     /// so a re-added endpoint after a legitimate key change is not refused by a stale pin.
-    private func forgetPinIfUnused(of endpoint: EndpointRecord, _ inventory: Inventory) {
+    private func forgetPinIfUnused(of endpoint: EndpointRecord, _ inventory: any InventoryStore) {
         guard let type = ConnectionType(rawValue: endpoint.connectionType), type == .ssh || type == .sshWindows else { return }
         let port = endpoint.port ?? 22
         let others = (try? inventory.endpoints()) ?? []

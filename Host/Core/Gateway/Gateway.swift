@@ -19,7 +19,7 @@ public final class Gateway: Sendable {
     private let describer: PluginRegistry.Describer
     private struct Opened {
         var registry: PluginRegistry?
-        var inventory: Inventory?
+        var inventory: (any InventoryStore)?
     }
     private let opened = Mutex(Opened())
 
@@ -45,12 +45,13 @@ public final class Gateway: Sendable {
     }
 
     /// The inventory, opened on first use (a second caller waits for the first to open it).
-    public func inventory() throws -> Inventory {
+    /// This is where the implementation is chosen: the data directory's SQLite file today.
+    public func inventory() throws -> any InventoryStore {
         try opened.withLock { opened in
             if let inventory = opened.inventory { return inventory }
             do {
                 try dataDirectory.prepare()
-                let inventory = try Inventory(dataDirectory: dataDirectory)
+                let inventory = try SQLiteInventory(dataDirectory: dataDirectory)
                 opened.inventory = inventory
                 return inventory
             } catch {

@@ -34,7 +34,7 @@ public struct JobLeaseSettings: Sendable {
 /// stop touching the endpoint.
 public final class EndpointJobLease: Sendable {
     public let jobID: String
-    let inventory: Inventory
+    let inventory: any InventoryStore
     let settings: JobLeaseSettings
     private let state: Mutex<State>
 
@@ -44,7 +44,7 @@ public final class EndpointJobLease: Sendable {
         var released = false
     }
 
-    private init(jobID: String, inventory: Inventory, settings: JobLeaseSettings, lease: EndpointLease) {
+    private init(jobID: String, inventory: any InventoryStore, settings: JobLeaseSettings, lease: EndpointLease) {
         self.jobID = jobID
         self.inventory = inventory
         self.settings = settings

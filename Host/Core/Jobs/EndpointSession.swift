@@ -315,8 +315,8 @@ extension CertificateSummary {
 
 /// SSH trust-on-first-use pins kept in the inventory.
 final class InventoryHostKeyStore: HostKeyStore, @unchecked Sendable {
-    let inventory: Inventory
-    init(inventory: Inventory) { self.inventory = inventory }
+    let inventory: any InventoryStore
+    init(inventory: any InventoryStore) { self.inventory = inventory }
     func pinnedFingerprint(host: String, port: Int) throws -> String? { try inventory.hostKeyPin(host: host, port: port)?.fingerprint }
     func pin(host: String, port: Int, fingerprint: String) throws {
         try inventory.setHostKeyPin(HostKeyPin(host: host, port: port, fingerprint: fingerprint))

@@ -14,10 +14,10 @@ extension InstallJob {
     /// Holds the journal payload while the plugin's journal_undo_token calls update it.
     final class APIJournal {
         let lease: EndpointJobLease
-        let inventory: Inventory
+        let inventory: any InventoryStore
         var payload: JournalPayload
 
-        init(lease: EndpointJobLease, inventory: Inventory, payload: JournalPayload) {
+        init(lease: EndpointJobLease, inventory: any InventoryStore, payload: JournalPayload) {
             self.lease = lease
             self.inventory = inventory
             self.payload = payload
@@ -36,7 +36,7 @@ extension InstallJob {
         }
     }
 
-    mutating func runAPI(session: EndpointSession, plan: InstallPlanInfo, request: InstallRequestInfo, inventory: Inventory,
+    mutating func runAPI(session: EndpointSession, plan: InstallPlanInfo, request: InstallRequestInfo, inventory: any InventoryStore,
                          lease: EndpointJobLease) throws {
         guard plan.changes.isEmpty else {
             throw GatewayError("the \(record.type) plugin planned file changes for an API install; og-host applies one or the other, not both")

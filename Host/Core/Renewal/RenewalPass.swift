@@ -91,7 +91,7 @@ public struct RenewalPass {
     // MARK: - One lineage
 
     struct Context {
-        var inventory: Inventory
+        var inventory: any InventoryStore
         var now: Date
         var dryRun: Bool
         var owner: String

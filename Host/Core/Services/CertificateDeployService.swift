@@ -139,7 +139,7 @@ public struct CertificateDeployService: Sendable {
 
     /// One event per endpoint that changed or failed (`deployed`, `deploy-failed`)
     /// into the outbox the daemon delivers from; `unchanged` is no event.
-    func recordEvents(_ report: DeployReport, inventory: Inventory) {
+    func recordEvents(_ report: DeployReport, inventory: any InventoryStore) {
         for row in report.rows where row.outcome != .unchanged {
             let payload = DeployEventPayload(certificate: report.certificate, certificateID: report.certificateID,
                                              version: report.version, endpoint: row.endpoint, endpointID: row.endpointID,

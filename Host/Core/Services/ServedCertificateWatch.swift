@@ -128,7 +128,7 @@ public struct ServedCertificateWatch: Sendable {
         var current: ManagedCertificateRecord?
     }
 
-    private func examine(_ probe: Probe, inventory: Inventory, now: Date) -> ServedCertificateFinding {
+    private func examine(_ probe: Probe, inventory: any InventoryStore, now: Date) -> ServedCertificateFinding {
         var finding = ServedCertificateFinding(
             kind: .ok, lineage: probe.binding.lineage, endpointID: probe.binding.endpointID,
             endpointName: probe.endpointName, node: probe.binding.node, address: probe.installation?.servedAddress,
