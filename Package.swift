@@ -75,12 +75,15 @@ let package = Package(
         .target(name: "OGTestSupport", dependencies: ["OGBasics"], path: "Tests/Support"),
         .testTarget(name: "MaterialTests", dependencies: ["OGMaterial", "OGTestSupport"]),
         .testTarget(name: "ConnectionsTests", dependencies: ["OGConnections", "OGTestSupport"]),
-        .testTarget(name: "CredentialsTests", dependencies: ["OGCredentials", "OGInventory", "OGConnections", "OGTestSupport"]),
+        // The SQLite implementation's own tests read and write its file through GRDB.
+        .testTarget(name: "CredentialsTests", dependencies: ["OGCredentials", "OGInventory", "OGConnections", "OGTestSupport",
+                                                             .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "PluginHostTests", dependencies: ["OGHost", "OGPlugins", "OGConformance", "OGTestSupport",
                                                             .product(name: "OGJSON", package: "SDK")]),
         .testTarget(name: "IssuanceTests", dependencies: ["OGIssuance", "OGMaterial", "OGConnections", "OGTestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["OGTestSupport"]),
-        .testTarget(name: "RenewalTests", dependencies: ["OGHost", "OGInventory", "OGIssuance", "OGTestSupport"]),
+        .testTarget(name: "RenewalTests", dependencies: ["OGHost", "OGInventory", "OGIssuance", "OGTestSupport",
+                                                         .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "PluginKitTests", dependencies: [pluginKit, pluginABI, .product(name: "OGPluginTesting", package: "SDK"),
                                                     "OGTestSupport", "HelloSwiftPlugin"]),
     ] + plugins.map(\.1)

@@ -312,6 +312,32 @@ struct InventoryImplementation: Sendable, CustomTestStringConvertible {
         #expect(unknown == ["99-from-the-future"])
     }
 
+    // MARK: - The seam
+
+    /// Services see the protocol only: no storage library outside the inventory, none in the protocol, and the
+    /// implementation is named in one place (`Gateway.inventory()`), so a second one is added there and here.
+    @Test func servicesSeeOnlyTheProtocol() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let host = root.appendingPathComponent("Host")
+        let files = (FileManager.default.enumerator(atPath: host.path)?.compactMap { $0 as? String } ?? [])
+            .filter { $0.hasSuffix(".swift") }
+        #expect(files.count > 100, "the Host sources were found at \(host.path)")
+        var offenders: [String] = []
+        for relative in files {
+            let text = try String(contentsOf: host.appendingPathComponent(relative), encoding: .utf8)
+            let code = text.split(separator: "\n").filter { !$0.trimmingCharacters(in: .whitespaces).hasPrefix("//") }
+            let importsGRDB = code.contains { $0.range(of: #"^\s*(@\w+\s+)?(public |internal |private |fileprivate )?import (\w+ )?GRDB\b"#, options: .regularExpression) != nil }
+            if importsGRDB && (!relative.hasPrefix("Inventory/") || relative == "Inventory/InventoryStore.swift") {
+                offenders.append("Host/\(relative) imports GRDB")
+            }
+            if !relative.hasPrefix("Inventory/") && relative != "Core/Gateway/Gateway.swift"
+                && code.contains(where: { $0.contains("SQLiteInventory") }) {
+                offenders.append("Host/\(relative) names SQLiteInventory; hold any InventoryStore")
+            }
+        }
+        #expect(offenders.isEmpty, "\(offenders.joined(separator: "\n"))")
+    }
+
     // MARK: - One transaction per call
 
     @Test(arguments: InventoryImplementation.all)
