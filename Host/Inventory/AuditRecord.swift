@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 /// One line of the audit trail: who did what to which endpoint, and how it ended.
 public struct AuditRecord: Codable, Equatable, Sendable {
@@ -45,14 +44,6 @@ public struct AuditRecord: Codable, Equatable, Sendable {
     }
 }
 
-extension AuditRecord: FetchableRecord, MutablePersistableRecord {
-    public static let databaseTableName = "audit"
-
-    public mutating func didInsert(_ inserted: InsertionSuccess) {
-        id = inserted.rowID
-    }
-}
-
 /// Which audit records to list. Unset fields do not filter.
 public struct AuditFilter: Sendable {
     public var subject: String?
@@ -73,38 +64,5 @@ public struct AuditFilter: Sendable {
         self.until = until
         self.outcome = outcome
         self.limit = limit
-    }
-}
-
-extension SQLiteInventory {
-    /// Appends `record` to the audit trail and returns it with its ID.
-    @discardableResult
-    public func appendAudit(_ record: AuditRecord) throws -> AuditRecord {
-        try RecordValidation.nonEmpty(record.action, field: "audit action")
-        try RecordValidation.nonEmpty(record.actor, field: "audit actor")
-        return try write { db in
-            var stored = record
-            stored.id = nil
-            try stored.insert(db)
-            return try AuditRecord.fetchOne(db, key: stored.id)!
-        }
-    }
-
-    /// Audit records matching `filter`, newest first.
-    public func auditRecords(_ filter: AuditFilter) throws -> [AuditRecord] {
-        if let limit = filter.limit, limit < 0 {
-            throw InventoryError.invalidValue(field: "limit", value: String(limit), problem: "is negative; give 0 or more")
-        }
-        return try read { db in
-            var request = AuditRecord.all()
-            if let subject = filter.subject { request = request.filter(Column("subject") == subject) }
-            if let action = filter.action { request = request.filter(Column("action") == action) }
-            if let since = filter.since { request = request.filter(Column("time") >= since) }
-            if let until = filter.until { request = request.filter(Column("time") < until) }
-            if let outcome = filter.outcome { request = request.filter(Column("outcome") == outcome.rawValue) }
-            request = request.order(Column("time").desc, Column("id").desc)
-            if let limit = filter.limit { request = request.limit(limit) }
-            return try request.fetchAll(db)
-        }
     }
 }

@@ -2,8 +2,9 @@ import Foundation
 import GRDB
 
 /// The inventory in one SQLite file (through GRDB): today's `InventoryStore`.
-/// Everything that speaks SQL or names a GRDB type lives in this
-/// implementation's extensions; services see only `InventoryStore`.
+/// Everything that speaks SQL or names a GRDB type lives in this folder (one
+/// `SQLiteInventory+<Concept>.swift` per concept, with its migrations); services
+/// see only `InventoryStore`.
 ///
 /// Several `og-host` processes may open the same file at once. The database
 /// runs in WAL mode (readers never block the writer), every write is an

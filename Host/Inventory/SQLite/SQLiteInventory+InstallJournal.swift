@@ -1,0 +1,100 @@
+import Foundation
+import GRDB
+
+extension InstallJournalEntry: FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "installJournal"
+
+    /// Unfinished entries (of one endpoint, or all), oldest first.
+    static func unfinished(forEndpoint endpointID: String? = nil) -> QueryInterfaceRequest<InstallJournalEntry> {
+        var request = InstallJournalEntry.filter(Column("finishedAt") == nil)
+        if let endpointID { request = request.filter(Column("endpointID") == endpointID) }
+        return request.order(Column("startedAt"), Column("jobID"))
+    }
+}
+
+extension SQLiteInventory {
+    /// Records the start of install job `lease.jobID` on the endpoint `lease` holds.
+    @discardableResult
+    public func beginInstall(lease: EndpointLease, state: InstallJournalState, payload: String) throws -> InstallJournalEntry {
+        try RecordValidation.json(payload, field: "install payload")
+        return try write { db in
+            try Self.requireHeld(lease, db)
+            guard try !InstallJournalEntry.exists(db, key: lease.jobID) else {
+                throw InventoryError.installJobIDTaken(lease.jobID)
+            }
+            let now = Date()
+            let entry = InstallJournalEntry(jobID: lease.jobID, endpointID: lease.endpointID, state: state.rawValue,
+                                            payload: payload, startedAt: now, updatedAt: now,
+                                            finishedAt: state.isFinal ? now : nil,
+                                            ownerGatewayID: lease.owner.gatewayID, ownerPID: lease.owner.pid,
+                                            ownerHost: lease.owner.host, leaseExpiresAt: lease.expiresAt,
+                                            fencingToken: lease.fencingToken)
+            try entry.insert(db)
+            return try InstallJournalEntry.fetchOne(db, key: lease.jobID)!
+        }
+    }
+
+    /// Moves unfinished job `jobID` to `state` (closing it when the state is
+    /// final), replacing its payload when one is given. Refused unless `lease`
+    /// still holds the endpoint and the entry was last written under it.
+    /// `recording` (where a managed certificate went) is written in the same
+    /// transaction, so the journal state and the inventory never disagree.
+    @discardableResult
+    public func updateInstall(jobID: String, lease: EndpointLease, state: InstallJournalState,
+                              payload: String?, recording: InstallationRecording?) throws -> InstallJournalEntry {
+        if let payload { try RecordValidation.json(payload, field: "install payload") }
+        try recording?.validate()
+        return try write { db in
+            try Self.requireHeld(lease, db)
+            guard var entry = try InstallJournalEntry.fetchOne(db, key: jobID) else {
+                throw InventoryError.installJobNotFound(jobID)
+            }
+            guard !entry.isFinished else { throw InventoryError.installJobFinished(jobID) }
+            guard entry.fencingToken == lease.fencingToken, entry.endpointID == lease.endpointID else {
+                throw InventoryError.fenced(jobID: jobID, token: lease.fencingToken, current: entry.fencingToken)
+            }
+            entry.updatedAt = Date()
+            entry.state = state.rawValue
+            if let payload { entry.payload = payload }
+            entry.leaseExpiresAt = lease.expiresAt
+            if state.isFinal { entry.finishedAt = entry.updatedAt }
+            try entry.update(db)
+            if let recording { try Self.record(recording, db) }
+            return try InstallJournalEntry.fetchOne(db, key: jobID)!
+        }
+    }
+
+    /// Takes over an interrupted job for recovery: only an unfinished entry
+    /// of the endpoint `lease` holds, whose own lease has expired. The entry
+    /// is then owned by the recovering job and written under its token.
+    @discardableResult
+    public func takeOverInstall(jobID: String, lease: EndpointLease) throws -> InstallJournalEntry {
+        try write { db in
+            try Self.requireHeld(lease, db)
+            guard var entry = try InstallJournalEntry.fetchOne(db, key: jobID) else {
+                throw InventoryError.installJobNotFound(jobID)
+            }
+            guard !entry.isFinished else { throw InventoryError.installJobFinished(jobID) }
+            guard entry.endpointID == lease.endpointID, entry.leaseExpired() else {
+                throw InventoryError.installJobLeased(jobID: jobID, owner: entry.owner, until: entry.leaseExpiresAt ?? Date())
+            }
+            entry.ownerGatewayID = lease.owner.gatewayID
+            entry.ownerPID = lease.owner.pid
+            entry.ownerHost = lease.owner.host
+            entry.fencingToken = lease.fencingToken
+            entry.leaseExpiresAt = lease.expiresAt
+            entry.updatedAt = Date()
+            try entry.update(db)
+            return try InstallJournalEntry.fetchOne(db, key: jobID)!
+        }
+    }
+
+    public func installJob(_ jobID: String) throws -> InstallJournalEntry? {
+        try read { try InstallJournalEntry.fetchOne($0, key: jobID) }
+    }
+
+    /// Jobs begun and never finished, oldest first: what recovery must look at.
+    public func unfinishedInstalls(endpointID: String?) throws -> [InstallJournalEntry] {
+        try read { try InstallJournalEntry.unfinished(forEndpoint: endpointID).fetchAll($0) }
+    }
+}
