@@ -82,6 +82,7 @@ let package = Package(
                                                             .product(name: "OGJSON", package: "SDK")]),
         .testTarget(name: "IssuanceTests", dependencies: ["OGIssuance", "OGMaterial", "OGConnections", "OGTestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["OGTestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["og-host"]),
         .testTarget(name: "RenewalTests", dependencies: ["OGHost", "OGInventory", "OGIssuance", "OGTestSupport",
                                                          .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "PluginKitTests", dependencies: [pluginKit, pluginABI, .product(name: "OGPluginTesting", package: "SDK"),

@@ -32,7 +32,7 @@ struct PluginsCommand: ParsableCommand {
                 guard let details = PluginPresentation.info(type: type, entry: entry) else {
                     throw GatewayError("plugin '\(entry.name)' does not describe type '\(type)'")
                 }
-                printOut(output == .json ? try JSONOutput.render(details) : PluginPresentation.infoText(details))
+                printOut(output == .json ? try JSONOutput.render(details) : EndpointHelp.infoText(details))
             }
         }
     }

@@ -85,17 +85,32 @@ struct TLSCommand: ParsableCommand {
     }
 }
 
-/// `og-host tls add <type> [options]`, parsed by EndpointService: a type's
-/// options come from its plugin, not from this command tree.
+/// `og-host tls add <type> [options]`: a type's options come from its plugin,
+/// not from this command tree, so the words are read by `EndpointWords` and
+/// the library validates the fields against the type's schema.
 enum TLSAdd {
     static func run(_ words: [String]) -> Int32 {
         do {
-            switch try EndpointService(gateway: openGateway()).add(words) {
-            case .help(let text):
-                printOut(text)
-            case .added(let record):
-                printOut("Endpoint '\(record.name)' added (type \(record.type)).\nInstance ID: \(record.id)\n")
+            let service = EndpointService(gateway: try openGateway())
+            guard let type = words.first, !type.hasPrefix("-") else {
+                let types = service.types()
+                let text = "Usage: og-host tls add <type> --name <name> --connection_type <type> [options]\n" +
+                    "Types: \(types.isEmpty ? "(no plugins installed; see og-host plugins list)" : types.joined(separator: ", "))\n" +
+                    "Options of a type: og-host tls add <type> --help\n"
+                if words.contains("--help") || words.contains("-h") {
+                    printOut(text)
+                    return 0
+                }
+                throw GatewayError.badInput("tls add needs an endpoint type\n\(text)")
             }
+            // Words that cannot be read are a refused add, which the service audits like any other.
+            let given = Result { try EndpointWords(Array(words.dropFirst())) }
+            if (try? given.get())?.wantsHelp == true {
+                printOut(EndpointHelp.text(try service.form(type: type)))
+                return 0
+            }
+            let record = try service.add(type: type, reading: { try given.get().fields })
+            printOut("Endpoint '\(record.name)' added (type \(record.type)).\nInstance ID: \(record.id)\n")
             return 0
         } catch {
             return reportError(error)
@@ -103,23 +118,41 @@ enum TLSAdd {
     }
 }
 
-/// `og-host tls update <endpoint> [options]`, parsed by EndpointService like
-/// `tls add`: the options are the endpoint type's, which its plugin defines.
+/// `og-host tls update <endpoint> [options]`, read like `tls add`: the options
+/// are the endpoint type's, which its plugin defines.
 enum TLSUpdate {
+    static let usage = "Usage: og-host tls update <endpoint> [options]\n"
+        + "Options are those of `og-host tls add <type> --help`; the ones given replace the stored ones, "
+        + "options they contradict are dropped, the rest is kept. To accept a changed SSH host key after "
+        + "checking it on the server: og-host tls update <endpoint> --host_key_fingerprint SHA256:...\n"
+
     static func run(_ words: [String]) -> Int32 {
         do {
-            switch try EndpointService(gateway: openGateway()).update(words) {
-            case .help(let text):
-                printOut(text)
-            case .updated(let result):
-                var text = "Endpoint '\(result.record.name)' updated (instance ID \(result.record.id)): "
-                    + result.changed.map { "--" + $0 }.joined(separator: ", ") + "\n"
-                if let key = result.hostKey {
-                    text += "SSH host key of \(result.record.host):\(result.record.port ?? 22) pinned: \(key)"
-                        + (result.previousHostKey.map { $0 == key ? " (unchanged)" : " (was \($0))" } ?? "") + "\n"
+            guard let reference = words.first, !reference.hasPrefix("-") else {
+                if words.contains("--help") || words.contains("-h") {
+                    printOut(usage)
+                    return 0
                 }
-                printOut(text)
+                throw GatewayError.badInput("tls update needs an endpoint (instance ID or name)\n\(usage)")
             }
+            let given = Result { try EndpointWords(Array(words.dropFirst())) }
+            if let read = try? given.get() {
+                if read.wantsHelp {
+                    printOut(usage)
+                    return 0
+                }
+                if read.pairs.isEmpty {
+                    throw GatewayError.badInput("nothing to change: give the options to replace\n\(usage)")
+                }
+            }
+            let result = try EndpointService(gateway: openGateway()).update(reference, reading: { try given.get().fields })
+            var text = "Endpoint '\(result.record.name)' updated (instance ID \(result.record.id)): "
+                + result.changed.map(optionSpelling).joined(separator: ", ") + "\n"
+            if let key = result.hostKey {
+                text += "SSH host key of \(result.record.host):\(result.record.port ?? 22) pinned: \(key)"
+                    + (result.previousHostKey.map { $0 == key ? " (unchanged)" : " (was \($0))" } ?? "") + "\n"
+            }
+            printOut(text)
             return 0
         } catch {
             return reportError(error)

@@ -20,3 +20,4 @@
 @_exported import struct OGInventory.GatewayEvent
 @_exported import enum OGPlugins.PluginSlotWatch
 @_exported import struct OGInventory.CommandIssuerRecord
+@_exported import struct OGPlugins.OptionSpec

@@ -40,7 +40,7 @@ public struct EndpointDraft: Sendable {
 /// host's rules first, then the plugin's schema. Errors name the option and
 /// the fix; nothing is written here.
 public enum EndpointValidation {
-    public static func draft(type: String, arguments: EndpointArguments, plugin: PluginInfo,
+    public static func draft(type: String, fields arguments: EndpointFields, plugin: PluginInfo,
                              readSecret: (String, String) throws -> String) throws -> EndpointDraft {
         guard let typeInfo = plugin.type(named: type) else {
             throw GatewayError("plugin '\(plugin.name)' does not describe type '\(type)'")
@@ -77,7 +77,7 @@ public enum EndpointValidation {
                 throw GatewayError.option(option, "is not used with connection type local; remove it")
             }
         } else {
-            try remote(&draft, arguments: arguments, readSecret: readSecret)
+            try remote(&draft, fields: arguments, readSecret: readSecret)
         }
 
         // The plugin's own options, by its schema.
@@ -96,7 +96,7 @@ public enum EndpointValidation {
         return draft
     }
 
-    private static func remote(_ draft: inout EndpointDraft, arguments: EndpointArguments,
+    private static func remote(_ draft: inout EndpointDraft, fields arguments: EndpointFields,
                                readSecret: (String, String) throws -> String) throws {
         let connection = draft.connectionType
         guard let host = arguments["host"] else {

@@ -69,7 +69,7 @@ public enum EndpointUpdate {
     }
 
     /// The stored values with `given` laid over them, dropping what `given` contradicts.
-    static func merged(_ stored: [String: String], with given: EndpointArguments) -> EndpointArguments {
+    static func merged(_ stored: [String: String], with given: EndpointFields) -> EndpointFields {
         var values = stored
         func has(_ name: String) -> Bool { given[name] != nil }
         func drop(_ names: String...) { for name in names where !has(name) { values[name] = nil } }
@@ -98,62 +98,45 @@ public enum EndpointUpdate {
         }
         for name in given.order { values[name] = given[name] }
 
-        var arguments = EndpointArguments()
-        // Given options first, so messages name what the operator typed.
-        arguments.order = given.order + values.keys.filter { given[$0] == nil }.sorted()
-        arguments.values = values
-        return arguments
+        var fields = EndpointFields()
+        // Given fields first, so messages name what the operator typed.
+        fields.order = given.order + values.keys.filter { given[$0] == nil }.sorted()
+        fields.values = values
+        return fields
     }
 
-    /// What the operator sees after an update: the options it changed (never secret values).
+    /// What the operator sees after an update: the fields it changed (never secret values).
     public struct Result: Sendable {
         public var record: EndpointRecord
-        /// Option names given, in the order given.
+        /// Field names given, in the order given.
         public var changed: [String]
-        /// The host key fingerprint remembered before, when `--host_key_fingerprint` replaced it.
+        /// The host key fingerprint remembered before, when field `host_key_fingerprint` replaced it.
         public var previousHostKey: String?
         public var hostKey: String?
     }
 }
 
-extension EndpointArguments {
-    /// An empty set of arguments, filled by `EndpointUpdate.merged`.
-    init() {
-        values = [:]
-        order = []
-        wantsHelp = false
-    }
-}
-
 extension EndpointService {
-    /// What `tls update` produced: help for the operator, or the updated endpoint.
-    public enum UpdateOutcome: Sendable {
-        case help(String)
-        case updated(EndpointUpdate.Result)
+    /// `tls update <endpoint>` with the field values to change: the stored endpoint with
+    /// them laid over it, validated as `tls add` validates, then checked through a real
+    /// connection (and the plugin's own validation); only then are the record, its secrets and (with
+    /// field `host_key_fingerprint`) the host's pin replaced, in place: the instance ID, bindings, installs
+    /// and audit history stay. A refused update changes nothing.
+    public func update(_ reference: String, fields: [(field: String, value: String)]) throws -> EndpointUpdate.Result {
+        try update(reference, reading: { fields })
     }
 
-    /// `tls update NAME [options]` (`words` are the words after `tls update`): the stored endpoint with
-    /// the given options laid over it, validated as `tls add` validates, then checked through a real
-    /// connection (and the plugin's own validation); only then are the record, its secrets and (with
-    /// `--host_key_fingerprint`) the host's pin replaced, in place: the instance ID, bindings, installs
-    /// and audit history stay. A refused update changes nothing.
-    public func update(_ words: [String]) throws -> UpdateOutcome {
-        let usage = "Usage: og-host tls update <endpoint> [options]\n"
-            + "Options are those of `og-host tls add <type> --help`; the ones given replace the stored ones, "
-            + "options they contradict are dropped, the rest is kept. To accept a changed SSH host key after "
-            + "checking it on the server: og-host tls update <endpoint> --host_key_fingerprint SHA256:...\n"
-        guard let reference = words.first, !reference.hasPrefix("-") else {
-            if words.contains("--help") || words.contains("-h") { return .help(usage) }
-            throw GatewayError.badInput("tls update needs an endpoint (instance ID or name)\n\(usage)")
-        }
+    /// `update(_:fields:)` with the field values read by `readFields` (a front end's reading of its
+    /// input): a failure to read them is a refused update like any other, audited.
+    public func update(_ reference: String, reading readFields: () throws -> [(field: String, value: String)]) throws
+        -> EndpointUpdate.Result {
         let catalog = EndpointCatalog(gateway: gateway)
         let existing = try catalog.find(reference)
         let result: EndpointUpdate.Result
         do {
-            let given = try EndpointArguments(Array(words.dropFirst()))
-            if given.wantsHelp { return .help(usage) }
-            guard !given.order.isEmpty else {
-                throw GatewayError.badInput("nothing to change: give the options to replace\n\(usage)")
+            let given = try EndpointFields(try readFields())
+            guard !given.isEmpty else {
+                throw GatewayError.badInput("nothing to change: give the fields to replace")
             }
             let entry = try gateway.entry(forType: existing.type)
             guard let info = entry.info, info.type(named: existing.type) != nil else {
@@ -161,7 +144,7 @@ extension EndpointService {
             }
             let stored = try EndpointUpdate.stored(existing, gateway: gateway)
             let merged = EndpointUpdate.merged(stored.values, with: given)
-            let draft = try EndpointValidation.draft(type: existing.type, arguments: merged, plugin: info) { option, value in
+            let draft = try EndpointValidation.draft(type: existing.type, fields: merged, plugin: info) { option, value in
                 if given[option] == nil, let secret = stored.secrets[option] { return secret }
                 return try EndpointCatalog.readSecret(option: option, value: value)
             }
@@ -184,6 +167,6 @@ extension EndpointService {
             detail += "; host key re-pinned: \(result.previousHostKey ?? "none") -> \(key)"
         }
         gateway.audit(action: "tls.update", subject: result.record.name, success: true, detail: detail)
-        return .updated(result)
+        return result
     }
 }

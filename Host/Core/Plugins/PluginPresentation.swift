@@ -57,17 +57,6 @@ public enum PluginPresentation {
                            summary: typeInfo.summary, connectionTypes: typeInfo.connectionTypes.map(\.rawValue),
                            capabilities: typeInfo.capabilities.map(\.rawValue), options: typeInfo.options)
     }
-
-    public static func infoText(_ details: TypeDetails) -> String {
-        var text = "\(details.type): \(details.summary)\n"
-        text += "plugin: \(details.plugin) \(details.pluginVersion) (\(details.path))\n"
-        text += "connection types: \(details.connectionTypes.joined(separator: ", "))\n"
-        text += "capabilities: \(details.capabilities.joined(separator: ", "))\n"
-        if !details.options.isEmpty {
-            text += "options:\n" + EndpointHelp.optionLines(details.options)
-        }
-        return text
-    }
 }
 
 /// Fixed-width text tables for listings.

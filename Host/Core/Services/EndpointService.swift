@@ -11,31 +11,48 @@ public struct EndpointService {
         self.gateway = gateway
     }
 
-    /// What `tls add` produced: help for the operator, or a new endpoint.
-    public enum AddOutcome: Sendable {
-        case help(String)
-        case added(EndpointRecord)
+    /// The endpoint types the installed plugins offer, for `tls add`'s usage.
+    public func types() -> [String] {
+        gateway.registry.availableTypes
     }
 
-    /// `tls add <type> [options]`: host rules, then the plugin's schema, then
-    /// the plugin's own validation through a real connection; only then is
-    /// anything written. `words` are the words after `tls add`.
-    public func add(_ words: [String]) throws -> AddOutcome {
-        guard let type = words.first, !type.hasPrefix("-") else {
-            let types = gateway.registry.availableTypes
-            let text = "Usage: og-host tls add <type> --name <name> --connection_type <type> [options]\n" +
-                "Types: \(types.isEmpty ? "(no plugins installed; see og-host plugins list)" : types.joined(separator: ", "))\n" +
-                "Options of a type: og-host tls add <type> --help\n"
-            if words.contains("--help") || words.contains("-h") { return .help(text) }
-            throw GatewayError.badInput("tls add needs an endpoint type\n\(text)")
+    /// What the front end needs to describe `tls add <type>`'s fields: the
+    /// host's fields (connection type narrowed to the ones the type allows)
+    /// and the plugin's, from the same specs the add is validated against.
+    public func form(type: String) throws -> EndpointForm {
+        let entry = try gateway.entry(forType: type)
+        guard let info = entry.info, let typeInfo = info.type(named: type) else {
+            throw GatewayError("plugin '\(entry.name)' does not describe type '\(type)'")
         }
+        var common = HostOptions.all
+        if let index = common.firstIndex(where: { $0.name == "connection_type" }) {
+            common[index].kind = .enumeration
+            common[index].allowedValues = typeInfo.connectionTypes.map(\.rawValue)
+        }
+        return EndpointForm(type: type, summary: typeInfo.summary, plugin: info.name, pluginVersion: info.version,
+                            connectionTypes: typeInfo.connectionTypes.map(\.rawValue), hostFields: common,
+                            typeFields: typeInfo.options)
+    }
+
+    /// `tls add <type>` with its field values, in the order given: host rules,
+    /// then the plugin's schema, then the plugin's own validation through a
+    /// real connection; only then is anything written.
+    public func add(type: String, fields: [(field: String, value: String)]) throws -> EndpointRecord {
+        try add(type: type, reading: { fields })
+    }
+
+    /// `add(type:fields:)` with the field values read by `readFields` (a front
+    /// end's reading of its input): a failure to read them is a refused add
+    /// like any other. Every refusal is audited and changes nothing else.
+    public func add(type: String, reading readFields: () throws -> [(field: String, value: String)]) throws -> EndpointRecord {
         let record: EndpointRecord
+        var pairs: [(field: String, value: String)] = []
         do {
             let entry = try gateway.entry(forType: type)
-            let arguments = try EndpointArguments(Array(words.dropFirst()))
+            pairs = try readFields()
+            let fields = try EndpointFields(pairs)
             guard let info = entry.info else { throw GatewayError("plugin '\(entry.name)' has no description") }
-            if arguments.wantsHelp { return .help(EndpointHelp.text(type: type, plugin: info)) }
-            let draft = try EndpointValidation.draft(type: type, arguments: arguments, plugin: info,
+            let draft = try EndpointValidation.draft(type: type, fields: fields, plugin: info,
                                                      readSecret: EndpointCatalog.readSecret)
             let (_, library) = try gateway.plugin(forType: type)
             record = try EndpointCatalog(gateway: gateway).add(draft) { draft in
@@ -44,10 +61,9 @@ public struct EndpointService {
             }
         } catch {
             // A refused add is audited too (a refused host key among them); messages carry no secrets.
-            let name = words.firstIndex(of: "--name").flatMap { $0 + 1 < words.count ? words[$0 + 1] : nil }
-                ?? words.first { $0.hasPrefix("--name=") }.map { String($0.dropFirst("--name=".count)) }
-            // A first command refused for its options must not create the data directory just to audit it.
+            // A first command refused for its fields must not create the data directory just to audit it.
             if FileManager.default.fileExists(atPath: gateway.dataDirectory.path) {
+                let name = pairs.first { $0.field == "name" }?.value
                 gateway.audit(action: "tls.add", subject: name ?? "(no name)", success: false,
                               detail: "type \(type): \(error)")
             }
@@ -55,7 +71,7 @@ public struct EndpointService {
         }
         gateway.audit(action: "tls.add", subject: record.name, success: true,
                       detail: "instance \(record.id), type \(record.type), connection \(record.connectionType)")
-        return .added(record)
+        return record
     }
 
     public func list() throws -> [EndpointCatalog.Listing] {
