@@ -151,6 +151,24 @@ struct InventoryImplementation: Sendable, CustomTestStringConvertible {
     }
 
     @Test(arguments: InventoryImplementation.all)
+    func aHeartbeatKeepsTheJobsEntriesLiveAndAReleaseHandsThemBack(_ implementation: InventoryImplementation) throws {
+        let world = try World(implementation)
+        let lease = try world.acquire("job-1", duration: 0.3)
+        try world.store.beginInstall(lease: lease, state: .writing, payload: "{}")
+        let renewed = try world.store.renewEndpointLease(lease, duration: 600)
+        #expect(renewed.fencingToken == lease.fencingToken && renewed.expiresAt > lease.expiresAt)
+        world.outlive(lease)
+        #expect(try world.store.endpointLease(world.endpoint.id) == renewed, "the renewed lease outlives the first expiry")
+        #expect(try world.store.installJob("job-1")?.leaseExpired() == false, "and so does the entry written under it")
+
+        // A rollback that could not finish leaves the entry open; releasing hands it to the next job at once.
+        try world.store.releaseEndpointLease(renewed)
+        #expect(try world.store.installJob("job-1")?.leaseExpired() == true)
+        let next = try world.acquire("recover-1", duration: 600, on: try world.another())
+        #expect(try world.store.takeOverInstall(jobID: "job-1", lease: next).fencingToken == next.fencingToken)
+    }
+
+    @Test(arguments: InventoryImplementation.all)
     func concurrentAcquisitionsGrantOneLease(_ implementation: InventoryImplementation) throws {
         let world = try World(implementation)
         let stores = try (0..<8).map { _ in try world.another() }
