@@ -2,15 +2,18 @@ import Foundation
 import OGInventory
 import OGTestSupport
 
-/// A fresh inventory in a private temporary directory.
+/// A fresh inventory in a private temporary directory. Tests speak to it as
+/// services do, through `InventoryStore`; `sqlite` is for what only the SQLite
+/// file has (its path, its migrations table).
 final class InventoryFixture: Sendable {
     let directory: TemporaryDirectory
-    let inventory: SQLiteInventory
-    var path: String { inventory.path }
+    let sqlite: SQLiteInventory
+    var inventory: any InventoryStore { sqlite }
+    var path: String { sqlite.path }
 
     init() throws {
         directory = try TemporaryDirectory("og-inventory")
-        inventory = try SQLiteInventory(path: directory.file("inventory.sqlite"))
+        sqlite = try SQLiteInventory(path: directory.file("inventory.sqlite"))
     }
 
     /// An endpoint with plausible values, named `name`.

@@ -36,7 +36,7 @@ import Testing
 
     @Test func databaseWrittenByANewerVersionIsRefusedWithAnUpgradeHint() throws {
         let fixture = try InventoryFixture()
-        try fixture.inventory.pool.write { db in
+        try fixture.sqlite.pool.write { db in
             try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('99-from-the-future')")
         }
         let error = #expect(throws: InventoryError.self) { try SQLiteInventory(path: fixture.path) }
