@@ -11,9 +11,15 @@ if [ "${OG_BENCH_CALLGRIND:-0}" = 1 ]; then
 else
   command -v hyperfine >/dev/null || { echo "hyperfine is missing: apt-get install hyperfine" >&2; exit 1; }
 fi
-scratch=${OG_BENCH_SCRATCH:-.build-bench}
-swift build -c release --scratch-path "$scratch" >&2
-bin=$(swift build -c release --scratch-path "$scratch" --show-bin-path)
+# OG_BENCH_BUILD=debug measures the debug products already in .build (no
+# release build: for a loaded machine; say so with the figures).
+if [ "${OG_BENCH_BUILD:-release}" = debug ]; then
+  bin=$(swift build --show-bin-path)
+else
+  scratch=${OG_BENCH_SCRATCH:-.build-bench}
+  swift build -c release --scratch-path "$scratch" >&2
+  bin=$(swift build -c release --scratch-path "$scratch" --show-bin-path)
+fi
 work=$(mktemp -d /tmp/og-bench-XXXXXX)
 trap 'rm -rf "$work"' EXIT
 if [ "${OG_BENCH_CALLGRIND:-0}" = 1 ]; then

@@ -26,13 +26,23 @@ public enum FaultPoints {
     /// Whether any fault is armed in this process.
     public static var isArmed: Bool { setting != nil }
 
+    /// The exit status of a process that stopped at a fault.
+    public static let exitStatus: Int32 = 70
+
+    /// Whether a child og-host that ended with `exitStatus` and wrote
+    /// `standardError` stopped at a fault injected here (a parent whose job
+    /// child did may stop the same way; only while a fault is armed).
+    public static func endedAtFault(exitStatus: Int32, standardError: String) -> Bool {
+        isArmed && exitStatus == Self.exitStatus && standardError.contains("og-host: fault injected at step ")
+    }
+
     /// Dies here if `OG_FAULT_INJECT` says so.
     public static func reach(_ name: String) {
         guard let setting else { return }
         let step = counter.next()
         if setting == name || setting == "step:\(step)" {
             FileHandle.standardError.write(Data("og-host: fault injected at step \(step) (\(name))\n".utf8))
-            _exit(70)
+            _exit(exitStatus)
         }
         if setting == name + ":pause", let resume = ProcessInfo.processInfo.environment["OG_FAULT_RESUME"] {
             // The test does something to the world (drops the connection, fills

@@ -15,9 +15,11 @@ struct JobCommand: ParsableCommand {
 
         func run() throws {
             try runReportingErrors {
-                let spec = try JobWire.decodeSpec(Array(FileHandle.standardInput.readDataToEndOfFile()))
+                var input = Array(FileHandle.standardInput.readDataToEndOfFile())
+                let (spec, material) = try JobInput.decode(&input)
+                if let parent = spec.parentProcess { ParentWatch.start(parent) }
                 let gateway = try openGateway()
-                let outcome = EndpointJobRunner.run(spec, gateway: gateway) { line in
+                let outcome = EndpointJobRunner.run(spec, material: material, gateway: gateway) { line in
                     FileHandle.standardError.write(Data(JobProgress(endpoint: spec.endpoint, line: line).encodedLine.utf8))
                 }
                 printOut(String(decoding: try JobWire.encoder().encode(outcome), as: UTF8.self) + "\n")

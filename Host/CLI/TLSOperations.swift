@@ -23,19 +23,25 @@ extension TLSCommand {
                                                            keyPassword: keyPassword, chain: chain)
                 let request = InstallRequest(endpoint: endpoints.first ?? "", material: material, node: node.first, alias: alias,
                                              dryRun: dryRun, wait: try waitDuration(wait))
-                let service = EndpointJobService(gateway: try openGateway())
+                let gateway = try openGateway()
+                let service = EndpointJobService(gateway: gateway)
+                let launcher = try EndpointJobLauncher(gateway: gateway, foreground: true)
                 if endpoints.count == 1 && node.count <= 1 {
-                    try service.install(request, report: printReport)
+                    try service.install(request, launcher: launcher, report: printReport)
                     return
                 }
                 let results = try service.install(request, endpoints: endpoints, nodes: node.isEmpty ? [nil] : node.map { $0 },
-                                                   report: printReport)
+                                                   launcher: launcher, report: printReport)
                 var failures: [GatewayError.Category] = []
+                var said: Set<String> = []
                 for result in results {
                     if case .failure(let error) = result.result {
                         failures.append(error.category)
-                        let place = result.node.map { "endpoint '\(result.endpoint)' node '\($0)'" } ?? "endpoint '\(result.endpoint)'"
-                        FileHandle.standardError.write(Data("error: \(place): \(error.message(fieldName: optionSpelling))\n".utf8))
+                        // An endpoint's job fails as a whole: its error once, not once per node.
+                        guard said.insert(result.endpoint).inserted else { continue }
+                        let failedNodes = results.filter { $0.endpoint == result.endpoint && (try? $0.result.get()) == nil }
+                        let place = failedNodes.count == 1 ? result.node.map { "endpoint '\(result.endpoint)' node '\($0)'" } : nil
+                        FileHandle.standardError.write(Data("error: \(place ?? "endpoint '\(result.endpoint)'"): \(error.message(fieldName: optionSpelling))\n".utf8))
                     }
                 }
                 printOut(Table.render(header: ["ENDPOINT", "NODE", "OUTCOME", "SHA-256"], rows: results.map { result in
@@ -63,7 +69,10 @@ extension TLSCommand {
 
         func run() throws {
             try runReportingErrors {
-                let record = try EndpointJobService(gateway: openGateway()).restart(endpoint, wait: try waitDuration(wait), report: printReport)
+                let gateway = try openGateway()
+                let record = try EndpointJobService(gateway: gateway).restart(
+                    endpoint, wait: try waitDuration(wait), launcher: try EndpointJobLauncher(gateway: gateway, foreground: true),
+                    report: printReport)
                 printOut("Endpoint '\(record.name)' restarted.\n")
             }
         }
@@ -130,7 +139,10 @@ extension TLSCommand {
 
         func run() throws {
             try runReportingErrors {
-                let outcome = try EndpointJobService(gateway: openGateway()).recover(endpoint, wait: try waitDuration(wait), report: printReport)
+                let gateway = try openGateway()
+                let outcome = try EndpointJobService(gateway: gateway).recover(
+                    endpoint, wait: try waitDuration(wait), launcher: try EndpointJobLauncher(gateway: gateway, foreground: true),
+                    report: printReport)
                 if !outcome.recovered { printOut("Endpoint '\(outcome.endpoint.name)' has no interrupted install.\n") }
             }
         }

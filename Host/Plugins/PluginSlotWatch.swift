@@ -11,7 +11,7 @@ import Foundation
 ///   handler on SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT and SIGTRAP that
 ///   writes the message prepared when the slot was entered (only `write(2)`:
 ///   a signal handler may not allocate or lock), then dies of the signal.
-/// - `exit()` from plugin code: an `atexit` handler says so.
+/// - `exit()` from plugin code: an `on_exit` handler says so, with the status.
 /// - Hang: a watchdog thread ends the process with exit status 8 (transient)
 ///   when one slot call runs longer than `OG_PLUGIN_SLOT_TIMEOUT_SECONDS`
 ///   (default 600; commands a plugin runs have their own timeouts, so only a
@@ -28,6 +28,7 @@ public enum PluginSlotWatch {
     // published (a replaced one is kept until the next slot call ends).
     nonisolated(unsafe) private static var crashText: UnsafeMutableBufferPointer<UInt8>?
     nonisolated(unsafe) private static var exitText: UnsafeMutableBufferPointer<UInt8>?
+    nonisolated(unsafe) private static var exitTail: UnsafeMutableBufferPointer<UInt8>?
 
     private static let lock = NSLock()
     nonisolated(unsafe) private static var running: [(plugin: String, slot: String, deadline: Date)] = []
@@ -65,8 +66,62 @@ public enum PluginSlotWatch {
             action.sa_flags = Int32(bitPattern: UInt32(truncatingIfNeeded: SA_RESETHAND))
             sigaction(signal, &action, nil)
         }
-        atexit {
-            if let text = PluginSlotWatch.exitText { _ = write(2, text.baseAddress, text.count) }
+        // on_exit (not atexit) to learn the status the plugin passed to exit().
+        on_exit({ status, _ in
+            guard let text = PluginSlotWatch.exitText else { return }
+            _ = write(2, text.baseAddress, text.count)
+            // "exit(N) ..." : the status as decimal digits, without allocating.
+            var digits: (UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0)
+            var value = UInt32(truncatingIfNeeded: status) & 0xff
+            var count = 0
+            withUnsafeMutableBytes(of: &digits) { buffer in
+                repeat {
+                    buffer[3 - count] = UInt8(ascii: "0") + UInt8(value % 10)
+                    value /= 10
+                    count += 1
+                } while value > 0 && count < 4
+                _ = write(2, buffer.baseAddress! + (4 - count), count)
+            }
+            let tail: StaticString = ") in its "
+            _ = write(2, tail.utf8Start, tail.utf8CodeUnitCount)
+            if let slot = PluginSlotWatch.exitTail { _ = write(2, slot.baseAddress, slot.count) }
+        }, nil)
+    }
+
+    /// What an og-host that plugin code took down wrote about it on standard
+    /// error, read back by the parent of a job's process (`EndpointJobLauncher`).
+    public struct Report: Sendable, Equatable {
+        public enum Event: Sendable { case crashed, exited, hung }
+        public var plugin: String
+        public var slot: String
+        public var event: Event
+        /// The status the plugin passed to exit().
+        public var exitStatus: Int?
+
+        /// The last such report in `text`, if any.
+        public static func last(in text: String) -> Report? {
+            for line in text.split(separator: "\n").reversed() where line.hasPrefix("og-host: the plugin '") {
+                let rest = line.dropFirst("og-host: the plugin '".count)
+                guard let quote = rest.firstIndex(of: "'") else { continue }
+                let plugin = String(rest[..<quote])
+                let after = rest[rest.index(after: quote)...]
+                let events: [(String, Event)] = [(" crashed in its ", .crashed), (" called exit(", .exited),
+                                                 (" did not return from its ", .hung)]
+                for (marker, event) in events where after.hasPrefix(marker) {
+                    var tail = after.dropFirst(marker.count)
+                    var status: Int?
+                    if event == .exited {
+                        guard let close = tail.firstIndex(of: ")") else { continue }
+                        status = Int(tail[..<close])
+                        tail = tail[tail.index(after: close)...]
+                        guard tail.hasPrefix(" in its ") else { continue }
+                        tail = tail.dropFirst(" in its ".count)
+                    }
+                    guard let space = tail.firstIndex(of: " ") else { continue }
+                    return Report(plugin: plugin, slot: String(tail[..<space]), event: event, exitStatus: status)
+                }
+            }
+            return nil
         }
     }
 
@@ -99,18 +154,20 @@ public enum PluginSlotWatch {
 
     /// Prepares the handlers' messages for the innermost running slot (under `lock`).
     private static func publish() {
-        let previous = (crashText, exitText)
+        let previous = (crashText, exitText, exitTail)
         if let current = running.last {
             crashText = buffer("og-host: the plugin '\(current.plugin)' crashed in its \(current.slot) slot (signal ")
-            exitText = buffer("og-host: the plugin '\(current.plugin)' called exit() in its \(current.slot) slot, ending "
-                              + "og-host; the install journal is kept, and og-host tls recover (or the next job) restores the endpoint\n")
+            exitText = buffer("og-host: the plugin '\(current.plugin)' called exit(")
+            exitTail = buffer("\(current.slot) slot, ending og-host; the install journal is kept, and og-host tls recover "
+                              + "(or the next job) restores the endpoint\n")
         } else {
             crashText = nil
             exitText = nil
+            exitTail = nil
         }
         // A handler running right now on another thread may still read the old
         // text; it is small, and freeing it is not worth that race.
-        retired.append(contentsOf: [previous.0, previous.1].compactMap { $0 })
+        retired.append(contentsOf: [previous.0, previous.1, previous.2].compactMap { $0 })
         if retired.count > 64 {
             for text in retired.prefix(retired.count - 8) { text.deallocate() }
             retired.removeFirst(retired.count - 8)

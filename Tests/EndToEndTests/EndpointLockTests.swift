@@ -145,7 +145,8 @@ import Testing
         try addEndpoint("web", nginx)
         let before = try nginx.configurationSnapshot()
         let served = try nginx.servedFingerprint("beta.example.test")
-        let lease = ["OG_JOB_LEASE_SECONDS": "3"]
+        // 5 s: a next install now starts two og-hosts (command and job) before it asks for the lease.
+        let lease = ["OG_JOB_LEASE_SECONDS": "5"]
 
         // An install that stops after writing its files, as if the machine froze; then kill -9.
         let stopped = try pki.issue("beta-stopped", dnsNames: ["beta.example.test"])
@@ -166,12 +167,20 @@ import Testing
         }
         try #require(((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains("hanging"), "the install never reached the fault point")
         // Longer than a lease: the heartbeat keeps a live (if stuck) job's endpoint.
-        sleep(4)
+        sleep(6)
         let whileAlive = try fixture.run(["tls", "install", "web", "--cert", stopped.certificate, "--key", stopped.key,
                                           "--chain", pki.chain, "--wait", "0"], extraEnvironment: lease)
         #expect(whileAlive.exitStatus == 4, "\(whileAlive.standardErrorText)")
+        // The job runs in a child og-host (`og-host job run`), which holds the lease; it dies with its command.
+        let job = try #require(Self.children(of: hung.processIdentifier).first, "the install's job process")
         kill(hung.processIdentifier, SIGKILL)
         hung.waitUntilExit()
+        var jobGone = false
+        for _ in 0..<50 where !jobGone {
+            jobGone = !Self.isAlive(job)
+            if !jobGone { usleep(50_000) }
+        }
+        #expect(jobGone, "the job's process outlived the killed command")
         #expect(try nginx.configurationSnapshot() != before, "the killed job had written its files")
 
         let leaf = try pki.issue("beta-next", dnsNames: ["beta.example.test"])
@@ -179,11 +188,11 @@ import Testing
         let refused = try fixture.run(install, extraEnvironment: lease)
         #expect(refused.exitStatus == 4, "within the lease: busy: \(refused.standardErrorText)")
         #expect(refused.standardErrorText.contains("endpoint busy: job "), "\(refused.standardErrorText)")
-        #expect(refused.standardErrorText.contains("by PID \(hung.processIdentifier) on \(ProcessInfo.processInfo.hostName) since "),
+        #expect(refused.standardErrorText.contains("by PID \(job) on \(ProcessInfo.processInfo.hostName) since "),
                 "\(refused.standardErrorText)")
         #expect(try nginx.servedFingerprint("beta.example.test") == served, "nothing was rolled back or reloaded meanwhile")
 
-        sleep(4)
+        sleep(6)
         let recovered = try fixture.run(install, extraEnvironment: lease)
         #expect(recovered.exitStatus == 0, "after the lease: \(recovered.standardErrorText)")
         #expect(recovered.standardOutputText.contains("took over endpoint 'web' from job "), "\(recovered.standardOutputText)")
@@ -192,6 +201,24 @@ import Testing
         #expect(try servedEventually(nginx, expecting: expected) == expected)
         #expect(strayFiles(nginx).isEmpty, "\(strayFiles(nginx))")
         #expect(try configTest(nginx).exitStatus == 0)
+    }
+}
+
+extension EndpointLockTests {
+    /// Whether `pid` runs (a zombie waiting to be reaped does not).
+    static func isAlive(_ pid: Int32) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return false }
+        return !stat[stat.index(after: close)...].hasPrefix(" Z")
+    }
+
+    /// The child processes of `pid` (Linux: /proc/PID/task/*/children).
+    static func children(of pid: Int32) -> [Int32] {
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+        return tasks.flatMap { task in
+            ((try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/children", encoding: .utf8)) ?? "")
+                .split(separator: " ").compactMap { Int32($0) }
+        }
     }
 }
 

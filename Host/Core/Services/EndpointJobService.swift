@@ -118,45 +118,6 @@ public struct EndpointJobService {
         public var result: Result<InstallOutcome, GatewayError>
     }
 
-    /// Installs the same material on every node of every endpoint given
-    /// (each `nodes` entry on each endpoint; `[nil]` = the plugin's choice),
-    /// one after the other, each its own transaction rolled back on its own.
-    /// The material is read once (a key passphrase from standard input too).
-    /// Refuses a repeated endpoint or node before touching anything.
-    public func install(_ request: InstallRequest, endpoints: [String], nodes: [String?],
-                        report: @escaping (String) -> Void) throws -> [TargetResult] {
-        guard !endpoints.isEmpty else { throw GatewayError.option("endpoint", "give at least one endpoint") }
-        let catalog = EndpointCatalog(gateway: gateway)
-        var seen: [String: String] = [:]
-        for reference in endpoints {
-            let record = try catalog.find(reference)
-            if let first = seen[record.id] {
-                throw GatewayError.option("endpoint", "'\(reference)' and '\(first)' are the same endpoint; give each once")
-            }
-            seen[record.id] = reference
-        }
-        let named = nodes.compactMap { $0 }
-        if let repeated = named.first(where: { node in named.filter { $0 == node }.count > 1 }) {
-            throw GatewayError.option("node", "'\(repeated)' is given twice; give each node once")
-        }
-        let material = try loadMaterial(request.material)
-        var results: [TargetResult] = []
-        for endpoint in endpoints {
-            for node in nodes.isEmpty ? [nil] : nodes {
-                var one = request
-                one.endpoint = endpoint
-                one.node = node
-                do {
-                    results.append(TargetResult(endpoint: endpoint, node: node,
-                                                result: .success(try install(one, material: material, report: report))))
-                } catch {
-                    results.append(TargetResult(endpoint: endpoint, node: node, result: .failure(GatewayError.classify(error))))
-                }
-            }
-        }
-        return results
-    }
-
     func loadMaterial(_ material: InstallRequest.Material) throws -> InstallMaterial {
         switch material {
         case .managed(let id):

@@ -1,6 +1,8 @@
 import Foundation
 import OGBasics
 import OGInventory
+import OGMaterial
+import OGPlugins
 
 /// Runs one endpoint job in a child og-host (`og-host job run`), so plugin
 /// code never runs in the calling process: a plugin that crashes, hangs or
@@ -15,16 +17,29 @@ import OGInventory
 ///
 /// When the child dies of a signal, outlives `timeout` (killed with its whole
 /// process group), or answers something that is not an outcome, the launcher
-/// makes the outcome itself, naming the signal; for an install it then hands
+/// makes the outcome itself, naming the signal and — from what the child's
+/// `PluginSlotWatch` wrote — the plugin slot that was running; it then hands
 /// back the dead child's lease and journal entries (it reaped the child, so
-/// it knows the owner is gone) and runs `recover` for that endpoint in another
-/// child, which restores what the crash left half-written.
+/// it knows the owner is gone) and, for an install or a restart, runs
+/// `recover` for that endpoint in another child, which restores what the
+/// crash left half-written. A crashed `recover` is not repeated (it fails;
+/// its journal stays open for the next `tls recover`, which may start at once).
+///
+/// `foreground` launchers run jobs that belong to the command an operator
+/// typed (`tls install`, `restart`, `recover`): each child kills itself when
+/// that og-host is gone (killed, interrupted), as the job would have died
+/// with it had it run inside it, and the journal is left for recovery as
+/// before. In a test run with `OG_FAULT_INJECT`, a child that died at a fault
+/// point ends such a launcher's process the same way (exit 70), so the
+/// command as a whole stops at that instant, as the harnesses expect.
 public struct EndpointJobLauncher: Sendable {
     public let gateway: Gateway
     /// The og-host binary the children run.
     public let executable: String
     /// How long one job may run before it is killed.
     public let timeout: Duration
+    /// The jobs belong to this process's command (see above).
+    public let foreground: Bool
 
     public static let defaultTimeout: Duration = .seconds(900)
 
@@ -32,9 +47,10 @@ public struct EndpointJobLauncher: Sendable {
     /// or named by `OG_HOST_EXECUTABLE` (tests that drive the library directly
     /// run inside a test bundle, which is no og-host). `OG_JOB_TIMEOUT_SECONDS`
     /// (1–86400) overrides the default timeout.
-    public init(gateway: Gateway, executable: String? = nil, timeout: Duration? = nil,
+    public init(gateway: Gateway, executable: String? = nil, timeout: Duration? = nil, foreground: Bool = false,
                 environment: [String: String] = ProcessInfo.processInfo.environment) throws {
         self.gateway = gateway
+        self.foreground = foreground
         if let executable {
             self.executable = executable
         } else if let named = environment["OG_HOST_EXECUTABLE"], !named.isEmpty {
@@ -60,15 +76,27 @@ public struct EndpointJobLauncher: Sendable {
     /// Runs `spec` in a child and returns how it ended; never throws for what
     /// the job or its plugin did. `progress` gets the job's lines as they come
     /// (on the calling thread); `log` gets the child's own log lines, which by
-    /// default go to this process's standard error.
-    public func run(_ spec: JobSpec, progress: @escaping (JobProgress) -> Void = { _ in },
+    /// default go to this process's standard error. `material`: an install's
+    /// material when it is not a managed certificate (the spec then says
+    /// `materialOnInput`; it goes to the child on its standard input, `JobInput`).
+    public func run(_ spec: JobSpec, material: InstallMaterial? = nil, progress: @escaping (JobProgress) -> Void = { _ in },
                     log: @escaping (String) -> Void = EndpointJobLauncher.forwardLog) -> JobOutcome {
         let started = ContinuousClock.now
-        var outcome = runChild(spec, progress: progress, log: log)
+        var spec = spec
+        spec.materialOnInput = material != nil
+        if foreground { spec.parentProcess = getpid() }
+        var outcome = runChild(spec, material: material, progress: progress, log: log)
         if let crash = outcome.crash {
             var failed = crash.outcome
-            if spec.kind == .install {
+            switch spec.kind {
+            case .install, .restart:
                 failed = recover(after: failed, spec: spec, childPID: crash.pid, progress: progress, log: log)
+            case .recover:
+                releaseLease(spec: spec, childPID: crash.pid)
+                failed.message += "\nthe interrupted install stays in the journal; run og-host tls recover \(spec.endpoint) "
+                    + "once the cause is fixed"
+            case .discover:
+                break
             }
             outcome.result = failed
         }
@@ -88,15 +116,16 @@ public struct EndpointJobLauncher: Sendable {
         var crash: (outcome: JobOutcome, pid: Int32)?
     }
 
-    private func runChild(_ spec: JobSpec, progress: @escaping (JobProgress) -> Void,
+    private func runChild(_ spec: JobSpec, material: InstallMaterial? = nil, progress: @escaping (JobProgress) -> Void,
                           log: @escaping (String) -> Void) -> ChildResult {
         func failed(_ message: String, category: GatewayError.Category = .internal, signal: Int32? = nil) -> JobOutcome {
             JobOutcome(kind: spec.kind, endpoint: spec.endpoint, status: .failed, category: category, message: message, signal: signal)
         }
-        let input: Data
-        do { input = try JobWire.encoder().encode(spec) } catch {
+        var input: [UInt8]
+        do { input = try JobInput.encode(spec, material: material) } catch {
             return ChildResult(result: failed("the job spec cannot be encoded: \(error)"))
         }
+        defer { SecureMemory.wipe(&input) }
         var environment = ProcessInfo.processInfo.environment
         environment["OG_DATA_DIR"] = gateway.dataDirectory.path
         environment["OG_PLUGIN_PATH"] = gateway.searchPath.directories.joined(separator: ":")
@@ -107,8 +136,10 @@ public struct EndpointJobLauncher: Sendable {
         }
         let output: ProcessOutput
         do {
-            output = try ProcessRunner.run(executable, ["job", "run"], standardInput: Array(input), environment: environment,
-                                           timeout: timeout, standardErrorHandler: { splitter.feed($0) })
+            // Waiting for a busy endpoint is not the job's time.
+            output = try ProcessRunner.run(executable, ["job", "run"], standardInput: input, environment: environment,
+                                           timeout: timeout + .milliseconds(Int64(spec.wait * 1000)),
+                                           standardErrorHandler: { splitter.feed($0) })
         } catch BasicsError.outputTooLarge(_, let limit) {
             // The runner killed it; its PID is unknown here, so recovery waits for its lease to run out.
             let outcome = failed("the job wrote more than \(limit) bytes and was killed")
@@ -117,22 +148,45 @@ public struct EndpointJobLauncher: Sendable {
             return ChildResult(result: failed("could not start a child og-host for the job: \(error)"))
         }
         splitter.finish()
+        if foreground, output.terminationSignal == nil, FaultPoints.endedAtFault(exitStatus: output.exitStatus,
+                                                                                 standardError: output.standardErrorText) {
+            // Tests only: the job's process stopped at an injected fault; the command stops with it.
+            _exit(FaultPoints.exitStatus)
+        }
+        // What the child's PluginSlotWatch said when plugin code took it down: the plugin and the slot.
+        let watched = PluginSlotWatch.Report.last(in: output.standardErrorText)
+        func withSlot(_ outcome: JobOutcome) -> JobOutcome {
+            var outcome = outcome
+            outcome.slot = watched?.slot
+            return outcome
+        }
+        let plugin = watched.map { "plugin '\($0.plugin)'" + (pluginType(spec).map { " (type \($0))" } ?? "") }
+            ?? pluginDescription(spec)
+        let inSlot = watched.map { " in its \($0.slot) slot" } ?? ""
         if output.timedOut {
-            let outcome = failed("the job did not finish within \(Int(timeout.seconds)) s and was killed with its processes "
-                                 + "(\(pluginDescription(spec)) hung?)", category: .transient, signal: SIGKILL)
-            return ChildResult(result: outcome, crash: (outcome, output.processID))
+            let waited = spec.wait > 0 ? " (plus up to \(Int(spec.wait.rounded(.up))) s allowed for waiting on a busy endpoint)" : ""
+            let outcome = failed("the job did not finish within \(Int(timeout.seconds)) s\(waited) and was killed with its processes "
+                                 + "(\(plugin) hung\(inSlot)?)", category: .transient, signal: SIGKILL)
+            return ChildResult(result: withSlot(outcome), crash: (withSlot(outcome), output.processID))
         }
         if let signal = output.terminationSignal {
-            let outcome = failed("\(pluginDescription(spec)) crashed: the job's process died of signal \(signal) "
+            let outcome = failed("\(plugin) crashed\(inSlot): the job's process died of signal \(signal) "
                                  + "(\(Self.signalName(signal)))", signal: signal)
-            return ChildResult(result: outcome, crash: (outcome, output.processID))
+            return ChildResult(result: withSlot(outcome), crash: (withSlot(outcome), output.processID))
         }
         if let decoded = try? JobWire.decoder().decode(JobOutcome.self, from: Data(output.standardOutput)) {
             return ChildResult(result: decoded)
         }
+        if let watched, watched.event != .crashed {
+            let what = watched.event == .exited ? "called exit(\(watched.exitStatus.map(String.init) ?? "?"))"
+                                                : "did not return"
+            let outcome = failed("\(plugin) \(what)\(inSlot): the job's process ended with exit status \(output.exitStatus) "
+                                 + "without an outcome", category: watched.event == .hung ? .transient : .internal)
+            return ChildResult(result: withSlot(outcome), crash: (withSlot(outcome), output.processID))
+        }
         let lastWords = output.standardErrorText.split(separator: "\n").last { JobProgress.decode(line: $0) == nil }
         let outcome = failed("the job's process ended with exit status \(output.exitStatus) without an outcome "
-                             + "(\(pluginDescription(spec)) exited or wrote on standard output?)"
+                             + "(\(plugin) exited or wrote on standard output?)"
                              + (lastWords.map { ": \(Self.excerpt($0))" } ?? ""))
         return ChildResult(result: outcome, crash: (outcome, output.processID))
     }
@@ -142,17 +196,21 @@ public struct EndpointJobLauncher: Sendable {
     private func recover(after crashed: JobOutcome, spec: JobSpec, childPID: Int32,
                          progress: @escaping (JobProgress) -> Void, log: @escaping (String) -> Void) -> JobOutcome {
         var outcome = crashed
-        if childPID > 0 {
-            Self.parentSide.withLock {
-                guard let inventory = try? gateway.inventory(), let record = try? EndpointCatalog(gateway: gateway).find(spec.endpoint),
-                      let gatewayID = try? inventory.gatewayID() else { return }
-                let owner = JobOwner(gatewayID: gatewayID, pid: childPID, host: ProcessInfo.processInfo.hostName)
-                _ = try? inventory.releaseLeases(ofDeadOwner: owner, endpointID: record.id)
-            }
-        }
-        let recovery = runChild(JobSpec(kind: .recover, endpoint: spec.endpoint, wait: max(spec.wait, 5)),
+        let interrupted = interruptedInstalls(spec: spec, childPID: childPID)
+        releaseLease(spec: spec, childPID: childPID)
+        let recovery = runChild(JobSpec(kind: .recover, endpoint: spec.endpoint, wait: max(spec.wait, 5),
+                                        parentProcess: spec.parentProcess),
                                 progress: progress, log: log)
         let recovered = recovery.crash == nil ? recovery.result : recovery.crash!.outcome
+        if recovered.status == .recovered, spec.kind == .install, spec.targets.count == 1, !interrupted.isEmpty,
+           finalStates(of: interrupted).allSatisfy({ $0 == .succeeded }) {
+            // Killed after the new certificate was verified and recorded: recovery kept it, so the install happened.
+            outcome.status = .installed
+            outcome.category = nil
+            outcome.recovery = recovered.message
+            outcome.message += "\nrecovered in a new process: \(recovered.message)"
+            return outcome
+        }
         switch recovered.status {
         case .recovered:
             outcome.status = .rolledBack
@@ -160,8 +218,9 @@ public struct EndpointJobLauncher: Sendable {
             outcome.recovery = recovered.message
             outcome.message += "\nrecovered in a new process: \(recovered.message)"
         case .clean:
-            outcome.recovery = "nothing had been changed on the endpoint"
-            outcome.message += "\nnothing had been changed on the endpoint"
+            let said = spec.kind == .install ? "nothing had been changed on the endpoint" : "no install was left interrupted"
+            outcome.recovery = said
+            outcome.message += "\n" + said
         default:
             outcome.status = .inconsistent
             outcome.category = .endpointInconsistent
@@ -169,6 +228,43 @@ public struct EndpointJobLauncher: Sendable {
             outcome.message += "\nrecovery failed: \(recovered.message)\nrun og-host tls recover \(spec.endpoint) once the cause is fixed"
         }
         return outcome
+    }
+
+    /// Hands back what the reaped child `childPID` held on the spec's endpoint
+    /// (its lease, its journal entries' leases): it is known dead, so recovery
+    /// need not wait for the lease to run out.
+    private func releaseLease(spec: JobSpec, childPID: Int32) {
+        guard childPID > 0 else { return }
+        Self.parentSide.withLock {
+            guard let inventory = try? gateway.inventory(), let record = try? EndpointCatalog(gateway: gateway).find(spec.endpoint),
+                  let gatewayID = try? inventory.gatewayID() else { return }
+            let owner = JobOwner(gatewayID: gatewayID, pid: childPID, host: ProcessInfo.processInfo.hostName)
+            _ = try? inventory.releaseLeases(ofDeadOwner: owner, endpointID: record.id)
+        }
+    }
+
+    /// The journal entries the dead child `childPID` left unfinished on the spec's endpoint.
+    private func interruptedInstalls(spec: JobSpec, childPID: Int32) -> [String] {
+        guard childPID > 0 else { return [] }
+        return Self.parentSide.withLock {
+            guard let inventory = try? gateway.inventory(),
+                  let record = try? EndpointCatalog(gateway: gateway).find(spec.endpoint),
+                  let unfinished = try? inventory.unfinishedInstalls(endpointID: record.id) else { return [] }
+            return unfinished.filter { $0.ownerPID == childPID }.map(\.jobID)
+        }
+    }
+
+    /// How recovery closed `jobIDs` (nil for one that cannot be read).
+    private func finalStates(of jobIDs: [String]) -> [InstallJournalState?] {
+        Self.parentSide.withLock {
+            let inventory = try? gateway.inventory()
+            return jobIDs.map { id in (try? inventory?.installJob(id))??.typedState }
+        }
+    }
+
+    /// The endpoint's type, when it can be read.
+    private func pluginType(_ spec: JobSpec) -> String? {
+        Self.parentSide.withLock { try? EndpointCatalog(gateway: gateway).find(spec.endpoint).type }
     }
 
     /// Serialises the launcher's own (rare) reads of the gateway across worker threads.

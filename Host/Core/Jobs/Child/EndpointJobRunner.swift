@@ -5,15 +5,16 @@ import Foundation
 /// `tls nodes` and `tls recover` run — and describes the end as a
 /// `JobOutcome`. Plugin code runs here, never in the launching process.
 public enum EndpointJobRunner {
-    public static func run(_ spec: JobSpec, gateway: Gateway, progress: @escaping (String) -> Void) -> JobOutcome {
+    /// `material`: what followed the spec on standard input (`JobInput`), for a spec with `materialOnInput`.
+    public static func run(_ spec: JobSpec, material: InstallMaterial? = nil, gateway: Gateway,
+                           progress: @escaping (String) -> Void) -> JobOutcome {
         let started = ContinuousClock.now
         var outcome: JobOutcome
         do {
-            outcome = try perform(spec, gateway: gateway, progress: progress)
+            outcome = try perform(spec, material: material, gateway: gateway, progress: progress)
         } catch {
             let failure = (error as? PartialInstall)?.failure ?? GatewayError.classify(error)
-            outcome = JobOutcome(kind: spec.kind, endpoint: spec.endpoint, status: JobOutcome.status(for: failure.category),
-                                 category: failure.category, message: failure.message)
+            outcome = JobOutcome(kind: spec.kind, endpoint: spec.endpoint, failure: failure)
             if let partial = error as? PartialInstall {
                 outcome.nodes = partial.installedNodes
                 outcome.fingerprint = partial.fingerprint
@@ -31,7 +32,8 @@ public enum EndpointJobRunner {
         var description: String { failure.message }
     }
 
-    private static func perform(_ spec: JobSpec, gateway: Gateway, progress: @escaping (String) -> Void) throws -> JobOutcome {
+    private static func perform(_ spec: JobSpec, material: InstallMaterial?, gateway: Gateway,
+                                progress: @escaping (String) -> Void) throws -> JobOutcome {
         let service = EndpointJobService(gateway: gateway)
         let wait = Duration.milliseconds(Int64(spec.wait * 1000))
         switch spec.kind {
@@ -48,19 +50,34 @@ public enum EndpointJobRunner {
             return JobOutcome(kind: .recover, endpoint: spec.endpoint, status: result.recovered ? .recovered : .clean,
                               message: result.recovered ? lines.joined(separator: "\n")
                                                         : "endpoint '\(result.endpoint.name)' has no interrupted install")
+        case .restart:
+            let record = try service.restart(spec.endpoint, wait: wait, report: progress)
+            return JobOutcome(kind: .restart, endpoint: spec.endpoint, status: .restarted,
+                              message: "endpoint '\(record.name)' restarted")
         case .install:
-            guard let certificateID = spec.certificateID else {
-                throw GatewayError.option("certificate-id", "is required for an install job")
+            let loaded: InstallMaterial
+            if spec.materialOnInput {
+                guard let material else { throw GatewayError.badInput("the job spec says materialOnInput, but no material came") }
+                loaded = material
+            } else {
+                guard let certificateID = spec.certificateID else {
+                    throw GatewayError.option("certificate-id", "is required for an install job")
+                }
+                loaded = try service.loadMaterial(.managed(certificateID))
             }
             var installed: [String] = []
             var unchangedCount = 0
             var fingerprint = ""
             for target in spec.targets {
-                var request = InstallRequest(endpoint: spec.endpoint, material: .managed(certificateID), node: target.node,
-                                             alias: target.alias, wait: wait)
+                var request = InstallRequest(endpoint: spec.endpoint, material: .managed(loaded.certificateID ?? ""),
+                                             node: target.node, alias: target.alias, dryRun: spec.dryRun, wait: wait)
                 request.skipIfUnchanged = spec.skipIfUnchanged
                 do {
-                    let result = try service.install(request, report: progress)
+                    let result = try service.install(request, material: loaded, report: progress)
+                    if spec.dryRun {
+                        fingerprint = result.leafFingerprint
+                        continue
+                    }
                     installed.append(result.node ?? target.node ?? "default")
                     fingerprint = result.leafFingerprint
                     if result.unchanged { unchangedCount += 1 }
@@ -70,11 +87,36 @@ public enum EndpointJobRunner {
                     throw PartialInstall(failure: failure, installedNodes: installed, fingerprint: fingerprint)
                 }
             }
+            if spec.dryRun {
+                return JobOutcome(kind: .install, endpoint: spec.endpoint, status: .planned,
+                                  message: "dry run: nothing was changed", fingerprint: fingerprint)
+            }
             let allUnchanged = unchangedCount == spec.targets.count
             return JobOutcome(kind: .install, endpoint: spec.endpoint, status: allUnchanged ? .unchanged : .installed,
                               message: allUnchanged ? "already installed and served; nothing changed"
                                                     : "installed on \(installed.joined(separator: ", "))",
                               fingerprint: fingerprint, nodes: installed)
         }
+    }
+}
+
+/// Ties a job's process to the og-host that launched it for an operator's
+/// command (`JobSpec.parentProcess`): once that process is gone (killed,
+/// interrupted; the child is then re-parented), the child kills itself with
+/// SIGKILL, so the job ends at about the instant its command did — as it would
+/// have had it run inside it — and the journal is left for recovery. Polls
+/// every 100 ms (Linux's PR_SET_PDEATHSIG follows the spawning thread, not
+/// the process, and is unreachable from Swift without a C shim).
+public enum ParentWatch {
+    public static func start(_ parent: Int32) {
+        if getppid() != parent { kill(getpid(), SIGKILL) }
+        let thread = Thread {
+            while true {
+                usleep(100_000)
+                if getppid() != parent { kill(getpid(), SIGKILL) }
+            }
+        }
+        thread.name = "og-host parent watch"
+        thread.start()
     }
 }

@@ -12,6 +12,8 @@ public struct JobSpec: Codable, Sendable, Equatable {
         case discover
         /// Finish installs a crash interrupted.
         case recover
+        /// Restart or reload the endpoint (after finishing any interrupted install).
+        case restart
     }
 
     /// Where on the endpoint an install goes: a node (nil = the plugin's choice
@@ -38,19 +40,33 @@ public struct JobSpec: Codable, Sendable, Equatable {
     /// Install: when every file already holds the certificate and every verify
     /// target serves it, change nothing and report `unchanged`.
     public var skipIfUnchanged: Bool
+    /// Install: show the plan and the diffs only; change nothing (no lease is taken).
+    public var dryRun: Bool
+    /// Install: the material is not a managed certificate but follows the spec
+    /// on standard input (`JobInput`: certificate files the operator gave
+    /// `tls install`, already read and checked by the parent).
+    public var materialOnInput: Bool
+    /// The launching process when the job belongs to it (`tls install`,
+    /// `restart`, `recover`): the child kills itself once that process is gone,
+    /// as the job would have died with it had it run inside it.
+    public var parentProcess: Int32?
 
     public init(kind: Kind, endpoint: String, certificateID: String? = nil, targets: [Target] = [Target()],
-                wait: Double = 5, skipIfUnchanged: Bool = false) {
+                wait: Double = 5, skipIfUnchanged: Bool = false, dryRun: Bool = false, materialOnInput: Bool = false,
+                parentProcess: Int32? = nil) {
         self.kind = kind
         self.endpoint = endpoint
         self.certificateID = certificateID
         self.targets = targets
         self.wait = wait
         self.skipIfUnchanged = skipIfUnchanged
+        self.dryRun = dryRun
+        self.materialOnInput = materialOnInput
+        self.parentProcess = parentProcess
     }
 
     private enum CodingKeys: String, CodingKey {
-        case kind, endpoint, certificateID, targets, node, alias, wait, skipIfUnchanged
+        case kind, endpoint, certificateID, targets, node, alias, wait, skipIfUnchanged, dryRun, materialOnInput, parentProcess
     }
 
     /// `targets` may be left out: then `node` and `alias` (both optional) name
@@ -71,6 +87,9 @@ public struct JobSpec: Codable, Sendable, Equatable {
         }
         wait = try container.decodeIfPresent(Double.self, forKey: .wait) ?? 5
         skipIfUnchanged = try container.decodeIfPresent(Bool.self, forKey: .skipIfUnchanged) ?? false
+        dryRun = try container.decodeIfPresent(Bool.self, forKey: .dryRun) ?? false
+        materialOnInput = try container.decodeIfPresent(Bool.self, forKey: .materialOnInput) ?? false
+        parentProcess = try container.decodeIfPresent(Int32.self, forKey: .parentProcess)
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -81,6 +100,9 @@ public struct JobSpec: Codable, Sendable, Equatable {
         try container.encode(targets, forKey: .targets)
         try container.encode(wait, forKey: .wait)
         try container.encode(skipIfUnchanged, forKey: .skipIfUnchanged)
+        if dryRun { try container.encode(dryRun, forKey: .dryRun) }
+        if materialOnInput { try container.encode(materialOnInput, forKey: .materialOnInput) }
+        try container.encodeIfPresent(parentProcess, forKey: .parentProcess)
     }
 
     /// Refuses a spec that cannot be run, naming the field.
@@ -90,8 +112,14 @@ public struct JobSpec: Codable, Sendable, Equatable {
             throw GatewayError.option("wait", "\(wait) is not a number of seconds between 0 and 3600")
         }
         if kind == .install {
-            guard let certificateID, !certificateID.isEmpty else {
-                throw GatewayError.option("certificate-id", "is required for an install job")
+            if materialOnInput {
+                guard certificateID == nil else {
+                    throw GatewayError.option("certificate-id", "give either a certificate ID or material on input, not both")
+                }
+            } else {
+                guard let certificateID, !certificateID.isEmpty else {
+                    throw GatewayError.option("certificate-id", "is required for an install job")
+                }
             }
             guard !targets.isEmpty else { throw GatewayError.option("targets", "an install job needs at least one target") }
         }
@@ -122,8 +150,12 @@ public struct JobOutcome: Codable, Sendable {
         case recovered
         /// Recovery found nothing to do.
         case clean
+        /// A dry run showed its plan; nothing was changed.
+        case planned
+        /// The endpoint was restarted or reloaded.
+        case restarted
 
-        public var succeeded: Bool { [.installed, .unchanged, .discovered, .recovered, .clean].contains(self) }
+        public var succeeded: Bool { [.installed, .unchanged, .discovered, .recovered, .clean, .planned, .restarted].contains(self) }
     }
 
     public var kind: JobSpec.Kind
@@ -146,6 +178,13 @@ public struct JobOutcome: Codable, Sendable {
     public var signal: Int32?
     /// What the recovery run after a crash, hang or garbled answer reported.
     public var recovery: String?
+    /// A failure's field and problem as the job's `GatewayError` had them, so
+    /// the caller can render it exactly as if it had run the job itself.
+    public var field: String?
+    public var problem: String?
+    /// The plugin slot running when the job's process crashed, exited or hung
+    /// (what `PluginSlotWatch` said there).
+    public var slot: String?
 
     public init(kind: JobSpec.Kind, endpoint: String, status: Status, category: GatewayError.Category? = nil,
                 message: String, fingerprint: String? = nil, nodes: [String] = [],
@@ -165,6 +204,21 @@ public struct JobOutcome: Codable, Sendable {
     }
 
     public var succeeded: Bool { status.succeeded }
+
+    /// The failure as a `GatewayError` (nil when the job succeeded): its
+    /// category, field and problem as the job had them.
+    public var failure: GatewayError? {
+        guard !succeeded else { return nil }
+        return GatewayError(problem ?? message, category: category ?? .internal, field: problem == nil ? nil : field)
+    }
+
+    /// A failed outcome phrased from `error`.
+    init(kind: JobSpec.Kind, endpoint: String, failure error: GatewayError) {
+        self.init(kind: kind, endpoint: endpoint, status: Self.status(for: error.category), category: error.category,
+                  message: error.message)
+        field = error.field
+        problem = error.problem
+    }
 
     /// The status a failure of `category` means for an endpoint job.
     public static func status(for category: GatewayError.Category) -> Status {
