@@ -8,7 +8,7 @@ public struct AuditRecord: Codable, Equatable, Sendable {
     }
 
     /// Assigned by the inventory on append; increases with every record.
-    public internal(set) var id: Int64?
+    public package(set) var id: Int64?
     public var time: Date
     /// The user on whose behalf og-host acted (see `AuditRecord.currentActor`).
     public var actor: String

@@ -13,7 +13,7 @@ public struct CertificateInstallation: Codable, Equatable, Sendable {
     /// The SNI name sent in that handshake, if any.
     public var servedName: String? = nil
     /// Set by the inventory each time the installation is recorded.
-    public internal(set) var installedAt: Date
+    public package(set) var installedAt: Date
 }
 
 /// What an install records about where a managed certificate went: the
@@ -39,7 +39,7 @@ public struct InstallationRecording: Sendable, Equatable {
         self.alias = alias
     }
 
-    func validate() throws {
+    package func validate() throws {
         try RecordValidation.nonEmpty(node, field: "node")
     }
 }

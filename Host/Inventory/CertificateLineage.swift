@@ -13,7 +13,7 @@ public struct CertificateBinding: Codable, Equatable, Sendable {
     /// The keystore alias, when one was given.
     public var alias: String?
     /// Set by the inventory when the binding is made.
-    public internal(set) var createdAt: Date
+    public package(set) var createdAt: Date
 
     public init(lineage: String, endpointID: String, node: String, alias: String?, createdAt: Date = Date()) {
         self.lineage = lineage

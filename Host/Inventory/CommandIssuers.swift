@@ -6,7 +6,7 @@ public struct CommandIssuerRecord: Codable, Equatable, Sendable {
     /// JSON array of the program and its arguments.
     public var argv: String
     public var timeoutSeconds: Int
-    public internal(set) var createdAt: Date
+    public package(set) var createdAt: Date
 
     public init(name: String, arguments: [String], timeoutSeconds: Int) {
         self.name = name

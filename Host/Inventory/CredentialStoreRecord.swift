@@ -21,7 +21,7 @@ public struct CredentialStoreRecord: Codable, Equatable, Sendable {
     /// in the default local store and put their credential ID here.
     public var settings: String
     /// Set by the inventory when the store is added.
-    public internal(set) var createdAt: Date
+    public package(set) var createdAt: Date
 
     public init(name: String, kind: Kind, settings: String = "{}") {
         self.name = name
@@ -30,7 +30,7 @@ public struct CredentialStoreRecord: Codable, Equatable, Sendable {
         self.createdAt = Date()
     }
 
-    func validate() throws {
+    package func validate() throws {
         try RecordValidation.name(name, field: "credential store name")
         let allowed = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-")
         guard name.allSatisfy(allowed.contains), !name.hasPrefix(".") else {

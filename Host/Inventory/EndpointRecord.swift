@@ -22,9 +22,9 @@ public struct EndpointRecord: Codable, Equatable, Sendable {
     /// The non-secret options as a JSON object text.
     public var options: String
     /// Set by the inventory when the record is added.
-    public internal(set) var createdAt: Date
+    public package(set) var createdAt: Date
     /// Set by the inventory on every add and update.
-    public internal(set) var updatedAt: Date
+    public package(set) var updatedAt: Date
 
     public init(id: String = UUID().uuidString.lowercased(), name: String, type: String, pluginName: String,
                 connectionType: String, host: String, port: Int? = nil, user: String? = nil,
@@ -59,7 +59,7 @@ public struct EndpointRecord: Codable, Equatable, Sendable {
     }
 
     /// Every credential reference of this endpoint with the field it came from.
-    var credentialReferences: [(field: String, reference: CredentialReference)] {
+    package var credentialReferences: [(field: String, reference: CredentialReference)] {
         var references: [(String, CredentialReference)] = credential.map { [("credential", $0)] } ?? []
         for (option, reference) in secretOptions.sorted(by: { $0.key < $1.key }) {
             references.append(("secret option \(option)", reference))
@@ -67,7 +67,7 @@ public struct EndpointRecord: Codable, Equatable, Sendable {
         return references
     }
 
-    func validate() throws {
+    package func validate() throws {
         guard let uuid = UUID(uuidString: id), uuid.uuidString.lowercased() == id else {
             throw InventoryError.invalidValue(field: "id", value: id, problem: "is not a lowercase UUID")
         }

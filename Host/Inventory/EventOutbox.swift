@@ -17,7 +17,7 @@ public struct GatewayEvent: Codable, Equatable, Sendable {
     }
 
     /// Assigned by the inventory; increases with every event.
-    public internal(set) var id: Int64?
+    public package(set) var id: Int64?
     public var kind: Kind
     /// The certificate lineage (name) or ID the event is about.
     public var subject: String
@@ -27,12 +27,12 @@ public struct GatewayEvent: Codable, Equatable, Sendable {
     /// it goes to hook commands and webhooks.
     public var payload: String
     public var createdAt: Date
-    public internal(set) var deliveredAt: Date?
-    public internal(set) var attempts: Int
+    public package(set) var deliveredAt: Date?
+    public package(set) var attempts: Int
     /// When delivery is next tried; NULL once delivered.
-    public internal(set) var nextAttemptAt: Date?
-    public internal(set) var lastError: String?
-    public internal(set) var deliveredChannels: String
+    public package(set) var nextAttemptAt: Date?
+    public package(set) var lastError: String?
+    public package(set) var deliveredChannels: String
     /// Events with the same key are recorded once (the first one wins).
     public var dedupeKey: String?
 

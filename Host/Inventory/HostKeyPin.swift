@@ -8,7 +8,7 @@ public struct HostKeyPin: Codable, Equatable, Sendable {
     /// As OpenSSH prints it, e.g. `SHA256:...`.
     public var fingerprint: String
     /// Set by the inventory when the pin is stored.
-    public internal(set) var pinnedAt: Date
+    public package(set) var pinnedAt: Date
 
     public init(host: String, port: Int, fingerprint: String) {
         self.host = host
@@ -19,7 +19,7 @@ public struct HostKeyPin: Codable, Equatable, Sendable {
 }
 
 extension HostKeyPin {
-    func validate() throws {
+    package func validate() throws {
         try RecordValidation.nonEmpty(host, field: "host")
         try RecordValidation.nonEmpty(fingerprint, field: "fingerprint")
         guard (1...65535).contains(port) else {

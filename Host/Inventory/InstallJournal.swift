@@ -51,17 +51,17 @@ public struct InstallJournalEntry: Codable, Equatable, Sendable {
     public var state: String
     /// JSON the installer needs to resume or roll back: backups taken and steps applied.
     public var payload: String
-    public internal(set) var startedAt: Date
-    public internal(set) var updatedAt: Date
+    public package(set) var startedAt: Date
+    public package(set) var updatedAt: Date
     /// Nil while the job is unfinished.
-    public internal(set) var finishedAt: Date?
-    public internal(set) var ownerGatewayID: String
-    public internal(set) var ownerPID: Int32
-    public internal(set) var ownerHost: String
+    public package(set) var finishedAt: Date?
+    public package(set) var ownerGatewayID: String
+    public package(set) var ownerPID: Int32
+    public package(set) var ownerHost: String
     /// Until when the owner is alive for sure; nil once the owner handed the job back.
-    public internal(set) var leaseExpiresAt: Date?
+    public package(set) var leaseExpiresAt: Date?
     /// The endpoint lease's fencing token the entry was last written under.
-    public internal(set) var fencingToken: Int64
+    public package(set) var fencingToken: Int64
 
     public var isFinished: Bool { finishedAt != nil }
     public var typedState: InstallJournalState? { InstallJournalState(rawValue: state) }

@@ -6,7 +6,11 @@ import Foundation
 // conforming to these protocols, without touching a service.
 //
 // Nothing here names a storage library: no database handles, no SQL, no
-// GRDB types. The record structs are shared by every implementation.
+// GRDB types. The record structs are shared by every implementation; what
+// only a store sets (IDs, timestamps, journal ownership) is `package(set)` and
+// their validation is `package`, so an implementation in a target of its own
+// (keeping its driver out of binaries that do not use it) sets and checks
+// them exactly as SQLiteInventory does.
 //
 // Rules every implementation keeps (InventoryStoreContractTests states them
 // as tests, run over every implementation):

@@ -56,9 +56,9 @@ public struct ManagedCertificateRecord: Codable, Equatable, Sendable {
     /// SHA-256 over the leaf's DER, lowercase hexadecimal.
     public var fingerprint: String?
     /// Set by the inventory when the record is added.
-    public internal(set) var createdAt: Date
+    public package(set) var createdAt: Date
     /// Set by the inventory on every add and update.
-    public internal(set) var updatedAt: Date
+    public package(set) var updatedAt: Date
 
     public init(id: String = UUID().uuidString.lowercased(), name: String?, keySpec: String, subject: String,
                 commonName: String?, subjectAlternativeNames: [String], csrPEM: String?, status: Status,
@@ -86,7 +86,7 @@ public struct ManagedCertificateRecord: Codable, Equatable, Sendable {
         self.updatedAt = createdAt
     }
 
-    func validate() throws {
+    package func validate() throws {
         guard let uuid = UUID(uuidString: id), uuid.uuidString.lowercased() == id else {
             throw InventoryError.invalidValue(field: "certificate id", value: id, problem: "is not a lowercase UUID")
         }

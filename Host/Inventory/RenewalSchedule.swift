@@ -39,8 +39,8 @@ public struct RenewalScheduleRecord: Codable, Equatable, Sendable {
     public var claimedBy: String?
     public var claimToken: String?
     public var claimExpiresAt: Date?
-    public internal(set) var createdAt: Date
-    public internal(set) var updatedAt: Date
+    public package(set) var createdAt: Date
+    public package(set) var updatedAt: Date
 
     public init(lineage: String) {
         self.lineage = lineage
@@ -85,7 +85,7 @@ public struct RenewalDefaults: Codable, Equatable, Sendable {
     /// nil = a third of the lifetime (half for 10 days or less).
     public var renewBeforeDays: Int?
     public var autoDeploy: Bool
-    public internal(set) var updatedAt: Date
+    public package(set) var updatedAt: Date
 }
 
 /// The right to renew one lineage until `expiresAt`. `token` fences writes: a

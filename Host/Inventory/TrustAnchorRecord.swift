@@ -12,7 +12,7 @@ public struct TrustAnchorRecord: Codable, Equatable, Sendable {
     public var notAfter: Date
     public var pem: String
     /// Set by the inventory when the anchor is added.
-    public internal(set) var addedAt: Date
+    public package(set) var addedAt: Date
 
     public init(fingerprint: String, name: String, subject: String, notAfter: Date, pem: String) {
         self.fingerprint = fingerprint
@@ -23,7 +23,7 @@ public struct TrustAnchorRecord: Codable, Equatable, Sendable {
         self.addedAt = Date()
     }
 
-    func validate() throws {
+    package func validate() throws {
         guard fingerprint.count == 64, fingerprint.allSatisfy({ $0.isHexDigit && !$0.isUppercase }) else {
             throw InventoryError.invalidValue(field: "fingerprint", value: fingerprint,
                                               problem: "is not a SHA-256 fingerprint in lowercase hexadecimal")
