@@ -8,9 +8,9 @@ import Foundation
 /// - `NAME`: at the point named NAME (`after-write`, `before-activate`, ...);
 /// - `NAME:hang`: stop there (threads such as the lease heartbeat go on)
 ///   until the test kills the process;
-/// - `NAME:pause` with `OG_FAULT_RESUME=FILE`: create `FILE.reached` there
-///   and wait until FILE exists, then go on (the test changes the world in
-///   between, e.g. drops the SSH connection);
+/// - `NAME:pause` with `OG_FAULT_RESUME=FILE`: create `FILE.reached` (and
+///   `FILE.reached.PID`) there and wait until FILE exists, then go on (the
+///   test changes the world in between, e.g. drops the SSH connection);
 /// - `step:N`: at the N-th point reached, whatever its name. Every side effect
 ///   of an install on an endpoint (each journal state, each file written,
 ///   the moment an atomic write's temporary is complete but not yet renamed,
@@ -47,6 +47,8 @@ public enum FaultPoints {
         if setting == name + ":pause", let resume = ProcessInfo.processInfo.environment["OG_FAULT_RESUME"] {
             // The test does something to the world (drops the connection, fills
             // the disk) while the job waits, then lets it go on.
+            // `.reached.PID` too, so a test pausing several processes (a daemon's parallel jobs) can count and name them.
+            _ = FileManager.default.createFile(atPath: resume + ".reached.\(getpid())", contents: Data())
             _ = FileManager.default.createFile(atPath: resume + ".reached", contents: Data())
             while !FileManager.default.fileExists(atPath: resume) { usleep(20_000) }
             return

@@ -242,17 +242,20 @@ extension CertCommand {
             abstract: "Probe what every bound node really serves: expiring, different from what was installed, or unreachable.",
             discussion: """
             One pass over the bindings (or those of NAME): a TLS handshake at the address each install verified, \
-            with its SNI name. Changes nothing. `og-host serve` runs the same watch with the renewal policy's window.
+            with its SNI name. Changes nothing. A served certificate is expiring once it is inside its renewal \
+            policy's window (og-host cert policy; the window og-host serve watches with), or within --within DAYS \
+            of its notAfter. Exit status 0 when every binding is ok, 10 when one is expiring, serves another \
+            certificate, is unreachable or was never deployed (see og-host --help).
             """)
         @Argument(help: "Only this certificate's bindings.") var certificate: String?
-        @Option(name: .customLong("window-days"), help: "A served certificate is expiring this many days before its notAfter (1 to 120).")
-        var windowDays: Int = 30
+        @Option(name: .long, help: "A served certificate is expiring this many days before its notAfter (1 to 120), instead of by its renewal policy.")
+        var within: Int?
         @Option(name: .long, help: "text or json") var output: OutputFormat = .text
 
         func run() throws {
             try runReportingErrors {
-                guard (1...120).contains(windowDays) else {
-                    throw GatewayError.option("window-days", "'\(windowDays)' is not a number of days from 1 to 120")
+                if let within, !(1...120).contains(within) {
+                    throw GatewayError.option("within", "'\(within)' is not a number of days from 1 to 120")
                 }
                 let gateway = try openGateway()
                 var lineage: String?
@@ -263,8 +266,9 @@ extension CertCommand {
                     }
                     lineage = name
                 }
-                let findings = try ServedCertificateWatch(gateway: gateway, window: ServedCertificateWatch.daysBeforeExpiry(windowDays))
-                    .run(lineage: lineage)
+                let window = try within.map(ServedCertificateWatch.daysBeforeExpiry)
+                    ?? ServedCertificateWatch.policyWindow(gateway: gateway)
+                let findings = try ServedCertificateWatch(gateway: gateway, window: window).run(lineage: lineage)
                 if output == .json {
                     printOut(try JSONOutput.render(findings))
                 } else if findings.isEmpty {
@@ -272,6 +276,7 @@ extension CertCommand {
                 } else {
                     printOut(findings.map { "\($0.kind.rawValue): \($0.message)\n" }.joined())
                 }
+                if let category = ServedCertificateWatch.category(of: findings) { throw ExitCode(category.exitCode) }
             }
         }
     }

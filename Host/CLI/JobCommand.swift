@@ -15,12 +15,16 @@ struct JobCommand: ParsableCommand {
 
         func run() throws {
             try runReportingErrors {
+                // A background job (cert deploy, the daemon) whose parent dies finishes on its own (see
+                // EndpointJobRunner): writes to the vanished parent fail quietly instead of killing it. A foreground
+                // job (tls install/restart/recover) dies with its command instead (ParentWatch).
+                signal(SIGPIPE, SIG_IGN)
                 var input = Array(FileHandle.standardInput.readDataToEndOfFile())
                 let (spec, material) = try JobInput.decode(&input)
                 if let parent = spec.parentProcess { ParentWatch.start(parent) }
                 let gateway = try openGateway()
                 let outcome = EndpointJobRunner.run(spec, material: material, gateway: gateway) { line in
-                    FileHandle.standardError.write(Data(JobProgress(endpoint: spec.endpoint, line: line).encodedLine.utf8))
+                    StandardStreams.error(JobProgress(endpoint: spec.endpoint, line: line).encodedLine)
                 }
                 printOut(String(decoding: try JobWire.encoder().encode(outcome), as: UTF8.self) + "\n")
                 if outcome.exitCode != 0 { throw ExitCode(outcome.exitCode) }

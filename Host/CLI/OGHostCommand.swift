@@ -41,7 +41,7 @@ func runReportingErrors(_ body: () throws -> Void) throws {
 /// Prints `error` on standard error and returns its exit code.
 func reportError(_ error: any Error) -> Int32 {
     let failure = GatewayError.classify(error)
-    FileHandle.standardError.write(Data("error: \(failure.message(fieldName: optionSpelling))\n".utf8))
+    StandardStreams.error("error: \(failure.message(fieldName: optionSpelling))\n")
     return failure.exitCode
 }
 
@@ -64,7 +64,7 @@ func currentExecutable() -> String {
 }
 
 func printOut(_ text: String) {
-    FileHandle.standardOutput.write(Data(text.utf8))
+    StandardStreams.output(text)
 }
 
 /// One line of text output; fields the library mentions ("field `name`") are spelled as options.

@@ -34,6 +34,9 @@ struct RenewCommand: ParsableCommand {
                     .flatMap(GatewayError.Category.init(rawValue:)) ?? .internal
                 throw ExitCode(category.exitCode)
             }
+            if let retry = report.deployRetries.first(where: { !$0.succeeded }) {
+                throw ExitCode((retry.category.flatMap(GatewayError.Category.init(rawValue:)) ?? .internal).exitCode)
+            }
         }
     }
 
@@ -45,6 +48,9 @@ struct RenewCommand: ParsableCommand {
             if let deploy = item.deploy { line += "\n  deploy: \(deploy.succeeded ? "" : "FAILED: ")\(deploy.message)" }
             for warning in item.warnings { line += "\n  warning: \(warning)" }
             lines.append(line)
+        }
+        for retry in report.deployRetries {
+            lines.append("\(retry.name): deploy retried: \(retry.succeeded ? "" : "FAILED: ")\(retry.message)")
         }
         if report.items.isEmpty { lines.append("Nothing is due\(report.dryRun ? " (dry run)" : "").") }
         if report.notDue > 0 {

@@ -89,6 +89,14 @@ struct StatusCommand: ParsableCommand {
                     [$0.name, String($0.failures), $0.errorClass ?? "-", $0.backoffUntil.map(time.string(from:)) ?? "-", $0.lastError ?? "-"]
                 }))
             }
+            if report.owedDeployCount > 0 {
+                printLine("owed deploys (\(report.owedDeployCount) binding(s)):")
+                printOut(Table.render(header: ["CERTIFICATE", "ENDPOINT", "NODE", "STATE", "ATTEMPTS", "NEXT ATTEMPT", "LAST ERROR"],
+                                      rows: report.owedDeploys.map {
+                    [$0.name, $0.endpoint, $0.node.isEmpty ? "-" : $0.node, $0.state, String($0.attempts),
+                     time.string(from: $0.nextAttemptAt), $0.lastError.map { String($0.prefix(120)) } ?? "-"]
+                }))
+            }
             printLine("undelivered events: \(report.undeliveredEvents)")
             if !report.pendingEvents.isEmpty {
                 printOut(Table.render(header: ["ID", "KIND", "SUBJECT", "ENDPOINT", "ATTEMPTS", "NEXT ATTEMPT", "LAST ERROR"],

@@ -21,3 +21,5 @@
 @_exported import enum OGPlugins.PluginSlotWatch
 @_exported import struct OGInventory.CommandIssuerRecord
 @_exported import struct OGPlugins.OptionSpec
+@_exported import struct OGInventory.BindingDeployState
+@_exported import enum OGBasics.StandardStreams

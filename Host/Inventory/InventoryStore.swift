@@ -277,10 +277,36 @@ public protocol EventOutboxStore: Sendable {
     func events(limit: Int) throws -> [GatewayEvent]
 }
 
+/// Deploys owed to bindings (`BindingDeployState`): written by auto-deploy before it starts, settled by every
+/// deploy that reaches the endpoint, retried when their next attempt comes. A row goes with its binding.
+public protocol BindingDeployStore: Sendable {
+    /// Every binding of `lineage` (or those on `endpointIDs`) owes a deploy of `certificateID`, due at `now`.
+    /// A binding already owing that version keeps its attempts and backoff; one owing an older one starts again.
+    @discardableResult
+    func markDeployPending(lineage: String, certificateID: String, endpointIDs: [String]?, at now: Date) throws
+        -> [BindingDeployState]
+    /// Forgets owed deploys of `certificateID` never attempted (a renewal that failed before a new version existed).
+    func clearUntriedDeploys(lineage: String, certificateID: String) throws
+    /// The endpoint holds the version now: nothing is owed there.
+    func recordDeploySucceeded(lineage: String, endpointID: String) throws
+    /// The deploy to the endpoint failed: its owed rows (only those) count the attempt and wait until
+    /// `retryAt(attempts)`. Returns the rows as stored.
+    @discardableResult
+    func recordDeployFailed(lineage: String, endpointID: String, errorClass: String, category: String, message: String,
+                            at now: Date, retryAt: (Int) -> Date) throws -> [BindingDeployState]
+    /// Owed deploys due at `now`, soonest first, leaving out lineages a live renewal claim holds.
+    func dueDeploys(at now: Date, limit: Int) throws -> [BindingDeployState]
+    /// When the next owed deploy may be tried (after any renewal claim on its lineage).
+    func nextDeployAttempt() throws -> Date?
+    /// Owed deploys of `lineage` (all when nil), by lineage, endpoint and node.
+    func deployStates(lineage: String?, limit: Int) throws -> [BindingDeployState]
+    func deployStateCount() throws -> Int
+}
+
 /// Everything the gateway keeps, as one store. Services hold `any InventoryStore`.
 public protocol InventoryStore: EndpointInventory, HostKeyPinStore, CredentialStoreRegistry, TrustAnchorStore,
     AuditTrail, EndpointLeaseStore, InstallJournalStore, ManagedCertificateStore, CertificateLineageStore,
-    RenewalScheduleStore, ACMEIssuanceStore, CommandIssuerStore, EventOutboxStore {
+    RenewalScheduleStore, ACMEIssuanceStore, CommandIssuerStore, EventOutboxStore, BindingDeployStore {
     /// Identifiers of the applied schema migrations, oldest first.
     var appliedMigrations: [String] { get throws }
 }
@@ -377,4 +403,26 @@ extension EventOutboxStore {
 
     @discardableResult
     public func markDelivered(_ id: Int64) throws -> Bool { try markDelivered(id, at: Date()) }
+}
+
+extension BindingDeployStore {
+    @discardableResult
+    public func markDeployPending(lineage: String, certificateID: String) throws -> [BindingDeployState] {
+        try markDeployPending(lineage: lineage, certificateID: certificateID, endpointIDs: nil, at: Date())
+    }
+
+    @discardableResult
+    public func recordDeployFailed(lineage: String, endpointID: String, errorClass: String, category: String, message: String,
+                                   retryAt: (Int) -> Date) throws -> [BindingDeployState] {
+        try recordDeployFailed(lineage: lineage, endpointID: endpointID, errorClass: errorClass, category: category,
+                               message: message, at: Date(), retryAt: retryAt)
+    }
+
+    public func deployStates(lineage: String? = nil) throws -> [BindingDeployState] {
+        try deployStates(lineage: lineage, limit: 1_000)
+    }
+
+    public func deployStates(limit: Int) throws -> [BindingDeployState] {
+        try deployStates(lineage: nil, limit: limit)
+    }
 }

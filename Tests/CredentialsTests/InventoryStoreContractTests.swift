@@ -243,6 +243,54 @@ struct InventoryImplementation: Sendable, CustomTestStringConvertible {
         #expect(try store.certificateVersions(lineage: "web").filter { $0.name == "web" }.count == 1, "exactly one version carries the name")
     }
 
+    // MARK: - Owed deploys
+
+    @Test(arguments: InventoryImplementation.all)
+    func anOwedDeployIsDueWhenItsTimeComesUnlessARenewalHoldsItsLineageAndGoesWithItsBinding(
+        _ implementation: InventoryImplementation) throws {
+        let world = try World(implementation)
+        let store = world.store
+        let version = try store.updateManagedCertificate(
+            CertificateLineageTests.issued(try store.addManagedCertificate(CertificateInventoryTests.pending("web")), "a"))
+        try store.bind(lineage: "web", endpointID: world.endpoint.id, node: "", alias: nil)
+        let now = Date()
+        let marked = try store.markDeployPending(lineage: "web", certificateID: version.id, endpointIDs: nil, at: now)
+        #expect(marked.map(\.state) == [.pending] && marked.first?.attempts == 0)
+        #expect(try store.dueDeploys(at: now, limit: 10).count == 1)
+
+        // A live renewal claim on the lineage hides it (that renewal deploys); its end is the next attempt.
+        try store.ensureRenewalSchedule(lineage: "web")
+        let claim = try #require(try store.claimRenewal(lineage: "web", owner: "A", duration: 60, now: now))
+        #expect(try store.dueDeploys(at: now.addingTimeInterval(1), limit: 10).isEmpty)
+        #expect(try store.nextDeployAttempt().map { abs($0.timeIntervalSince(claim.expiresAt)) < 0.01 } == true)
+        try store.releaseRenewalClaim(claim)
+
+        // A failure counts the attempt and waits; marking the same version again keeps the count.
+        let failed = try store.recordDeployFailed(lineage: "web", endpointID: world.endpoint.id, errorClass: "network",
+                                                  category: "transient", message: "refused", at: now) {
+            now.addingTimeInterval(Double($0) * 60)
+        }
+        #expect(failed.first?.state == .failed && failed.first?.attempts == 1 && failed.first?.lastError == "refused")
+        #expect(try store.dueDeploys(at: now.addingTimeInterval(30), limit: 10).isEmpty)
+        #expect(try store.dueDeploys(at: now.addingTimeInterval(61), limit: 10).count == 1)
+        #expect(try store.markDeployPending(lineage: "web", certificateID: version.id, endpointIDs: nil, at: now).first?.attempts == 1)
+        #expect(try store.markDeployPending(lineage: "web", certificateID: "newer", endpointIDs: nil, at: now).first?.attempts == 0,
+                "a newer version starts again")
+
+        // Untried rows of a version go on request; success clears; an unbound binding takes its row along.
+        try store.clearUntriedDeploys(lineage: "web", certificateID: "newer")
+        #expect(try store.deployStateCount() == 0)
+        try store.markDeployPending(lineage: "web", certificateID: version.id, endpointIDs: nil, at: now)
+        try store.recordDeploySucceeded(lineage: "web", endpointID: world.endpoint.id)
+        #expect(try store.deployStates(lineage: "web", limit: 10).isEmpty)
+        try store.markDeployPending(lineage: "web", certificateID: version.id, endpointIDs: nil, at: now)
+        #expect(try store.unbind(lineage: "web", endpointID: world.endpoint.id, node: nil) == 1)
+        #expect(try store.deployStateCount() == 0)
+        // A failure nobody owed records nothing.
+        #expect(try store.recordDeployFailed(lineage: "web", endpointID: world.endpoint.id, errorClass: "other",
+                                             category: "internal", message: "x", at: now) { _ in now }.isEmpty)
+    }
+
     // MARK: - Renewal claims
 
     @Test(arguments: InventoryImplementation.all)

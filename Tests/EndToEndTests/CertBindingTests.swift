@@ -45,9 +45,10 @@ import Testing
         try fixture.certificateDetails(name)["bindings"] as? [[String: Any]] ?? []
     }
 
-    func watch(_ arguments: [String] = []) throws -> [[String: Any]] {
+    /// `cert watch --output json`; exit 0 when every binding is ok, 10 when one needs attention.
+    func watch(_ arguments: [String] = [], exit: Int32 = 0) throws -> [[String: Any]] {
         let result = try fixture.run(["cert", "watch", "--output", "json"] + arguments)
-        try #require(result.exitStatus == 0, "cert watch: \(result.standardErrorText)")
+        try #require(result.exitStatus == exit, "cert watch: \(result.standardErrorText)")
         return try #require(try JSONSerialization.jsonObject(with: Data(result.standardOutput)) as? [[String: Any]])
     }
 
@@ -146,11 +147,15 @@ import Testing
         let fingerprint = try #require(try fixture.certificateDetails("alpha")["fingerprint"] as? String)
 
         // Ten days left: fine with a 5-day window, expiring with a 30-day one.
-        var findings = try watch(["alpha", "--window-days", "5"])
+        var findings = try watch(["alpha", "--within", "5"])
         #expect(findings.count == 1)
         #expect(findings.first?["kind"] as? String == "ok", "\(findings)")
         #expect(findings.first?["served_fingerprint"] as? String == fingerprint)
-        findings = try watch(["--window-days", "30"])
+        // Without --within, the renewal policy's window: a 10-day certificate is due when half is left, so fine now.
+        findings = try watch(["alpha"])
+        #expect(findings.first?["kind"] as? String == "ok", "\(findings)")
+        #expect(try watch([], exit: 10).map { $0["kind"] as? String } == ["ok", "notDeployed"])
+        findings = try watch(["--within", "30"], exit: 10)
         #expect(findings.map { $0["kind"] as? String } == ["expiring", "notDeployed"], "\(findings)")
         #expect((findings.first?["message"] as? String)?.contains("expires in 9 day(s)") == true, "\(findings)")
         #expect((findings.last?["message"] as? String)?.contains("og-host cert deploy spare") == true)
@@ -160,7 +165,7 @@ import Testing
         let replaced = try fixture.run(["tls", "install", "web", "--cert", other.certificate, "--key", other.key,
                                         "--chain", pki.chain, "--node", alphaNode])
         try #require(replaced.exitStatus == 0, "\(replaced.standardErrorText)")
-        findings = try watch(["alpha"])
+        findings = try watch(["alpha"], exit: 10)
         #expect(findings.first?["kind"] as? String == "mismatch", "\(findings)")
         #expect(findings.first?["served_fingerprint"] as? String == (try pki.fingerprint(other.certificate)))
         #expect(findings.first?["deployed_fingerprint"] as? String == fingerprint)
@@ -169,10 +174,10 @@ import Testing
         #expect(text.hasPrefix("mismatch: 'alpha' on web node \(alphaNode)"), "\(text)")
 
         nginx.stop()
-        findings = try watch(["alpha"])
+        findings = try watch(["alpha"], exit: 10)
         #expect(findings.first?["kind"] as? String == "unreachable", "\(findings)")
         #expect((findings.first?["message"] as? String)?.contains("refused") == true, "\(findings)")
-        let bad = try fixture.run(["cert", "watch", "--window-days", "0"])
-        #expect(bad.exitStatus == 2 && bad.standardErrorText.contains("--window-days"))
+        let bad = try fixture.run(["cert", "watch", "--within", "0"])
+        #expect(bad.exitStatus == 2 && bad.standardErrorText.contains("--within: '0' is not a number of days from 1 to 120"))
     }
 }

@@ -28,6 +28,33 @@ public struct CertificateListing: Codable, Sendable {
         public var installedVersion: Int?
         /// True when that is the current version.
         public var deployed: Bool
+        /// A deploy owed there (auto-deploy pending, or failed and waiting for its next attempt).
+        public var owedDeploy: OwedDeploy? = nil
+    }
+
+    /// A binding's owed deploy (`BindingDeployState`), for `cert list/show` and `og-host status`.
+    public struct OwedDeploy: Codable, Sendable {
+        /// pending or failed.
+        public var state: String
+        public var attempts: Int
+        public var nextAttemptAt: Date
+        public var errorClass: String?
+        public var lastError: String?
+
+        init(_ row: BindingDeployState) {
+            state = row.state.rawValue
+            attempts = row.attempts
+            nextAttemptAt = row.nextAttemptAt
+            errorClass = row.errorClass
+            lastError = row.lastError
+        }
+
+        /// "deploy pending" or "deploy failed 2×, next 2026-12-06T10:32:00Z".
+        public var text: String {
+            state == BindingDeployState.State.pending.rawValue
+                ? "deploy pending"
+                : "deploy failed \(attempts)×, next \(ISO8601DateFormatter().string(from: nextAttemptAt))"
+        }
     }
 
     /// One version of the lineage, for `cert show`.
@@ -125,8 +152,9 @@ public struct CertificateListing: Codable, Sendable {
         }
         let places = bindings.map { binding in
             let place = binding.node.isEmpty ? binding.endpointName : "\(binding.endpointName)/\(binding.node)"
-            if binding.deployed { return place }
-            return place + (binding.installedVersion.map { " (v\($0))" } ?? " (not installed)")
+            let owed = binding.owedDeploy.map { "; \($0.text)" } ?? ""
+            if binding.deployed { return place + (owed.isEmpty ? "" : " (\(owed.dropFirst(2)))") }
+            return place + (binding.installedVersion.map { " (v\($0)\(owed))" } ?? " (not installed\(owed))")
         }
         return "\(bindings.filter(\.deployed).count)/\(bindings.count) " + places.joined(separator: ",")
     }
@@ -199,6 +227,7 @@ extension CertificateListing {
         guard let lineage = record.lineage else { return }
         let lineageInstallations = try inventory.installations(ofLineage: lineage)
         let currentVersion = try inventory.currentCertificate(lineage: lineage)?.version
+        let owed = try inventory.deployStates(lineage: lineage)
         bindings = try inventory.bindings(ofLineage: lineage).map { binding -> Binding in
             let there = lineageInstallations.filter {
                 $0.installation.endpointID == binding.endpointID && (binding.node.isEmpty || $0.installation.node == binding.node)
@@ -207,7 +236,9 @@ extension CertificateListing {
             let endpointName = (try? inventory.endpoint(matching: binding.endpointID))?.name ?? binding.endpointID
             return Binding(endpointID: binding.endpointID, endpointName: endpointName, node: binding.node,
                            alias: binding.alias, installedVersion: latest?.version,
-                           deployed: currentVersion != nil && there.contains { $0.version == currentVersion })
+                           deployed: currentVersion != nil && there.contains { $0.version == currentVersion },
+                           owedDeploy: owed.first { $0.endpointID == binding.endpointID && $0.node == binding.node }
+                               .map(OwedDeploy.init))
         }
         guard withDetails else { return }
         versions = try inventory.certificateVersions(lineage: lineage).map { version in

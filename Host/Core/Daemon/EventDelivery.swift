@@ -79,13 +79,15 @@ public struct EventDelivery {
     }
 
     /// The document a hook reads on standard input and a webhook receives:
-    /// `{"id":…,"kind":…,"subject":…,"endpoint":…,"createdAt":…,"attempt":…,"payload":{…}}`.
+    /// `{"id":…,"kind":…,"scope":…,"subject":…,"endpoint":…,"createdAt":…,"attempt":…,"payload":{…}}`
+    /// (scope: certificate, endpoint or node; see `GatewayEvent.Scope`).
     public static func document(_ event: GatewayEvent, attempt: Int) -> [UInt8] {
         let payload = (try? JSON.parse(event.payload)) ?? .object([])
         let time = ISO8601DateFormatter().string(from: event.createdAt)
         let object = JSON.object([
             ("id", .number(String(event.id ?? 0))),
             ("kind", .string(event.kind.rawValue)),
+            ("scope", .string(event.scope.rawValue)),
             ("subject", .string(event.subject)),
             ("endpoint", event.endpoint.map(JSON.string) ?? .null),
             ("createdAt", .string(time)),

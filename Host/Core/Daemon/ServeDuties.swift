@@ -5,7 +5,7 @@ import OGInventory
 public enum ServeDuties {
     /// Every duty of the daemon, in the order they are considered.
     public static func standard() -> [ServeDuty] {
-        [renewal(), watch(), eventDelivery(), recovery()]
+        [renewal(), deployRetry(), watch(), eventDelivery(), recovery()]
     }
 
     /// The renewal pass (the one `og-host renew` runs), whenever the renewal
@@ -22,7 +22,9 @@ public enum ServeDuties {
             return next
         }, run: { context in
             // The pass auto-deploys renewed versions itself, through CertificateDeployService (child og-host jobs).
-            let report = try RenewalPass(gateway: context.gateway).run(now: Date())
+            var pass = RenewalPass(gateway: context.gateway)
+            pass.retryDeploys = false  // the deploy duty's work
+            let report = try pass.run(now: Date())
             for item in report.items {
                 context.metrics.countJob(kind: "renewal", outcome: item.outcome.rawValue)
                 if let deploy = item.deploy, deploy.attempted {
@@ -32,6 +34,23 @@ public enum ServeDuties {
             }
             if report.items.isEmpty { return "" }
             return report.items.map { "\($0.name): \($0.outcome.rawValue)" }.joined(separator: ", ")
+        })
+    }
+
+    /// Deploys owed to bindings (a failed auto-deploy, or one a killed daemon never finished) when their next
+    /// attempt comes (`BindingDeployState.nextAttemptAt`, indexed; after any renewal claim on the lineage).
+    /// One still due right after a run (nothing could settle it) waits `renewalCheckIntervalSeconds`.
+    public static func deployRetry() -> ServeDuty {
+        ServeDuty(name: "deploy", due: { context, last in
+            guard var next = try context.inventory.nextDeployAttempt() else { return nil }
+            if let last, next <= last { next = last.addingTimeInterval(context.configuration.renewalCheckInterval) }
+            return next
+        }, run: { context in
+            var retry = DeployRetry(gateway: context.gateway)
+            retry.parallel = max(context.workers, 1)
+            let items = try retry.run(now: Date(), isStopping: { context.isStopping })
+            for item in items { context.metrics.countJob(kind: "deploy-retry", outcome: item.succeeded ? "success" : "failure") }
+            return items.map { "\($0.name): \($0.succeeded ? "deployed" : "failed") (\($0.message))" }.joined(separator: ", ")
         })
     }
 

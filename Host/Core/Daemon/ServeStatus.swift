@@ -40,6 +40,18 @@ public struct ServeStatusReport: Codable, Sendable {
         }
     }
 
+    /// A binding that owes a deploy (auto-deploy pending, or failed and backing off).
+    public struct OwedDeploy: Codable, Sendable {
+        public var name: String
+        public var endpoint: String
+        public var node: String
+        public var state: String
+        public var attempts: Int
+        public var nextAttemptAt: Date
+        public var errorClass: String?
+        public var lastError: String?
+    }
+
     public var dataDirectory: String
     public var running: Bool
     /// The daemon's PID while it runs.
@@ -53,6 +65,9 @@ public struct ServeStatusReport: Codable, Sendable {
     public var nextDue: [Renewal]
     /// Lineages whose renewal failed, with the backoff they wait out.
     public var failing: [Renewal]
+    /// Bindings owing a deploy, soonest attempt first (at most 20), and how many in all.
+    public var owedDeploys: [OwedDeploy] = []
+    public var owedDeployCount = 0
 
     public static func gather(gateway: Gateway, eventLimit: Int = 10) throws -> ServeStatusReport {
         let directory = gateway.dataDirectory
@@ -62,6 +77,8 @@ public struct ServeStatusReport: Codable, Sendable {
         var pending: [PendingEvent] = []
         var nextDue: [Renewal] = []
         var failing: [Renewal] = []
+        var owed: [OwedDeploy] = []
+        var owedCount = 0
         // A data directory nobody used yet has no inventory; say so without creating one.
         if LocalFiles.exists(directory.inventoryPath) {
             do {
@@ -75,12 +92,18 @@ public struct ServeStatusReport: Codable, Sendable {
                 }
                 nextDue = try inventory.nextRenewals(limit: 5).filter { !$0.needsPlanning }.map(Renewal.init)
                 failing = try inventory.failingRenewals(limit: 20).map(Renewal.init)
+                owedCount = try inventory.deployStateCount()
+                owed = try inventory.deployStates(limit: 200).sorted { $0.nextAttemptAt < $1.nextAttemptAt }.prefix(20).map { row in
+                    OwedDeploy(name: row.lineage, endpoint: (try? inventory.endpoint(matching: row.endpointID))?.name ?? row.endpointID,
+                               node: row.node, state: row.state.rawValue, attempts: row.attempts,
+                               nextAttemptAt: row.nextAttemptAt, errorClass: row.errorClass, lastError: row.lastError)
+                }
             } catch {
                 throw GatewayError.classify(error)
             }
         }
         return ServeStatusReport(dataDirectory: directory.path, running: pid != nil, pid: pid.flatMap { $0 > 0 ? $0 : nil },
                                  daemon: state, undeliveredEvents: undelivered, pendingEvents: pending,
-                                 nextDue: nextDue, failing: failing)
+                                 nextDue: nextDue, failing: failing, owedDeploys: owed, owedDeployCount: owedCount)
     }
 }

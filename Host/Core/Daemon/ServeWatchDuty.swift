@@ -11,31 +11,28 @@ extension ServeDuties {
             return last.addingTimeInterval(context.configuration.watchInterval)
         }, run: { context in
             let inventory = context.inventory
-            let watch = ServedCertificateWatch(gateway: context.gateway, window: { record in
-                // The lineage's policy (its renew-before-days, else the gateway rule), without jitter.
-                let lineage = record.lineage ?? record.name ?? ""
-                let days = (try? inventory.renewalSchedule(lineage: lineage))?.renewBeforeDays
-                    ?? (try? inventory.renewalDefaults())?.renewBeforeDays
-                guard let notAfter = record.notAfter else { return .distantFuture }
-                var fixed = FixedRandom()
-                return RenewalPolicy(renewBeforeDays: days)
-                    .decide(notBefore: record.notBefore ?? notAfter.addingTimeInterval(-90 * 86_400), notAfter: notAfter,
-                            using: &fixed).dueAt
-            }, parallel: context.workers)
+            let watch = ServedCertificateWatch(gateway: context.gateway,
+                                               window: ServedCertificateWatch.policyWindow(inventory: inventory),
+                                               parallel: context.workers)
             let findings = try watch.run()
             var raised = 0
             for finding in findings {
                 context.metrics.countJob(kind: "watch", outcome: finding.kind.rawValue)
-                let kind: GatewayEvent.Kind
+                let event: GatewayEvent
                 switch finding.kind {
-                case .expiring: kind = .expiring
-                case .mismatch: kind = .servedMismatch
+                case .expiring where finding.servesCurrentVersion:
+                    // The fact is about the version, not the node: the same event the renewal pass raises for it.
+                    guard let version = finding.currentCertificateID else { continue }
+                    event = try GatewayEvent(kind: .expiring, subject: finding.lineage, payload: finding,
+                                             dedupeKey: GatewayEvent.expiringKey(certificateID: version))
+                case .expiring:
+                    event = try GatewayEvent(kind: .expiring, subject: finding.lineage, endpoint: finding.endpointName,
+                                             payload: finding, dedupeKey: GatewayEvent.servedKey(finding))
+                case .mismatch:
+                    event = try GatewayEvent(kind: .servedMismatch, subject: finding.lineage, endpoint: finding.endpointName,
+                                             payload: finding, dedupeKey: GatewayEvent.servedKey(finding))
                 default: continue
                 }
-                let key = ["served", finding.kind.rawValue, finding.endpointID, finding.node,
-                           finding.servedFingerprint ?? "-", finding.deployedFingerprint ?? "-"].joined(separator: ":")
-                let event = try GatewayEvent(kind: kind, subject: finding.lineage, endpoint: finding.endpointName,
-                                             payload: finding, dedupeKey: key)
                 if try inventory.recordEvent(event).createdAt == event.createdAt { raised += 1 }
             }
             let problems = findings.filter { $0.kind != .ok }.count

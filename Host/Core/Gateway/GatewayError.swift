@@ -33,6 +33,9 @@ public struct GatewayError: Error, CustomStringConvertible, Sendable {
         /// A request over several targets (`cert deploy`, `tls install` on several
         /// endpoints) succeeded on some and failed on others; its summary says which.
         case partial
+        /// A check ran and found something to act on (`cert watch`: a served certificate expiring, other than
+        /// the one installed, unreachable, or a binding never deployed); its report says which.
+        case attention
         /// Anything else: a bug, a damaged data directory, an unusable plugin.
         case `internal`
 
@@ -48,6 +51,7 @@ public struct GatewayError: Error, CustomStringConvertible, Sendable {
             case .endpointInconsistent: return 7
             case .transient: return 8
             case .partial: return 9
+            case .attention: return 10
             }
         }
 
@@ -65,6 +69,7 @@ public struct GatewayError: Error, CustomStringConvertible, Sendable {
             case .endpointInconsistent: return "the endpoint may be inconsistent; run `og-host tls recover`"
             case .transient: return "transient: network failure or timeout (retry later)"
             case .partial: return "partial: some targets succeeded, others failed; see the summary"
+            case .attention: return "attention: a check found something to act on (cert watch: expiring, mismatch, unreachable, not deployed)"
             case .internal: return "internal error"
             }
         }

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import OGBasics
 
 /// How og-host logs: swift-log throughout, one line per record on standard
 /// error (standard output stays the command's result), as text or JSON.
@@ -96,8 +97,9 @@ struct StandardErrorLogHandler: LogHandler {
             let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
             text = String(decoding: data, as: UTF8.self)
         }
-        // One write per line, so lines from several threads never interleave.
-        FileHandle.standardError.write(Data((text + "\n").utf8))
+        // One write per line, so lines from several threads never interleave; a closed stream is given up
+        // (an orphaned job child goes on without its parent).
+        StandardStreams.error(text + "\n")
     }
 
     static func timestamp() -> String {

@@ -14,8 +14,13 @@ import OGMaterial
 public struct RenewalPass {
     public let gateway: Gateway
     public var backoff = RenewalBackoff.standard
-    /// How long a claim holds before another gateway may take the lineage over; renewed between steps.
-    public var claimDuration: TimeInterval = 30 * 60
+    /// How long a claim holds before another gateway may take the lineage over. A heartbeat renews it every
+    /// third of this while the lineage is worked on (a long issuance or deploy keeps it), so a gateway that dies
+    /// holds it at most this long. `OG_RENEWAL_CLAIM_SECONDS` (1–3600) overrides the default of 2 minutes.
+    public var claimDuration: TimeInterval = RenewalPass.defaultClaimDuration()
+    /// Whether the pass also retries deploys owed to bindings (`BindingDeployState`) whose next attempt has come.
+    /// The daemon turns it off: its `deploy` duty does that on its own schedule.
+    public var retryDeploys = true
     /// Due rows read per query.
     public var batchSize = 100
     /// A manual-issuer certificate that is due is reported again after this long.
@@ -28,6 +33,14 @@ public struct RenewalPass {
 
     public init(gateway: Gateway) {
         self.gateway = gateway
+    }
+
+    /// 2 minutes, or `OG_RENEWAL_CLAIM_SECONDS` (1–3600; out of range or not a number: the default).
+    public static func defaultClaimDuration(environment: [String: String] = ProcessInfo.processInfo.environment) -> TimeInterval {
+        if let text = environment["OG_RENEWAL_CLAIM_SECONDS"], let seconds = Double(text), (1...3_600).contains(seconds) {
+            return seconds
+        }
+        return 120
     }
 
     /// The next `limit` lineages with something to do, soonest first (for status displays and the daemon's sleep).
@@ -80,6 +93,9 @@ public struct RenewalPass {
             report.items.append(waiting(row, now: now))
             listedNotDue += 1
         }
+        if retryDeploys {
+            report.deployRetries = try DeployRetry(gateway: gateway).run(now: Date())
+        }
         report.notDue = max(try issuerInventory { try inventory.notDueRenewalCount(at: now) } - listedNotDue, 0)
         report.upcoming = try issuerInventory { try inventory.nextRenewals(limit: 20) }
             .filter { ($0.nextAttemptAt ?? .distantPast) > now && !$0.needsPlanning }
@@ -113,7 +129,11 @@ public struct RenewalPass {
         } catch {
             return item(row, .failed, "could not claim it: \(GatewayError.classify(error).message)")
         }
-        defer { try? inventory.releaseRenewalClaim(claim) }
+        let heartbeat = ClaimHeartbeat(inventory: inventory, claim: claim, duration: claimDuration)
+        defer {
+            heartbeat.stop()
+            try? inventory.releaseRenewalClaim(claim)
+        }
         var current: ManagedCertificateRecord?
         var schedule = row
         do {
@@ -144,6 +164,10 @@ public struct RenewalPass {
                 return try needsOperator(claim, schedule, current: found, forced: forced, &context)
             }
             schedule = try inventory.updateRenewalSchedule(claim) { $0.lastAttemptAt = Date() }
+            // Owed before the new version exists: a gateway killed between storing it and deploying it leaves these
+            // rows, and whoever comes next deploys the (then current) version. Cleared below if issuance fails.
+            let autoDeploy = schedule.autoDeploy ?? context.defaults.autoDeploy
+            if autoDeploy { try inventory.markDeployPending(lineage: row.lineage, certificateID: found.id) }
             let request = try RenewalIssuanceSettings(gateway: gateway).request(for: schedule, replacing: found)
             let result = try Issuers.named(issuerName, gateway: gateway).issue(request)
             guard let renewedClaim = try inventory.renewRenewalClaim(claim, duration: claimDuration) else {
@@ -160,18 +184,23 @@ public struct RenewalPass {
                             + (forced ? " (forced)" : "") + ", next due \(schedule.dueAt.map(Self.time) ?? "-")")
             emit(.renewed, RenewalEventPayload(name: row.lineage, certificateId: renewed.id, previousCertificateId: found.id,
                                                issuer: issuerName, message: "renewed through issuer \(issuerName)",
-                                               notAfter: renewed.notAfter, nextDueAt: schedule.dueAt), context)
+                                               notAfter: renewed.notAfter, nextDueAt: schedule.dueAt), context,
+                 dedupeKey: GatewayEvent.renewedKey(certificateID: renewed.id))
             var renewedItem = item(schedule, .renewed,
                                    "renewed through issuer \(issuerName): version \(renewed.id) (serial \(renewed.serial ?? "-")"
                                    + ", expires \(renewed.notAfter.map(Self.time) ?? "-")); next due \(schedule.dueAt.map(Self.time) ?? "-")")
             renewedItem.certificateId = found.id
             renewedItem.newCertificateId = renewed.id
             renewedItem.warnings = result.warnings
-            renewedItem.deploy = deploy(row.lineage, schedule: schedule, context: context)
+            renewedItem.deploy = deploy(row.lineage, version: renewed.id, schedule: schedule, context: context)
             return renewedItem
         } catch let error as InventoryError where error == .renewalClaimLost(lineage: row.lineage) {
             return item(schedule, .busy, "\(error)")
         } catch {
+            if let current, (try? inventory.currentCertificate(lineage: row.lineage))??.id == current.id {
+                // No new version: the deploy written down before issuing is not owed.
+                try? inventory.clearUntriedDeploys(lineage: row.lineage, certificateID: current.id)
+            }
             return failed(claim, schedule, current: current, error: error, &context)
         }
     }
@@ -254,7 +283,7 @@ public struct RenewalPass {
             gateway.audit(action: "cert.renew", subject: schedule.lineage, success: false, detail: "needs the operator: \(message)")
             emit(.expiring, RenewalEventPayload(name: schedule.lineage, certificateId: current.id, message: message,
                                                 notAfter: current.notAfter, nextDueAt: schedule.dueAt), context,
-                 dedupeKey: "expiring:\(schedule.lineage):\(current.id)")
+                 dedupeKey: GatewayEvent.expiringKey(certificateID: current.id))
         }
         _ = forced
         return item(updated, .needsOperator, message)
@@ -282,7 +311,8 @@ public struct RenewalPass {
                       detail: "\(errorClass.rawValue) (failure \(failures)): \(message)")
         emit(.renewalFailed, RenewalEventPayload(name: schedule.lineage, certificateId: current?.id, issuer: schedule.issuerName,
                                                  message: message, notAfter: current?.notAfter, errorClass: errorClass.rawValue,
-                                                 failures: failures, nextAttemptAt: now.addingTimeInterval(wait)), context)
+                                                 failures: failures, nextAttemptAt: now.addingTimeInterval(wait)), context,
+             dedupeKey: GatewayEvent.renewalFailedKey(certificateID: current?.id, lineage: schedule.lineage, failures: failures))
         var result = item(stored ?? schedule, .failed, message + "; next attempt after "
                           + Self.time(now.addingTimeInterval(wait)) + " (\(errorClass.rawValue), failure \(failures))")
         result.errorClass = errorClass.rawValue
@@ -293,7 +323,8 @@ public struct RenewalPass {
 
     /// Auto-deploy: the new version to every binding through the deploy service (one child job per endpoint,
     /// each verified by handshake and rolled back on its own; the service records deployed/deploy-failed events).
-    private func deploy(_ lineage: String, schedule: RenewalScheduleRecord, context: Context) -> RenewalPassReport.DeploySummary {
+    private func deploy(_ lineage: String, version: String, schedule: RenewalScheduleRecord,
+                        context: Context) -> RenewalPassReport.DeploySummary {
         guard schedule.autoDeploy ?? context.defaults.autoDeploy else {
             return RenewalPassReport.DeploySummary(attempted: false, succeeded: true,
                                                    message: "auto-deploy is off; deploy it with og-host cert deploy \(lineage)")
@@ -303,6 +334,7 @@ public struct RenewalPass {
                 return RenewalPassReport.DeploySummary(attempted: false, succeeded: true,
                                                        message: "bound to no endpoint; nothing to deploy")
             }
+            try context.inventory.markDeployPending(lineage: lineage, certificateID: version)
             if let deployer {
                 let outcome = try deployer.deploy(lineage: lineage)
                 return RenewalPassReport.DeploySummary(attempted: true, succeeded: outcome.succeeded, message: outcome.message)
@@ -318,6 +350,7 @@ public struct RenewalPass {
             }
             return summary
         } catch {
+            DeployRetry.recordRefusal(lineage: lineage, error: error, inventory: context.inventory)
             let failure = GatewayError.classify(error)
             var summary = RenewalPassReport.DeploySummary(attempted: true, succeeded: false, message: failure.message)
             summary.category = failure.category.rawValue
@@ -541,6 +574,8 @@ public struct RenewalPassReport: Sendable, Encodable {
     public var items: [Item] = []
     /// Lineages planned and not due (not listed one by one).
     public var notDue: Int = 0
+    /// Deploys owed to bindings that this pass retried.
+    public var deployRetries: [DeployRetry.Item] = []
     /// The next few due times.
     public var upcoming: [Upcoming] = []
 
@@ -551,6 +586,6 @@ public struct RenewalPassReport: Sendable, Encodable {
 
     /// True when a renewal (or its deploy) failed.
     public var hasFailures: Bool {
-        items.contains { $0.outcome == .failed || $0.deploy?.succeeded == false }
+        items.contains { $0.outcome == .failed || $0.deploy?.succeeded == false } || deployRetries.contains { !$0.succeeded }
     }
 }

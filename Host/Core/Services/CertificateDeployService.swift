@@ -98,6 +98,8 @@ public struct CertificateDeployService: Sendable {
     public let launcher: EndpointJobLauncher
     public static let defaultParallel = 8
     public static let parallelRange = 1...64
+    /// The waits between attempts of a deploy owed to a binding.
+    public var retryBackoff = RenewalBackoff.deploy()
 
     public init(gateway: Gateway, launcher: EndpointJobLauncher? = nil) throws {
         self.gateway = gateway
@@ -129,7 +131,9 @@ public struct CertificateDeployService: Sendable {
         let report = DeployReport(certificate: name, certificateID: current.id, version: current.version,
                                   fingerprint: current.fingerprint ?? "", parallel: parallel, rows: rows,
                                   seconds: (ContinuousClock.now - started).seconds)
-        recordEvents(report, inventory: try gateway.inventory())
+        let inventory = try gateway.inventory()
+        let owed = recordDeployState(report, inventory: inventory)
+        recordEvents(report, owed: owed, inventory: inventory)
         let failed = rows.filter { !$0.succeeded }.map { "\($0.endpoint) \($0.outcome.rawValue)" }
         gateway.audit(action: "cert.deploy", subject: name, success: failed.isEmpty,
                       detail: "version \(current.version.map(String.init) ?? "-") (\(current.id)) to \(rows.count) endpoints: "
@@ -137,18 +141,56 @@ public struct CertificateDeployService: Sendable {
         return report
     }
 
-    /// One event per endpoint that changed or failed (`deployed`, `deploy-failed`)
-    /// into the outbox the daemon delivers from; `unchanged` is no event.
-    func recordEvents(_ report: DeployReport, inventory: any InventoryStore) {
+    /// Settles the deploys owed to the bindings this deploy reached (`BindingDeployState`): an endpoint that
+    /// now holds the version owes nothing; one that failed keeps its rows with the attempt counted and the next
+    /// attempt after a wait by error class (`RenewalBackoff.deploy`). A deploy nobody owed (a plain
+    /// `cert deploy`) that fails leaves no row: retrying it is the operator's call.
+    @discardableResult
+    func recordDeployState(_ report: DeployReport, inventory: any InventoryStore) -> [String: BindingDeployState] {
+        var owed: [String: BindingDeployState] = [:]
+        var random = SystemRandomNumberGenerator()
+        let backoff = retryBackoff
+        for row in report.rows {
+            do {
+                if row.succeeded {
+                    try inventory.recordDeploySucceeded(lineage: report.certificate, endpointID: row.endpointID)
+                } else {
+                    let failure = GatewayError(row.message, category: row.category ?? .internal)
+                    let errorClass = RenewalErrorClass.classify(failure).errorClass
+                    let now = Date()
+                    let rows = try inventory.recordDeployFailed(lineage: report.certificate, endpointID: row.endpointID,
+                                                     errorClass: errorClass.rawValue, category: failure.category.rawValue,
+                                                     message: row.message, at: now) { attempts in
+                        now.addingTimeInterval(backoff.delay(errorClass, failures: attempts, retryAfter: nil, emergency: false,
+                                                             using: &random))
+                    }
+                    owed[row.endpointID] = rows.first
+                }
+            } catch {
+                FileHandle.standardError.write(Data("warning: could not record the deploy state of '\(row.endpoint)': \(error)\n".utf8))
+            }
+        }
+        return owed
+    }
+
+    /// One event per endpoint that changed or failed (`deployed`, `deploy-failed`; scope: endpoint) into the
+    /// outbox the daemon delivers from; `unchanged` is no event. Keyed by lineage, endpoint and version, so
+    /// retries of one version on one endpoint raise one `deploy-failed` and one `deployed`, however many there are.
+    func recordEvents(_ report: DeployReport, owed: [String: BindingDeployState] = [:], inventory: any InventoryStore) {
         for row in report.rows where row.outcome != .unchanged {
             let payload = DeployEventPayload(certificate: report.certificate, certificateID: report.certificateID,
                                              version: report.version, endpoint: row.endpoint, endpointID: row.endpointID,
                                              nodes: row.installedNodes.isEmpty ? row.nodes : row.installedNodes,
                                              outcome: row.outcome.rawValue, message: row.message,
-                                             fingerprint: row.fingerprint ?? report.fingerprint)
+                                             fingerprint: row.fingerprint ?? report.fingerprint,
+                                             attempts: owed[row.endpointID]?.attempts,
+                                             nextAttemptAt: owed[row.endpointID]?.nextAttemptAt)
             do {
-                let event = try GatewayEvent(kind: row.succeeded ? .deployed : .deployFailed, subject: report.certificate,
-                                             endpoint: row.endpoint, payload: payload)
+                let kind: GatewayEvent.Kind = row.succeeded ? .deployed : .deployFailed
+                let event = try GatewayEvent(kind: kind, subject: report.certificate, endpoint: row.endpoint, payload: payload,
+                                             dedupeKey: GatewayEvent.deployKey(kind, lineage: report.certificate,
+                                                                               endpointID: row.endpointID,
+                                                                               certificateID: report.certificateID))
                 _ = try inventory.recordEvent(event)
             } catch {
                 FileHandle.standardError.write(Data("warning: could not record the \(row.succeeded ? "deployed" : "deploy-failed") event of '\(row.endpoint)': \(error)\n".utf8))
@@ -167,6 +209,9 @@ public struct CertificateDeployService: Sendable {
         var outcome: String
         var message: String
         var fingerprint: String
+        /// For a failure owed to the binding: attempts so far and when the next is due (later ones raise no new event).
+        var attempts: Int?
+        var nextAttemptAt: Date?
     }
 
     /// The current version and the endpoint jobs, checked before anything starts.

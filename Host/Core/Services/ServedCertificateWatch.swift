@@ -37,10 +37,14 @@ public struct ServedCertificateFinding: Codable, Sendable, Equatable {
     public var deployedFingerprint: String?
     /// The lineage's current version, which `cert deploy` would install.
     public var currentVersion: Int?
+    public var currentCertificateID: String?
     /// When the served certificate enters its renewal window (by the policy the watch was given).
     public var windowStart: Date?
     /// One line for the operator.
     public var message: String
+
+    /// True when the node serves the version that is the lineage's current one.
+    public var servesCurrentVersion: Bool { currentVersion != nil && deployedVersion == currentVersion }
 }
 
 /// Probes what every bound node really serves: the served certificate, not
@@ -68,7 +72,33 @@ public struct ServedCertificateWatch: Sendable {
         self.parallel = max(1, parallel)
     }
 
-    /// A window that opens a fixed number of days before notAfter; for callers without a renewal policy.
+    /// The renewal policy's window: when each version falls due by its lineage's `renew-before-days`, else the
+    /// gateway default, else the lifetime rule (a third left, half for 10 days or less) — without jitter, so the
+    /// same certificate always gets the same answer. What `og-host serve` and `cert watch` use.
+    public static func policyWindow(gateway: Gateway) throws -> @Sendable (ManagedCertificateRecord) -> Date {
+        policyWindow(inventory: try GatewayError.inventoryCall { try gateway.inventory() })
+    }
+
+    public static func policyWindow(inventory: any InventoryStore) -> @Sendable (ManagedCertificateRecord) -> Date {
+        let defaultDays = (try? inventory.renewalDefaults())?.renewBeforeDays
+        return { record in
+            let lineage = record.lineage ?? record.name ?? ""
+            let days = (try? inventory.renewalSchedule(lineage: lineage))?.renewBeforeDays ?? defaultDays
+            guard let notAfter = record.notAfter else { return .distantFuture }
+            var fixed = FixedRandom()
+            return RenewalPolicy(renewBeforeDays: days)
+                .decide(notBefore: record.notBefore ?? notAfter.addingTimeInterval(-90 * 86_400), notAfter: notAfter,
+                        using: &fixed).dueAt
+        }
+    }
+
+    /// How a run of the watch ends for a script: nil when every binding is ok (or cannot be probed: keystores,
+    /// files), `attention` when one is expiring, mismatched, unreachable or never deployed.
+    public static func category(of findings: [ServedCertificateFinding]) -> GatewayError.Category? {
+        findings.contains { [.expiring, .mismatch, .unreachable, .notDeployed].contains($0.kind) } ? .attention : nil
+    }
+
+    /// A window that opens a fixed number of days before notAfter (`cert watch --within DAYS`).
     public static func daysBeforeExpiry(_ days: Int) -> @Sendable (ManagedCertificateRecord) -> Date {
         { record in (record.notAfter ?? .distantFuture).addingTimeInterval(-TimeInterval(days) * 86400) }
     }
@@ -133,7 +163,8 @@ public struct ServedCertificateWatch: Sendable {
             kind: .ok, lineage: probe.binding.lineage, endpointID: probe.binding.endpointID,
             endpointName: probe.endpointName, node: probe.binding.node, address: probe.installation?.servedAddress,
             serverName: probe.installation?.servedName, deployedVersion: probe.deployed?.version,
-            deployedFingerprint: probe.deployed?.fingerprint, currentVersion: probe.current?.version, message: "")
+            deployedFingerprint: probe.deployed?.fingerprint, currentVersion: probe.current?.version,
+            currentCertificateID: probe.current?.id, message: "")
         let place = "'\(probe.binding.lineage)' on \(probe.endpointName)"
             + (probe.binding.node.isEmpty ? "" : " node \(probe.binding.node)")
         guard let installation = probe.installation, let deployed = probe.deployed else {

@@ -150,6 +150,7 @@ enum InventorySchema {
         CertificateLineageSchema.register(&migrator)
         RenewalScheduleSchema.register(&migrator)
         CommandIssuerSchema.register(&migrator)
+        BindingDeploySchema.register(&migrator)
 
         return migrator
     }()

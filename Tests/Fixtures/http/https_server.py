@@ -5,6 +5,7 @@ GET  /echo            -> 200, JSON: method, path, headers, client port, body len
 GET  /slow?seconds=N  -> waits N seconds, then 200
 POST|PUT /upload/NAME -> writes the body at the offset its Content-Range names
                          into UPLOAD_DIR/NAME; 200 with the range as JSON
+POST /record/NAME     -> appends the body and a newline to UPLOAD_DIR/NAME (a webhook receiver)
 anything else         -> 404
 """
 import argparse
@@ -45,6 +46,10 @@ class Handler(BaseHTTPRequestHandler):
         elif url.path == "/slow":
             time.sleep(float(parse_qs(url.query).get("seconds", ["5"])[0]))
             self.reply(200, {"slept": True})
+        elif url.path.startswith("/record/") and self.command == "POST":
+            with open(os.path.join(self.server.upload_dir, os.path.basename(url.path)), "ab") as f:
+                f.write(data.rstrip(b"\n") + b"\n")
+            self.reply(200, {"recorded": len(data)})
         elif url.path.startswith("/upload/") and self.command in ("POST", "PUT"):
             name = os.path.basename(url.path)
             span, total = self.headers["Content-Range"].split("/")

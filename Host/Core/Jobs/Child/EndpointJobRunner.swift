@@ -4,6 +4,21 @@ import Foundation
 /// in this process through `EndpointJobService` — the same code `tls install`,
 /// `tls nodes` and `tls recover` run — and describes the end as a
 /// `JobOutcome`. Plugin code runs here, never in the launching process.
+///
+/// Orphans of background launchers finish: when the parent dies while a job
+/// runs (a daemon or `cert deploy` killed with `kill -9`), the job goes on to
+/// its own end (a foreground job, one of `tls install/restart/recover`, dies
+/// with its command instead: `ParentWatch`) — an
+/// install verified, or rolled back, its journal closed and its lease given
+/// back — rather than being cut at an arbitrary step; what it would have
+/// reported is lost, but the inventory records the install, and a restarted
+/// daemon finds the deploy it owed settled (the endpoint reports `unchanged`).
+/// Its writes to the vanished parent are given up quietly (SIGPIPE ignored,
+/// `StandardStreams`). No PR_SET_PDEATHSIG: a job killed midway would leave
+/// its endpoint to recovery once its lease ran out. Under systemd the unit's
+/// `KillMode=mixed` still ends left-over children when the unit stops after
+/// the daemon died; the restarted daemon's recovery duty then rolls their
+/// journals back and its deploy duty retries the owed deploy.
 public enum EndpointJobRunner {
     /// `material`: what followed the spec on standard input (`JobInput`), for a spec with `materialOnInput`.
     public static func run(_ spec: JobSpec, material: InstallMaterial? = nil, gateway: Gateway,

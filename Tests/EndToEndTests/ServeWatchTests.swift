@@ -1,0 +1,74 @@
+import Foundation
+import OGBasics
+import OGTestSupport
+import Testing
+
+/// The daemon's served-certificate watch with real TLS probes against a real
+/// nginx, and its webhook delivered through a real HTTP proxy.
+@Suite(.serialized) struct ServeWatchTests {
+    /// nginx serves (a) `app` on alpha as installed: no event; (b) on beta the first version of `site`, inside
+    /// its policy window while a newer version exists: an `expiring` event for that node; and (c) once someone
+    /// installs another certificate on alpha behind og-host's back, a `served-mismatch` event. The hook gets
+    /// each once, however many watch passes see the condition.
+    @Test func serveWatchesWhatRealNodesServeAndRaisesEachConditionOnce() throws {
+        let site = try ServeDeploySite(nginxCount: 1)
+        let nginx = site.nginx[0]
+        let alpha = "alpha.example.test:\(nginx.tlsPort)"
+        for arguments in [
+            ["cert", "issue", "app", "--issuer", "internal", "--cn", "alpha.example.test"],
+            ["tls", "install", "web1", "--cert-id", "app", "--node", alpha],
+            // A newer version of site that nobody deploys: beta keeps serving the old one, inside its window.
+            ["cert", "issue", "site", "--issuer", "internal", "--cn", "beta.example.test"],
+        ] {
+            let result = try site.fixture.run(arguments)
+            try #require(result.exitStatus == 0, "\(arguments.prefix(3)): \(result.standardErrorText)")
+        }
+        #expect(try nginx.servedFingerprint("beta.example.test") == site.firstFingerprint)
+        let daemon = try site.startDaemon(watchIntervalSeconds: 1)
+        defer { daemon.stop() }
+
+        let expiring = eventually(60) { !site.events("expiring").isEmpty }
+        #expect(expiring, "no expiring event: \(site.log().suffix(3_000))")
+        let event = try #require(site.events("expiring").first)
+        #expect(event["subject"] as? String == "site" && event["endpoint"] as? String == "web1", "\(event)")
+        #expect(event["scope"] as? String == "node")
+        let payload = try #require(event["payload"] as? [String: Any])
+        #expect(payload["served_fingerprint"] as? String == site.firstFingerprint || payload["servedFingerprint"] as? String == site.firstFingerprint,
+                "\(payload)")
+        Thread.sleep(forTimeInterval: 3)  // three more watch passes
+        #expect(site.events("expiring").count == 1, "\(site.events)")
+        #expect(!site.events.contains { $0["subject"] as? String == "app" }, "app is served as installed: \(site.events)")
+
+        let intruder = try site.pki.issue("intruder", dnsNames: ["alpha.example.test"])
+        let replaced = try site.fixture.run(["tls", "install", "web1", "--cert", intruder.certificate, "--key", intruder.key,
+                                             "--chain", site.pki.chain, "--node", alpha])
+        try #require(replaced.exitStatus == 0, "\(replaced.standardErrorText)")
+        #expect(eventually(60) { !site.events("served-mismatch").isEmpty }, "no served-mismatch event: \(site.log().suffix(3_000))")
+        let mismatch = try #require(site.events("served-mismatch").first)
+        #expect(mismatch["subject"] as? String == "app" && mismatch["endpoint"] as? String == "web1", "\(mismatch)")
+        #expect(mismatch["scope"] as? String == "node")
+        Thread.sleep(forTimeInterval: 3)
+        #expect(site.events("served-mismatch").count == 1, "\(site.events)")
+        #expect(site.events("expiring").count == 1, "\(site.events)")
+    }
+
+    /// The renewal of `site` raises `renewed`; the webhook gets it over HTTPS through a real tinyproxy (the
+    /// gateway's outbound proxy), verified with og-host's trust anchors.
+    @Test func theWebhookGoesThroughTheOutboundProxy() throws {
+        let site = try ServeDeploySite(nginxCount: 0)
+        let work = try TemporaryDirectory("og-webhook")
+        let receiver = try ApplianceStandIn(pki: site.pki, directory: work)
+        let proxy = try TinyproxyStandIn(directory: work)
+        let set = try site.fixture.run(["proxy", "set", "--host", "127.0.0.1", "--port", "\(proxy.port)"])
+        try #require(set.exitStatus == 0, "\(set.standardErrorText)")
+        let daemon = try site.startDaemon(config: #", "webhook": {"url": "https://localhost:\#(receiver.port)/record/events.json", "timeoutSeconds": 10}"#)
+        defer { daemon.stop() }
+        let received = { (try? String(contentsOfFile: work.file("events.json"), encoding: .utf8)) ?? "" }
+        #expect(eventually(90) { received().contains(#""kind":"renewed""#) }, "the webhook got nothing: \(site.log().suffix(3_000))")
+        #expect(proxy.connects(toPort: receiver.port) >= 1, "the webhook did not go through the proxy")
+        let document = try #require(received().split(separator: "\n").first { $0.contains(#""kind":"renewed""#) })
+        let event = try #require(try JSONSerialization.jsonObject(with: Data(document.utf8)) as? [String: Any])
+        #expect(event["subject"] as? String == "site" && event["scope"] as? String == "certificate", "\(event)")
+        #expect(eventually(20) { (try? site.status())?["undelivered_events"] as? Int == 0 })
+    }
+}
