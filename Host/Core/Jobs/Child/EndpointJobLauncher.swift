@@ -170,8 +170,11 @@ public struct EndpointJobLauncher: Sendable {
             return ChildResult(result: withSlot(outcome), crash: (withSlot(outcome), output.processID))
         }
         if let signal = output.terminationSignal {
-            let outcome = failed("\(plugin) crashed\(inSlot): the job's process died of signal \(signal) "
-                                 + "(\(Self.signalName(signal)))", signal: signal)
+            // A signal no code sends itself, and no slot watch report: someone killed the process (OOM killer, an operator).
+            let fromOutside = watched == nil && [SIGKILL, SIGTERM, SIGINT, SIGHUP].contains(signal)
+            let outcome = failed(fromOutside ? "the job's process was killed by signal \(signal) (\(Self.signalName(signal)))"
+                                             : "\(plugin) crashed\(inSlot): the job's process died of signal \(signal) "
+                                               + "(\(Self.signalName(signal)))", signal: signal)
             return ChildResult(result: withSlot(outcome), crash: (withSlot(outcome), output.processID))
         }
         if let decoded = try? JobWire.decoder().decode(JobOutcome.self, from: Data(output.standardOutput)) {
