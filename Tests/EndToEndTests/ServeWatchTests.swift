@@ -52,6 +52,24 @@ import Testing
         #expect(site.events("expiring").count == 1, "\(site.events)")
     }
 
+    /// A version nothing renews (its lineage has no issuer) is inside its window and a node serves it: the
+    /// renewal pass (needs the operator) and the watch (the node serves the current version there) see the same
+    /// fact, and it is one `expiring` event of scope certificate, however many passes and probes see it.
+    @Test func anExpiringCurrentVersionIsOneEventWhetherThePassOrTheWatchSeesIt() throws {
+        let site = try ServeDeploySite(nginxCount: 1)
+        let manual = try site.fixture.run(["cert", "policy", "site", "--issuer", "manual"])
+        try #require(manual.exitStatus == 0, "\(manual.standardErrorText)")
+        let daemon = try site.startDaemon(watchIntervalSeconds: 1)
+        defer { daemon.stop() }
+        #expect(eventually(60) { !site.events("expiring").isEmpty }, "no expiring event: \(site.log().suffix(3_000))")
+        Thread.sleep(forTimeInterval: 4)  // more watch passes and renewal checks
+        let expiring = site.events("expiring")
+        #expect(expiring.count == 1, "\(site.events)")
+        #expect(expiring.first?["scope"] as? String == "certificate" && expiring.first?["endpoint"] is NSNull, "\(expiring)")
+        #expect(expiring.first?["subject"] as? String == "site")
+        #expect(try site.nginx[0].servedFingerprint("beta.example.test") == site.firstFingerprint, "nothing renewed it")
+    }
+
     /// The renewal of `site` raises `renewed`; the webhook gets it over HTTPS through a real tinyproxy (the
     /// gateway's outbound proxy), verified with og-host's trust anchors.
     @Test func theWebhookGoesThroughTheOutboundProxy() throws {
