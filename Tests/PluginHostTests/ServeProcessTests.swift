@@ -99,6 +99,7 @@ func eventually(_ timeout: TimeInterval = 20, _ condition: () throws -> Bool) re
         #expect(metrics.standardOutputText.contains(#"og_host_certificate_expiry_days{certificate="www"} 10.00"#),
                 "\(metrics.standardOutputText)")
         #expect(metrics.standardOutputText.contains("\nog_host_events_undelivered 0\n"))
+        #expect(metrics.standardOutputText.contains("\nog_host_deploys_owed 0\n"))
         #expect(metrics.standardOutputText.contains("\nog_host_queue_depth 0\n"))
         #expect(metrics.standardOutputText.contains("# TYPE og_host_job_duration_seconds histogram"))
         let health = try serve.curl("/healthz")

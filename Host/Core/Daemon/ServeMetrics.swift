@@ -82,6 +82,8 @@ public final class ServeMetrics: @unchecked Sendable {
             }
             family("og_host_events_undelivered", "gauge", "Events in the outbox not yet delivered to every hook and webhook.")
             sample("og_host_events_undelivered", [], Double((try? inventory.undeliveredEventCount()) ?? 0))
+            family("og_host_deploys_owed", "gauge", "Bindings that owe a deploy of their certificate's current version (pending or failed).")
+            sample("og_host_deploys_owed", [], Double((try? inventory.deployStateCount()) ?? 0))
         }
         let (counts, seconds, delivered, waiting, active, passes) = lock.withLock {
             (jobCounts, jobSeconds, deliveries, queueDepth, running, lastPass)
