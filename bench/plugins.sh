@@ -19,8 +19,27 @@ venv=/tmp/og-bench-certbot-venv
 if [ ! -x "$venv/bin/certbot" ]; then
   python3 -m venv "$venv" && "$venv/bin/pip" install --quiet certbot certbot-nginx >&2
 fi
+# The floor under any og-host command: programs that do nothing, linked like
+# og-host (its DT_NEEDED list, read from the binary, so they follow its links):
+# the dynamic loader's work for those libraries, plus, for the Swift one, the
+# Swift runtime's start. `ldd "$bin/og-host"` lists what that maps.
+swiftlib=$(dirname "$(readlink -f "$(command -v swiftc)")")/../lib/swift/linux
+needed=$(readelf -d "$bin/og-host" | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p')
+echo 'int main(void) { return 0; }' > "$work/empty.c"
+echo 'print("", terminator: "")' > "$work/empty.swift"
+cc -O2 -o "$work/empty-c" "$work/empty.c"
+# shellcheck disable=SC2046
+cc -O2 -o "$work/empty-c-linked" "$work/empty.c" -Wl,--no-as-needed -L"$swiftlib" -Wl,-rpath,"$swiftlib" \
+  $(for lib in $needed; do printf -- '-l:%s ' "$lib"; done)
+# shellcheck disable=SC2046
+swiftc -O -o "$work/empty-swift-linked" "$work/empty.swift" -Xlinker --no-as-needed \
+  $(for lib in $needed; do printf -- '-Xlinker -l:%s ' "$lib"; done) 2>/dev/null
+echo "og-host links: $(echo $needed | tr '\n' ' ') ($(ldd "$bin/og-host" | grep -c '=>') libraries mapped)"
 compare "${OG_BENCH_RUNS:-30}" \
   "plugins list (manifests)" "OG_PLUGIN_PATH=$work/plugins.d $bin/og-host plugins list" \
+  "empty C program" "$work/empty-c" \
+  "empty C program linked like og-host" "$work/empty-c-linked" \
+  "empty Swift program linked like og-host" "$work/empty-swift-linked" \
   "tls add p12 --help (manifests)" "OG_PLUGIN_PATH=$work/plugins.d $bin/og-host tls add p12 --help" \
   "plugins list (no manifests)" "OG_PLUGIN_PATH=$work/bare.d $bin/og-host plugins list" \
   "certbot plugins" "$venv/bin/certbot plugins --config-dir $work/certbot --work-dir $work/certbot --logs-dir $work/certbot"

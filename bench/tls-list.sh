@@ -34,4 +34,5 @@ runs=${OG_BENCH_RUNS:-10}
 compare "$runs" \
   "og-host tls list" "$bin/og-host tls list >/dev/null" \
   "og-host tls list --output json" "$bin/og-host tls list --output json >/dev/null" \
-  "sqlite3 (same rows)" "sqlite3 $db 'SELECT id, name, type, connectionType, host FROM endpoint ORDER BY name' >/dev/null"
+  "sqlite3 (same rows)" "sqlite3 $db 'SELECT id, name, type, connectionType, host FROM endpoint ORDER BY name' >/dev/null" \
+  "sqlite3 -json (every column)" "sqlite3 -json $db 'SELECT * FROM endpoint ORDER BY name' >/dev/null"

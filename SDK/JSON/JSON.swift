@@ -308,21 +308,20 @@ private struct Parser {
             index = end + 1
             return text
         }
-        var scalars = String.UnicodeScalarView()
+        // With escapes: the bytes between them and the UTF-8 of each escaped
+        // scalar go into one buffer, validated once at the closing quote
+        // (appending scalar by scalar was most of reading stored options, whose
+        // slashes are escaped). An escape always yields a whole sequence, so
+        // invalid bytes around it stay invalid.
         var raw: [UInt8] = []
-        func flush(_ parser: Parser, _ raw: inout [UInt8], _ scalars: inout String.UnicodeScalarView) throws(JSONError) {
-            guard !raw.isEmpty else { return }
-            guard let text = String(validating: raw, as: UTF8.self) else { throw parser.error("a string is not valid UTF-8") }
-            scalars.append(contentsOf: text.unicodeScalars)
-            raw.removeAll(keepingCapacity: true)
-        }
+        raw.reserveCapacity(end - index + 16)
         while true {
             guard index < bytes.count else { throw error("a string is not closed") }
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
                 index += 1
-                try flush(self, &raw, &scalars)
-                return String(scalars)
+                guard let text = String(validating: raw, as: UTF8.self) else { throw error("a string is not valid UTF-8") }
+                return text
             }
             if byte < 0x20 { throw error("a string holds a raw control character") }
             if byte != UInt8(ascii: "\\") {
@@ -330,20 +329,19 @@ private struct Parser {
                 index += 1
                 continue
             }
-            try flush(self, &raw, &scalars)
             index += 1
             guard index < bytes.count else { throw error("a string ends inside an escape") }
             let escape = bytes[index]
             index += 1
             switch escape {
-            case UInt8(ascii: "\""): scalars.append("\"")
-            case UInt8(ascii: "\\"): scalars.append("\\")
-            case UInt8(ascii: "/"): scalars.append("/")
-            case UInt8(ascii: "b"): scalars.append("\u{08}")
-            case UInt8(ascii: "f"): scalars.append("\u{0C}")
-            case UInt8(ascii: "n"): scalars.append("\n")
-            case UInt8(ascii: "r"): scalars.append("\r")
-            case UInt8(ascii: "t"): scalars.append("\t")
+            case UInt8(ascii: "\""): raw.append(UInt8(ascii: "\""))
+            case UInt8(ascii: "\\"): raw.append(UInt8(ascii: "\\"))
+            case UInt8(ascii: "/"): raw.append(UInt8(ascii: "/"))
+            case UInt8(ascii: "b"): raw.append(0x08)
+            case UInt8(ascii: "f"): raw.append(0x0C)
+            case UInt8(ascii: "n"): raw.append(0x0A)
+            case UInt8(ascii: "r"): raw.append(0x0D)
+            case UInt8(ascii: "t"): raw.append(0x09)
             case UInt8(ascii: "u"):
                 var code = try hex4()
                 if (0xD800...0xDBFF).contains(code) {
@@ -358,7 +356,7 @@ private struct Parser {
                     throw error("a lone low surrogate")
                 }
                 guard let scalar = Unicode.Scalar(code) else { throw error("\\u escape is not a Unicode scalar") }
-                scalars.append(scalar)
+                raw.append(contentsOf: UTF8.encode(scalar)!)
             default:
                 throw error("unknown escape '\\\(Character(Unicode.Scalar(escape)))'")
             }

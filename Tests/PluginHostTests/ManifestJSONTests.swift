@@ -38,6 +38,8 @@ import Testing
         let documents = [
             #"{"a": [1, -2.5e+3, 0, true, false, null, "x\u00e9\ud834\udd1e\n"], "b": {}}"#,
             #"[]"#, #"  "text"  "#, #"-0"#, #"{"nested": {"deeper": [[[]]]}}"#,
+            // Escapes between raw multi-byte text (stored options escape their slashes).
+            #"{"path": "\/srv\/caf\u00e9\/é-ü.pem", "q": "\"\\\b\f\r\t ü\ud83d\ude00€", "€": "x\/"}"#,
         ]
         for document in documents {
             let ours = try JSON.parse(Array(document.utf8))
