@@ -23,9 +23,13 @@ public final class SSHServerFixture: @unchecked Sendable {
         public var extraConfiguration: [String] = []
         /// Log in as `SSHTestUser.ensurePasswordSudo()` (sudo wants its password) instead of `ogtest`.
         public var passwordSudoAccount = false
+        /// The `Subsystem sftp` command, e.g. `internal-sftp -P posix-rename` to refuse one request.
+        public var sftpSubsystem = "internal-sftp"
         public init(passwordAuthentication: Bool = true, keyboardInteractiveAuthentication: Bool = false,
-                    publicKeyAuthentication: Bool = true, extraConfiguration: [String] = [], passwordSudoAccount: Bool = false) {
+                    publicKeyAuthentication: Bool = true, extraConfiguration: [String] = [], passwordSudoAccount: Bool = false,
+                    sftpSubsystem: String = "internal-sftp") {
             self.extraConfiguration = extraConfiguration
+            self.sftpSubsystem = sftpSubsystem
             self.passwordSudoAccount = passwordSudoAccount
             self.passwordAuthentication = passwordAuthentication
             self.keyboardInteractiveAuthentication = keyboardInteractiveAuthentication
@@ -185,7 +189,7 @@ public final class SSHServerFixture: @unchecked Sendable {
             PubkeyAuthentication \(options.publicKeyAuthentication ? "yes" : "no")
             PermitRootLogin no
             AllowUsers \(user)
-            Subsystem sftp internal-sftp
+            Subsystem sftp \(options.sftpSubsystem)
             LogLevel VERBOSE
             MaxStartups 100
             MaxSessions 100

@@ -10,6 +10,10 @@ final class SFTPFiles {
     private let sftp: OpaquePointer
     private let user: String
     private let timeout: Duration
+    /// rename(2) over a second SFTP channel, opened at the first replacement;
+    /// `posixRenameChecked` once the server was asked whether it offers one.
+    private var posixRename: SFTPPosixRename?
+    private var posixRenameChecked = false
 
     init(session: SSHSession, user: String, timeout: Duration) throws {
         let deadline = Deadline(timeout, operation: "starting SFTP on \(session.host):\(session.port)")
@@ -30,6 +34,8 @@ final class SFTPFiles {
 
     /// Ends the SFTP channel; bounded, since the session may already be gone.
     func shutdown() {
+        posixRename?.close()
+        posixRename = nil
         let grace = Deadline(.seconds(2), operation: "closing SFTP")
         if (try? session.call(grace, { libssh2_sftp_shutdown(sftp) })) == nil {
             session.markBroken("SFTP could not be shut down")
@@ -152,9 +158,10 @@ final class SFTPFiles {
     }
 
     /// Writes `contents` to a hidden temporary file beside `path`, flushes it,
-    /// gives it the final mode and owner, and renames it over `path`.
-    /// `replaceExisting` performs that last rename when a file is already
-    /// there; it returns false when it cannot (then remove-and-rename is used).
+    /// gives it the final mode and owner, and renames it over `path`. When a
+    /// file is already there, that rename is rename(2) through the server's
+    /// posix-rename extension, else `replaceExisting`; it returns false when it
+    /// cannot either (then remove-and-rename is used).
     func writeAtomically(_ path: String, contents: [UInt8], mode: UInt32?,
                          replaceExisting: (_ temporary: String, _ target: String) throws -> Bool) throws {
         let deadline = Deadline(timeout, operation: "writing \(path)")
@@ -225,7 +232,7 @@ final class SFTPFiles {
             }
             guard try status(path, follow: false).exists else { throw error(renamed, path: path, action: "rename into place") }
         }
-        if try replaceExisting(temporary, path) {
+        if try replaceWithPosixRename(temporary, path, deadline: deadline) || replaceExisting(temporary, path) {
             committed = true
             return
         }
@@ -238,6 +245,25 @@ final class SFTPFiles {
     }
 
     // MARK: - Helpers
+
+    /// Renames `temporary` over `target` with the server's rename(2)
+    /// (`SFTPPosixRename`); false when the server does not offer it or
+    /// refuses it. A refusal (PERMISSION_DENIED) is also what a server that
+    /// bans the request (`sftp-server -P`) answers, so the caller's other way
+    /// is tried then; it reports the real reason if the rename is impossible.
+    private func replaceWithPosixRename(_ temporary: String, _ target: String, deadline: Deadline) throws -> Bool {
+        if !posixRenameChecked {
+            posixRenameChecked = true
+            posixRename = try SFTPPosixRename.open(session: session, deadline: deadline)
+        }
+        guard let posixRename else { return false }
+        let status = UInt(try posixRename.rename(temporary, to: target, deadline: deadline))
+        switch status {
+        case UInt(LIBSSH2_FX_OK): return true
+        case UInt(LIBSSH2_FX_PERMISSION_DENIED), UInt(LIBSSH2_FX_OP_UNSUPPORTED): return false
+        default: throw error(status: status, path: target, action: "replace")
+        }
+    }
 
     private func rename(_ source: String, to target: String, deadline: Deadline) throws -> Int32 {
         try session.call(deadline) {
@@ -277,7 +303,12 @@ final class SFTPFiles {
         guard result == LIBSSH2_ERROR_SFTP_PROTOCOL else {
             return session.failure("connection lost while trying to \(action) \(path)")
         }
-        switch lastStatus {
+        return error(status: lastStatus, path: path, action: action)
+    }
+
+    /// Names the file problem an SFTP status code reports.
+    private func error(status: UInt, path: String, action: String) -> ConnectionError {
+        switch status {
         case LIBSSH2_FX_NO_SUCH_FILE, LIBSSH2_FX_NO_SUCH_PATH:
             return .notFound(path: path)
         case LIBSSH2_FX_PERMISSION_DENIED, LIBSSH2_FX_WRITE_PROTECT:

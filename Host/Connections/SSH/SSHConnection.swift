@@ -186,8 +186,10 @@ public final class SSHConnection: Connection, @unchecked Sendable {
     // MARK: - Helpers
 
     /// SFTP (protocol version 3, all libssh2 1.10 speaks) cannot rename over an
-    /// existing file, but rename(2) can: on POSIX endpoints `mv` in the same
-    /// directory is that atomic rename. Returns false where no command can run.
+    /// existing file, but rename(2) can. `SFTPFiles` uses OpenSSH's
+    /// posix-rename extension where the server offers it; elsewhere, on POSIX
+    /// endpoints, `mv` in the same directory is that atomic rename (slower: a
+    /// command starts the login's shell). Returns false where no command can run.
     private func replaceWithRename(_ temporary: String, _ target: String) throws -> Bool {
         guard platform == .posix, let session else { return false }
         do {
