@@ -41,37 +41,10 @@ install -m 0755 "$bin/libog-plugin-keystore.so" "$work/plugins.d/"
 export OG_DATA_DIR="$work/og-data" OG_PLUGIN_PATH="$work/plugins.d"
 
 endpoints=50
-sshd_pid=
-trap '[ -n "$sshd_pid" ] && kill "$sshd_pid" 2>/dev/null; rm -rf "$work"' EXIT
-
-while :; do
-    port=$((20000 + RANDOM % 40000))
-    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || break
-done
-
-ssh-keygen -q -t ed25519 -N '' -f "$work/host_key"
-ssh-keygen -q -t ed25519 -N '' -f "$work/client_key"
-cp "$work/client_key.pub" "$work/authorized_keys"
-mkdir -p /run/sshd
-cat > "$work/sshd_config" <<CONFIG
-Port $port
-ListenAddress 127.0.0.1
-HostKey $work/host_key
-PidFile none
-AuthorizedKeysFile $work/authorized_keys
-StrictModes no
-UsePAM no
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-PermitRootLogin prohibit-password
-AllowUsers root
-Subsystem sftp internal-sftp
-MaxStartups 200
-MaxSessions 100
-CONFIG
-/usr/sbin/sshd -D -e -f "$work/sshd_config" 2>"$work/sshd.log" &
-sshd_pid=$!
-for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
+source bench/loopback-sshd.sh
+trap 'stop_loopback_sshd; rm -rf "$work"' EXIT
+start_loopback_sshd "$work"
+port=$sshd_port
 
 # A CA and the certificate being deployed.
 cd "$work"
@@ -83,7 +56,7 @@ openssl x509 -req -in site.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out sit
 
 "$og" ca add ca.pem --name bench-ca >/dev/null
 "$og" cert import --cert site.pem --key site.key --name site >/dev/null
-fingerprint=$(ssh-keygen -lf "$work/host_key.pub" -E sha256 | awk '{print $2}')
+fingerprint=$sshd_fingerprint
 for i in $(seq "$endpoints"); do
     mkdir -p "$work/og/e$i" "$work/floor/e$i" "$work/ansible/e$i"
     : > "$work/og/e$i/cert.pem"   # the pem type wants its file to exist
@@ -97,7 +70,7 @@ echo "og-host: $endpoints endpoints bound; first deploy:"
 "$og" cert deploy site --parallel 10 --force | tail -1
 
 # The shell floor: one master connection, 10 copies at a time.
-options="-o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -i $work/client_key"
+options=$sshd_client_options
 cat > "$work/floor.sh" <<SCRIPT
 #!/usr/bin/env bash
 set -euo pipefail

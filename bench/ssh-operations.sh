@@ -31,46 +31,19 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 work=$(mktemp -d /tmp/og-bench-ssh-XXXXXX)
-sshd_pid=
+source "$(dirname "$0")/loopback-sshd.sh"
 cleanup() {
-    [ -n "$sshd_pid" ] && kill "$sshd_pid" 2>/dev/null && wait "$sshd_pid" 2>/dev/null
-    ssh -O exit -o ControlPath="$work/master" -p "$port" root@127.0.0.1 2>/dev/null || true
+    [ -n "${port:-}" ] && ssh -O exit -o ControlPath="$work/master" -p "$port" root@127.0.0.1 2>/dev/null || true
+    stop_loopback_sshd
     rm -rf "$work"
 }
 trap cleanup EXIT
-
-# A port nothing answers on.
-while :; do
-    port=$((20000 + RANDOM % 40000))
-    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || break
-done
-
-ssh-keygen -q -t ed25519 -N '' -f "$work/host_key"
-ssh-keygen -q -t ed25519 -N '' -f "$work/client_key"
-cp "$work/client_key.pub" "$work/authorized_keys"
-mkdir -p /run/sshd "$work/remote"
+start_loopback_sshd "$work"
+port=$sshd_port
+mkdir -p "$work/remote"
 head -c 4096 /dev/urandom > "$work/payload"
 head -c 1024 /dev/urandom > "$work/stdin"
-cat > "$work/sshd_config" <<CONFIG
-Port $port
-ListenAddress 127.0.0.1
-HostKey $work/host_key
-PidFile none
-AuthorizedKeysFile $work/authorized_keys
-StrictModes no
-UsePAM no
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-PermitRootLogin prohibit-password
-AllowUsers root
-Subsystem sftp internal-sftp
-MaxStartups 100
-CONFIG
-/usr/sbin/sshd -D -e -f "$work/sshd_config" 2>"$work/sshd.log" &
-sshd_pid=$!
-for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
-
-options="-o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -i $work/client_key"
+options=$sshd_client_options
 remote="$work/remote"
 
 # Ten operations, each its own ssh/scp process; $1 adds options (e.g. a control path).
