@@ -13,7 +13,10 @@ else
 fi
 # OG_BENCH_BUILD=debug measures the debug products already in .build (no
 # release build: for a loaded machine; say so with the figures).
-if [ "${OG_BENCH_BUILD:-release}" = debug ]; then
+# OG_BENCH_BIN=DIR measures the og-host and plugins already built in DIR.
+if [ -n "${OG_BENCH_BIN:-}" ]; then
+  bin=$OG_BENCH_BIN
+elif [ "${OG_BENCH_BUILD:-release}" = debug ]; then
   bin=$(swift build --show-bin-path)
 else
   scratch=${OG_BENCH_SCRATCH:-.build-bench}
@@ -66,6 +69,10 @@ compare() {
 import json, sys
 results = json.load(open(sys.argv[1]))["results"]
 first = results[0]
+# CPU time is far less sensitive than wall time to what else the machine runs
+# (children included: hyperfine counts the whole process tree it waited for).
+for r in results:
+    print(f"cpu {r['command']}: {r['user'] * 1000:.1f} ms user + {r['system'] * 1000:.1f} ms system (means)")
 for r in results[1:]:
     print(f"ratio {r['command']} / {first['command']}: {r['median'] / first['median']:.2f} (medians)")
 PY
