@@ -41,7 +41,7 @@ public enum FaultPoints {
         guard let setting else { return }
         let step = counter.next()
         if setting == name || setting == "step:\(step)" {
-            FileHandle.standardError.write(Data("og-host: fault injected at step \(step) (\(name))\n".utf8))
+            StandardStreams.error("og-host: fault injected at step \(step) (\(name))\n")
             _exit(exitStatus)
         }
         if setting == name + ":pause", let resume = ProcessInfo.processInfo.environment["OG_FAULT_RESUME"] {
@@ -54,7 +54,7 @@ public enum FaultPoints {
             return
         }
         if setting == name + ":hang" {
-            FileHandle.standardError.write(Data("og-host: fault injected at step \(step) (\(name)): hanging\n".utf8))
+            StandardStreams.error("og-host: fault injected at step \(step) (\(name)): hanging\n")
             while true { sleep(60) }
         }
     }

@@ -25,6 +25,20 @@ public enum StandardStreams {
         }
     }
 
+    /// Opens /dev/null on any of descriptors 0, 1 and 2 that is closed (`og-host 2>&-`). Otherwise the next
+    /// file opened (the inventory, a temporary) would take that number and receive what is written to the
+    /// stream. Call it first thing in `main`.
+    public static func keepOpen() {
+        for descriptor in [STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO] where fcntl(descriptor, F_GETFD) == -1 && errno == EBADF {
+            // open() returns the lowest free number: this one, as the lower ones are open by now.
+            let opened = open("/dev/null", O_RDWR)
+            if opened >= 0 && opened != descriptor {
+                dup2(opened, descriptor)
+                close(opened)
+            }
+        }
+    }
+
     public static func output(_ text: String) { write(Array(text.utf8), to: STDOUT_FILENO) }
     public static func error(_ text: String) { write(Array(text.utf8), to: STDERR_FILENO) }
 }

@@ -56,7 +56,7 @@ struct CertCommand: ParsableCommand {
                 guard let out, out != OutputFile.standardOutput else {
                     // The CSR alone on standard output, so `> request.csr` captures a clean file.
                     printOut(csr)
-                    FileHandle.standardError.write(Data(summary.utf8))
+                    StandardStreams.error(summary)
                     return
                 }
                 do {

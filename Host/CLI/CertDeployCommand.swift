@@ -31,7 +31,7 @@ extension CertCommand {
                     printOut(try JSONOutput.render(report))
                 } else {
                     for row in report.rows where !row.succeeded {
-                        FileHandle.standardError.write(Data("error: endpoint '\(row.endpoint)': \(row.message)\n".utf8))
+                        StandardStreams.error("error: endpoint '\(row.endpoint)': \(row.message)\n")
                     }
                     printOut("\n" + Table.render(header: ["ENDPOINT", "NODES", "OUTCOME", "SECONDS", "SHA-256", "MESSAGE"], rows: report.rows.map { row in
                         [row.endpoint, row.nodes.map { $0.isEmpty ? "(default)" : $0 }.joined(separator: ","), row.outcome.rawValue,

@@ -47,7 +47,7 @@ extension CertCommand {
                                                 dnsServer: dnsServer, tsigKeyName: tsigKey, tsigSecret: tsigSecret,
                                                 tsigAlgorithm: tsigAlgorithm),
                     waitLimit: TimeInterval(wait)))
-                for warning in result.warnings { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
+                for warning in result.warnings { StandardStreams.error("warning: \(warning)\n") }
                 let certificate = result.certificate
                 printOut("""
                 Certificate '\(name)' issued\(result.resumed ? " (resumed order)" : "").

@@ -25,7 +25,7 @@ struct PluginCommand: ParsableCommand {
                 do {
                     endpoint = try fixture.map { try FixtureEndpoint(directory: $0) }
                 } catch {
-                    FileHandle.standardError.write(Data("\(error)\n".utf8))
+                    StandardStreams.error("\(error)\n")
                     throw ExitCode(2)
                 }
                 throw ExitCode(ConformanceSuite.runAsChild(path: path, skipping: skipping, fixture: endpoint))

@@ -50,7 +50,7 @@ struct PluginsCommand: ParsableCommand {
                     case .success(let manifest):
                         printOut("wrote \(manifest)\n")
                     case .failure(let error):
-                        FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))
+                        StandardStreams.error("error: \(error.message)\n")
                         failed = true
                     }
                 }

@@ -41,7 +41,7 @@ extension TLSCommand {
                         guard said.insert(result.endpoint).inserted else { continue }
                         let failedNodes = results.filter { $0.endpoint == result.endpoint && (try? $0.result.get()) == nil }
                         let place = failedNodes.count == 1 ? result.node.map { "endpoint '\(result.endpoint)' node '\($0)'" } : nil
-                        FileHandle.standardError.write(Data("error: \(place ?? "endpoint '\(result.endpoint)'"): \(error.message(fieldName: optionSpelling))\n".utf8))
+                        StandardStreams.error("error: \(place ?? "endpoint '\(result.endpoint)'"): \(error.message(fieldName: optionSpelling))\n")
                     }
                 }
                 printOut(Table.render(header: ["ENDPOINT", "NODE", "OUTCOME", "SHA-256"], rows: results.map { result in

@@ -7,6 +7,8 @@ import OGHost
 // --data-dir and --plugins-dir are accepted anywhere (before a `--`) and
 // become OG_DATA_DIR / OG_PLUGIN_PATH, so every subcommand — and every child
 // og-host it starts — resolves state and plugins the same way.
+// Closed standard streams (`og-host 2>&-`) become /dev/null before anything opens a file that could take their number.
+StandardStreams.keepOpen()
 // A plugin that crashes, calls exit() or hangs in a slot ends og-host with a message naming it and the slot.
 PluginSlotWatch.installCrashReporting()
 
@@ -22,7 +24,7 @@ while index < words.count, words[index] != "--" {
         let value: String
         if word == option {
             guard index + 1 < words.count else {
-                FileHandle.standardError.write(Data("error: \(option): needs a directory\n".utf8))
+                StandardStreams.error("error: \(option): needs a directory\n")
                 exit(2)
             }
             value = words[index + 1]
@@ -52,7 +54,7 @@ while index < words.count, words[index] != "--" {
         let value: String
         if word == "--log-format" {
             guard index + 1 < words.count else {
-                FileHandle.standardError.write(Data("error: --log-format: needs text or json\n".utf8))
+                StandardStreams.error("error: --log-format: needs text or json\n")
                 exit(2)
             }
             value = words[index + 1]
@@ -112,7 +114,7 @@ do {
         exit(0)
     }
     if !(error is ExitCode), !text.isEmpty {
-        FileHandle.standardError.write(Data((text + "\n").utf8))
+        StandardStreams.error(text + "\n")
     }
     exit(code == .validationFailure ? GatewayError.Category.badInput.exitCode : code.rawValue)
 }

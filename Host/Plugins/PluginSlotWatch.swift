@@ -1,4 +1,5 @@
 import Foundation
+import OGBasics
 
 /// Keeps track of the plugin slot running in this process, so that a plugin
 /// that crashes, calls `exit()` or never returns ends og-host with a message
@@ -192,7 +193,7 @@ public enum PluginSlotWatch {
             let message = "og-host: the plugin '\(overrun.plugin)' did not return from its \(overrun.slot) slot within "
                 + "\(Int(timeout)) s (OG_PLUGIN_SLOT_TIMEOUT_SECONDS); og-host stops here. The install journal is kept, "
                 + "and og-host tls recover (or the next job) restores the endpoint\n"
-            FileHandle.standardError.write(Data(message.utf8))
+            StandardStreams.error(message)
             _exit(timeoutExitStatus)
         }
     }

@@ -45,7 +45,7 @@ public enum OutputFile {
     /// the first check is refused the same way.
     public static func write(_ text: String, to path: String, field: String, replacing: Bool) throws {
         if path == standardOutput {
-            FileHandle.standardOutput.write(Data(text.utf8))
+            StandardStreams.output(text)
             return
         }
         try requireWritable(path, field: field, replacing: replacing)

@@ -122,7 +122,7 @@ public final class Gateway: Sendable {
             try inventory().appendAudit(AuditRecord(action: action, subject: subject,
                                                     outcome: success ? .success : .failure, detail: detail))
         } catch {
-            FileHandle.standardError.write(Data("warning: could not write the audit record: \(error)\n".utf8))
+            StandardStreams.error("warning: could not write the audit record: \(error)\n")
         }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import OGBasics
 import OGConnections
 import OGCredentials
 import OGInventory
@@ -182,7 +183,7 @@ public struct ACMEIssuers {
         let http = try OutboundHTTP(gateway: gateway).client(configuration)
         let client = try issuance { try ACMEClient(directoryURL: directoryURL, accountKey: accountKey, accountURL: accountURL, http: http) }
         if ProcessInfo.processInfo.environment["OG_ACME_TRACE"] == "1" {
-            client.log = { FileHandle.standardError.write(Data("acme: \($0)\n".utf8)) }
+            client.log = { StandardStreams.error("acme: \($0)\n") }
         }
         return client
     }

@@ -39,13 +39,13 @@ public enum ChildProcessDescriber {
             let library = try PluginLibrary.load(path)
             let encoder = JSONEncoder()
             encoder.keyEncodingStrategy = .convertToSnakeCase
-            FileHandle.standardOutput.write(try encoder.encode(PluginManifest(library: library)))
+            StandardStreams.write(Array(try encoder.encode(PluginManifest(library: library))), to: STDOUT_FILENO)
             return 0
         } catch let error as PluginLoadError {
-            FileHandle.standardError.write(Data("\(error.reason)\n".utf8))
+            StandardStreams.error("\(error.reason)\n")
             return 1
         } catch {
-            FileHandle.standardError.write(Data("\(error)\n".utf8))
+            StandardStreams.error("\(error)\n")
             return 1
         }
     }

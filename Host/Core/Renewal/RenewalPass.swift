@@ -1,4 +1,5 @@
 import Foundation
+import OGBasics
 import OGInventory
 import OGMaterial
 
@@ -364,7 +365,7 @@ public struct RenewalPass {
             try context.inventory.recordEvent(try GatewayEvent(kind: kind, subject: payload.name, payload: payload,
                                                                dedupeKey: dedupeKey))
         } catch {
-            FileHandle.standardError.write(Data("warning: could not record the \(kind.rawValue) event for \(payload.name): \(error)\n".utf8))
+            StandardStreams.error("warning: could not record the \(kind.rawValue) event for \(payload.name): \(error)\n")
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import OGBasics
 import OGInventory
 
 /// What `cert deploy` did: one row per endpoint.
@@ -167,7 +168,7 @@ public struct CertificateDeployService: Sendable {
                     owed[row.endpointID] = rows.first
                 }
             } catch {
-                FileHandle.standardError.write(Data("warning: could not record the deploy state of '\(row.endpoint)': \(error)\n".utf8))
+                StandardStreams.error("warning: could not record the deploy state of '\(row.endpoint)': \(error)\n")
             }
         }
         return owed
@@ -193,7 +194,7 @@ public struct CertificateDeployService: Sendable {
                                                                                certificateID: report.certificateID))
                 _ = try inventory.recordEvent(event)
             } catch {
-                FileHandle.standardError.write(Data("warning: could not record the \(row.succeeded ? "deployed" : "deploy-failed") event of '\(row.endpoint)': \(error)\n".utf8))
+                StandardStreams.error("warning: could not record the \(row.succeeded ? "deployed" : "deploy-failed") event of '\(row.endpoint)': \(error)\n")
             }
         }
     }

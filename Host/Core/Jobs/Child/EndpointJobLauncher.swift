@@ -107,7 +107,7 @@ public struct EndpointJobLauncher: Sendable {
 
     /// Writes a child's log line to this process's standard error.
     public static let forwardLog: @Sendable (String) -> Void = { line in
-        FileHandle.standardError.write(Data((line + "\n").utf8))
+        StandardStreams.error(line + "\n")
     }
 
     private struct ChildResult {
