@@ -26,9 +26,6 @@ public struct RenewalPass {
     public var batchSize = 100
     /// A manual-issuer certificate that is due is reported again after this long.
     public var operatorReminder: TimeInterval = 86_400
-    /// Deploys a renewed lineage in place of the plain deploy service call (the daemon's, which bounds the
-    /// parallel jobs by its workers and records them in its metrics); nil = `CertificateDeployService` directly.
-    public var deployer: (any RenewalDeploying)?
     /// The random source of jitter and ARI choices (tests inject a seeded one).
     public var randomWord: @Sendable () -> UInt64 = { UInt64.random(in: .min ... .max) }
 
@@ -336,10 +333,6 @@ public struct RenewalPass {
                                                        message: "bound to no endpoint; nothing to deploy")
             }
             try context.inventory.markDeployPending(lineage: lineage, certificateID: version)
-            if let deployer {
-                let outcome = try deployer.deploy(lineage: lineage)
-                return RenewalPassReport.DeploySummary(attempted: true, succeeded: outcome.succeeded, message: outcome.message)
-            }
             let report = try CertificateDeployService(gateway: gateway).deploy(name: lineage)
             let rows = report.rows.map { "\($0.endpoint) \($0.outcome.rawValue)" + ($0.succeeded ? "" : " (\($0.message))") }
             var summary = RenewalPassReport.DeploySummary(
@@ -473,20 +466,6 @@ public struct RenewalPass {
         if seconds >= 86_400 { return "\(Int(seconds / 86_400)) day(s)" }
         if seconds >= 3_600 { return "\(Int(seconds / 3_600)) hour(s)" }
         return "\(Int(seconds / 60)) minute(s)"
-    }
-}
-
-/// Deploys a renewed lineage's current version to its bindings (for auto-deploy), in place of the default.
-public protocol RenewalDeploying {
-    func deploy(lineage: String) throws -> RenewalDeployOutcome
-}
-
-public struct RenewalDeployOutcome: Sendable {
-    public var succeeded: Bool
-    public var message: String
-    public init(succeeded: Bool, message: String) {
-        self.succeeded = succeeded
-        self.message = message
     }
 }
 
