@@ -84,6 +84,43 @@ import Testing
         #expect(!plan.contains { $0.contains("TEMP B-TREE") }, "no sort: the index gives the order: \(plan)")
     }
 
+    /// The deploy duty's "next due" is two ordered one-row reads along indexes (owed rows by next attempt;
+    /// claimed lineages by claim end), never a sort or a MIN over the whole owed table; a claim that outlasts a
+    /// lineage's owed deploy makes its end the answer.
+    @Test func theNextOwedDeployIsFoundAlongIndexesAndWaitsForALiveClaim() throws {
+        let endpoint = try inventory.addEndpoint(EndpointRecord(
+            name: "web1", type: "nginx", pluginName: "nginx", connectionType: "ssh", host: "127.0.0.1", port: 22,
+            user: "deploy", credential: nil, secretOptions: [:], options: #"{"configPath":"/etc/nginx/nginx.conf"}"#))
+        let now = Date()
+        for (index, name) in ["a", "b"].enumerated() {
+            let version = try inventory.addManagedCertificate(Self.issued(name))
+            _ = try inventory.bind(lineage: name, endpointID: endpoint.id, node: "", alias: nil)
+            try inventory.markDeployPending(lineage: name, certificateID: version.id, endpointIDs: nil,
+                                            at: now.addingTimeInterval(TimeInterval(index) * 60))
+        }
+        #expect(try inventory.nextDeployAttempt().map { abs($0.timeIntervalSince(now)) < 0.01 } == true, "a's, the soonest")
+        // A claim on a outlasting b's attempt: b is next; a claim ending before b's attempt: its end is next.
+        let long = try #require(try inventory.claimRenewal(lineage: "a", owner: "A", duration: 600, now: now))
+        #expect(try inventory.nextDeployAttempt().map { abs($0.timeIntervalSince(now.addingTimeInterval(60))) < 0.01 } == true)
+        try inventory.releaseRenewalClaim(long)
+        let short = try #require(try inventory.claimRenewal(lineage: "a", owner: "A", duration: 30, now: now))
+        #expect(try inventory.nextDeployAttempt().map { abs($0.timeIntervalSince(short.expiresAt)) < 0.01 } == true)
+        try inventory.releaseRenewalClaim(short)
+        try inventory.recordDeploySucceeded(lineage: "a", endpointID: endpoint.id)
+        try inventory.recordDeploySucceeded(lineage: "b", endpointID: endpoint.id)
+        #expect(try inventory.nextDeployAttempt() == nil)
+
+        for query in [SQLiteInventory.nextUnheldDeployQuery, SQLiteInventory.nextHeldDeployQuery] {
+            let plan = try inventory.read { db in
+                try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + query).map { $0["detail"] as String? ?? "" }
+            }
+            #expect(plan.contains { $0.contains("bindingDeploy_on_nextAttemptAt") || $0.contains("renewalSchedule_on_claimExpiresAt") },
+                    "\(plan)")
+            #expect(!plan.contains { $0.contains("TEMP B-TREE") }, "no sort: the index gives the order: \(plan)")
+            #expect(!plan.contains { $0.hasPrefix("SCAN") && !$0.contains("INDEX") }, "no full scan: \(plan)")
+        }
+    }
+
     @Test func policyChangesAreStoredAndMarkTheLineageForPlanning() throws {
         try inventory.addManagedCertificate(Self.issued("web"))
         try plan("web", dueAt: Date().addingTimeInterval(86_400))

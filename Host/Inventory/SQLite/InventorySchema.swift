@@ -151,6 +151,7 @@ enum InventorySchema {
         RenewalScheduleSchema.register(&migrator)
         CommandIssuerSchema.register(&migrator)
         BindingDeploySchema.register(&migrator)
+        BindingDeploySchema.registerDueIndex(&migrator)
 
         return migrator
     }()

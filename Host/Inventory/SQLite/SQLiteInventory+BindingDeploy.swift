@@ -30,6 +30,15 @@ enum BindingDeploySchema {
             }
         }
     }
+
+    /// The deploy duty's "next due" query reads claimed lineages through this index instead of the whole
+    /// owed table joined to the schedule (a MIN over every row). Only live or stale claims are in it.
+    static func registerDueIndex(_ migrator: inout DatabaseMigrator) {
+        migrator.registerMigration("deploy-due-claims") { db in
+            try db.create(index: "renewalSchedule_on_claimExpiresAt", on: "renewalSchedule",
+                          columns: ["claimExpiresAt"], condition: Column("claimExpiresAt") != nil)
+        }
+    }
 }
 
 extension SQLiteInventory {
@@ -115,12 +124,29 @@ extension SQLiteInventory {
     /// When the next owed deploy may be tried (after any renewal claim on its lineage), if one is owed.
     public func nextDeployAttempt() throws -> Date? {
         try read { db in
-            try Date.fetchOne(db, sql: """
-                SELECT MIN(CASE WHEN r.claimExpiresAt > d.nextAttemptAt THEN r.claimExpiresAt ELSE d.nextAttemptAt END)
-                FROM bindingDeploy d LEFT JOIN renewalSchedule r ON r.lineage = d.lineage
-                """)
+            let unheld = try Date.fetchOne(db, sql: Self.nextUnheldDeployQuery)
+            let held = try Date.fetchOne(db, sql: Self.nextHeldDeployQuery)
+            return [unheld, held].compactMap { $0 }.min()
         }
     }
+
+    /// The soonest owed deploy no renewal claim outlasts: the first such row along the `nextAttemptAt` index
+    /// (ordered, one row); rows a claim outlasts are skipped, and claims are few and short.
+    static let nextUnheldDeployQuery = """
+        SELECT d.nextAttemptAt FROM bindingDeploy d INDEXED BY bindingDeploy_on_nextAttemptAt
+        LEFT JOIN renewalSchedule r ON r.lineage = d.lineage
+        WHERE r.claimExpiresAt IS NULL OR r.claimExpiresAt <= d.nextAttemptAt
+        ORDER BY d.nextAttemptAt LIMIT 1
+        """
+
+    /// The soonest end of a renewal claim that outlasts an owed deploy of its lineage: along the partial index of
+    /// claimed lineages (migration `deploy-due-claims`), each looked up by the owed table's key.
+    static let nextHeldDeployQuery = """
+        SELECT r.claimExpiresAt FROM renewalSchedule r INDEXED BY renewalSchedule_on_claimExpiresAt
+        JOIN bindingDeploy d ON d.lineage = r.lineage
+        WHERE r.claimExpiresAt IS NOT NULL AND r.claimExpiresAt > d.nextAttemptAt
+        ORDER BY r.claimExpiresAt LIMIT 1
+        """
 
     /// Owed deploys of `lineage` (every lineage when nil), by lineage, endpoint and node.
     public func deployStates(lineage: String?, limit: Int) throws -> [BindingDeployState] {
