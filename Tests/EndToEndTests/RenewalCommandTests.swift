@@ -196,6 +196,19 @@ import Testing
         #expect(items(renewed).first?["outcome"] as? String == "renewed", "\(renewed)")
         let clean = try json(["cert", "policy", "web"])
         #expect(clean["failures"] as? Int == 0 && clean["backoff_until"] == nil && clean["last_outcome"] as? String == "renewed")
+
+        // One renewal-failed per streak: the two failures of the first version are one event (attempts 1); the
+        // success closed that streak, so a failure of the new version is a second one.
+        #expect(try events() == ["renewal-failed web", "renewed web"], "one event for the streak of two failures")
+        try control(["mode": "validation-failed"])
+        _ = try json(["renew", "--force", "web"], exit: 1)
+        #expect(try events() == ["renewal-failed web", "renewed web", "renewal-failed web"])
+        let documents = try ProcessRunner.run("sqlite3", [fixture.dataDirectory + "/inventory.sqlite",
+                                                          "SELECT payload FROM gatewayEvent WHERE kind = 'renewal-failed'"])
+        let attempts = documents.standardOutputText.split(separator: "\n").map {
+            (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["attempts"] as? Int
+        }
+        #expect(attempts == [1, 1], "\(documents.standardOutputText)")
     }
 
     @Test func aDryRunChangesNothingAndSaysWhatWouldHappen() throws {

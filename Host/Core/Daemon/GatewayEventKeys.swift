@@ -24,9 +24,11 @@ extension GatewayEvent {
     /// `renewed:<new version>`: one per new version.
     static func renewedKey(certificateID: String) -> String { "renewed:\(certificateID)" }
 
-    /// `renewal-failed:<version>:<n>`: one per failed attempt (attempts are backed off, so they are few).
-    static func renewalFailedKey(certificateID: String?, lineage: String, failures: Int) -> String {
-        "renewal-failed:\(certificateID ?? lineage):\(failures)"
+    /// `renewal-failed:<version>:<issuer>`: one per failure streak of a version, however many attempts it takes
+    /// (the document has the attempts so far when it was recorded). A success stores a new version, which closes
+    /// the streak; a change of issuer starts a new one (it clears the failures too).
+    static func renewalFailedKey(certificateID: String?, lineage: String, issuer: String?) -> String {
+        "renewal-failed:\(certificateID ?? lineage):\(issuer ?? "-")"
     }
 
     /// `expiring:<version>`: the version is inside its renewal window and nothing renews it (a manual issuer; or

@@ -309,8 +309,9 @@ public struct RenewalPass {
                       detail: "\(errorClass.rawValue) (failure \(failures)): \(message)")
         emit(.renewalFailed, RenewalEventPayload(name: schedule.lineage, certificateId: current?.id, issuer: schedule.issuerName,
                                                  message: message, notAfter: current?.notAfter, errorClass: errorClass.rawValue,
-                                                 failures: failures, nextAttemptAt: now.addingTimeInterval(wait)), context,
-             dedupeKey: GatewayEvent.renewalFailedKey(certificateID: current?.id, lineage: schedule.lineage, failures: failures))
+                                                 attempts: failures, nextAttemptAt: now.addingTimeInterval(wait)), context,
+             dedupeKey: GatewayEvent.renewalFailedKey(certificateID: current?.id, lineage: schedule.lineage,
+                                                      issuer: schedule.issuerName))
         var result = item(stored ?? schedule, .failed, message + "; next attempt after "
                           + Self.time(now.addingTimeInterval(wait)) + " (\(errorClass.rawValue), failure \(failures))")
         result.errorClass = errorClass.rawValue
@@ -479,7 +480,8 @@ struct RenewalEventPayload: Encodable {
     var notAfter: Date?
     var nextDueAt: Date?
     var errorClass: String?
-    var failures: Int?
+    /// renewal-failed: the failed attempts of the streak when the event was recorded.
+    var attempts: Int?
     var nextAttemptAt: Date?
 }
 
