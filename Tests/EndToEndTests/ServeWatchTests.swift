@@ -70,6 +70,32 @@ import Testing
         #expect(try site.nginx[0].servedFingerprint("beta.example.test") == site.firstFingerprint, "nothing renewed it")
     }
 
+    /// The certificate-scope `expiring` event has one document whoever records it: the renewal pass (`og-host
+    /// renew`) first in one run, then, with that row gone, serve's watch (the pass does not notify twice).
+    @Test func anExpiringEventCarriesTheSameDocumentFromThePassAndFromTheWatch() throws {
+        let site = try ServeDeploySite(nginxCount: 1)
+        let manual = try site.fixture.run(["cert", "policy", "site", "--issuer", "manual"])
+        try #require(manual.exitStatus == 0, "\(manual.standardErrorText)")
+        let database = site.fixture.dataDirectory + "/inventory.sqlite"
+        func recorded() throws -> [String: Any]? {
+            let dump = try ProcessRunner.run("sqlite3", [database, "SELECT payload FROM gatewayEvent WHERE kind = 'expiring'"])
+            try #require(dump.exitStatus == 0, "sqlite3: \(dump.standardErrorText)")
+            let line = dump.standardOutputText.split(separator: "\n").first.map(String.init) ?? ""
+            return line.isEmpty ? nil : try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+        }
+        _ = try site.fixture.run(["renew"])
+        let fromThePass = try #require(try recorded(), "the pass recorded no expiring event")
+        let cleared = try ProcessRunner.run("sqlite3", [database, "DELETE FROM gatewayEvent"])
+        try #require(cleared.exitStatus == 0)
+
+        let daemon = try site.startDaemon(watchIntervalSeconds: 1)
+        defer { daemon.stop() }
+        #expect(eventually(60) { ((try? recorded()) ?? nil) != nil }, "the watch recorded nothing: \(site.log().suffix(3_000))")
+        let fromTheWatch = try #require(try recorded())
+        #expect(NSDictionary(dictionary: fromThePass).isEqual(to: fromTheWatch), "pass: \(fromThePass)\nwatch: \(fromTheWatch)")
+        #expect(fromThePass["certificateId"] as? String != nil && fromThePass["notAfter"] != nil, "\(fromThePass)")
+    }
+
     /// The renewal of `site` raises `renewed`; the webhook gets it over HTTPS through a real tinyproxy (the
     /// gateway's outbound proxy), verified with og-host's trust anchors.
     @Test func theWebhookGoesThroughTheOutboundProxy() throws {

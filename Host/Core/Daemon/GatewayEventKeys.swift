@@ -36,6 +36,18 @@ extension GatewayEvent {
     /// pass and the watch under the same key, so the fact is one event whoever sees it first.
     static func expiringKey(certificateID: String) -> String { "expiring:\(certificateID)" }
 
+    /// The certificate-scope `expiring` event of `version`, the current version of `lineage`: its document is
+    /// built from the version alone, so the renewal pass and the watch record the same one, whoever is first.
+    static func expiring(lineage: String, version: ManagedCertificateRecord) throws -> GatewayEvent {
+        let expires = version.notAfter.map { "expires " + ISO8601DateFormatter().string(from: $0) } ?? "has no known expiry"
+        let payload = ExpiringVersionPayload(
+            name: lineage, certificateId: version.id, version: version.version, notAfter: version.notAfter,
+            message: "the current version of '\(lineage)' is inside its renewal window and \(expires); nothing has renewed "
+                + "it: og-host cert renew \(lineage), or bring the next version (og-host cert import)")
+        return try GatewayEvent(kind: .expiring, subject: lineage, payload: payload,
+                                dedupeKey: expiringKey(certificateID: version.id))
+    }
+
     /// `deployed:<lineage>:<endpoint>:<version>` / `deploy-failed:…`: one of each per version and endpoint,
     /// however many attempts an owed deploy takes.
     static func deployKey(_ kind: Kind, lineage: String, endpointID: String, certificateID: String) -> String {
@@ -48,4 +60,13 @@ extension GatewayEvent {
         ["served", finding.kind.rawValue, finding.endpointID, finding.node, finding.servedFingerprint ?? "-",
          finding.deployedFingerprint ?? "-"].joined(separator: ":")
     }
+}
+
+/// What a certificate-scope `expiring` event carries to hooks and webhooks.
+struct ExpiringVersionPayload: Encodable {
+    var name: String
+    var certificateId: String
+    var version: Int?
+    var notAfter: Date?
+    var message: String
 }

@@ -22,9 +22,9 @@ extension ServeDuties {
                 switch finding.kind {
                 case .expiring where finding.servesCurrentVersion:
                     // The fact is about the version, not the node: the same event the renewal pass raises for it.
-                    guard let version = finding.currentCertificateID else { continue }
-                    event = try GatewayEvent(kind: .expiring, subject: finding.lineage, payload: finding,
-                                             dedupeKey: GatewayEvent.expiringKey(certificateID: version))
+                    guard let current = try inventory.currentCertificate(lineage: finding.lineage),
+                          current.id == finding.currentCertificateID else { continue }
+                    event = try GatewayEvent.expiring(lineage: finding.lineage, version: current)
                 case .expiring:
                     event = try GatewayEvent(kind: .expiring, subject: finding.lineage, endpoint: finding.endpointName,
                                              payload: finding, dedupeKey: GatewayEvent.servedKey(finding))

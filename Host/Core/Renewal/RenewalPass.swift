@@ -279,9 +279,11 @@ public struct RenewalPass {
             + "then og-host cert import, or og-host cert issue \(schedule.lineage) field `issuer` NAME …"
         if firstNotice {
             gateway.audit(action: "cert.renew", subject: schedule.lineage, success: false, detail: "needs the operator: \(message)")
-            emit(.expiring, RenewalEventPayload(name: schedule.lineage, certificateId: current.id, message: message,
-                                                notAfter: current.notAfter, nextDueAt: schedule.dueAt), context,
-                 dedupeKey: GatewayEvent.expiringKey(certificateID: current.id))
+            do {
+                _ = try context.inventory.recordEvent(try GatewayEvent.expiring(lineage: schedule.lineage, version: current))
+            } catch {
+                StandardStreams.error("warning: could not record the expiring event for \(schedule.lineage): \(error)\n")
+            }
         }
         _ = forced
         return item(updated, .needsOperator, message)
