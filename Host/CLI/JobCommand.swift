@@ -8,13 +8,13 @@ struct JobCommand: ParsableCommand {
         abstract: "Run one endpoint job for a parent og-host (internal).", shouldDisplay: false,
         subcommands: [Run.self])
 
-    struct Run: ParsableCommand {
+    struct Run: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "run",
             abstract: "Read a JSON job spec on standard input, run it, print the JSON outcome; exit status = its category.",
             discussion: "Progress goes to standard error as {\"og_job_progress\": {...}} lines between log lines.")
 
-        func run() throws {
-            try runReportingErrors {
+        func run() async throws {
+            try await runReportingErrors {
                 // A background job (cert deploy, the daemon) whose parent dies finishes on its own (see
                 // EndpointJobRunner): writes to the vanished parent fail quietly instead of killing it. A foreground
                 // job (tls install/restart/recover) dies with its command instead (ParentWatch).
@@ -23,7 +23,7 @@ struct JobCommand: ParsableCommand {
                 let (spec, material) = try JobInput.decode(&input)
                 if let parent = spec.parentProcess { ParentWatch.start(parent) }
                 let gateway = try openGateway()
-                let outcome = EndpointJobRunner.run(spec, material: material, gateway: gateway) { line in
+                let outcome = await EndpointJobRunner.run(spec, material: material, gateway: gateway) { line in
                     StandardStreams.error(JobProgress(endpoint: spec.endpoint, line: line).encodedLine)
                 }
                 printOut(String(decoding: try JobWire.encoder().encode(outcome), as: UTF8.self) + "\n")

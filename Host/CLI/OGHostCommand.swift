@@ -38,6 +38,17 @@ func runReportingErrors(_ body: () throws -> Void) throws {
     }
 }
 
+/// `runReportingErrors` for commands whose jobs wait (AsyncParsableCommand).
+func runReportingErrors(_ body: () async throws -> Void) async throws {
+    do {
+        try await body()
+    } catch let exit as ExitCode {
+        throw exit
+    } catch {
+        throw ExitCode(reportError(error))
+    }
+}
+
 /// Prints `error` on standard error and returns its exit code.
 func reportError(_ error: any Error) -> Int32 {
     let failure = GatewayError.classify(error)

@@ -102,8 +102,7 @@ do {
     exit(reportError(error))
 }
 do {
-    var command = try OGHostCommand.parseAsRoot(words)
-    try command.run()
+    try await runParsed(try OGHostCommand.parseAsRoot(words))
     exit(0)
 } catch {
     let code = OGHostCommand.exitCode(for: error)
@@ -117,4 +116,16 @@ do {
         StandardStreams.error(text + "\n")
     }
     exit(code == .validationFailure ? GatewayError.Category.badInput.exitCode : code.rawValue)
+}
+
+/// Runs a parsed command; the ones whose jobs wait (install, restart, recover,
+/// job run) are async and awaited (in an async function, so that `run()`
+/// resolves to their async requirement).
+func runParsed(_ command: ParsableCommand) async throws {
+    if var waiting = command as? AsyncParsableCommand {
+        try await waiting.run()
+    } else {
+        var command = command
+        try command.run()
+    }
 }

@@ -39,27 +39,44 @@ import Testing
         return (daemon, VerifyTargetInfo(host: "127.0.0.1", port: Int(port), serverName: "verify.test"), count)
     }
 
-    @Test func oldCertificateAfterTheFirstNewOneIsNotTakenAsVerified() throws {
+    @Test func oldCertificateAfterTheFirstNewOneIsNotTakenAsVerified() async throws {
         let (daemon, target, handshakes) = try server("NOON")
         defer { daemon.stop() }
-        try InstallJob.verifyServed(target, fingerprint: fingerprint("new"))
+        try await InstallJob.verifyServed(target, fingerprint: fingerprint("new"))
         // N, O, O: the two old answers reset the window, so at least three new
         // handshakes followed them before verification returned.
         #expect(handshakes() >= 3 + InstallJob.settleHandshakes, "handshakes: \(handshakes())")
     }
 
-    @Test func serverThatNeverSettlesFailsVerification() throws {
+    @Test func serverThatNeverSettlesFailsVerification() async throws {
         let (daemon, target, _) = try server(String(repeating: "NO", count: 2000))
         defer { daemon.stop() }
-        #expect { try InstallJob.verifyServed(target, fingerprint: fingerprint("new")) } throws: {
+        await #expect { try await InstallJob.verifyServed(target, fingerprint: fingerprint("new")) } throws: {
             "\($0)".contains("then again the old one")
         }
     }
 
-    @Test func steadyNewCertificateIsVerified() throws {
+    /// A cancelled job stops verifying at once (its install then rolls back)
+    /// instead of waiting out the verify window.
+    @Test func cancelledVerificationStops() async throws {
+        let (daemon, target, _) = try server(String(repeating: "NO", count: 2000))
+        defer { daemon.stop() }
+        let new = try fingerprint("new")
+        let verifying = Task { try await InstallJob.verifyServed(target, fingerprint: new) }
+        try await Task.sleep(for: .milliseconds(300))
+        verifying.cancel()
+        let result = await verifying.result
+        guard case .failure(let error) = result else {
+            Issue.record("verification succeeded against a server that never settles")
+            return
+        }
+        #expect("\(error)".contains("cancelled"), "\(error)")
+    }
+
+    @Test func steadyNewCertificateIsVerified() async throws {
         let (daemon, target, handshakes) = try server("N")
         defer { daemon.stop() }
-        try InstallJob.verifyServed(target, fingerprint: fingerprint("new"))
+        try await InstallJob.verifyServed(target, fingerprint: fingerprint("new"))
         #expect(handshakes() >= InstallJob.settleHandshakes)
     }
 }

@@ -27,8 +27,8 @@ public struct JobLeaseSettings: Sendable {
 }
 
 /// One job's hold on one endpoint: acquired before the job touches the
-/// endpoint, renewed by a heartbeat thread while it runs, released when it
-/// ends. Journal writes present `current` (its fencing token); if another
+/// endpoint, renewed by a heartbeat while it runs (`whileHeld`), released
+/// when it ends. Journal writes present `current` (its fencing token); if another
 /// job took the endpoint over — only possible after this one's lease ran
 /// out — `requireHeld()` and every journal write refuse, and the job must
 /// stop touching the endpoint.
@@ -57,9 +57,11 @@ public final class EndpointJobLease: Sendable {
     /// Takes `record`'s endpoint for a `kind` job, waiting up to `wait` while
     /// another job holds it; then refuses with who holds it (conflict).
     /// `tookOver` receives the expired lease of a job that died holding it.
+    /// Waiting suspends the task (no thread is held); a cancelled task stops
+    /// waiting and is refused as busy.
     public static func acquire(gateway: Gateway, endpoint record: EndpointRecord, kind: String, wait: Duration,
                                jobID: String = UUID().uuidString.lowercased(),
-                               tookOver: (EndpointLease) -> Void = { _ in }) throws -> EndpointJobLease {
+                               tookOver: (EndpointLease) -> Void = { _ in }) async throws -> EndpointJobLease {
         let inventory = try gateway.inventory()
         let owner = JobOwner.current(gatewayID: try GatewayError.inventoryCall { try inventory.gatewayID() })
         let settings = gateway.leaseSettings
@@ -73,18 +75,20 @@ public final class EndpointJobLease: Sendable {
             switch outcome {
             case .acquired(let lease, let previous):
                 if let previous, previous.jobID != jobID { tookOver(previous) }
-                let held = EndpointJobLease(jobID: jobID, inventory: inventory, settings: settings, lease: lease)
-                held.startHeartbeat()
-                return held
+                return EndpointJobLease(jobID: jobID, inventory: inventory, settings: settings, lease: lease)
             case .busy(let holder):
                 let now = ContinuousClock.now
-                guard now < deadline else {
+                guard now < deadline, !Task.isCancelled else {
                     var error = GatewayError.classify(InventoryError.endpointBusy(endpoint: record.name, lease: holder))
-                    if wait > .zero { error.problem += "; waited \(wait.seconds) s for it" }
+                    if Task.isCancelled {
+                        error.problem += "; the job was cancelled while waiting for it"
+                    } else if wait > .zero {
+                        error.problem += "; waited \(wait.seconds) s for it"
+                    }
                     throw error
                 }
                 // Polled with a growing pause: a waiting job costs a few small reads per second.
-                Thread.sleep(forTimeInterval: min(pause, deadline - now).seconds)
+                do { try await Task.sleep(for: min(pause, deadline - now)) } catch { continue }
                 pause = min(pause * 2, .milliseconds(250))
             }
         }
@@ -111,18 +115,29 @@ public final class EndpointJobLease: Sendable {
 
     deinit { release() }
 
-    private func startHeartbeat() {
-        let interval = settings.heartbeatInterval
-        // A plain thread: the job itself may block its own thread in plugin
-        // calls and handshakes; the heartbeat must run regardless.
-        let thread = Thread { [weak self] in
-            while true {
-                Thread.sleep(forTimeInterval: interval)
-                guard let self, self.beat() else { return }
-            }
+    /// Runs `body` while a heartbeat renews the lease every third of its
+    /// duration, then releases the lease (however `body` ends). The heartbeat
+    /// is a child task with an executor of its own: `body` blocks its job's
+    /// executor in plugin calls and handshakes for as long as they take, and
+    /// the heartbeat must beat regardless. It ends when `body` does, when the
+    /// job is cancelled, or when the lease is lost or released.
+    public func whileHeld<Result>(_ body: () async throws -> Result) async throws -> Result {
+        defer { release() }
+        let heartbeatExecutor = JobExecutor(label: "og-host lease \(jobID.prefix(8))")
+        return try await withThrowingTaskGroup(of: Void.self, returning: Result.self) { group in
+            group.addTask(executorPreference: heartbeatExecutor) { [self] in await keepAlive() }
+            defer { group.cancelAll() }
+            return try await body()
         }
-        thread.name = "og-host lease \(jobID.prefix(8))"
-        thread.start()
+    }
+
+    /// The heartbeat: renews the lease until cancelled, lost or released.
+    private func keepAlive() async {
+        let interval = Duration.milliseconds(Int64(settings.heartbeatInterval * 1000))
+        while !Task.isCancelled {
+            do { try await Task.sleep(for: interval) } catch { return }
+            guard beat() else { return }
+        }
     }
 
     /// Renews the lease once; false when the heartbeat should stop.

@@ -37,7 +37,7 @@ extension InstallJob {
     }
 
     mutating func runAPI(session: EndpointSession, plan: InstallPlanInfo, request: InstallRequestInfo, inventory: any InventoryStore,
-                         lease: EndpointJobLease) throws {
+                         lease: EndpointJobLease) async throws {
         guard plan.changes.isEmpty else {
             throw GatewayError("the \(record.type) plugin planned file changes for an API install; og-host applies one or the other, not both")
         }
@@ -68,7 +68,7 @@ extension InstallJob {
             report("applied through the \(record.type) API")
             try FaultInjection.check("after-apply")
             for target in plan.verify {
-                try Self.verifyServed(target, fingerprint: material.leaf.sha256Fingerprint)
+                try await Self.verifyServed(target, fingerprint: material.leaf.sha256Fingerprint)
                 report("verified \(target.host):\(target.port)\(target.serverName.isEmpty ? "" : " (\(target.serverName))") serves the new certificate")
             }
             try recordManagedInstallation(plan: plan)
@@ -83,7 +83,7 @@ extension InstallJob {
                     lines.append("rolled back with the plugin's undo token")
                     for (index, target) in plan.verify.enumerated() {
                         guard let old = servedBefore[index] ?? nil else { continue }
-                        let again = (try? Self.verifyServed(target, fingerprint: old.sha256Fingerprint)) != nil
+                        let again = (try? await Self.verifyServed(target, fingerprint: old.sha256Fingerprint, cancellable: false)) != nil
                         lines.append("\(target.host):\(target.port) \(again ? "serves" : "does NOT serve") the previous certificate\(again ? " again" : "")")
                     }
                 } catch {

@@ -113,13 +113,13 @@ public struct InstallJob {
 
     /// Runs the install under `lease` (the endpoint is this job's until it
     /// ends). Throws a GatewayError describing what failed and what was restored.
-    public mutating func run(lease: EndpointJobLease) throws {
+    public mutating func run(lease: EndpointJobLease) async throws {
         let inventory = try gateway.inventory()
         try InstallRecovery(gateway: gateway, record: record, plugin: plugin).recoverUnfinished(lease: lease, report: report)
         let session = try EndpointSession.open(record, gateway: gateway)
         let (plan, request) = try makePlan(session: session, dryRun: false)
         if plugin.supports(.apply, for: record.type) {
-            return try runAPI(session: session, plan: plan, request: request, inventory: inventory, lease: lease)
+            return try await runAPI(session: session, plan: plan, request: request, inventory: inventory, lease: lease)
         }
         let renderer = PlanContents(material: material, session: session)
         let rendered = try plan.changes.map { try renderer.render($0) }
@@ -194,7 +194,7 @@ public struct InstallJob {
                 report("activated")
             }
             for target in plan.verify {
-                try Self.verifyServed(target, fingerprint: material.leaf.sha256Fingerprint)
+                try await Self.verifyServed(target, fingerprint: material.leaf.sha256Fingerprint)
                 FaultPoints.reach("verified \(target.host):\(target.port)")
                 report("verified \(target.host):\(target.port)\(target.serverName.isEmpty ? "" : " (\(target.serverName))") serves the new certificate")
             }
@@ -244,7 +244,7 @@ public struct InstallJob {
             if outcome.unrestored.isEmpty {
                 for (index, target) in plan.verify.enumerated() {
                     guard let old = servedBefore[index] ?? nil else { continue }
-                    if (try? Self.verifyServed(target, fingerprint: old.sha256Fingerprint)) != nil {
+                    if (try? await Self.verifyServed(target, fingerprint: old.sha256Fingerprint, cancellable: false)) != nil {
                         verifiedOld.append("\(target.host):\(target.port) serves the previous certificate again")
                     } else {
                         verifiedOld.append("\(target.host):\(target.port) does NOT serve the previous certificate")
@@ -348,7 +348,18 @@ public struct InstallJob {
     /// Proves `target` serves the leaf with `fingerprint` to new connections: the first
     /// match starts a settle window of back-to-back handshakes that must all match; any
     /// other answer starts over. Gives up after about 10 s (OG_VERIFY_WINDOW_MS).
-    static func verifyServed(_ target: VerifyTargetInfo, fingerprint: String) throws {
+    /// The pauses between handshakes suspend the task rather than block a thread;
+    /// a cancelled task stops verifying (the install then rolls back) unless
+    /// `cancellable` is false: a rollback's check that the old certificate is
+    /// served again runs to its end.
+    static func verifyServed(_ target: VerifyTargetInfo, fingerprint: String, cancellable: Bool = true) async throws {
+        func pause(_ duration: Duration) async throws {
+            guard cancellable else { return await uncancellableSleep(duration) }
+            do { try await Task.sleep(for: duration) } catch {
+                throw GatewayError("the job was cancelled while checking that \(target.host):\(target.port) serves the new certificate",
+                                   category: .transient)
+            }
+        }
         let clock = ContinuousClock()
         let deadline = clock.now + .milliseconds(Int(OG_VERIFY_WINDOW_MS))
         var last = "nothing was served"
@@ -372,7 +383,7 @@ public struct InstallJob {
                 settlingSince = since
                 matches += 1
                 if matches >= settleHandshakes, clock.now - since >= settleWindow { return }
-                usleep(10_000)
+                try await pause(.milliseconds(10))
                 continue
             }
             if settlingSince != nil { last = "it served the new certificate, then again the old one: " + last }
@@ -381,7 +392,7 @@ public struct InstallJob {
             misses += 1
             // A reload finishes asynchronously: look again quickly at first (most servers
             // switch within milliseconds), then less often.
-            usleep(misses <= 40 ? 50_000 : 250_000)
+            try await pause(.milliseconds(misses <= 40 ? 50 : 250))
         }
         throw GatewayError("\(target.host):\(target.port)\(target.serverName.isEmpty ? "" : " (SNI \(target.serverName))") does not serve the certificate with SHA-256 \(fingerprint) to every new connection: \(last)")
     }

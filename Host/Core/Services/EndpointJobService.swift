@@ -64,6 +64,12 @@ public struct InstallOutcome: Sendable {
 /// endpoint's lease (`EndpointJobLease`) from before they touch it until they
 /// end; another job waits up to its `wait`, then is refused as busy
 /// (conflict). Discovery and dry runs only read and take no lease.
+///
+/// In-process jobs are `async` where they wait (for a busy endpoint, for a
+/// reload to settle before the new certificate is served) and run on an
+/// executor of their own (`JobExecutor`): their blocking steps — plugin
+/// slots, the connection, handshakes — never occupy Swift's cooperative
+/// pool, and their waits hold no thread at all.
 public struct EndpointJobService {
     public let gateway: Gateway
     /// How long a job waits for a busy endpoint unless told otherwise.
@@ -85,26 +91,28 @@ public struct EndpointJobService {
     /// where it went; roll back on any failure. `report` receives the job's
     /// lines as they happen (the dry run's plan and diffs too).
     @discardableResult
-    public func install(_ request: InstallRequest, report: @escaping (String) -> Void) throws -> InstallOutcome {
+    public func install(_ request: InstallRequest, report: @escaping (String) -> Void) async throws -> InstallOutcome {
         _ = try EndpointCatalog(gateway: gateway).find(request.endpoint)
-        return try install(request, material: try loadMaterial(request.material), report: report)
+        return try await install(request, material: try loadMaterial(request.material), report: report)
     }
 
-    func install(_ request: InstallRequest, material: InstallMaterial, report: @escaping (String) -> Void) throws -> InstallOutcome {
+    func install(_ request: InstallRequest, material: InstallMaterial, report: @escaping (String) -> Void) async throws -> InstallOutcome {
         let (record, plugin) = try endpointAndPlugin(request.endpoint)
         if request.dryRun {
             let job = InstallJob(gateway: gateway, record: record, plugin: plugin, material: material,
                                  nodeID: request.node, alias: request.alias, report: report)
-            let logger = GatewayLogging.jobLogger(jobID: UUID().uuidString.lowercased(), endpoint: record.name,
-                                                  plugin: plugin.info.name, kind: "dry-run")
-            try JobLog.$logger.withValue(logger) { try job.dryRun() }
+            let jobID = UUID().uuidString.lowercased()
+            let logger = GatewayLogging.jobLogger(jobID: jobID, endpoint: record.name, plugin: plugin.info.name, kind: "dry-run")
+            try await JobExecutor.run(label: "og-host job \(jobID.prefix(8))") {
+                try JobLog.$logger.withValue(logger) { try job.dryRun() }
+            }
             return InstallOutcome(node: nil, leafFingerprint: material.leaf.sha256Fingerprint)
         }
-        return try withLease(on: record, plugin: plugin, kind: "install", wait: request.wait, report: report) { lease, logged in
+        return try await withLease(on: record, plugin: plugin, kind: "install", wait: request.wait, report: report) { lease, logged in
             var job = InstallJob(gateway: gateway, record: record, plugin: plugin, material: material,
                                  nodeID: request.node, alias: request.alias, report: logged)
             job.skipIfUnchanged = request.skipIfUnchanged
-            try job.run(lease: lease)
+            try await job.run(lease: lease)
             return InstallOutcome(node: job.installedNode, leafFingerprint: material.leaf.sha256Fingerprint,
                                   unchanged: job.wasUnchanged)
         }
@@ -132,37 +140,39 @@ public struct EndpointJobService {
 
     /// Runs `body` as one job holding `record`'s endpoint, with the job's
     /// logger (job ID, endpoint, plugin) bound for everything it does; `body`
-    /// gets a report function that also logs each line. The lease is released
-    /// however `body` ends.
+    /// gets a report function that also logs each line. The job runs on its
+    /// own executor (`JobExecutor`), a heartbeat keeps its lease while it runs,
+    /// and the lease is released however `body` ends.
     func withLease<Result>(on record: EndpointRecord, plugin: PluginLibrary, kind: String, wait: Duration,
                            report: @escaping (String) -> Void,
-                           _ body: (EndpointJobLease, @escaping (String) -> Void) throws -> Result) throws -> Result {
+                           _ body: (EndpointJobLease, @escaping (String) -> Void) async throws -> Result) async throws -> Result {
         let jobID = UUID().uuidString.lowercased()
         let logger = GatewayLogging.jobLogger(jobID: jobID, endpoint: record.name, plugin: plugin.info.name, kind: kind)
         let logged: (String) -> Void = { line in
             logger.info("\(line)")
             report(line)
         }
-        return try JobLog.$logger.withValue(logger) {
-            let lease = try EndpointJobLease.acquire(gateway: gateway, endpoint: record, kind: kind, wait: wait,
-                                                     jobID: jobID) { previous in
-                logged("took over endpoint '\(record.name)' from job \(previous.jobID) (\(previous.kind), \(previous.owner)), "
-                       + "whose lease expired at \(ISO8601DateFormatter().string(from: previous.expiresAt))")
+        return try await JobExecutor.run(label: "og-host job \(jobID.prefix(8))") {
+            try await JobLog.$logger.withValue(logger) {
+                let lease = try await EndpointJobLease.acquire(gateway: gateway, endpoint: record, kind: kind, wait: wait,
+                                                               jobID: jobID) { previous in
+                    logged("took over endpoint '\(record.name)' from job \(previous.jobID) (\(previous.kind), \(previous.owner)), "
+                           + "whose lease expired at \(ISO8601DateFormatter().string(from: previous.expiresAt))")
+                }
+                return try await lease.whileHeld { try await body(lease, logged) }
             }
-            defer { lease.release() }
-            return try body(lease, logged)
         }
     }
 
     /// Restarts or reloads an endpoint, after finishing any install a crash interrupted.
     @discardableResult
     public func restart(_ reference: String, wait: Duration = defaultWait,
-                        report: @escaping (String) -> Void) throws -> EndpointRecord {
+                        report: @escaping (String) -> Void) async throws -> EndpointRecord {
         let (record, plugin) = try endpointAndPlugin(reference)
         guard plugin.supports(.restart, for: record.type) else {
             throw GatewayError.badInput("endpoint type '\(record.type)' (plugin \(plugin.info.name)) cannot be restarted by og-host")
         }
-        return try withLease(on: record, plugin: plugin, kind: "restart", wait: wait, report: report) { lease, logged in
+        return try await withLease(on: record, plugin: plugin, kind: "restart", wait: wait, report: report) { lease, logged in
             try restart(record, plugin: plugin, lease: lease, report: logged)
         }
     }
@@ -186,10 +196,10 @@ public struct EndpointJobService {
     /// Finishes installs a crash interrupted. Says whether there was one.
     @discardableResult
     public func recover(_ reference: String, wait: Duration = defaultWait,
-                        report: @escaping (String) -> Void) throws -> (endpoint: EndpointRecord, recovered: Bool) {
+                        report: @escaping (String) -> Void) async throws -> (endpoint: EndpointRecord, recovered: Bool) {
         let (record, plugin) = try endpointAndPlugin(reference)
         var recovered = false
-        try withLease(on: record, plugin: plugin, kind: "recover", wait: wait, report: report) { lease, logged in
+        try await withLease(on: record, plugin: plugin, kind: "recover", wait: wait, report: report) { lease, logged in
             try InstallRecovery(gateway: gateway, record: record, plugin: plugin).recoverUnfinished(lease: lease) {
                 recovered = true
                 logged($0)

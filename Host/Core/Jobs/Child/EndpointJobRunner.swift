@@ -22,11 +22,11 @@ import Foundation
 public enum EndpointJobRunner {
     /// `material`: what followed the spec on standard input (`JobInput`), for a spec with `materialOnInput`.
     public static func run(_ spec: JobSpec, material: InstallMaterial? = nil, gateway: Gateway,
-                           progress: @escaping (String) -> Void) -> JobOutcome {
+                           progress: @escaping (String) -> Void) async -> JobOutcome {
         let started = ContinuousClock.now
         var outcome: JobOutcome
         do {
-            outcome = try perform(spec, material: material, gateway: gateway, progress: progress)
+            outcome = try await perform(spec, material: material, gateway: gateway, progress: progress)
         } catch {
             let failure = (error as? PartialInstall)?.failure ?? GatewayError.classify(error)
             outcome = JobOutcome(kind: spec.kind, endpoint: spec.endpoint, failure: failure)
@@ -48,7 +48,7 @@ public enum EndpointJobRunner {
     }
 
     private static func perform(_ spec: JobSpec, material: InstallMaterial?, gateway: Gateway,
-                                progress: @escaping (String) -> Void) throws -> JobOutcome {
+                                progress: @escaping (String) -> Void) async throws -> JobOutcome {
         let service = EndpointJobService(gateway: gateway)
         let wait = Duration.milliseconds(Int64(spec.wait * 1000))
         switch spec.kind {
@@ -58,7 +58,7 @@ public enum EndpointJobRunner {
                               message: "\(nodes.count) node\(nodes.count == 1 ? "" : "s")", discovered: nodes)
         case .recover:
             var lines: [String] = []
-            let result = try service.recover(spec.endpoint, wait: wait) { line in
+            let result = try await service.recover(spec.endpoint, wait: wait) { line in
                 lines.append(line)
                 progress(line)
             }
@@ -66,7 +66,7 @@ public enum EndpointJobRunner {
                               message: result.recovered ? lines.joined(separator: "\n")
                                                         : "endpoint '\(result.endpoint.name)' has no interrupted install")
         case .restart:
-            let record = try service.restart(spec.endpoint, wait: wait, report: progress)
+            let record = try await service.restart(spec.endpoint, wait: wait, report: progress)
             return JobOutcome(kind: .restart, endpoint: spec.endpoint, status: .restarted,
                               message: "endpoint '\(record.name)' restarted")
         case .install:
@@ -88,7 +88,7 @@ public enum EndpointJobRunner {
                                              node: target.node, alias: target.alias, dryRun: spec.dryRun, wait: wait)
                 request.skipIfUnchanged = spec.skipIfUnchanged
                 do {
-                    let result = try service.install(request, material: loaded, report: progress)
+                    let result = try await service.install(request, material: loaded, report: progress)
                     if spec.dryRun {
                         fingerprint = result.leafFingerprint
                         continue
