@@ -60,7 +60,7 @@ import Testing
                     return try await service.withLease(on: record, plugin: plugin, kind: "install",
                                                        wait: .zero, report: { _ in }) { lease, _ in
                         started.add()
-                        let released = release.wait(timeout: .now() + 60) == .success
+                        let released = release.wait(timeout: .now() + 600) == .success
                         return (name, released, lease.isLost)
                     }
                 }
@@ -97,7 +97,11 @@ import Testing
     @Test func cancelledWaitForABusyEndpointEndsTheWait() async throws {
         let service = EndpointJobService(gateway: gateway)
         let (record, _) = try service.endpointAndPlugin(names[0])
-        let holder = try await EndpointJobLease.acquire(gateway: gateway, endpoint: record, kind: "install", wait: .zero)
+        // The holder's lease must outlast the test however slowly it runs (it has no heartbeat here).
+        let patient = try Gateway(dataDirectory: directory.file("data"), pluginDirectories: [],
+                                  describer: ChildProcessDescriber.make(executable: try ConformanceFixtures.ogHost()),
+                                  environment: ["OG_JOB_LEASE_SECONDS": "3600"])
+        let holder = try await EndpointJobLease.acquire(gateway: patient, endpoint: record, kind: "install", wait: .zero)
         defer { holder.release() }
         let gateway = self.gateway
         let waiting = Task {
