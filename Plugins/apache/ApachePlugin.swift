@@ -9,8 +9,10 @@ public struct ApachePlugin: EndpointPlugin, ConnectionTesting, NodeDiscovering, 
     Activating, Restarting {
     public static let descriptor = ApacheDescriptor.plugin
 
-    /// No state is kept between calls.
+    /// The only state kept between calls: the certificate/key pair a plan had the host write,
+    /// until the configuration test of that install (see `HostWrittenPairs`).
     public static let isThreadSafe = true
+    static let written = HostWrittenPairs()
 
     public init() {}
 
@@ -68,14 +70,17 @@ public struct ApachePlugin: EndpointPlugin, ConnectionTesting, NodeDiscovering, 
     }
 
     public func planInstall(_ request: InstallRequest, on endpoint: Endpoint, host: HostServices) throws -> InstallPlan {
-        try InstallPlanner(target: ApacheEndpoint(endpoint, host: host), host: host).plan(request)
+        let (plan, pair) = try InstallPlanner(target: ApacheEndpoint(endpoint, host: host), host: host).plan(request)
+        Self.written.remember(certificatePath: pair.certificatePath, keyPath: pair.keyPath, for: request, on: endpoint)
+        return plan
     }
 
-    /// httpd's own test, then the key/certificate pairs it does not check.
+    /// httpd's own test, then the key/certificate pairs it does not check. The pair this install
+    /// wrote was proved on the gateway; every other pair is checked on the endpoint.
     public func configTest(_ endpoint: Endpoint, host: HostServices) throws {
         let target = try ApacheEndpoint(endpoint, host: host)
         try target.runControl(["-t"], host: host, failure: .configTest, what: "the configuration test")
-        try KeyPairCheck(host: host).run(tlsHosts(target, host: host))
+        try KeyPairCheck(host: host).run(tlsHosts(target, host: host), provedOnTheGateway: Self.written.take(for: endpoint, host: host))
     }
 
     /// A graceful restart: running requests finish, new ones get the new

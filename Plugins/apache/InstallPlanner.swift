@@ -7,7 +7,8 @@ struct InstallPlanner {
     let target: ApacheEndpoint
     let host: HostServices
 
-    func plan(_ request: InstallRequest) throws -> InstallPlan {
+    /// The plan, and the certificate/key files it has the host write.
+    func plan(_ request: InstallRequest) throws -> (InstallPlan, HostWrittenPairs.Pair) {
         let configuration = try ConfigReader.read(target, host: host)
         let hosts = try TLSVirtualHost.all(in: configuration, endpointHost: target.endpoint.host)
         let chosen = try NodeSelection.choose(request, among: hosts)
@@ -61,10 +62,11 @@ struct InstallPlanner {
             let updated = LineEdit.apply(fileEdits, to: original)
             if updated != original { changes.append(.literal(try realPath(file), updated).requiringExistingFile()) }
         }
-        return InstallPlan(
+        let plan = InstallPlan(
             summary: "write \(certificatePath) and \(keyPath), point \(chosen.id) (\(block.opening.location)) at "
                 + "them, test the configuration, check key and certificate match, graceful restart",
             nodeID: chosen.id, changes: changes, verify: chosen.verifyTargets(endpointHost: target.endpoint.host))
+        return (plan, HostWrittenPairs.Pair(certificatePath: certificatePath, keyPath: keyPath))
     }
 
     private func certificateDirectory(for chosen: TLSVirtualHost) throws -> String {

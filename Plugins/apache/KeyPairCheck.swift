@@ -7,8 +7,11 @@ import OGPluginKit
 struct KeyPairCheck {
     let host: HostServices
 
-    func run(_ hosts: [TLSVirtualHost]) throws {
+    /// `provedOnTheGateway` is the pair the install being tested wrote, whose match the host
+    /// proved before planning (`HostWrittenPairs`): not run through openssl again.
+    func run(_ hosts: [TLSVirtualHost], provedOnTheGateway: HostWrittenPairs.Pair? = nil) throws {
         var checked: Set<[String]> = []
+        if let proved = provedOnTheGateway { checked.insert([proved.certificatePath, proved.keyPath]) }
         for virtualHost in hosts {
             guard let certificate = virtualHost.certificateFile?.arguments.first, let key = virtualHost.keyPath else {
                 throw PluginError(status: .configTest, field: nil,

@@ -10,7 +10,8 @@ struct InstallPlanner {
 
     var target: NginxEndpoint { configuration.target }
 
-    func plan(_ request: InstallRequest) throws -> InstallPlan {
+    /// The plan, and the certificate/key files it has the host write.
+    func plan(_ request: InstallRequest) throws -> (InstallPlan, HostWrittenPairs.Pair) {
         let (id, server) = try NodeSelection(configuration: configuration).select(request)
         try requireSingle(server.certificateDirectives, id: id)
         try requireSingle(server.keyDirectives, id: id)
@@ -58,9 +59,10 @@ struct InstallPlanner {
             let changed = ConfigEdit.apply(edits.filter { $0.file == file }, to: original)
             if changed != original { changes.append(.literal(file, changed).requiringExistingFile()) }
         }
-        return InstallPlan(summary: "write \(certificatePath) and \(keyPath) for server \(id) "
-                               + "(\(server.directive.location)), point the server block at them and reload nginx",
-                           nodeID: id, changes: changes, verify: verifyTargets(server, request: request))
+        let plan = InstallPlan(summary: "write \(certificatePath) and \(keyPath) for server \(id) "
+                                   + "(\(server.directive.location)), point the server block at them and reload nginx",
+                               nodeID: id, changes: changes, verify: verifyTargets(server, request: request))
+        return (plan, HostWrittenPairs.Pair(certificatePath: certificatePath, keyPath: keyPath))
     }
 
     /// Where the host handshakes afterwards: each TLS port once, with the server's name as SNI.

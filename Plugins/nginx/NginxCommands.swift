@@ -29,8 +29,11 @@ struct NginxCommands {
     /// Before any reload: every TLS server's key must belong to its
     /// certificate. openssl compares public keys read from the file paths, so
     /// no key material ever appears in an argv or passes through the plugin.
-    func checkKeysMatchCertificates(_ configuration: NginxConfiguration) throws {
+    /// `provedOnTheGateway` is the pair the install being tested wrote, whose
+    /// match the host proved before planning (`HostWrittenPairs`): not run again.
+    func checkKeysMatchCertificates(_ configuration: NginxConfiguration, provedOnTheGateway: HostWrittenPairs.Pair?) throws {
         var checked = Set<[String]>()
+        if let proved = provedOnTheGateway { checked.insert([proved.certificatePath, proved.keyPath]) }
         for (id, server) in configuration.tlsServers {
             guard let certificate = configuration.literalPath(server.effectiveCertificates),
                   let key = configuration.literalPath(server.effectiveKeys),

@@ -9,8 +9,10 @@ public struct NginxPlugin: EndpointPlugin, ConnectionTesting, NodeDiscovering, I
     Activating, Restarting {
     public static let descriptor = NginxDescriptor.plugin
 
-    /// No state is kept between calls.
+    /// The only state kept between calls: the certificate/key pair a plan had the host write,
+    /// until the configuration test of that install (see `HostWrittenPairs`).
     public static let isThreadSafe = true
+    static let written = HostWrittenPairs()
 
     public init() {}
 
@@ -41,15 +43,18 @@ public struct NginxPlugin: EndpointPlugin, ConnectionTesting, NodeDiscovering, I
 
     public func planInstall(_ request: InstallRequest, on endpoint: Endpoint, host: HostServices) throws -> InstallPlan {
         let configuration = try NginxConfiguration(target: NginxEndpoint(endpoint, host: host), host: host)
-        return try InstallPlanner(configuration: configuration, host: host).plan(request)
+        let (plan, pair) = try InstallPlanner(configuration: configuration, host: host).plan(request)
+        Self.written.remember(certificatePath: pair.certificatePath, keyPath: pair.keyPath, for: request, on: endpoint)
+        return plan
     }
 
     /// Keys against certificates first (a mismatch must never reach a reload), then nginx -t.
+    /// The pair this install wrote was proved on the gateway; every other pair is checked on the endpoint.
     public func configTest(_ endpoint: Endpoint, host: HostServices) throws {
         let target = try NginxEndpoint(endpoint, host: host)
         let configuration = try NginxConfiguration(target: target, host: host)
         let commands = NginxCommands(target: target, host: host)
-        try commands.checkKeysMatchCertificates(configuration)
+        try commands.checkKeysMatchCertificates(configuration, provedOnTheGateway: Self.written.take(for: endpoint, host: host))
         try commands.testConfiguration()
     }
 
@@ -59,7 +64,10 @@ public struct NginxPlugin: EndpointPlugin, ConnectionTesting, NodeDiscovering, I
 
     /// The same checks as an install makes, so a restart never takes down a working server.
     public func restart(_ endpoint: Endpoint, host: HostServices) throws {
-        try configTest(endpoint, host: host)
+        let target = try NginxEndpoint(endpoint, host: host)
+        let commands = NginxCommands(target: target, host: host)
+        try commands.checkKeysMatchCertificates(NginxConfiguration(target: target, host: host), provedOnTheGateway: nil)
+        try commands.testConfiguration()
         try NginxCommands(target: NginxEndpoint(endpoint, host: host), host: host).restart()
     }
 }

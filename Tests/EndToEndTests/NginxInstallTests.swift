@@ -188,6 +188,33 @@ import Testing
         #expect(try nginx.servedFingerprint("beta.example.test") == served, "nginx was not reloaded with the mismatch")
     }
 
+    /// The pair being installed was proved on the gateway before planning, so the configuration test
+    /// runs no openssl for it; every other server's pair is still checked on the endpoint, where its key stays.
+    @Test func theInstalledPairIsProvedOnTheGatewayAndEveryOtherPairOnTheEndpoint() throws {
+        try nginx.start()
+        try addEndpoint()
+        let stem = "og-beta.example.test_\(nginx.tlsPort)"
+        let leaf = try pki.issue("beta-new", dnsNames: ["beta.example.test"])
+        let result = try install(leaf, ["--verbose"])
+        #expect(result.exitStatus == 0, "\(result.standardErrorText)")
+        let log = result.standardErrorText
+        #expect(log.contains("openssl x509 -noout -pubkey -in \(nginx.path)/ssl/alpha.pem"), "alpha's pair is checked: \(log)")
+        #expect(log.contains("openssl pkey -pubout -passin pass: -in \(nginx.path)/ssl/alpha.key"))
+        #expect(!log.contains("-in \(nginx.path)/\(stem).crt") && !log.contains("-in \(nginx.path)/\(stem).key"),
+                "no openssl run for the installed pair: \(log)")
+        #expect(try nginx.servedFingerprint("beta.example.test") == (try pki.fingerprint(leaf.certificate)))
+
+        // Another server's key swapped behind og-host's back still stops the next install before any reload.
+        let served = try nginx.servedFingerprint("beta.example.test")
+        let stranger = try pki.issue("stranger", dnsNames: ["alpha.example.test"])
+        try LocalFiles.writeAtomically(nginx.directory.file("ssl/alpha.key"), contents: try LocalFiles.read(stranger.key), mode: 0o600)
+        let refused = try install(try pki.issue("beta-next", dnsNames: ["beta.example.test"]))
+        #expect(refused.exitStatus != 0)
+        #expect(refused.standardErrorText.contains("the private key \(nginx.path)/ssl/alpha.key does not match the certificate"),
+                "\(refused.standardErrorText)")
+        #expect(try nginx.servedFingerprint("beta.example.test") == served, "rolled back, nothing reloaded")
+    }
+
     @Test func crashBeforeActivationIsRecoveredFromTheJournal() throws {
         try nginx.start()
         try addEndpoint()

@@ -145,6 +145,67 @@ import Testing
         #expect(reread.entry(alias: "alpha")?.creationDate == store.entry(alias: "alpha")?.creationDate)
     }
 
+    /// Listing and re-encoding need no private key: a paired key stays sealed, and an unchanged
+    /// one is written again byte for byte -- only under the scheme and password it is written with.
+    @Test(arguments: [true, false])
+    func anUnchangedKeyKeepsItsShroudedBagOnlyUnderTheSameSchemeAndPassword(legacy: Bool) throws {
+        let kept = try Hierarchy()
+        let added = try Hierarchy()
+        let original = try PKCS12Store().upserting(alias: "kept", key: kept.leafKey, chain: kept.chain)
+            .encode(password: testPassword, legacy: legacy)
+        let sealed = try PKCS12Store.decode(original, password: testPassword, keys: .sealedWherePaired)
+        let entry = try #require(sealed.entry(alias: "kept"))
+        #expect(entry.isPrivateKeyEntry && entry.privateKey == nil)
+        #expect(entry.chain == kept.chain)
+        let shrouded = try #require(entry.sealedKey?.shrouded)
+
+        let merged = try sealed.upserting(alias: "added", key: added.leafKey, chain: added.chain)
+            .encode(password: testPassword, legacy: legacy)
+        #expect(contains(merged, shrouded))
+        let reread = try PKCS12Store.decode(merged, password: testPassword)
+        #expect(reread.entry(alias: "kept")?.privateKey?.isSameKey(as: kept.leafKey) == true)
+        #expect(reread.entry(alias: "added")?.privateKey?.isSameKey(as: added.leafKey) == true)
+
+        // The other scheme: the sealed key is decrypted and protected anew.
+        let switched = try sealed.encode(password: testPassword, legacy: !legacy)
+        #expect(!contains(switched, shrouded))
+        #expect(try PKCS12Store.decode(switched, password: testPassword).entry(alias: "kept")?.privateKey?
+            .isSameKey(as: kept.leafKey) == true)
+
+        // Another password: never the old bag; a decrypted key is protected under the new one.
+        let another = Array("another-password".utf8)
+        let rekeyed = try PKCS12Store.decode(original, password: testPassword).encode(password: another, legacy: legacy)
+        #expect(!contains(rekeyed, shrouded))
+        #expect(try PKCS12Store.decode(rekeyed, password: another).entry(alias: "kept")?.privateKey?.isSameKey(as: kept.leafKey) == true)
+        #expect(throws: MaterialError.self) { try sealed.encode(password: another, legacy: legacy) }
+
+        // A changed entry loses its bag: a new chain for the same alias is written with its own key.
+        var entries = sealed.entries
+        entries[0].kind = .privateKey(added.leafKey, chain: added.chain)
+        #expect(entries[0].sealedKey == nil)
+    }
+
+    @Test func aKeyUnderFewerIterationsThanOgHostWritesIsProtectedAnew() throws {
+        let directory = try TemporaryDirectory("og-p12")
+        let passwordFile = try directory.write("pass", testPassword)
+        let hierarchy = try Hierarchy()
+        try directory.write("key.pem", hierarchy.leafKey.pkcs8PEM())
+        try directory.write("chain.pem", hierarchy.chain.map(\.pem).joined())
+        try Tools.openssl(["pkcs12", "-export", "-iter", "1000", "-inkey", directory.file("key.pem"), "-in", directory.file("chain.pem"),
+                           "-name", "weak", "-passout", "file:\(passwordFile)", "-out", directory.file("weak.p12")])
+        let sealed = try PKCS12Store.decode(directory.read("weak.p12"), password: testPassword, keys: .sealedWherePaired)
+        let shrouded = try #require(sealed.entry(alias: "weak")?.sealedKey?.shrouded)
+        let rewritten = try sealed.encode(password: testPassword, legacy: false)
+        #expect(!contains(rewritten, shrouded))
+        #expect(try PKCS12Store.decode(rewritten, password: testPassword).entry(alias: "weak")?.privateKey?
+            .isSameKey(as: hierarchy.leafKey) == true)
+    }
+
+    private func contains(_ bytes: [UInt8], _ part: [UInt8]) -> Bool {
+        guard !part.isEmpty, bytes.count >= part.count else { return false }
+        return (0...(bytes.count - part.count)).contains { bytes[$0..<($0 + part.count)].elementsEqual(part) }
+    }
+
     private func reread(_ path: String) throws -> PKCS12Store {
         try PKCS12Store.decode(LocalFiles.read(path), password: testPassword)
     }

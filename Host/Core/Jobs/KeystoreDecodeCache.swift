@@ -34,7 +34,9 @@ final class KeystoreDecodeCache: Sendable {
         if let known = stores.withLock({ $0[key] }) { return known }
         let store: Store
         switch format {
-        case .pkcs12: store = .pkcs12(try PKCS12Store.decode(data, password: password))
+        // Listing and merging need no private key: keys stay sealed (no PBKDF2 run each) and an
+        // unchanged one is written again as read.
+        case .pkcs12: store = .pkcs12(try PKCS12Store.decode(data, password: password, keys: .sealedWherePaired))
         case .jks: store = .jks(try JKSStore.decode(data, password: password))
         }
         stores.withLock { $0[key] = store }

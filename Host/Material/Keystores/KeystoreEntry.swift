@@ -12,9 +12,14 @@ public struct KeystoreEntry: Sendable {
 
     /// The entry's name: PKCS#12 friendlyName, JKS alias.
     public var alias: String
-    public var kind: Kind
+    public var kind: Kind {
+        didSet { sealedKey = nil }   // a kept key bag belongs to the key and chain it was read with
+    }
     /// When the entry was made, if the format records it (JKS always; PKCS#12 when Java's "Time" key ID is present).
     public var creationDate: Date?
+    /// A PKCS#12 key entry's shrouded key bag as read from its file, written again byte for byte while the
+    /// entry is unchanged (see `PKCS12Store.encode`); entries a caller builds have none.
+    var sealedKey: PKCS12Store.SealedKey?
 
     /// An entry as a caller builds it; stores validate it when it is upserted.
     public init(alias: String, kind: Kind, creationDate: Date? = nil) {

@@ -6,7 +6,9 @@ import Foundation
 /// A PKCS#12 file is encrypted and MACed as a whole, so it cannot be patched
 /// in place: encoding writes every entry anew. Entries that were not changed
 /// keep their contents (alias, key, chain, trusted certificates, creation
-/// date), not their bytes. CRL and secret bags are not kept. PKCS#12 records no
+/// date), not their bytes -- except an unchanged key entry's shrouded key bag,
+/// which is written again as read when it is protected by the scheme og-host
+/// writes (see `encode`), as Java's `KeyStore` keeps a key's protected bytes. CRL and secret bags are not kept. PKCS#12 records no
 /// chains, only certificates: decoding rebuilds each key's chain from the
 /// issuers present anywhere in the file, as Java and OpenSSL do.
 ///
@@ -68,9 +70,21 @@ public struct PKCS12Store: Sendable {
 
     // MARK: Decoding
 
+    /// What decoding does with shrouded (password-encrypted) key bags.
+    public enum KeyReading: Sendable {
+        /// Decrypt every key (what a caller that uses the keys needs).
+        case decrypted
+        /// Leave a key encrypted when its localKeyID pairs it with a certificate:
+        /// listing and re-encoding need only its bag, and each decryption costs a
+        /// PBKDF2 run at the bag's iteration count. Such entries have no
+        /// `privateKey`; `encode` writes their bag again or, when it must
+        /// re-protect it, decrypts it then.
+        case sealedWherePaired
+    }
+
     /// Reads a PKCS#12 file. A failed MAC is reported as a wrong password; bytes
     /// that are not a PKCS#12 structure as a damaged file.
-    public static func decode(_ bytes: [UInt8], password: [UInt8]) throws -> PKCS12Store {
+    public static func decode(_ bytes: [UInt8], password: [UInt8], keys: KeyReading = .decrypted) throws -> PKCS12Store {
         var pass = try KeystorePassword.cString(password)
         defer { KeystorePassword.wipe(&pass) }
         OpenSSLErrorQueue.clear()
@@ -95,7 +109,19 @@ public struct PKCS12Store: Sendable {
             }
             throw MaterialError.wrongKeystorePassword(format: format)
         }
-        let bags = try unpackBags(p12, pass: pass)
+        var bags = try unpackBags(p12, pass: pass)
+        let tag = SealedKey.tag(password)
+        for index in bags.indices {
+            guard case .sealedKey(let shrouded) = bags[index].content else { continue }
+            let paired = keys == .sealedWherePaired && bags[index].localKeyID.map { id in
+                bags.contains { bag in
+                    if case .certificate = bag.content { return bag.localKeyID == id }
+                    return false
+                }
+            } == true
+            bags[index].sealed = SealedKey(shrouded: shrouded, passwordTag: tag)
+            if !paired { bags[index].content = .key(try SealedKey.decrypt(shrouded, pass: pass)) }
+        }
         return PKCS12Store(entries: try assemble(bags))
     }
 
@@ -150,8 +176,10 @@ public struct PKCS12Store: Sendable {
 
     /// A bag as found in the file, with the attributes that tie keys, certificates and aliases together.
     struct Bag {
-        enum Content { case key(PrivateKey), certificate(Certificate) }
+        enum Content { case key(PrivateKey), sealedKey([UInt8]), certificate(Certificate) }
         var content: Content
+        /// A shrouded key bag's encrypted key as read (X509_SIG, DER).
+        var sealed: SealedKey? = nil
         var friendlyName: String?
         var localKeyID: [UInt8]?
         var javaTrusted: Bool
@@ -193,13 +221,13 @@ public struct PKCS12Store: Sendable {
             let content: Bag.Content
             switch PKCS12_SAFEBAG_get_nid(bag) {
             case NID_pkcs8ShroudedKeyBag:
-                guard let info = PKCS12_decrypt_skey_ex(bag, pass, Int32(pass.count - 1),
-                                                        LegacyLibraryContext.shared.context, nil) else {
-                    throw MaterialError.damagedKeystore(format: format, reason: "a private key cannot be decrypted ("
+                // Decrypted (or not) by `decode`, which knows whether a certificate pairs with it.
+                guard let shrouded = PKCS12_SAFEBAG_get0_pkcs8(bag),
+                      let der = try? DEREncoding.encode("a shrouded key", { i2d_X509_SIG(shrouded, $0) }) else {
+                    throw MaterialError.damagedKeystore(format: format, reason: "a private key bag cannot be read ("
                                                             + OpenSSLErrorQueue.drain().joined(separator: "; ") + ")")
                 }
-                defer { PKCS8_PRIV_KEY_INFO_free(info) }
-                content = .key(try key(from: info))
+                content = .sealedKey(der)
             case NID_keyBag:
                 guard let info = PKCS12_SAFEBAG_get0_p8inf(bag) else { continue }
                 content = .key(try key(from: info))
@@ -258,9 +286,15 @@ public struct PKCS12Store: Sendable {
         var used = Set<Int>()
         var entries: [KeystoreEntry] = []
         for bag in bags {
-            guard case .key(let key) = bag.content else { continue }
+            let key: PrivateKey?
+            switch bag.content {
+            case .key(let decrypted): key = decrypted
+            case .sealedKey: key = nil   // `decode` left it sealed only where a localKeyID pairs it
+            case .certificate: continue
+            }
             let leafIndex = certificates.indices.first { index in
                 if let id = bag.localKeyID, let certificateID = certificates[index].bag.localKeyID { return id == certificateID }
+                guard let key else { return false }
                 return certificates[index].certificate.matches(privateKey: key)
             }
             guard let leafIndex else {
@@ -277,8 +311,10 @@ public struct PKCS12Store: Sendable {
                 chain.append(certificates[issuer].certificate)
             }
             let alias = bag.friendlyName ?? certificates[leafIndex].bag.friendlyName ?? "key-\(entries.count + 1)"
-            entries.append(KeystoreEntry(alias: alias, kind: .privateKey(key, chain: chain),
-                                         creationDate: javaCreationDate(bag.localKeyID)))
+            var entry = KeystoreEntry(alias: alias, kind: .privateKey(key, chain: chain),
+                                      creationDate: javaCreationDate(bag.localKeyID))
+            entry.sealedKey = bag.sealed
+            entries.append(entry)
         }
         // Each key entry's chain is written with that entry, so a CA shared by two key entries is in the
         // file twice; a copy of a certificate some chain already holds is not another entry (keeping it
@@ -308,6 +344,12 @@ public struct PKCS12Store: Sendable {
     /// Writes every entry. `legacy` = pbeWithSHAAnd3-KeyTripleDES-CBC for key and
     /// certificate bags and a SHA-1 MAC (for Java 8, Windows Server 2016 and
     /// older readers); otherwise PBES2 (PBKDF2-HMAC-SHA256, AES-256-CBC) and a SHA-256 MAC.
+    ///
+    /// A key entry read from a file and not changed since keeps its shrouded bag
+    /// byte for byte when that bag is protected by the scheme written here, at
+    /// no fewer than 2,048 iterations, under this same password: re-encrypting
+    /// it would cost a PBKDF2 run and protect it no differently. Otherwise its
+    /// key is encrypted anew (decrypted first if it was left sealed).
     public func encode(password: [UInt8], legacy: Bool, iterations: Int = 10_000) throws -> [UInt8] {
         guard !password.isEmpty else {
             throw MaterialError.invalidField(field: "keystore password", value: "", problem: "is empty; PKCS#12 needs a password")
@@ -331,20 +373,32 @@ public struct PKCS12Store: Sendable {
         var usedKeyIDs = Set<[UInt8]>()
         for entry in entries {
             switch entry.kind {
-            case .privateKey(let key, let chain):
-                guard let key else {
-                    throw MaterialError.invalidField(field: "alias", value: entry.alias,
-                                                     problem: "has no private key to write; supply the key")
+            case .privateKey(let readKey, let chain):
+                let keyBag: OpaquePointer
+                if let sealed = entry.sealedKey, !chain.isEmpty, sealed.passwordTag == SealedKey.tag(password),
+                   let kept = sealed.bagIfProtected(by: bagCipher) {
+                    keyBag = kept
+                    if keyBags == nil { keyBags = og_sk_PKCS12_SAFEBAG_new_null() }
+                    guard let keyBags, og_sk_PKCS12_SAFEBAG_push(keyBags, kept) > 0 else {
+                        PKCS12_SAFEBAG_free(kept)
+                        throw OpenSSLErrorQueue.failure("keeping the private key of '\(entry.alias)'")
+                    }
+                } else {
+                    guard let key = try readKey ?? entry.sealedKey.map({ try SealedKey.decrypt($0.shrouded, pass: pass) }) else {
+                        throw MaterialError.invalidField(field: "alias", value: entry.alias,
+                                                         problem: "has no private key to write; supply the key")
+                    }
+                    try KeystoreEntry.validateKeyEntry(alias: entry.alias, key: key, chain: chain)
+                    guard let encrypted = PKCS12_add_key_ex(&keyBags, key.pointer, 0, Int32(iterations), bagCipher, pass, nil, nil) else {
+                        throw OpenSSLErrorQueue.failure("encrypting the private key of '\(entry.alias)'")
+                    }
+                    keyBag = encrypted
                 }
-                try KeystoreEntry.validateKeyEntry(alias: entry.alias, key: key, chain: chain)
                 let leaf = chain[0]
                 let localKeyID = uniqueLocalKeyID(entry.creationDate ?? Date(), used: &usedKeyIDs)
                 let leafBag = try addCertificate(leaf, to: &certificateBags)
                 try label(leafBag, alias: entry.alias, localKeyID: localKeyID)
                 for certificate in chain.dropFirst() { _ = try addCertificate(certificate, to: &certificateBags) }
-                guard let keyBag = PKCS12_add_key_ex(&keyBags, key.pointer, 0, Int32(iterations), bagCipher, pass, nil, nil) else {
-                    throw OpenSSLErrorQueue.failure("encrypting the private key of '\(entry.alias)'")
-                }
                 try label(keyBag, alias: entry.alias, localKeyID: localKeyID)
             case .trustedCertificate(let certificate):
                 let bag = try addCertificate(certificate, to: &certificateBags)
@@ -403,6 +457,55 @@ public struct PKCS12Store: Sendable {
             let id = Array("Time \(milliseconds)".utf8)
             if used.insert(id).inserted { return id }
             milliseconds += 1
+        }
+    }
+}
+
+extension PKCS12Store {
+    /// A shrouded key bag's encrypted key (X509_SIG, DER) as read, with a tag of
+    /// the password that opened the file, so it is written again only under
+    /// that password.
+    struct SealedKey: Sendable {
+        let shrouded: [UInt8]
+        let passwordTag: [UInt8]
+
+        /// A per-process salt: the tag tells two passwords apart without being a plain password digest.
+        private static let salt: [UInt8] = (try? SecureRandom.bytes(32)) ?? Array(repeating: 0, count: 32)
+
+        static func tag(_ password: [UInt8]) -> [UInt8] { Digest.sha256(salt, password) }
+
+        /// A new key bag holding these bytes when their protection is `cipher`'s
+        /// scheme at no fewer than the minimum iterations; nil otherwise.
+        func bagIfProtected(by cipher: Int32) -> OpaquePointer? {
+            guard let signature = DEREncoding.decode(shrouded, { d2i_X509_SIG(nil, $0, $1) }) else {
+                OpenSSLErrorQueue.clear()
+                return nil
+            }
+            guard og_PKCS8_shroud_iterations(signature, cipher) >= PKCS12Store.minimumIterations,
+                  let bag = PKCS12_SAFEBAG_create0_pkcs8(signature) else {
+                X509_SIG_free(signature)
+                return nil
+            }
+            return bag
+        }
+
+        static func decrypt(_ shrouded: [UInt8], pass: [CChar]) throws -> PrivateKey {
+            OpenSSLErrorQueue.clear()
+            guard let signature = DEREncoding.decode(shrouded, { d2i_X509_SIG(nil, $0, $1) }) else {
+                throw MaterialError.damagedKeystore(format: PKCS12Store.format, reason: "a private key bag cannot be read ("
+                                                        + OpenSSLErrorQueue.drain().joined(separator: "; ") + ")")
+            }
+            defer { X509_SIG_free(signature) }
+            guard let info = PKCS8_decrypt_ex(signature, pass, Int32(pass.count - 1), LegacyLibraryContext.shared.context, nil) else {
+                throw MaterialError.damagedKeystore(format: PKCS12Store.format, reason: "a private key cannot be decrypted ("
+                                                        + OpenSSLErrorQueue.drain().joined(separator: "; ") + ")")
+            }
+            defer { PKCS8_PRIV_KEY_INFO_free(info) }
+            guard let key = EVP_PKCS82PKEY(info) else {
+                throw MaterialError.damagedKeystore(format: PKCS12Store.format, reason: "a private key bag holds no usable key ("
+                                                        + OpenSSLErrorQueue.drain().joined(separator: "; ") + ")")
+            }
+            return PrivateKey(taking: key)
         }
     }
 }

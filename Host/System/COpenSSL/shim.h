@@ -63,4 +63,41 @@ static inline const ASN1_OCTET_STRING *og_ASN1_TYPE_octet_string(const ASN1_TYPE
 }
 static inline STACK_OF(PKCS7) *og_sk_PKCS7_new_null(void) { return sk_PKCS7_new_null(); }
 
+static inline STACK_OF(PKCS12_SAFEBAG) *og_sk_PKCS12_SAFEBAG_new_null(void) { return sk_PKCS12_SAFEBAG_new_null(); }
+static inline int og_sk_PKCS12_SAFEBAG_push(STACK_OF(PKCS12_SAFEBAG) *sk, PKCS12_SAFEBAG *bag) { return sk_PKCS12_SAFEBAG_push(sk, bag); }
+/* The iteration count of a shrouded key's protection when it is exactly the
+ * scheme og-host writes -- `cipher_nid` NID_aes_256_cbc: PBES2 with
+ * PBKDF2-HMAC-SHA256 and AES-256-CBC; NID_pbe_WithSHA1And3_Key_TripleDES_CBC:
+ * that PKCS#12 PBE -- or 0 for anything else. */
+static inline long og_PKCS8_shroud_iterations(const X509_SIG *sig, int cipher_nid) {
+    const X509_ALGOR *alg = NULL;
+    const ASN1_OCTET_STRING *digest = NULL;
+    long iterations = 0;
+    X509_SIG_get0(sig, &alg, &digest);
+    if (alg == NULL || alg->parameter == NULL) return 0;
+    int scheme = OBJ_obj2nid(alg->algorithm);
+    if (cipher_nid == NID_pbe_WithSHA1And3_Key_TripleDES_CBC) {
+        if (scheme != cipher_nid) return 0;
+        PBEPARAM *pbe = ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(PBEPARAM), alg->parameter);
+        if (pbe == NULL) return 0;
+        iterations = ASN1_INTEGER_get(pbe->iter);
+        PBEPARAM_free(pbe);
+        return iterations > 0 ? iterations : 0;
+    }
+    if (scheme != NID_pbes2) return 0;
+    PBE2PARAM *pbe2 = ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(PBE2PARAM), alg->parameter);
+    if (pbe2 == NULL) return 0;
+    if (OBJ_obj2nid(pbe2->keyfunc->algorithm) == NID_id_pbkdf2 && OBJ_obj2nid(pbe2->encryption->algorithm) == cipher_nid
+        && pbe2->keyfunc->parameter != NULL) {
+        PBKDF2PARAM *kdf = ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(PBKDF2PARAM), pbe2->keyfunc->parameter);
+        if (kdf != NULL) {
+            int prf = kdf->prf != NULL ? OBJ_obj2nid(kdf->prf->algorithm) : NID_hmacWithSHA1;
+            if (prf == NID_hmacWithSHA256) iterations = ASN1_INTEGER_get(kdf->iter);
+            PBKDF2PARAM_free(kdf);
+        }
+    }
+    PBE2PARAM_free(pbe2);
+    return iterations > 0 ? iterations : 0;
+}
+
 #endif
