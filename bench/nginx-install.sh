@@ -16,11 +16,12 @@
 # access to PyPI for the first run, and a built og-host with the nginx plugin:
 #   swift build -c release --product og-host --product og-plugin-nginx
 # Usage: bench/nginx-install.sh [runs] [directory holding og-host and libog-plugin-nginx.so]
+#        (default: $OG_BENCH_BIN, else .build/release; bench/release-build.sh builds into .build-bench/release)
 set -euo pipefail
 
 runs=${1:-20}
 here=$(cd "$(dirname "$0")/.." && pwd)
-products=${2:-$here/.build/release}
+products=${2:-${OG_BENCH_BIN:-$here/.build/release}}
 nginx=/usr/sbin/nginx
 for tool in "$nginx" openssl hyperfine python3; do
     if ! command -v "$tool" >/dev/null; then
@@ -163,12 +164,14 @@ leaf=a
     --fullchain-path "$pki/$leaf.fullchain.pem" --chain-path "$pki/root.pem" -d "$name" >/dev/null 2>&1
 CERTBOT
 
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 hyperfine --warmup 1 --runs "$runs" --export-json "$work/results.json" \
     --prepare "bash $work/prepare.sh" \
     -n og-host "bash $work/og-host.sh" \
     -n certbot "bash $work/certbot.sh" \
     -n script "bash $work/minimal.sh"
 
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 python3 - "$work/results.json" <<'RATIOS'
 import json, sys
 results = {r["command"]: r["mean"] for r in json.load(open(sys.argv[1]))["results"]}

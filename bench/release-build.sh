@@ -63,7 +63,9 @@ compare() {
   else
     local args=() i
     for i in "${!names[@]}"; do args+=(-n "${names[$i]}" "${commands[$i]}"); done
+    echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
     hyperfine --warmup 2 --runs "$runs" --export-json "$work/compare.json" --export-markdown "$work/compare.md" "${args[@]}" >&2
+    echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
     cat "$work/compare.md"
     python3 - "$work/compare.json" <<'PY'
 import json, sys
