@@ -84,6 +84,11 @@ public struct ACMEOrderRecord: Codable, Equatable, Sendable {
     public var challengeSettings: String
     /// JSON array of identifiers whose authorization is valid.
     public var authorized: String
+    /// JSON array of identifiers whose challenge the CA accepted a response to. A resumed order polls
+    /// these instead of responding again: a CA may keep the challenge `pending` while it validates
+    /// (Pebble 2.4 does), and a second response queues a second validation that can still fail after
+    /// the response was taken away.
+    public var answered: String
     public var certificateURL: String?
     /// The vault certificate made from this order, once completed.
     public var certificateID: String?
@@ -110,6 +115,7 @@ public struct ACMEOrderRecord: Codable, Equatable, Sendable {
         self.challengeType = challengeType
         self.challengeSettings = Self.json(challengeSettings)
         authorized = "[]"
+        answered = "[]"
         self.replaces = replaces
         createdAt = Date()
         updatedAt = createdAt
@@ -125,6 +131,14 @@ public struct ACMEOrderRecord: Codable, Equatable, Sendable {
         var list = authorizedList
         if !list.contains(identifier) { list.append(identifier) }
         authorized = Self.json(list)
+    }
+
+    public var answeredList: [String] { (try? JSONDecoder().decode([String].self, from: Data(answered.utf8))) ?? [] }
+
+    public mutating func markAnswered(_ identifier: String) {
+        var list = answeredList
+        if !list.contains(identifier) { list.append(identifier) }
+        answered = Self.json(list)
     }
 
     public mutating func setSettings(_ settings: [String: String]) { challengeSettings = Self.json(settings) }

@@ -15,6 +15,7 @@ import Testing
         #expect(applied.contains("event-outbox"))
         #expect(applied.contains("certificate-lineage"))
         #expect(applied.contains("renewal-schedule"))
+        #expect(applied.contains("acme-order-answered-challenges"))
         let stores = try fixture.inventory.credentialStores()
         #expect(stores.map(\.name) == ["default"])
         #expect(stores.first?.kind == .local)

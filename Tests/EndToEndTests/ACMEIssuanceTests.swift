@@ -187,6 +187,10 @@ import Testing
         try #require(resumed.exitStatus == 0, "resume: \(resumed.standardErrorText)\n\(pebble.log)")
         #expect(resumed.standardOutputText.contains("(resumed order)"))
         #expect(!FileManager.default.fileExists(atPath: nginx.directory.file("www/.well-known")), "no token left behind")
+        // The challenge was answered once: Pebble 2.4 keeps it `pending` while it validates, and a second response
+        // would queue a second validation that could fail with 404 after the token is gone and void the order.
+        #expect(pebble.log.components(separatedBy: "Pulled a task from the Tasks queue").count - 1 == 1,
+                "one validation for one response\n\(pebble.log)")
 
         // Killed right after submitting the CSR: the resume downloads what the CA issued.
         let afterFinalize = try fixture.run(issueArguments("api", cn: "beta.example.test"),

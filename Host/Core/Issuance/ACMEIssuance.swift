@@ -73,8 +73,8 @@ public struct ACMEIssuance: CertificateIssuer {
                 order.certificateURL = acmeOrder.certificate ?? order.certificateURL
             case .authorized(let identifier, _):
                 order.markAuthorized(identifier)
-            case .challengeAnswered:
-                break
+            case .challengeAnswered(let identifier, _):
+                order.markAnswered(identifier)
             }
             try issuerInventory { try inventory.saveACMEOrder(order) }
             switch event {
@@ -86,7 +86,8 @@ public struct ACMEIssuance: CertificateIssuer {
         let chain: [Certificate]
         do {
             chain = try process.run(resuming: order.orderURL, identifiers: identifiers, csrDER: csr.der,
-                                    preferredIssuer: issuer.preferredChain, replaces: order.replaces)
+                                    preferredIssuer: issuer.preferredChain, replaces: order.replaces,
+                                    answered: Set(order.answeredList))
         } catch {
             try fail(order, error, request: request)
         }

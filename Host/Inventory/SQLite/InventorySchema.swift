@@ -152,6 +152,7 @@ enum InventorySchema {
         CommandIssuerSchema.register(&migrator)
         BindingDeploySchema.register(&migrator)
         BindingDeploySchema.registerDueIndex(&migrator)
+        IssuanceSchema.registerAnsweredChallenges(&migrator)
 
         return migrator
     }()

@@ -53,6 +53,15 @@ enum IssuanceSchema {
             }
         }
     }
+
+    /// Which challenges of an order the CA already accepted a response to (`ACMEOrderRecord.answered`).
+    static func registerAnsweredChallenges(_ migrator: inout DatabaseMigrator) {
+        migrator.registerMigration("acme-order-answered-challenges") { db in
+            try db.alter(table: "acmeOrder") { table in
+                table.add(column: "answered", .text).notNull().defaults(to: "[]")
+            }
+        }
+    }
 }
 
 extension SQLiteInventory {

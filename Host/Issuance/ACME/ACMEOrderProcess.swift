@@ -55,13 +55,15 @@ public final class ACMEOrderProcess {
     }
 
     /// Runs the order to its certificate chain (leaf first).
+    /// - Parameter answered: identifiers whose challenge response the CA accepted before this run (recorded
+    ///   from `.challengeAnswered`); their challenges are polled, never answered twice.
     public func run(resuming orderURL: String?, identifiers: [ACMEIdentifier], csrDER: [UInt8],
-                    preferredIssuer: String?, replaces: String? = nil) throws -> [Certificate] {
+                    preferredIssuer: String?, replaces: String? = nil, answered: Set<String> = []) throws -> [Certificate] {
         var order = try orderURL.map { try client.order($0) } ?? client.newOrder(identifiers, replaces: replaces)
         try record(.order(order))
         try requireNotInvalid(order)
         if order.status == "pending" {
-            for url in order.authorizations { try authorize(url, resuming: orderURL != nil) }
+            for url in order.authorizations { try authorize(url, resuming: orderURL != nil, answered: answered) }
             // The order was last seen before its authorizations were answered: ask again at once.
             order = try client.order(order.url)
             order = try poll(order, until: ["ready", "valid", "invalid", "processing"], what: "the order becoming ready")
@@ -84,7 +86,7 @@ public final class ACMEOrderProcess {
         return try client.certificateChain(certificateURL, preferredIssuer: preferredIssuer)
     }
 
-    private func authorize(_ url: String, resuming: Bool) throws {
+    private func authorize(_ url: String, resuming: Bool, answered: Set<String>) throws {
         var authorization = try client.authorization(url)
         let name = (authorization.wildcard ? "*." : "") + authorization.identifier.value
         switch authorization.status {
@@ -131,8 +133,21 @@ public final class ACMEOrderProcess {
                 warnings.append(warning)
             }
         }
-        if challenge.status == "pending" { try client.respond(to: challenge.url) }
-        try record(.challengeAnswered(identifier: name, challengeType: solver.challengeType))
+        // RFC 8555 §7.5.1: respond only to a `pending` challenge, once. One the CA is `processing` (or already
+        // found `valid`) is polled. A `pending` one this order already answered is polled too: a CA may keep it
+        // `pending` while it validates (Pebble 2.4 does), and a second response would queue a second validation
+        // that can still fail, and invalidate the authorization, after the response is taken away below.
+        switch challenge.status {
+        case "pending" where !answered.contains(name):
+            try client.respond(to: challenge.url)
+            try record(.challengeAnswered(identifier: name, challengeType: solver.challengeType))
+        case "pending", "processing", "valid":
+            break
+        default:
+            throw IssuanceError.validationFailed(identifier: name, type: solver.challengeType,
+                                                 reason: "the CA reports the challenge \(challenge.status)"
+                                                   + (challenge.error.map { ": \($0)" } ?? "") + "; start a new order")
+        }
         let deadline = Date().addingTimeInterval(waits.limit)
         var delay = waits.firstInterval
         while authorization.status == "pending" {
