@@ -103,6 +103,12 @@ import Testing
         #expect(refusal(#"{"kind":"discover","endpoint":"e","wait":-1}"#)?.field == "wait")
         #expect(refusal(#"{"kind":"install","endpoint":"e","certificateID":"c","targets":[],"node":"n"}"#)?.field == "node")
         #expect(refusal("") != nil)
+        // Same binary on both sides: a key this og-host does not read is refused by name, not ignored.
+        let typo = refusal(#"{"kind":"install","endpoint":"e","certificateID":"c","dryrun":true}"#)
+        #expect(typo?.field == "dryrun", "\(String(describing: typo))")
+        #expect(typo.map { "\($0)" }?.contains("another og-host version") == true, "\(String(describing: typo))")
+        #expect(refusal(#"{"kind":"install","endpoint":"e","certificateID":"c","targets":[{"node":"a"},{"nod":"b"}]}"#)?.field
+                == "targets[1].nod")
         let shorthand = try JobWire.decodeSpec(Array(#"{"kind":"install","endpoint":"e","certificateID":"c","node":"n","alias":"a"}"#.utf8))
         #expect(shorthand.targets == [JobSpec.Target(node: "n", alias: "a")])
         #expect(shorthand.wait == 5)

@@ -26,6 +26,15 @@ public struct JobSpec: Codable, Sendable, Equatable {
             self.node = node
             self.alias = alias
         }
+
+        private enum CodingKeys: String, CodingKey { case node, alias }
+
+        public init(from decoder: Decoder) throws {
+            try JobWire.refuseUnknownKeys(in: decoder, known: CodingKeys.self)
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            node = try container.decodeIfPresent(String.self, forKey: .node)
+            alias = try container.decodeIfPresent(String.self, forKey: .alias)
+        }
     }
 
     public var kind: Kind
@@ -72,6 +81,7 @@ public struct JobSpec: Codable, Sendable, Equatable {
     /// `targets` may be left out: then `node` and `alias` (both optional) name
     /// the one target, as a hand-written spec would; `wait` defaults to 5.
     public init(from decoder: Decoder) throws {
+        try JobWire.refuseUnknownKeys(in: decoder, known: CodingKeys.self)
         let container = try decoder.container(keyedBy: CodingKeys.self)
         kind = try container.decode(Kind.self, forKey: .kind)
         endpoint = try container.decode(String.self, forKey: .endpoint)
@@ -274,6 +284,26 @@ public enum JobWire {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
         return decoder
+    }
+
+    /// The parent and the child are the same binary, so a key the decoder does not know comes from a spec
+    /// written by another og-host version or by hand with a typo: refused by name, never silently ignored
+    /// (an ignored `dryRun` or `node` would change what the job does).
+    static func refuseUnknownKeys<Known: CodingKey>(in decoder: Decoder, known: Known.Type) throws {
+        guard let container = try? decoder.container(keyedBy: AnyKey.self) else { return }
+        let unknown = container.allKeys.map(\.stringValue).filter { Known(stringValue: $0) == nil }.sorted()
+        guard let first = unknown.first else { return }
+        let path = decoder.codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
+        let field = (path.hasPrefix(".") ? String(path.dropFirst()) : path) + (path.isEmpty ? "" : ".") + first
+        throw GatewayError.option(field, "is not a field of a job spec this og-host reads (written by another og-host "
+                                  + "version, or misspelt)" + (unknown.count > 1 ? "; so are " + unknown.dropFirst().joined(separator: ", ") : ""))
+    }
+
+    private struct AnyKey: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
     }
 
     /// Reads a spec, naming what is wrong with it.
