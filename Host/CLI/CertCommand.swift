@@ -191,9 +191,11 @@ struct CertCommand: ParsableCommand {
         func run() throws {
             try runReportingErrors {
                 let isName = UUID(uuidString: certificate) == nil
-                let removed = try CertificateVault(gateway: openGateway()).remove(certificate)
+                let removal = try CertificateVault(gateway: openGateway()).remove(certificate)
+                let removed = removal.record
                 let what = isName ? "'\(certificate)' and every version of it" : removed.name.map { "'\($0)'" } ?? removed.id
-                printOut("Certificate \(what) removed (ID \(removed.id)); \(isName ? "their keys were" : "its key was") destroyed.\n")
+                printOut("Certificate \(what) removed (ID \(removed.id)); \(isName ? "their keys were" : "its key was") destroyed"
+                         + removal.notes.map { "; " + GatewayError.rendering($0, fieldName: optionSpelling) }.joined() + ".\n")
             }
         }
     }

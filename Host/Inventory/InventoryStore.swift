@@ -150,7 +150,8 @@ public protocol ManagedCertificateStore: Sendable {
     func managedCertificate(matching reference: String) throws -> ManagedCertificateRecord?
     func managedCertificate(fingerprint: String) throws -> ManagedCertificateRecord?
     func managedCertificates() throws -> [ManagedCertificateRecord]
-    /// By name the whole lineage, by ID one version; returns what was removed.
+    /// By name the whole lineage (with its renewal schedule, in the same transaction), by ID one version;
+    /// returns what was removed.
     @discardableResult
     func removeManagedCertificate(_ reference: String) throws -> [ManagedCertificateRecord]
     /// Name and expiry of every current certificate that has both, by name.

@@ -69,6 +69,23 @@ import Testing
                 Array(contents[$0..<($0 + secretBytes.count)]) == secretBytes
             }, "the TSIG secret is in plaintext in \(path)")
         }
+
+        // Removing the lineage removes what belonged to it alone: its renewal settings and the sealed secret.
+        let reference = try #require(settings["tsigSecretCredential"])
+        let credentialID = String(reference.dropFirst("default/".count))
+        func credentialIDs() throws -> String {
+            let listed = try fixture.run(["credstore", "credentials", "list", "--storename", "default", "--output", "json"])
+            try #require(listed.exitStatus == 0, "credentials list: \(listed.standardErrorText)")
+            return listed.standardOutputText
+        }
+        #expect(try credentialIDs().contains(credentialID))
+        let removed = try fixture.run(["cert", "remove", "zone"])
+        try #require(removed.exitStatus == 0, "cert remove: \(removed.standardErrorText)")
+        #expect(removed.standardOutputText.contains("its sealed TSIG secret (credential \(reference)) was destroyed"),
+                "\(removed.standardOutputText)")
+        #expect(try !credentialIDs().contains(credentialID), "the sealed TSIG secret is gone")
+        let gone = try fixture.run(["cert", "policy", "zone", "--output", "json"])
+        #expect(!gone.standardOutputText.contains("renewal-tsig-"), "no renewal settings are left: \(gone.standardOutputText)")
     }
 
     @Test func aWrongTSIGSecretIsRefusedClearlyAndTheOrderStaysResumable() throws {

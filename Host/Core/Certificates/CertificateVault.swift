@@ -77,25 +77,44 @@ public struct CertificateVault {
         return try Self.inventoryCall { try CertificateListing(record, inventory: inventory, withDetails: true) }
     }
 
+    /// What `remove` did: the record the reference named and what else went with it.
+    public struct Removal: Sendable {
+        public var record: ManagedCertificateRecord
+        /// Whole sentences for the operator: what belonged only to the lineage and was destroyed with it
+        /// (its sealed TSIG secret), or could not be.
+        public var notes: [String]
+    }
+
     /// Removes a certificate and its key: by name the whole lineage (every
-    /// version and key), by ID one version (see `ManagedCertificateStore.removeManagedCertificate`).
-    /// Refused, naming the endpoints, while the lineage has bindings. Returns
-    /// the record `reference` named.
+    /// version and key, its renewal schedule and the TSIG secret its renewal
+    /// settings sealed), by ID one version (see `ManagedCertificateStore.removeManagedCertificate`).
+    /// Refused, naming the endpoints, while the lineage has bindings.
     @discardableResult
-    public func remove(_ reference: String) throws -> ManagedCertificateRecord {
+    public func remove(_ reference: String) throws -> Removal {
         let record = try find(reference)
         let subject = Self.auditSubject(record)
         return try audited(action: "cert.remove", subject: subject) {
-            // The records go first: a key file left behind by a failure below
-            // is sealed and harmless, a record without its key is not.
+            let inventory = try inventory
+            let lineage = record.lineage ?? record.name
+            let settings = try lineage.flatMap { name in try Self.inventoryCall { try inventory.renewalSchedule(lineage: name) } }?
+                .settings ?? [:]
+            // The records go first: a key file or sealed secret left behind by a
+            // failure below is sealed and harmless, a record without its key is not.
             let removed = try Self.inventoryCall({ try inventory.removeManagedCertificate(reference) })
             guard !removed.isEmpty else {
                 throw GatewayError("certificate '\(reference)': was removed by another og-host meanwhile", category: .notFound)
             }
             let keyFiles = try keyFiles
             for version in removed { try keyFiles.remove(certificateID: version.id) }
+            var notes: [String] = []
+            if let lineage, removed.contains(where: { $0.name == lineage }),
+               let note = RenewalIssuanceSettings(gateway: gateway).destroySealedSecret(of: settings) {
+                notes.append(note)
+            }
             let versions = removed.count > 1 ? ", \(removed.count) versions" : ""
-            return (record, "id \(record.id), serial \(record.serial ?? "-"), status \(record.status.rawValue)\(versions)")
+            return (Removal(record: record, notes: notes),
+                    "id \(record.id), serial \(record.serial ?? "-"), status \(record.status.rawValue)\(versions)"
+                    + notes.map { "; " + $0 }.joined())
         }
     }
 

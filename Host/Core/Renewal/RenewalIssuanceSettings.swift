@@ -67,6 +67,25 @@ public struct RenewalIssuanceSettings {
                                                                                settings: settings) }
     }
 
+    /// Destroys the TSIG secret a removed lineage's renewal settings sealed (`record`), which nothing else
+    /// refers to: only a reference of the form `record` writes (`default/renewal-tsig-…`) is touched. Returns
+    /// what happened, for the operator; a secret that could not be removed stays sealed (harmless) and is named.
+    func destroySealedSecret(of settings: [String: String]) -> String? {
+        let prefix = LocalCredentialStore.defaultName + "/renewal-tsig-"
+        guard let reference = settings[Key.tsigSecret], reference.hasPrefix(prefix) else { return nil }
+        let id = String(reference.dropFirst(LocalCredentialStore.defaultName.count + 1))
+        do {
+            try LocalCredentialDirectory(path: gateway.dataDirectory.credentialsPath).store(named: LocalCredentialStore.defaultName)
+                .remove(id: id)
+            return "its sealed TSIG secret (credential \(reference)) was destroyed"
+        } catch CredentialsError.notFound {
+            return nil
+        } catch {
+            return "its sealed TSIG secret (credential \(reference)) could not be removed (\(error)); remove it with "
+                + "og-host credstore credentials remove field `storename` \(LocalCredentialStore.defaultName) field `id` \(id)"
+        }
+    }
+
     /// The request that renews `schedule`'s lineage, replacing `current`.
     func request(for schedule: RenewalScheduleRecord, replacing current: ManagedCertificateRecord) throws -> IssuanceRequest {
         guard let issuer = schedule.issuerName else {

@@ -109,6 +109,10 @@ extension SQLiteInventory {
                 try CertificateInstallation.filter(Column("certificateID") == record.id).deleteAll(db)
                 try record.delete(db)
             }
+            if let lineage = certificate.lineage, removed.contains(where: { $0.name == lineage }) {
+                // The lineage is gone: its renewal schedule (settings, policy) belonged to it alone.
+                try db.execute(sql: "DELETE FROM renewalSchedule WHERE lineage = ?", arguments: [lineage])
+            }
             return removed
         }
     }
