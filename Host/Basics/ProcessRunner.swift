@@ -11,6 +11,9 @@ public struct ProcessOutput: Sendable {
     public var terminationSignal: Int32?
     /// The child's process ID (it has been reaped): what it wrote into shared state as its owner.
     public var processID: Int32
+    /// True when the runner killed the process for writing more than its output limit (only returned
+    /// to a caller that asked with `returningOnOverflow`; others get `BasicsError.outputTooLarge`).
+    public var outputLimitExceeded = false
 
     public init(exitStatus: Int32, standardOutput: [UInt8], standardError: [UInt8], timedOut: Bool,
                 terminationSignal: Int32? = nil, processID: Int32 = 0) {
@@ -45,6 +48,9 @@ public struct ProcessOutput: Sendable {
 ///   group is killed with SIGKILL and `timedOut` is set.
 /// - Output beyond `outputLimit` bytes per stream kills the child and throws
 ///   `BasicsError.outputTooLarge`, so a runaway command cannot exhaust memory.
+///   With `returningOnOverflow` the run returns instead, `outputLimitExceeded`
+///   set and the reaped child's `processID` given, for a caller that must
+///   hand back what that process held (an endpoint job's lease).
 /// - `standardErrorHandler`, when given, sees standard error as it arrives
 ///   (in the calling thread, in pieces of any size), for callers that show a
 ///   child's progress live; the whole stream is still returned.
@@ -63,6 +69,7 @@ public enum ProcessRunner {
         workingDirectory: String? = nil,
         timeout: Duration = defaultTimeout,
         outputLimit: Int = defaultOutputLimit,
+        returningOnOverflow: Bool = false,
         standardErrorHandler: ((ArraySlice<UInt8>) -> Void)? = nil
     ) throws -> ProcessOutput {
         let path: String
@@ -131,15 +138,17 @@ public enum ProcessRunner {
             // do not wait for whoever else may still hold their write ends.
             exchange.drainAvailable()
         }
-        if exchange.overflowed {
+        if exchange.overflowed && !returningOnOverflow {
             throw BasicsError.outputTooLarge(executable, limit: outputLimit)
         }
         let raw = waitStatus ?? 0
         // WIFEXITED / WEXITSTATUS, which Swift does not import (they are macros).
         let exited = raw & 0x7f == 0
-        return ProcessOutput(exitStatus: exited ? (raw >> 8) & 0xff : -1, standardOutput: exchange.stdout,
-                             standardError: exchange.stderr, timedOut: timedOut,
-                             terminationSignal: exited ? nil : raw & 0x7f, processID: pid)
+        var result = ProcessOutput(exitStatus: exited ? (raw >> 8) & 0xff : -1, standardOutput: exchange.stdout,
+                                   standardError: exchange.stderr, timedOut: timedOut,
+                                   terminationSignal: exited ? nil : raw & 0x7f, processID: pid)
+        result.outputLimitExceeded = exchange.overflowed
+        return result
     }
 
     /// Resolves a bare command name against PATH the way execvp would.

@@ -1,5 +1,6 @@
 import Foundation
 import OGBasics
+import OGInventory
 @testable import OGHost
 import OGTestSupport
 import Testing
@@ -78,6 +79,49 @@ import Testing
         #expect(outcome.status == .failed)
         #expect(outcome.category == .transient)
         #expect(outcome.message.contains("did not finish within 1 s"), "\(outcome.message)")
+    }
+
+    @Test func aChildKilledForItsOutputHandsItsLeaseBackSoRecoveryStartsAtOnce() throws {
+        let world = try World(fixture: "complete")
+        // A stand-in og-host whose install holds the endpoint's lease (the test takes it in its PID's name, as a
+        // real job would) and then floods standard error; the recovery after it is the real og-host.
+        let pidFile = world.directory.file("install.pid"), go = world.directory.file("go")
+        let script = world.directory.file("flooding-og-host")
+        try LocalFiles.writeAtomically(script, contents: Array("""
+            #!/bin/sh
+            [ -e \(pidFile) ] && exec \(try ConformanceFixtures.ogHost()) "$@"
+            echo $$ > \(pidFile).tmp && mv \(pidFile).tmp \(pidFile)
+            while [ ! -e \(go) ]; do sleep 0.05; done
+            exec head -c 300000 /dev/zero 1>&2
+
+            """.utf8), mode: 0o755)
+        let launcher = try EndpointJobLauncher(gateway: world.gateway, executable: script, timeout: .seconds(60),
+                                               outputLimit: 100_000)
+        let finished = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var outcome: JobOutcome?
+        Thread.detachNewThread {
+            outcome = launcher.run(JobSpec(kind: .install, endpoint: "store", certificateID: "any"), log: { _ in })
+            finished.signal()
+        }
+        var pid: Int32?
+        for _ in 0..<600 where pid == nil {
+            pid = (try? String(contentsOfFile: pidFile, encoding: .utf8)).flatMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+            if pid == nil { Thread.sleep(forTimeInterval: 0.05) }
+        }
+        let inventory = try world.gateway.inventory()
+        let endpoint = try EndpointCatalog(gateway: world.gateway).find("store")
+        let owner = JobOwner(gatewayID: try inventory.gatewayID(), pid: try #require(pid), host: ProcessInfo.processInfo.hostName)
+        let taken = try inventory.acquireEndpointLease(endpointID: endpoint.id, jobID: UUID().uuidString.lowercased(),
+                                                       kind: "install", owner: owner, duration: 600)
+        guard case .acquired = taken else { Issue.record("the test could not take the lease: \(taken)"); return }
+        FileManager.default.createFile(atPath: go, contents: nil)
+        finished.wait()
+        let ended = try #require(outcome)
+        #expect(ended.message.contains("the job wrote more than 100000 bytes and was killed"), "\(ended.message)")
+        #expect(ended.signal == SIGKILL)
+        // Its lease (10 minutes left) was handed back as the child was known dead, so the recovery ran at once.
+        #expect(ended.recovery == "nothing had been changed on the endpoint", "\(ended.message)")
+        #expect(try inventory.endpointLease(endpoint.id) == nil)
     }
 
     @Test func aChildThatAnswersNonsenseIsAFailureNotAnOutcome() throws {

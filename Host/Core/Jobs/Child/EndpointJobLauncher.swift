@@ -40,6 +40,8 @@ public struct EndpointJobLauncher: Sendable {
     public let timeout: Duration
     /// The jobs belong to this process's command (see above).
     public let foreground: Bool
+    /// Bytes a child may write on each of standard output and standard error before it is killed.
+    public let outputLimit: Int
 
     public static let defaultTimeout: Duration = .seconds(900)
 
@@ -48,9 +50,11 @@ public struct EndpointJobLauncher: Sendable {
     /// run inside a test bundle, which is no og-host). `OG_JOB_TIMEOUT_SECONDS`
     /// (1–86400) overrides the default timeout.
     public init(gateway: Gateway, executable: String? = nil, timeout: Duration? = nil, foreground: Bool = false,
+                outputLimit: Int = ProcessRunner.defaultOutputLimit,
                 environment: [String: String] = ProcessInfo.processInfo.environment) throws {
         self.gateway = gateway
         self.foreground = foreground
+        self.outputLimit = outputLimit
         if let executable {
             self.executable = executable
         } else if let named = environment["OG_HOST_EXECUTABLE"], !named.isEmpty {
@@ -139,15 +143,18 @@ public struct EndpointJobLauncher: Sendable {
             // Waiting for a busy endpoint is not the job's time.
             output = try ProcessRunner.run(executable, ["job", "run"], standardInput: input, environment: environment,
                                            timeout: timeout + .milliseconds(Int64(spec.wait * 1000)),
+                                           outputLimit: outputLimit, returningOnOverflow: true,
                                            standardErrorHandler: { splitter.feed($0) })
-        } catch BasicsError.outputTooLarge(_, let limit) {
-            // The runner killed it; its PID is unknown here, so recovery waits for its lease to run out.
-            let outcome = failed("the job wrote more than \(limit) bytes and was killed")
-            return ChildResult(result: outcome, crash: (outcome, 0))
         } catch {
             return ChildResult(result: failed("could not start a child og-host for the job: \(error)"))
         }
         splitter.finish()
+        if output.outputLimitExceeded {
+            // The runner killed and reaped it: its PID is known dead, so what it held is handed back and
+            // recovery starts at once instead of waiting for its lease to run out.
+            let outcome = failed("the job wrote more than \(outputLimit) bytes and was killed", signal: SIGKILL)
+            return ChildResult(result: outcome, crash: (outcome, output.processID))
+        }
         if foreground, output.terminationSignal == nil, FaultPoints.endedAtFault(exitStatus: output.exitStatus,
                                                                                  standardError: output.standardErrorText) {
             // Tests only: the job's process stopped at an injected fault; the command stops with it.
