@@ -126,11 +126,12 @@ public protocol InstallJournalStore: Sendable {
     @discardableResult
     func beginInstall(lease: EndpointLease, state: InstallJournalState, payload: String) throws -> InstallJournalEntry
     /// Moves unfinished job `jobID` to `state` (closed when final), replacing
-    /// its payload when given; `recording` (where a managed certificate went,
-    /// and its binding) is written in the same transaction or not at all.
+    /// its payload when given; `recordings` (where a managed certificate went,
+    /// and its binding: one per node of a job installing on several) are
+    /// written in the same transaction or not at all.
     @discardableResult
     func updateInstall(jobID: String, lease: EndpointLease, state: InstallJournalState, payload: String?,
-                       recording: InstallationRecording?) throws -> InstallJournalEntry
+                       recordings: [InstallationRecording]) throws -> InstallJournalEntry
     /// Takes over an unfinished entry of the leased endpoint whose own lease
     /// expired (`InventoryError.installJobLeased` while it is live).
     @discardableResult
@@ -341,19 +342,19 @@ extension AuditTrail {
 extension InstallJournalStore {
     @discardableResult
     public func updateInstall(jobID: String, lease: EndpointLease, state: InstallJournalState) throws -> InstallJournalEntry {
-        try updateInstall(jobID: jobID, lease: lease, state: state, payload: nil, recording: nil)
+        try updateInstall(jobID: jobID, lease: lease, state: state, payload: nil, recordings: [])
     }
 
     @discardableResult
     public func updateInstall(jobID: String, lease: EndpointLease, state: InstallJournalState,
                               payload: String?) throws -> InstallJournalEntry {
-        try updateInstall(jobID: jobID, lease: lease, state: state, payload: payload, recording: nil)
+        try updateInstall(jobID: jobID, lease: lease, state: state, payload: payload, recordings: [])
     }
 
     @discardableResult
     public func updateInstall(jobID: String, lease: EndpointLease, state: InstallJournalState,
                               recording: InstallationRecording?) throws -> InstallJournalEntry {
-        try updateInstall(jobID: jobID, lease: lease, state: state, payload: nil, recording: recording)
+        try updateInstall(jobID: jobID, lease: lease, state: state, payload: nil, recordings: recording.map { [$0] } ?? [])
     }
 
     /// Every unfinished job, oldest first.

@@ -28,6 +28,8 @@ public final class EndpointSession: PluginHostServices, @unchecked Sendable {
     var loginPassword: String?
     /// Set while an API install's apply_install runs: what upload_content renders and where tokens are journalled.
     var apiInstall: APIInstallContext?
+    /// Set while a job activates its nodes: a later node's commands that repeat an earlier node's are answered from the record.
+    var activationReplay: ActivationReplay?
     /// Keystores decoded or written during this session, so an install decodes its store once.
     let keystores = KeystoreDecodeCache()
 
@@ -193,11 +195,19 @@ public final class EndpointSession: PluginHostServices, @unchecked Sendable {
     public func run(_ argv: [String], standardInput: [UInt8], timeoutMilliseconds: UInt32, privileged: Bool) throws(ServiceFailure) -> CommandOutput {
         // og_plugin.h: timeout_ms 0 means the host default, which every connection enforces.
         let timeout: Duration = timeoutMilliseconds == 0 ? ProcessRunner.defaultTimeout : .milliseconds(Int64(timeoutMilliseconds))
+        let command = ActivationReplay.Command(argv: argv, standardInput: standardInput, privileged: privileged)
+        if let replayed = activationReplay?.answer(command) {
+            commandLog.append("\(argv.joined(separator: " ")) -> exit \(replayed.exitStatus) (as for an earlier node; not run again)")
+            logger.debug("not run again for this node: \(argv.joined(separator: " ")) -> exit \(replayed.exitStatus)")
+            return replayed
+        }
         let result = try mapped { try connection.run(argv, standardInput: standardInput, timeout: timeout, privileged: privileged) }
         commandLog.append("\(argv.joined(separator: " ")) -> exit \(result.exitStatus)")
         // argv never holds secrets (they travel on stdin or by option name).
         logger.debug("ran \(argv.joined(separator: " ")) -> exit \(result.exitStatus)")
-        return CommandOutput(exitStatus: result.exitStatus, standardOutput: result.standardOutput, standardError: result.standardError)
+        let output = CommandOutput(exitStatus: result.exitStatus, standardOutput: result.standardOutput, standardError: result.standardError)
+        activationReplay?.record(command, output)
+        return output
     }
 
     public func readFile(_ path: String) throws(ServiceFailure) -> [UInt8] {
@@ -222,10 +232,12 @@ public final class EndpointSession: PluginHostServices, @unchecked Sendable {
     }
 
     public func writeFile(_ path: String, contents: [UInt8], mode: UInt32) throws(ServiceFailure) {
+        activationReplay?.diverge()
         try mapped { try connection.writeFileAtomically(path, contents: contents, mode: mode == 0 ? nil : mode) }
     }
 
     public func http(_ request: HTTPRequestInfo) throws(ServiceFailure) -> HTTPResponseInfo {
+        activationReplay?.diverge()
         guard let rest = connection as? RESTConnection else {
             throw ServiceFailure(.notSupported, "HTTP requests need a rest connection; this endpoint uses \(endpoint.connectionType.rawValue)")
         }

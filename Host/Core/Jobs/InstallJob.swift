@@ -6,23 +6,48 @@ import OGMaterial
 import OGPlugins
 import OGPluginABI
 
-/// Installs material on one endpoint as one transaction:
-/// plan → render → (dry run: show and stop) → journal → back up → write
-/// atomically → read back → config test → activate → verify → done;
-/// any failure after the first write restores every file, re-activates, and
-/// checks the old certificate is served again. The journal lets the next run
-/// finish a rollback that a crash interrupted.
+/// Where on an endpoint an install goes: a node (nil = the plugin's choice by
+/// the certificate's names) and a keystore alias (nil = the endpoint's).
+public struct InstallTarget: Sendable, Hashable {
+    public var node: String?
+    public var alias: String?
+
+    public init(node: String? = nil, alias: String? = nil) {
+        self.node = node
+        self.alias = alias
+    }
+}
+
+/// Installs material on one endpoint as one transaction, across every node
+/// asked for: for each node in turn plan → render → journal → back up →
+/// write atomically → read back; then, once for the endpoint, config test →
+/// activate → verify every node's served certificate → done. Any failure
+/// after the first write restores every file of every node, re-activates,
+/// and checks the old certificate is served again. The journal entry (one
+/// for the whole job) lets the next run finish a rollback a crash interrupted.
+///
+/// The C ABI plans one node at a time (`plan_install`), so the transaction is
+/// composed here: a later node is planned against the endpoint as the earlier
+/// nodes left it (their files written, not yet activated), so two nodes
+/// editing one configuration file compose instead of overwriting each other;
+/// a file is backed up only the first time the job touches it; the plugin's
+/// config test runs once; and `activate` runs per node (its request names the
+/// node, which a reload of one connector needs) with the commands an earlier
+/// node's activation already ran replayed rather than run again
+/// (`ActivationReplay`), so a whole-server reload happens once.
 public struct InstallJob {
     public let gateway: Gateway
     public let record: EndpointRecord
     public let plugin: PluginLibrary
     public let material: InstallMaterial
-    public var nodeID: String?
-    public var alias: String?
+    /// The nodes, installed together; at least one.
+    public var targets: [InstallTarget]
     /// Receives the lines for the operator as they happen.
     let report: (String) -> Void
-    /// The node the plan installed on (the plugin's choice when none was given).
-    public internal(set) var installedNode: String?
+    /// The node each plan installed on (the plugin's choice when none was given), in the order of `targets`.
+    public internal(set) var installedNodes: [String?] = []
+    /// The first target's node.
+    public var installedNode: String? { installedNodes.first ?? nil }
     /// Change nothing when every file already holds the certificate and every
     /// verify target serves it (file installs; an API install always applies).
     public var skipIfUnchanged = false
@@ -30,14 +55,29 @@ public struct InstallJob {
     public internal(set) var wasUnchanged = false
 
     public init(gateway: Gateway, record: EndpointRecord, plugin: PluginLibrary, material: InstallMaterial,
-                nodeID: String?, alias: String?, report: @escaping (String) -> Void) {
+                targets: [InstallTarget], report: @escaping (String) -> Void) {
         self.report = report
         self.gateway = gateway
         self.record = record
         self.plugin = plugin
         self.material = material
-        self.nodeID = nodeID
-        self.alias = alias
+        self.targets = targets.isEmpty ? [InstallTarget()] : targets
+    }
+
+    public init(gateway: Gateway, record: EndpointRecord, plugin: PluginLibrary, material: InstallMaterial,
+                nodeID: String?, alias: String?, report: @escaping (String) -> Void) {
+        self.init(gateway: gateway, record: record, plugin: plugin, material: material,
+                  targets: [InstallTarget(node: nodeID, alias: alias)], report: report)
+    }
+
+    /// One node's part of the job: what the plugin planned and the host rendered for it.
+    struct NodePlan {
+        var target: InstallTarget
+        var plan: InstallPlanInfo
+        var request: InstallRequestInfo
+        var rendered: [PlanContents.RenderedChange] = []
+        /// The node the plan installed on: the plan's, else what was asked for.
+        var installedNode: String? { plan.nodeID.isEmpty ? (target.alias ?? target.node) : plan.nodeID }
     }
 
     /// For a gateway-held certificate: records where it now serves (node and
@@ -45,9 +85,9 @@ public struct InstallJob {
     /// endpoint and the node asked for ("" = the plugin's choice), in one
     /// inventory transaction. Used where no journal state is written with it
     /// (an unchanged install, API installs); file installs write the same
-    /// recording with their `verified` journal state.
-    func recordManagedInstallation(plan: InstallPlanInfo) throws {
-        guard let recording = try managedInstallationRecording(plan: plan) else { return }
+    /// recordings with their `verified` journal state.
+    func recordManagedInstallation(_ node: NodePlan) throws {
+        guard let recording = managedInstallationRecording(node) else { return }
         try CertificateVault(gateway: gateway).recordInstallation(
             certificateID: recording.certificateID, endpointID: recording.endpointID, node: recording.node,
             servedAddress: recording.servedAddress, servedName: recording.servedName,
@@ -55,14 +95,14 @@ public struct InstallJob {
     }
 
     /// What `recordManagedInstallation` writes; nil for file material.
-    func managedInstallationRecording(plan: InstallPlanInfo) throws -> InstallationRecording? {
+    func managedInstallationRecording(_ node: NodePlan) -> InstallationRecording? {
         guard let certificateID = material.certificateID else { return nil }
-        let target = plan.verify.first
+        let target = node.plan.verify.first
         return InstallationRecording(
-            certificateID: certificateID, endpointID: record.id, node: installedNode ?? "default",
+            certificateID: certificateID, endpointID: record.id, node: node.installedNode ?? "default",
             servedAddress: target.map { $0.host.contains(":") ? "[\($0.host)]:\($0.port)" : "\($0.host):\($0.port)" },
             servedName: target.flatMap { $0.serverName.isEmpty ? nil : $0.serverName },
-            bindingNode: nodeID ?? "", alias: alias)
+            bindingNode: node.target.node ?? "", alias: node.target.alias)
     }
 
     struct JournalPayload: Codable {
@@ -73,42 +113,101 @@ public struct InstallJob {
             var mode: UInt32
         }
         var endpoint: String
+        /// Every file the job changes, on every node, once each (the first time it was touched).
         var changes: [Change]
-        /// API installs (ABI 1.1): the plugin's undo token, base64; rollback_install gets it after a crash.
+        /// API installs (ABI 1.1): the plugin's undo token of the node being (or last) applied, base64;
+        /// rollback_install gets it after a crash.
         var undoToken: String? = nil
+        /// API installs on several nodes: the undo tokens of the nodes applied before it, in order
+        /// (rolled back after `undoToken`, last first).
+        var undoTokens: [String]? = nil
+        /// The nodes of the job, for whoever reads the journal.
+        var nodes: [String]? = nil
     }
 
-    /// Shows what an install would do without changing anything.
+    /// A verify target as a key: the same listener and name asked by two nodes is checked once.
+    static func key(_ target: VerifyTargetInfo) -> String { "\(target.host)|\(target.port)|\(target.serverName)" }
+
+    /// The distinct verify targets of `nodes`, in order.
+    static func verifyTargets(_ nodes: [NodePlan]) -> [VerifyTargetInfo] {
+        var seen = Set<String>()
+        return nodes.flatMap(\.plan.verify).filter { seen.insert(key($0)).inserted }
+    }
+
+    /// "on 'web'" for one node, "on 'web' (nodes a, b)" for several.
+    func place(_ nodes: [String?]) -> String {
+        guard targets.count > 1 else { return "'\(record.name)'" }
+        let names = nodes.isEmpty ? targets.map { $0.alias ?? $0.node ?? "default" } : nodes.map { $0 ?? "default" }
+        return "'\(record.name)' (nodes \(names.joined(separator: ", ")))"
+    }
+
+    /// Shows what an install would do without changing anything (each node
+    /// planned against the endpoint as it is now).
     public func dryRun() throws {
         let output: (String) -> Void = { text in
             if !text.isEmpty { report(text.hasSuffix("\n") ? String(text.dropLast()) : text) }
         }
         let session = try EndpointSession.open(record, gateway: gateway)
-        let (plan, request) = try makePlan(session: session, dryRun: true)
-        let rendered = try plan.changes.map { try PlanContents(material: material, session: session).render($0) }
-        output("Plan for endpoint '\(record.name)' (\(record.type)): \(plan.summary)\n")
-        for change in rendered {
-            let action = change.previous == nil ? "create" : "modify"
-            output("\(action) \(change.change.path) (mode \(String(change.mode, radix: 8)))\n")
-            if case .literal = change.change.content, !change.change.isSecret {
-                output(try UnifiedDiff.render(path: change.change.path, old: change.previous ?? [], new: change.bytes))
-            } else {
-                output("  (\(change.change.carriesPrivateKey || change.change.isSecret ? "secret" : "certificate") content, \(change.bytes.count) bytes, not shown)\n")
+        var nodes: [NodePlan] = []
+        for target in targets {
+            let node = try makePlan(session: session, target: target, dryRun: true)
+            nodes.append(node)
+            let rendered = try node.plan.changes.map { try PlanContents(material: material, session: session).render($0) }
+            output("Plan for endpoint '\(record.name)' (\(record.type))"
+                   + (targets.count > 1 ? ", node \(node.installedNode ?? "default")" : "") + ": \(node.plan.summary)\n")
+            for change in rendered {
+                let action = change.previous == nil ? "create" : "modify"
+                output("\(action) \(change.change.path) (mode \(String(change.mode, radix: 8)))\n")
+                if case .literal = change.change.content, !change.change.isSecret {
+                    output(try UnifiedDiff.render(path: change.change.path, old: change.previous ?? [], new: change.bytes))
+                } else {
+                    output("  (\(change.change.carriesPrivateKey || change.change.isSecret ? "secret" : "certificate") content, \(change.bytes.count) bytes, not shown)\n")
+                }
             }
         }
         var steps: [String] = []
         if plugin.supports(.configTest, for: record.type) { steps.append("config test") }
         if plugin.supports(.activate, for: record.type) { steps.append("activate (\(record.type) plugin)") }
-        steps.append(contentsOf: plan.verify.map { "verify served certificate at \($0.host):\($0.port)\($0.serverName.isEmpty ? "" : " (SNI \($0.serverName))")" })
-        if plan.verify.isEmpty { steps.append("read back every written file") }
+        let verify = Self.verifyTargets(nodes)
+        steps.append(contentsOf: verify.map { "verify served certificate at \($0.host):\($0.port)\($0.serverName.isEmpty ? "" : " (SNI \($0.serverName))")" })
+        if verify.isEmpty { steps.append("read back every written file") }
+        if targets.count > 1 { steps.append("one transaction: any failure rolls back every node") }
         if !plugin.supports(.apply, for: record.type) { output("then: \(steps.joined(separator: ", "))\n") }
         if plugin.supports(.apply, for: record.type) {
             steps.insert("apply through the \(record.type) API (the plugin's calls are listed below)", at: 0)
             output("then: \(steps.joined(separator: ", "))\n")
             for line in session.pluginLog { output("  \(line)\n") }
         }
-        output("certificate: \(request.certificate.subject), SHA-256 \(request.certificate.sha256Fingerprint)\n")
+        output("certificate: \(material.summary.subject), SHA-256 \(material.summary.sha256Fingerprint)\n")
         output("Dry run: nothing was changed.\n")
+    }
+
+    /// With `skipIfUnchanged`: every node planned against the endpoint as it
+    /// is; when every file already holds what would be written and every
+    /// verify target serves the leaf, records that and says so (true).
+    private mutating func leaveUnchanged(session: EndpointSession, renderer: PlanContents, lease: EndpointJobLease) throws -> Bool {
+        var nodes: [NodePlan] = []
+        for target in targets {
+            var node = try makePlan(session: session, target: target, dryRun: false)
+            node.rendered = try node.plan.changes.map { try renderer.render($0) }
+            guard !node.rendered.isEmpty, node.rendered.allSatisfy({ $0.previous == $0.bytes }) else { return false }
+            nodes.append(node)
+        }
+        let verify = Self.verifyTargets(nodes)
+        for target in verify {
+            let served = try? TLSProbe.servedCertificate(host: target.host, port: UInt16(target.port),
+                                                        serverName: target.serverName.isEmpty ? nil : target.serverName).first
+            guard served?.sha256Fingerprint == material.leaf.sha256Fingerprint else { return false }
+        }
+        // Nothing to write, nothing to reload; the record is brought up to date all the same.
+        installedNodes = nodes.map(\.installedNode)
+        for node in nodes { try recordManagedInstallation(node) }
+        wasUnchanged = true
+        gateway.audit(action: "tls.install", subject: record.name, success: true,
+                      detail: "job \(lease.jobID): unchanged: every file already holds certificate \(material.leaf.sha256Fingerprint)"
+                          + (verify.isEmpty ? "" : " and every verify target serves it"))
+        report("unchanged: '\(record.name)' already holds\(verify.isEmpty ? "" : " and serves") \(material.leaf.subject) (SHA-256 \(material.leaf.sha256Fingerprint))")
+        return true
     }
 
     /// Runs the install under `lease` (the endpoint is this job's until it
@@ -117,70 +216,91 @@ public struct InstallJob {
         let inventory = try gateway.inventory()
         try InstallRecovery(gateway: gateway, record: record, plugin: plugin).recoverUnfinished(lease: lease, report: report)
         let session = try EndpointSession.open(record, gateway: gateway)
-        let (plan, request) = try makePlan(session: session, dryRun: false)
         if plugin.supports(.apply, for: record.type) {
-            return try await runAPI(session: session, plan: plan, request: request, inventory: inventory, lease: lease)
+            return try await runAPI(session: session, inventory: inventory, lease: lease)
         }
         let renderer = PlanContents(material: material, session: session)
-        let rendered = try plan.changes.map { try renderer.render($0) }
-        let servedBefore = plan.verify.map { try? TLSProbe.servedCertificate(host: $0.host, port: UInt16($0.port),
-                                                                              serverName: $0.serverName.isEmpty ? nil : $0.serverName).first }
-
-        if skipIfUnchanged, !rendered.isEmpty, rendered.allSatisfy({ $0.previous == $0.bytes }),
-           servedBefore.allSatisfy({ ($0 ?? nil)?.sha256Fingerprint == material.leaf.sha256Fingerprint }) {
-            // Nothing to write, nothing to reload; the record is brought up to date all the same.
-            installedNode = plan.nodeID.isEmpty ? (alias ?? nodeID) : plan.nodeID
-            try recordManagedInstallation(plan: plan)
-            wasUnchanged = true
-            gateway.audit(action: "tls.install", subject: record.name, success: true,
-                          detail: "job \(lease.jobID): unchanged: every file already holds certificate \(material.leaf.sha256Fingerprint)"
-                              + (plan.verify.isEmpty ? "" : " and every verify target serves it"))
-            report("unchanged: '\(record.name)' already holds\(plan.verify.isEmpty ? "" : " and serves") \(material.leaf.subject) (SHA-256 \(material.leaf.sha256Fingerprint))")
-            return
-        }
+        if skipIfUnchanged, try leaveUnchanged(session: session, renderer: renderer, lease: lease) { return }
 
         let jobID = lease.jobID
         let suffix = String(jobID.prefix(8))
-        let payload = JournalPayload(endpoint: record.name, changes: rendered.map {
-            JournalPayload.Change(path: $0.change.path, existed: $0.previous != nil,
-                                  backup: $0.previous == nil ? nil : Self.backupPath(for: $0.change.path, suffix: suffix),
-                                  mode: $0.mode)
-        })
-        let encoded = try Self.encode(payload)
-        try lease.requireHeld()
-        _ = try GatewayError.inventoryCall { try inventory.beginInstall(lease: lease.current, state: .backingUp, payload: encoded) }
-        FaultPoints.reach("journal \(InstallJournalState.backingUp.rawValue)")
+        var payload = JournalPayload(endpoint: record.name, changes: [])
+        if targets.count > 1 { payload.nodes = targets.map { $0.alias ?? $0.node ?? "default" } }
+        /// Where each path the job touches sits in `payload.changes`.
+        var position: [String: Int] = [:]
+        /// What each path held before the job touched it (files that existed).
+        var previous: [String: [UInt8]] = [:]
+        var nodes: [NodePlan] = []
+        var verify: [VerifyTargetInfo] = []
+        var servedBefore: [String: Certificate?] = [:]
+        var begun = false
         /// Every journal step presents the lease's fencing token; a refused one means the endpoint is no longer ours.
-        func journal(_ state: InstallJournalState) throws {
-            _ = try GatewayError.inventoryCall { try inventory.updateInstall(jobID: jobID, lease: lease.current, state: state) }
+        func journal(_ state: InstallJournalState, payload: JournalPayload? = nil) throws {
+            let encoded = try payload.map { try Self.encode($0) }
+            _ = try GatewayError.inventoryCall {
+                try inventory.updateInstall(jobID: jobID, lease: lease.current, state: state, payload: encoded)
+            }
             FaultPoints.reach("journal \(state.rawValue)")
         }
-        report("job \(jobID): \(plan.summary)")
-        installedNode = plan.nodeID.isEmpty ? (alias ?? nodeID) : plan.nodeID
 
-        // How many of `rendered` an atomic write was started for, and whether activation was tried:
+        // How many of `payload.changes` an atomic write was started for (they are
+        // written in the order they were added), and whether activation was tried:
         // a rollback restores only those files and reloads only if the install did.
         var attempted = 0
         var activationAttempted = false
         do {
-            for (index, change) in rendered.enumerated() {
-                if let previous = change.previous, let backup = payload.changes[index].backup {
-                    try lease.requireHeld()
-                    try session.connection.writeFileAtomically(backup, contents: previous, mode: change.mode)
-                }
-            }
-            try journal(.writing)
-            for change in rendered {
+            for (index, target) in targets.enumerated() {
                 try lease.requireHeld()
-                attempted += 1
-                try session.connection.writeFileAtomically(change.change.path, contents: change.bytes, mode: change.mode)
-                try FaultInjection.check("after-write")
-                guard try session.connection.readFile(change.change.path) == change.bytes else {
-                    throw GatewayError("\(change.change.path) did not read back as written")
+                // A later node is planned against the endpoint as the earlier ones
+                // left it: their files written, not yet activated.
+                var node = try makePlan(session: session, target: target, dryRun: false)
+                node.rendered = try node.plan.changes.map { try renderer.render($0) }
+                for target in node.plan.verify where servedBefore[Self.key(target)] == nil {
+                    verify.append(target)
+                    servedBefore[Self.key(target)] = try? TLSProbe.servedCertificate(
+                        host: target.host, port: UInt16(target.port), serverName: target.serverName.isEmpty ? nil : target.serverName).first
                 }
-                report("wrote \(change.change.path)")
+                // A file an earlier node changed keeps its first journal entry and backup: those hold what was there before the job.
+                let fresh = node.rendered.filter { position[$0.change.path] == nil }
+                for change in fresh {
+                    position[change.change.path] = payload.changes.count
+                    payload.changes.append(JournalPayload.Change(
+                        path: change.change.path, existed: change.previous != nil,
+                        backup: change.previous == nil ? nil : Self.backupPath(for: change.change.path, suffix: suffix), mode: change.mode))
+                    if let bytes = change.previous { previous[change.change.path] = bytes }
+                }
+                if !begun {
+                    let encoded = try Self.encode(payload)
+                    try lease.requireHeld()
+                    _ = try GatewayError.inventoryCall { try inventory.beginInstall(lease: lease.current, state: .backingUp, payload: encoded) }
+                    begun = true
+                    FaultPoints.reach("journal \(InstallJournalState.backingUp.rawValue)")
+                } else if !fresh.isEmpty {
+                    // Journalled before its backups and writes, so recovery knows every file this node touches.
+                    try journal(.writing, payload: payload)
+                }
+                report("job \(jobID): \(node.plan.summary)")
+                for change in fresh {
+                    if let old = change.previous, let backup = payload.changes[position[change.change.path]!].backup {
+                        try lease.requireHeld()
+                        try session.connection.writeFileAtomically(backup, contents: old, mode: change.mode)
+                    }
+                }
+                if index == 0 { try journal(.writing) }
+                for change in node.rendered {
+                    try lease.requireHeld()
+                    attempted = max(attempted, position[change.change.path]! + 1)
+                    try session.connection.writeFileAtomically(change.change.path, contents: change.bytes, mode: change.mode)
+                    try FaultInjection.check("after-write")
+                    guard try session.connection.readFile(change.change.path) == change.bytes else {
+                        throw GatewayError("\(change.change.path) did not read back as written")
+                    }
+                    report("wrote \(change.change.path)")
+                }
+                nodes.append(node)
             }
-            try checkKeystores(rendered, session: session)
+            installedNodes = nodes.map(\.installedNode)
+            try checkKeystores(nodes.flatMap(\.rendered), session: session)
             try journal(.written)
             try FaultInjection.check("before-activate")
             try lease.requireHeld()
@@ -190,26 +310,37 @@ public struct InstallJob {
             }
             if plugin.supports(.activate, for: record.type) {
                 activationAttempted = true
-                try pluginStep("activation") { () throws(PluginCallFailure) in try plugin.activate(session.endpoint, request: request, services: session) }
+                let replay = ActivationReplay()
+                session.activationReplay = replay
+                defer { session.activationReplay = nil }
+                for node in nodes {
+                    replay.begin()
+                    try pluginStep("activation") { () throws(PluginCallFailure) in
+                        try plugin.activate(session.endpoint, request: node.request, services: session)
+                    }
+                    replay.end()
+                }
                 report("activated")
             }
-            for target in plan.verify {
+            for target in verify {
                 try await Self.verifyServed(target, fingerprint: material.leaf.sha256Fingerprint)
                 FaultPoints.reach("verified \(target.host):\(target.port)")
                 report("verified \(target.host):\(target.port)\(target.serverName.isEmpty ? "" : " (\(target.serverName))") serves the new certificate")
             }
-            // Where the certificate went is recorded in the same inventory
-            // transaction that marks the job verified: if it cannot be, the
-            // install is rolled back, and a crash on either side of it leaves
+            // Where the certificate went (every node) is recorded in the same
+            // inventory transaction that marks the job verified: if it cannot be,
+            // the install is rolled back, and a crash on either side of it leaves
             // the journal and the inventory agreeing (recovery rolls back a
             // job that was not yet verified, and nothing says it was installed).
             // From here on, recovery keeps the new files: it only removes the backups.
-            let recording = try managedInstallationRecording(plan: plan)
+            let recordings = nodes.compactMap { managedInstallationRecording($0) }
             _ = try GatewayError.inventoryCall {
-                try inventory.updateInstall(jobID: jobID, lease: lease.current, state: .verified, recording: recording)
+                try inventory.updateInstall(jobID: jobID, lease: lease.current, state: .verified, payload: nil, recordings: recordings)
             }
             FaultPoints.reach("journal \(InstallJournalState.verified.rawValue)")
         } catch {
+            // Planning or rendering the first node failed: nothing was journalled or changed.
+            guard begun else { throw error }
             if lease.isLost {
                 // Another job took the endpoint over after this one's lease ran
                 // out; it recovers this job from the journal. Touching the
@@ -217,12 +348,10 @@ public struct InstallJob {
                 let reason = (error as? GatewayError)?.message ?? "\(error)"
                 gateway.audit(action: "tls.install", subject: record.name, success: false,
                               detail: "job \(jobID): lost the endpoint to another job and stopped: \(reason)")
-                throw GatewayError("install on '\(record.name)' stopped: this job's lease on the endpoint ran out and "
+                throw GatewayError("install on \(place(installedNodes)) stopped: this job's lease on the endpoint ran out and "
                                    + "another job took it over and recovers it (\(reason))", category: .endpointInconsistent)
             }
             let reason = (error as? GatewayError)?.message ?? "\(error)"
-            var previous: [String: [UInt8]] = [:]
-            for change in rendered { if let bytes = change.previous { previous[change.change.path] = bytes } }
             var outcome = InstallRollback(record: record, plugin: plugin, session: session)
                 .restore(payload.changes, previous: previous, attempted: attempted, reactivate: activationAttempted)
             if !outcome.unrestored.isEmpty, !lease.isLost {
@@ -242,8 +371,8 @@ public struct InstallJob {
             }
             var verifiedOld: [String] = []
             if outcome.unrestored.isEmpty {
-                for (index, target) in plan.verify.enumerated() {
-                    guard let old = servedBefore[index] ?? nil else { continue }
+                for target in verify {
+                    guard let old = servedBefore[Self.key(target)] ?? nil else { continue }
                     if (try? await Self.verifyServed(target, fingerprint: old.sha256Fingerprint, cancellable: false)) != nil {
                         verifiedOld.append("\(target.host):\(target.port) serves the previous certificate again")
                     } else {
@@ -278,6 +407,9 @@ public struct InstallJob {
                 lines.append("re-activating the restored files failed too: \(problem)")
             }
             lines += verifiedOld
+            if targets.count > 1 && outcome.unrestored.isEmpty {
+                lines.append("the nodes are one transaction: every node of '\(record.name)' was rolled back")
+            }
             // Files restored but not re-activated is still a rollback: the endpoint's
             // files are as they were, and recovery could do nothing more.
             let consistent = outcome.unrestored.isEmpty
@@ -291,7 +423,8 @@ public struct InstallJob {
             }
             gateway.audit(action: "tls.install", subject: record.name, success: false,
                           detail: "job \(jobID): install failed: \(reason); \(lines.joined(separator: "; "))\(Self.commandSummary(session))")
-            let message = "install on '\(record.name)' failed: \(reason)\n" + lines.joined(separator: "\n")
+            let message = "install on \(place(installedNodes.isEmpty ? nodes.map(\.installedNode) : installedNodes)) failed: \(reason)\n"
+                + lines.joined(separator: "\n")
             throw GatewayError(message, category: consistent ? .endpointRolledBack : .endpointInconsistent)
         }
         try FaultInjection.check("after-verify")
@@ -304,20 +437,23 @@ public struct InstallJob {
             }
         }
         gateway.audit(action: "tls.install", subject: record.name, success: true,
-                      detail: "job \(jobID): \(plan.summary); certificate \(material.leaf.sha256Fingerprint)\(Self.commandSummary(session))")
-        report("installed \(material.leaf.subject) (SHA-256 \(material.leaf.sha256Fingerprint)) on '\(record.name)'")
+                      detail: "job \(jobID): \(nodes.map(\.plan.summary).joined(separator: "; ")); certificate \(material.leaf.sha256Fingerprint)\(Self.commandSummary(session))")
+        report("installed \(material.leaf.subject) (SHA-256 \(material.leaf.sha256Fingerprint)) on \(place(installedNodes))")
     }
 
-    private func makePlan(session: EndpointSession, dryRun: Bool) throws -> (InstallPlanInfo, InstallRequestInfo) {
+    func makePlan(session: EndpointSession, target: InstallTarget, dryRun: Bool) throws -> NodePlan {
         guard plugin.supports(.install, for: record.type) else {
             throw GatewayError.badInput("endpoint type '\(record.type)' (plugin \(plugin.info.name)) does not support installs")
         }
-        let request = InstallRequestInfo(nodeID: nodeID, alias: alias, certificate: material.summary,
+        let request = InstallRequestInfo(nodeID: target.node, alias: target.alias, certificate: material.summary,
                                          chainLength: material.intermediates.count, isDryRun: dryRun)
         do {
-            return (try plugin.planInstall(session.endpoint, request: request, services: session), request)
+            return NodePlan(target: target, plan: try plugin.planInstall(session.endpoint, request: request, services: session),
+                            request: request)
         } catch {
-            throw GatewayError("planning the install on '\(record.name)' failed: \(error.description)", category: GatewayError.category(of: error.status))
+            let node = targets.count > 1 ? " (node \(target.alias ?? target.node ?? "default"))" : ""
+            throw GatewayError("planning the install on '\(record.name)'\(node) failed: \(error.description)",
+                               category: GatewayError.category(of: error.status))
         }
     }
 

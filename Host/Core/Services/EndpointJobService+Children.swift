@@ -24,9 +24,9 @@ extension EndpointJobService {
         }
     }
 
-    /// One job per endpoint (its nodes in order), one after the other, each in
-    /// its own child; one result per endpoint and node. A failed job makes
-    /// every node it did not report installed a failure carrying its error.
+    /// One job per endpoint (all its nodes in one transaction), one after the
+    /// other, each in its own child; one result per endpoint and node. A failed
+    /// job rolled back every node of its endpoint: each is a failure carrying its error.
     /// Refuses a repeated endpoint or node, a missing endpoint and unusable
     /// material before any job starts.
     public func install(_ request: InstallRequest, endpoints: [String], nodes: [String?], launcher: EndpointJobLauncher,
@@ -60,7 +60,7 @@ extension EndpointJobService {
             let outcome = launcher.run(spec, material: onInput, progress: { report($0.line) })
             let failure = outcome.failure
             for (index, target) in targets.enumerated() {
-                // Nodes are installed in order: those the job reached kept the certificate, the rest share its failure.
+                // An endpoint's nodes are one transaction: a failed job rolled back every node, so each shares its failure.
                 if let failure, index >= outcome.nodes.count {
                     results.append(TargetResult(endpoint: endpoint, node: target.node, result: .failure(failure)))
                     continue

@@ -54,6 +54,8 @@ public struct InstallOutcome: Sendable {
     public var leafFingerprint: String
     /// The endpoint already held and served the certificate; nothing was changed.
     public var unchanged = false
+    /// Every node of the job, in the order asked (nil where the plan named none).
+    public var nodes: [String?] = []
 }
 
 /// The jobs that act on one endpoint: install, restart, recover, and node
@@ -97,10 +99,20 @@ public struct EndpointJobService {
     }
 
     func install(_ request: InstallRequest, material: InstallMaterial, report: @escaping (String) -> Void) async throws -> InstallOutcome {
+        try await install(request, targets: [InstallTarget(node: request.node, alias: request.alias)], material: material,
+                          report: report)
+    }
+
+    /// Installs on every target of one endpoint as ONE transaction: one lease,
+    /// one journal entry holding every node's backups and writes, one config
+    /// test, one reload, every node's served certificate verified; any failure
+    /// (or a crash, through recovery) rolls back every node.
+    func install(_ request: InstallRequest, targets: [InstallTarget], material: InstallMaterial,
+                 report: @escaping (String) -> Void) async throws -> InstallOutcome {
         let (record, plugin) = try endpointAndPlugin(request.endpoint)
         if request.dryRun {
             let job = InstallJob(gateway: gateway, record: record, plugin: plugin, material: material,
-                                 nodeID: request.node, alias: request.alias, report: report)
+                                 targets: targets, report: report)
             let jobID = UUID().uuidString.lowercased()
             let logger = GatewayLogging.jobLogger(jobID: jobID, endpoint: record.name, plugin: plugin.info.name, kind: "dry-run")
             try await JobExecutor.run(label: "og-host job \(jobID.prefix(8))") {
@@ -110,11 +122,11 @@ public struct EndpointJobService {
         }
         return try await withLease(on: record, plugin: plugin, kind: "install", wait: request.wait, report: report) { lease, logged in
             var job = InstallJob(gateway: gateway, record: record, plugin: plugin, material: material,
-                                 nodeID: request.node, alias: request.alias, report: logged)
+                                 targets: targets, report: logged)
             job.skipIfUnchanged = request.skipIfUnchanged
             try await job.run(lease: lease)
             return InstallOutcome(node: job.installedNode, leafFingerprint: material.leaf.sha256Fingerprint,
-                                  unchanged: job.wasUnchanged)
+                                  unchanged: job.wasUnchanged, nodes: job.installedNodes)
         }
     }
 

@@ -41,9 +41,9 @@ extension SQLiteInventory {
     /// transaction, so the journal state and the inventory never disagree.
     @discardableResult
     public func updateInstall(jobID: String, lease: EndpointLease, state: InstallJournalState,
-                              payload: String?, recording: InstallationRecording?) throws -> InstallJournalEntry {
+                              payload: String?, recordings: [InstallationRecording]) throws -> InstallJournalEntry {
         if let payload { try RecordValidation.json(payload, field: "install payload") }
-        try recording?.validate()
+        for recording in recordings { try recording.validate() }
         return try write { db in
             try Self.requireHeld(lease, db)
             guard var entry = try InstallJournalEntry.fetchOne(db, key: jobID) else {
@@ -59,7 +59,7 @@ extension SQLiteInventory {
             entry.leaseExpiresAt = lease.expiresAt
             if state.isFinal { entry.finishedAt = entry.updatedAt }
             try entry.update(db)
-            if let recording { try Self.record(recording, db) }
+            for recording in recordings { try Self.record(recording, db) }
             return try InstallJournalEntry.fetchOne(db, key: jobID)!
         }
     }

@@ -28,23 +28,11 @@ public enum EndpointJobRunner {
         do {
             outcome = try await perform(spec, material: material, gateway: gateway, progress: progress)
         } catch {
-            let failure = (error as? PartialInstall)?.failure ?? GatewayError.classify(error)
+            let failure = GatewayError.classify(error)
             outcome = JobOutcome(kind: spec.kind, endpoint: spec.endpoint, failure: failure)
-            if let partial = error as? PartialInstall {
-                outcome.nodes = partial.installedNodes
-                outcome.fingerprint = partial.fingerprint
-            }
         }
         outcome.seconds = (ContinuousClock.now - started).seconds
         return outcome
-    }
-
-    /// A failure on a later target after earlier ones were installed.
-    struct PartialInstall: Error, CustomStringConvertible {
-        var failure: GatewayError
-        var installedNodes: [String]
-        var fingerprint: String
-        var description: String { failure.message }
     }
 
     private static func perform(_ spec: JobSpec, material: InstallMaterial?, gateway: Gateway,
@@ -80,37 +68,22 @@ public enum EndpointJobRunner {
                 }
                 loaded = try service.loadMaterial(.managed(certificateID))
             }
-            var installed: [String] = []
-            var unchangedCount = 0
-            var fingerprint = ""
-            for target in spec.targets {
-                var request = InstallRequest(endpoint: spec.endpoint, material: .managed(loaded.certificateID ?? ""),
-                                             node: target.node, alias: target.alias, dryRun: spec.dryRun, wait: wait)
-                request.skipIfUnchanged = spec.skipIfUnchanged
-                do {
-                    let result = try await service.install(request, material: loaded, report: progress)
-                    if spec.dryRun {
-                        fingerprint = result.leafFingerprint
-                        continue
-                    }
-                    installed.append(result.node ?? target.node ?? "default")
-                    fingerprint = result.leafFingerprint
-                    if result.unchanged { unchangedCount += 1 }
-                } catch where !installed.isEmpty {
-                    var failure = GatewayError.classify(error)
-                    failure.problem += "\n(installed before this failure, and kept: \(installed.joined(separator: ", ")))"
-                    throw PartialInstall(failure: failure, installedNodes: installed, fingerprint: fingerprint)
-                }
-            }
+            // Every node of the endpoint in one transaction: all installed, or all rolled back.
+            var request = InstallRequest(endpoint: spec.endpoint, material: .managed(loaded.certificateID ?? ""),
+                                         dryRun: spec.dryRun, wait: wait)
+            request.skipIfUnchanged = spec.skipIfUnchanged
+            let result = try await service.install(request, targets: spec.targets.map { InstallTarget(node: $0.node, alias: $0.alias) },
+                                                   material: loaded, report: progress)
             if spec.dryRun {
                 return JobOutcome(kind: .install, endpoint: spec.endpoint, status: .planned,
-                                  message: "dry run: nothing was changed", fingerprint: fingerprint)
+                                  message: "dry run: nothing was changed", fingerprint: result.leafFingerprint)
             }
-            let allUnchanged = unchangedCount == spec.targets.count
-            return JobOutcome(kind: .install, endpoint: spec.endpoint, status: allUnchanged ? .unchanged : .installed,
-                              message: allUnchanged ? "already installed and served; nothing changed"
-                                                    : "installed on \(installed.joined(separator: ", "))",
-                              fingerprint: fingerprint, nodes: installed)
+            let installed = zip(spec.targets, result.nodes + Array(repeating: nil, count: max(0, spec.targets.count - result.nodes.count)))
+                .map { target, node in node ?? target.node ?? "default" }
+            return JobOutcome(kind: .install, endpoint: spec.endpoint, status: result.unchanged ? .unchanged : .installed,
+                              message: result.unchanged ? "already installed and served; nothing changed"
+                                                        : "installed on \(installed.joined(separator: ", "))",
+                              fingerprint: result.leafFingerprint, nodes: installed)
         }
     }
 }

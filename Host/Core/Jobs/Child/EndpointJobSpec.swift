@@ -42,7 +42,7 @@ public struct JobSpec: Codable, Sendable, Equatable {
     public var endpoint: String
     /// Install: the managed certificate (`og-host cert`), by ID or name.
     public var certificateID: String?
-    /// Install: the nodes, installed one after the other (at least one).
+    /// Install: the nodes, installed together as one transaction (at least one).
     public var targets: [Target]
     /// Seconds to wait while another job holds the endpoint.
     public var wait: Double
