@@ -38,16 +38,6 @@ import Testing
         return results.values
     }
 
-    func configTest(_ nginx: NginxTestInstance) throws -> ProcessOutput {
-        try ProcessRunner.run(NginxTestInstance.binary, ["-t", "-p", nginx.path, "-c", nginx.configFile,
-                                                         "-e", nginx.directory.file("logs/error.log")])
-    }
-
-    func strayFiles(_ nginx: NginxTestInstance) -> [String] {
-        let all = FileManager.default.enumerator(atPath: nginx.path)?.allObjects as? [String] ?? []
-        return all.filter { $0.contains("og-backup") || $0.contains(".og-tmp") }
-    }
-
     /// What nginx serves for beta, looked at until it is `expected` or 3 s pass: right after a
     /// reload an old worker may still answer for a moment (issue 17's verification race,
     /// not what these tests are about).
@@ -111,9 +101,9 @@ import Testing
         #expect(try servedEventually(nginx, expecting: lastFingerprint) == lastFingerprint)
         let served = try nginx.text("og-beta.example.test_\(nginx.tlsPort).crt")
         #expect(served.hasPrefix(try String(contentsOfFile: lastLeaf.certificate, encoding: .utf8)), "the file on disk too")
-        let tested = try configTest(nginx)
+        let tested = try nginx.configTest()
         #expect(tested.exitStatus == 0, "nginx -t: \(tested.standardErrorText)")
-        #expect(strayFiles(nginx).isEmpty, "\(strayFiles(nginx))")
+        #expect(nginx.strayFiles().isEmpty, "\(nginx.strayFiles())")
         let recoveries = try fixture.run(["audit", "--action", "tls.recover", "--output", "json"])
         #expect(recoveries.standardOutputText.trimmingCharacters(in: .whitespacesAndNewlines).replacingOccurrences(of: "\n", with: "") == "[]"
                 || recoveries.standardOutputText.trimmingCharacters(in: .whitespacesAndNewlines) == "[\n\n]",
@@ -135,7 +125,7 @@ import Testing
             #expect(output.exitStatus == 0, "web\(index): \(output.standardErrorText)")
             let expected = try pki.fingerprint(leaves[index].certificate)
             #expect(try servedEventually(nginx, expecting: expected) == expected)
-            #expect(strayFiles(nginx).isEmpty)
+            #expect(nginx.strayFiles().isEmpty)
         }
     }
 
@@ -199,8 +189,8 @@ import Testing
         #expect(recovered.standardOutputText.contains("recovered: files restored"), "\(recovered.standardOutputText)")
         let expected = try pki.fingerprint(leaf.certificate)
         #expect(try servedEventually(nginx, expecting: expected) == expected)
-        #expect(strayFiles(nginx).isEmpty, "\(strayFiles(nginx))")
-        #expect(try configTest(nginx).exitStatus == 0)
+        #expect(nginx.strayFiles().isEmpty, "\(nginx.strayFiles())")
+        #expect(try nginx.configTest().exitStatus == 0)
     }
 }
 

@@ -31,16 +31,6 @@ import Testing
                             + nodes.flatMap { ["--node", $0] }, extraEnvironment: environment)
     }
 
-    func configTest() throws -> ProcessOutput {
-        try ProcessRunner.run(NginxTestInstance.binary, ["-t", "-p", nginx.path, "-c", nginx.configFile,
-                                                         "-e", nginx.directory.file("logs/error.log")])
-    }
-
-    func strayFiles() -> [String] {
-        let all = FileManager.default.enumerator(atPath: nginx.path)?.allObjects as? [String] ?? []
-        return all.filter { $0.contains("og-backup") || $0.contains(".og-tmp") }
-    }
-
     /// Both nodes installed with `leaf`: the baseline every failure must come back to.
     func installBoth(_ name: String) throws -> ((certificate: String, key: String), String) {
         let leaf = try pki.issue(name, dnsNames: ["alpha.example.test", "beta.example.test"])
@@ -69,8 +59,8 @@ import Testing
         #expect(replayed.count == 1, "the second node's reload was answered from the first's:\n\(installed.standardErrorText)")
         let tests = log.filter { $0.contains("configuration test passed") }
         #expect(tests.count == 1, "one configuration test")
-        #expect(try configTest().exitStatus == 0)
-        #expect(strayFiles().isEmpty, "\(strayFiles())")
+        #expect(try nginx.configTest().exitStatus == 0)
+        #expect(nginx.strayFiles().isEmpty, "\(nginx.strayFiles())")
     }
 
     @Test func aConfigTestFailingAfterBothNodesWereWrittenRollsBackBoth() throws {
@@ -82,10 +72,10 @@ import Testing
         #expect(failed.exitStatus == 6, "rolled back: \(failed.standardErrorText)")
         #expect(failed.standardErrorText.contains("every node of 'web' was rolled back"), "\(failed.standardErrorText)")
         try FileManager.default.removeItem(atPath: nginx.directory.file("conf.d/broken.conf"))
-        #expect(try configTest().exitStatus == 0)
+        #expect(try nginx.configTest().exitStatus == 0)
         #expect(try nginx.configurationSnapshot() == before, "both nodes' files are back byte for byte")
         try expectBothServe(old, "still the old leaf")
-        #expect(strayFiles().isEmpty, "\(strayFiles())")
+        #expect(nginx.strayFiles().isEmpty, "\(nginx.strayFiles())")
     }
 
     @Test func aSecondNodeThatFailsRollsBackTheFirstNodesWrittenFiles() throws {
@@ -97,10 +87,10 @@ import Testing
         #expect(failed.exitStatus == 6, "rolled back: \(failed.standardErrorText)")
         #expect(failed.standardErrorText.contains("wrote "), "the first node was written before the second failed")
         #expect(failed.standardErrorText.contains("gamma.example.test"), "\(failed.standardErrorText)")
-        #expect(try configTest().exitStatus == 0)
+        #expect(try nginx.configTest().exitStatus == 0)
         #expect(try nginx.configurationSnapshot() == before, "the first node's files are back byte for byte")
         try expectBothServe(old, "still the old leaf")
-        #expect(strayFiles().isEmpty, "\(strayFiles())")
+        #expect(nginx.strayFiles().isEmpty, "\(nginx.strayFiles())")
     }
 
     @Test func aCrashAfterBothNodesWereWrittenIsRecoveredForBoth() throws {
@@ -113,10 +103,10 @@ import Testing
 
         let recovered = try fixture.run(["tls", "recover", "web"])
         #expect(recovered.exitStatus == 0, "\(recovered.standardErrorText)\(recovered.standardOutputText)")
-        #expect(try configTest().exitStatus == 0)
+        #expect(try nginx.configTest().exitStatus == 0)
         #expect(try nginx.configurationSnapshot() == before, "both nodes' files are back byte for byte")
         try expectBothServe(old, "still the old leaf")
-        #expect(strayFiles().isEmpty, "\(strayFiles())")
+        #expect(nginx.strayFiles().isEmpty, "\(nginx.strayFiles())")
 
         let again = try install(next, nodes: nodes)
         #expect(again.exitStatus == 0, "\(again.standardErrorText)")

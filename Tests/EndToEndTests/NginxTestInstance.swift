@@ -90,6 +90,19 @@ final class NginxTestInstance: @unchecked Sendable {
     }
 
     /// Every configuration file (not logs, temp files or certificates), for byte-identical checks.
+    /// `nginx -t` on this instance's configuration, as nginx itself judges it.
+    func configTest() throws -> ProcessOutput {
+        try ProcessRunner.run(NginxTestInstance.binary, ["-t", "-p", path, "-c", configFile,
+                                                         "-e", directory.file("logs/error.log")])
+    }
+
+    /// Backups and temporaries og-host left anywhere under the instance (an install
+    /// that ended, however it ended, leaves none).
+    func strayFiles() -> [String] {
+        let all = FileManager.default.enumerator(atPath: path)?.allObjects as? [String] ?? []
+        return all.filter { $0.contains("og-backup") || $0.contains(".og-tmp") }
+    }
+
     func configurationSnapshot() throws -> [String: [UInt8]] {
         var snapshot: [String: [UInt8]] = [:]
         let skipped = ["tmp/", "logs/", "run/"]
