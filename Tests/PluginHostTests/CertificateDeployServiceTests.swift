@@ -20,10 +20,7 @@ import Testing
         directory = try TemporaryDirectory("og-deploy")
         chmod(directory.path, 0o755)
         let plugins = directory.file("plugins.d")
-        try FileManager.default.createDirectory(atPath: plugins, withIntermediateDirectories: true,
-                                                attributes: [.posixPermissions: 0o755])
-        let keystore = "\(plugins)/libog-plugin-keystore.so"
-        try LocalFiles.writeAtomically(keystore, contents: try LocalFiles.read(BuiltProducts.plugin("keystore")), mode: 0o755)
+        let keystore = try BuiltProducts.stagePlugin("keystore", into: plugins)
         let crashing = try ConformanceFixtures.compile("crash-activate", into: plugins)
         chmod(crashing, 0o755)
         let environment = ["OG_DATA_DIR": directory.file("data"), "OG_PLUGIN_PATH": plugins]

@@ -21,10 +21,7 @@ import Testing
         directory = try TemporaryDirectory("og-job-waiting")
         chmod(directory.path, 0o755)
         let plugins = directory.file("plugins.d")
-        try FileManager.default.createDirectory(atPath: plugins, withIntermediateDirectories: true,
-                                                attributes: [.posixPermissions: 0o755])
-        let keystore = "\(plugins)/libog-plugin-keystore.so"
-        try LocalFiles.writeAtomically(keystore, contents: try LocalFiles.read(BuiltProducts.plugin("keystore")), mode: 0o755)
+        let keystore = try BuiltProducts.stagePlugin("keystore", into: plugins)
         let environment = ["OG_DATA_DIR": directory.file("data"), "OG_PLUGIN_PATH": plugins]
         func run(_ arguments: [String]) throws {
             let output = try BuiltProducts.runOGHost(arguments, environment: environment)

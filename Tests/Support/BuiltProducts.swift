@@ -18,6 +18,16 @@ public enum BuiltProducts {
 
     public static func plugin(_ name: String) -> String { directory + "/libog-plugin-\(name).so" }
 
+    /// Copies the built plugin `name` into `pluginsDirectory` (created 0755 when missing; og-host
+    /// refuses plugins others can write), mode 0755, and returns the copy's path.
+    public static func stagePlugin(_ name: String, into pluginsDirectory: String) throws -> String {
+        try FileManager.default.createDirectory(atPath: pluginsDirectory, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o755])
+        let staged = "\(pluginsDirectory)/libog-plugin-\(name).so"
+        try LocalFiles.writeAtomically(staged, contents: try LocalFiles.read(plugin(name)), mode: 0o755)
+        return staged
+    }
+
     /// The repository root (holds Package.swift).
     public static var repositoryRoot: String {
         var directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().path
