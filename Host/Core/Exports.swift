@@ -23,3 +23,4 @@
 @_exported import struct OGPlugins.OptionSpec
 @_exported import struct OGInventory.BindingDeployState
 @_exported import enum OGBasics.StandardStreams
+@_exported import class OGConnections.SSHConnectionPool

@@ -87,7 +87,18 @@ final class SFTPFiles {
 
     /// `follow: false` is lstat.
     func status(_ path: String, follow: Bool) throws -> FileStatus {
-        let deadline = Deadline(timeout, operation: "examining \(path)")
+        try status(path, follow: follow, deadline: Deadline(timeout, operation: "examining \(path)"))
+    }
+
+    /// One request and its answer: proves the session and this channel still work.
+    func proveAlive(within limit: Duration) throws {
+        let deadline = Deadline(min(limit, timeout), operation: "checking that the SFTP channel to \(session.host):\(session.port) still works")
+        guard try status(".", follow: true, deadline: deadline).type == .directory else {
+            throw ConnectionError.io(path: ".", reason: "the login's directory is not a directory")
+        }
+    }
+
+    private func status(_ path: String, follow: Bool, deadline: Deadline) throws -> FileStatus {
         var attributes = LIBSSH2_SFTP_ATTRIBUTES()
         let result = try session.call(deadline) {
             libssh2_sftp_stat_ex(sftp, path, UInt32(path.utf8.count), follow ? LIBSSH2_SFTP_STAT : LIBSSH2_SFTP_LSTAT, &attributes)

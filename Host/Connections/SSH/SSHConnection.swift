@@ -31,6 +31,10 @@ public final class SSHConnection: Connection, @unchecked Sendable {
         }, user: user)
     }
     private let lock = NSLock()
+    /// Set when an operation failed with anything but "no such file": the connection is then not reused.
+    private var sawFailure = false
+    /// The pool this use was checked out of, and under which identity; nil = close at the end of the use.
+    private var checkedOutOf: (pool: SSHConnectionPool, identity: SSHConnectionPool.Identity)?
 
     /// Connects, verifies the host key, and logs in. `platform` `.windows`
     /// runs commands through PowerShell (`ssh_windows`). With `sudo` (POSIX,
@@ -177,9 +181,55 @@ public final class SSHConnection: Connection, @unchecked Sendable {
 
     public func close() {
         lock.withLock {
+            checkedOutOf = nil
             files?.shutdown()
             files = nil
             session = nil
+        }
+    }
+
+    // MARK: - Reuse (SSHConnectionPool)
+
+    /// Ends one use of the connection: back to the pool it was checked out of
+    /// (which keeps it only if it can be reused), otherwise closed.
+    public func endUse() {
+        let checkedOut = lock.withLock { () -> (pool: SSHConnectionPool, identity: SSHConnectionPool.Identity)? in
+            defer { checkedOutOf = nil }
+            return checkedOutOf
+        }
+        guard let checkedOut else { return close() }
+        checkedOut.pool.giveBack(self, identity: checkedOut.identity)
+    }
+
+    var pool: (pool: SSHConnectionPool, identity: SSHConnectionPool.Identity)? {
+        get { lock.withLock { checkedOutOf } }
+        set { lock.withLock { checkedOutOf = newValue } }
+    }
+
+    /// Open, and no operation failed on it: safe to hand to another job of the same identity.
+    var isReusable: Bool {
+        lock.withLock { session != nil && session?.brokenReason == nil && !sawFailure }
+    }
+
+    /// Before a kept connection is handed out again: its host key must still satisfy
+    /// the policy and pin store of the job taking it, and one SFTP round trip must
+    /// succeed (a server that dropped the idle connection fails it).
+    func proveReusable(hostKeyPolicy: HostKeyPolicy, hostKeyStore: HostKeyStore?) -> Bool {
+        lock.withLock {
+            guard let session, session.brokenReason == nil, !sawFailure else { return false }
+            do {
+                guard try HostKeyVerifier(policy: hostKeyPolicy, store: hostKeyStore).verify(session) == hostKeyFingerprint else {
+                    return false
+                }
+                if files == nil {
+                    files = try SFTPFiles(session: session, user: user, timeout: operationTimeout)
+                }
+                try files!.proveAlive(within: .seconds(10))
+                return true
+            } catch {
+                sawFailure = true
+                return false
+            }
         }
     }
 
@@ -211,7 +261,13 @@ public final class SSHConnection: Connection, @unchecked Sendable {
             }
             try session.checkUsable()
             session.keepalive()
-            return try body(session)
+            do {
+                return try body(session)
+            } catch {
+                // A missing file is an answer; anything else may leave the session in a state the next job must not inherit.
+                if case ConnectionError.notFound = error {} else { sawFailure = true }
+                throw error
+            }
         }
     }
 

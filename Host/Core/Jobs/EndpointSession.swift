@@ -46,7 +46,10 @@ public final class EndpointSession: PluginHostServices, @unchecked Sendable {
         self.logger = logger
     }
 
-    deinit { connection.close() }
+    /// An SSH connection goes back to the pool it came from (kept only if the pool is on and it can be reused).
+    deinit {
+        if let ssh = connection as? SSHConnection { ssh.endUse() } else { connection.close() }
+    }
 
     /// Opens the connection a new endpoint describes and runs the plugin's own validation through it.
     /// `updating` (the stored name, for tls update) opens the connection even when the plugin has no
@@ -152,8 +155,13 @@ public final class EndpointSession: PluginHostServices, @unchecked Sendable {
                 // Verified against the system store plus the operator's anchors (`og-host ca`).
                 let anchors = try TrustAnchorSource.operatorAnchors(gateway: gateway).map(\.pem).joined(separator: "\n")
                 connection = try WinRMConnection(spec: spec, trustedCertificates: Array(anchors.utf8))
+            case .ssh, .sshWindows:
+                // Reused from the process's pool when it is on and holds a live connection of the same identity;
+                // never for a connection about to be wrapped for fault injection (it must see every step).
+                connection = try SSHConnectionPool.current.checkOut(
+                    spec, hostKeyStore: InventoryHostKeyStore(inventory: try gateway.inventory()), keep: !FaultPoints.isArmed)
             default:
-                connection = try ConnectionFactory.open(spec, hostKeyStore: InventoryHostKeyStore(inventory: try gateway.inventory()))
+                connection = try ConnectionFactory.open(spec, hostKeyStore: nil)
             }
             if FaultPoints.isArmed, !(connection is RESTConnection) {
                 // Tests only: a crash point before and after every change on the endpoint.
