@@ -89,8 +89,10 @@ final class F5Simulator: @unchecked Sendable {
         try control("state", nil)
     }
 
-    /// The next transaction commit fails with `message`, changing nothing.
-    func failNextCommit(_ message: String) throws { _ = try control("fail-commit", ["message": message]) }
+    /// The next transaction commit (after `after` that succeed) fails with `message`, changing nothing.
+    func failNextCommit(_ message: String, after: Int = 0) throws {
+        _ = try control("fail-commit", ["message": message, "after": after])
+    }
 
     /// GETs under `prefix` answer `body` verbatim with `status`.
     func answerHostile(prefix: String, body: String, status: Int = 200) throws {

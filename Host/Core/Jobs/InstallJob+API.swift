@@ -19,11 +19,15 @@ extension InstallJob {
         let lease: EndpointJobLease
         let inventory: any InventoryStore
         var payload: JournalPayload
+        /// The journal entry written: the job's own, or the interrupted job a recovery took over
+        /// (whose ID is not the recovering job's).
+        let jobID: String
 
-        init(lease: EndpointJobLease, inventory: any InventoryStore, payload: JournalPayload) {
+        init(lease: EndpointJobLease, inventory: any InventoryStore, payload: JournalPayload, jobID: String? = nil) {
             self.lease = lease
             self.inventory = inventory
             self.payload = payload
+            self.jobID = jobID ?? lease.jobID
         }
 
         func record(_ token: [UInt8], state: InstallJournalState) throws {
@@ -52,12 +56,12 @@ extension InstallJob {
         private func write(_ state: InstallJournalState) throws {
             let encoded = try InstallJob.encode(payload)
             _ = try GatewayError.inventoryCall {
-                try inventory.updateInstall(jobID: lease.jobID, lease: lease.current, state: state, payload: encoded)
+                try inventory.updateInstall(jobID: jobID, lease: lease.current, state: state, payload: encoded)
             }
         }
 
         func close(_ state: InstallJournalState) throws {
-            _ = try GatewayError.inventoryCall { try inventory.updateInstall(jobID: lease.jobID, lease: lease.current, state: state) }
+            _ = try GatewayError.inventoryCall { try inventory.updateInstall(jobID: jobID, lease: lease.current, state: state) }
         }
     }
 
@@ -79,7 +83,9 @@ extension InstallJob {
         var context: APIInstallContext?
         var begun = false
         do {
-            for target in targets {
+            for (index, target) in targets.enumerated() {
+                // Tests: a crash after the earlier nodes' apply calls, before this node is planned.
+                if index > 0 { FaultPoints.reach("before node \(index + 1)") }
                 let node = try makePlan(session: session, target: target, dryRun: false)
                 guard node.plan.changes.isEmpty else {
                     throw GatewayError("the \(record.type) plugin planned file changes for an API install; og-host applies one or the other, not both")
@@ -206,7 +212,7 @@ extension InstallRecovery {
         }
         let inventory = try gateway.inventory()
         let session = try EndpointSession.open(record, gateway: gateway)
-        let journal = InstallJob.APIJournal(lease: lease, inventory: inventory, payload: payload)
+        let journal = InstallJob.APIJournal(lease: lease, inventory: inventory, payload: payload, jobID: job.jobID)
         for (encoded, token) in tokens {
             do {
                 try plugin.rollbackInstall(session.endpoint, token: token, services: session)

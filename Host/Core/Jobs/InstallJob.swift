@@ -141,29 +141,61 @@ public struct InstallJob {
         return "'\(record.name)' (nodes \(names.joined(separator: ", ")))"
     }
 
-    /// Shows what an install would do without changing anything (each node
-    /// planned against the endpoint as it is now).
+    /// Shows what an install would do without changing anything. With
+    /// several nodes, each is planned and diffed against the endpoint as the
+    /// earlier nodes would leave it (`PlannedFilesConnection`), as the real
+    /// install composes them; an API install's nodes are planned against the
+    /// device as it is, since nothing can stand in for an earlier node's calls.
     public func dryRun() throws {
         let output: (String) -> Void = { text in
             if !text.isEmpty { report(text.hasSuffix("\n") ? String(text.dropLast()) : text) }
         }
-        let session = try EndpointSession.open(record, gateway: gateway)
+        let opened = try EndpointSession.open(record, gateway: gateway)
+        let isAPI = plugin.supports(.apply, for: record.type)
+        var overlay: PlannedFilesConnection?
+        var session = opened
+        if !isAPI {
+            let planned = PlannedFilesConnection(opened.connection)
+            session = EndpointSession(connection: planned, endpoint: opened.endpoint, secretOptions: opened.secretOptions)
+            session.loginUser = opened.loginUser
+            session.loginPassword = opened.loginPassword
+            overlay = planned
+        }
+        // The overlay session borrows the opened session's connection, which closes it at the end.
+        defer { withExtendedLifetime(opened) {} }
         var nodes: [NodePlan] = []
+        /// The node that last changed each path, for saying what a later node's change is based on.
+        var changedBy: [String: String] = [:]
         for target in targets {
             let node = try makePlan(session: session, target: target, dryRun: true)
             nodes.append(node)
             let rendered = try node.plan.changes.map { try PlanContents(material: material, session: session).render($0) }
+            let name = node.installedNode ?? "default"
             output("Plan for endpoint '\(record.name)' (\(record.type))"
-                   + (targets.count > 1 ? ", node \(node.installedNode ?? "default")" : "") + ": \(node.plan.summary)\n")
+                   + (targets.count > 1 ? ", node \(name)" : "") + ": \(node.plan.summary)\n")
             for change in rendered {
+                let path = change.change.path
                 let action = change.previous == nil ? "create" : "modify"
-                output("\(action) \(change.change.path) (mode \(String(change.mode, radix: 8)))\n")
+                let basis = changedBy[path].map { "as node \($0) would leave it" }
+                output("\(action) \(path) (mode \(String(change.mode, radix: 8)))\(basis.map { ", \($0)" } ?? "")\n")
                 if case .literal = change.change.content, !change.change.isSecret {
-                    output(try UnifiedDiff.render(path: change.change.path, old: change.previous ?? [], new: change.bytes))
+                    output(try UnifiedDiff.render(path: path, old: change.previous ?? [], new: change.bytes, basis: basis))
                 } else {
                     output("  (\(change.change.carriesPrivateKey || change.change.isSecret ? "secret" : "certificate") content, \(change.bytes.count) bytes, not shown)\n")
                 }
+                if case .keystore(let format, _, let passwordOption) = change.change.content,
+                   let entries = try? session.readKeystore(format: format, data: change.bytes, passwordOption: passwordOption) {
+                    // What the store would hold after this node: the entries every node of the job leaves in it.
+                    output("  entries after this node: " + entries.map { entry in
+                        "'\(entry.alias)' " + (entry.certificate.map { "\($0.subject) (SHA-256 \($0.sha256Fingerprint))" } ?? "(no certificate)")
+                    }.joined(separator: ", ") + "\n")
+                }
+                overlay?.plan(path, bytes: change.bytes, mode: change.mode)
+                changedBy[path] = name
             }
+        }
+        if isAPI && targets.count > 1 {
+            output("note: each node of an API install is planned against the device as it is now; the calls of the nodes before it are not made in a dry run\n")
         }
         var steps: [String] = []
         if plugin.supports(.configTest, for: record.type) { steps.append("config test") }
@@ -250,6 +282,8 @@ public struct InstallJob {
         var activationAttempted = false
         do {
             for (index, target) in targets.enumerated() {
+                // Tests: a crash after the earlier nodes' writes, before this node is planned or journalled.
+                if index > 0 { FaultPoints.reach("before node \(index + 1)") }
                 try lease.requireHeld()
                 // A later node is planned against the endpoint as the earlier ones
                 // left it: their files written, not yet activated.

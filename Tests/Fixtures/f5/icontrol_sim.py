@@ -39,7 +39,8 @@ completes real TLS handshakes with whatever its client-SSL profiles hold at
 that moment (the profile whose serverName matches the SNI, else the default).
 
 Simulator-only controls (not iControl REST), under /sim/, unauthenticated:
-  POST /sim/fail-commit {"message": M}   the next transaction commit fails with M, changing nothing
+  POST /sim/fail-commit {"message": M, "after": N}
+                                         the commit after the next N (default 0) fails with M, changing nothing
   POST /sim/hostile {"prefix": P, "body": B, "status": S}  GETs under P answer B verbatim (B may be any text)
   POST /sim/calm                         ends every hostile answer
   POST /sim/converge {"converge": bool}  whether config-sync ever reaches In Sync
@@ -88,7 +89,7 @@ UPLOADS = {}        # file name -> {"total": int, "have": set of (start, end), "
 TRANSACTIONS = {}   # id -> {"state": str, "commands": [(method, path, body)], "failure": str}
 COUNTERS = {"logins": 0, "tokens_deleted": 0, "basic_requests": 0, "token_requests": 0, "uploads": 0,
             "commits": 0, "failed_commits": 0, "config_syncs": 0, "changes": 0, "handshakes": 0}
-CONTROLS = {"fail_commit": None, "hostile": []}
+CONTROLS = {"fail_commit": None, "fail_commit_after": 0, "hostile": []}
 LISTENERS = {}      # virtual full path -> listening socket
 
 
@@ -430,7 +431,9 @@ def commit(transaction_id, body):
     COUNTERS["commits"] += 1
     scratch = copy.deepcopy(DB)
     try:
-        if CONTROLS["fail_commit"] is not None:
+        if CONTROLS["fail_commit"] is not None and CONTROLS["fail_commit_after"] > 0:
+            CONTROLS["fail_commit_after"] -= 1
+        elif CONTROLS["fail_commit"] is not None:
             message, CONTROLS["fail_commit"] = CONTROLS["fail_commit"], None
             raise RESTError(400, message)
         for (method, path, command_body) in transaction["commands"]:
@@ -718,6 +721,7 @@ class Handler(BaseHTTPRequestHandler):
         body = json.loads(data) if data else {}
         if path == "/sim/fail-commit" and method == "POST":
             CONTROLS["fail_commit"] = body.get("message", "01070734:3: Configuration error: simulated commit failure")
+            CONTROLS["fail_commit_after"] = int(body.get("after", 0))
         elif path == "/sim/hostile" and method == "POST":
             CONTROLS["hostile"].append(body)
         elif path == "/sim/calm" and method == "POST":
