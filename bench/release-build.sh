@@ -33,6 +33,17 @@ if [ "${OG_BENCH_CALLGRIND:-0}" = 1 ]; then
     cp "$product" "$work/bin/" && objcopy --strip-debug "$work/bin/$(basename "$product")"
   done
   bin=$work/bin
+  # valgrind 3.19's rt_sigsuspend wrapper writes into the mask it is given, and
+  # libdispatch's signal thread passes a const one: every og-host command that
+  # awaits (tls install, job run, plugins list) dies under valgrind with "the
+  # 'impossible' happened". Measured commands get a sigsuspend that passes a copy
+  # (one tiny preloaded library, the same in every measured process).
+  command -v cc >/dev/null || { echo "cc is missing: apt-get install gcc" >&2; exit 1; }
+  printf '%s\n' '#define _GNU_SOURCE' '#include <signal.h>' '#include <sys/syscall.h>' '#include <unistd.h>' \
+    'int sigsuspend(const sigset_t *mask) { sigset_t copy = *mask; return syscall(SYS_rt_sigsuspend, &copy, _NSIG / 8); }' \
+    > "$work/sigsuspend-copy.c"
+  cc -O2 -shared -fPIC -o "$work/libsigsuspend-copy.so" "$work/sigsuspend-copy.c"
+  callgrind_preload=$work/libsigsuspend-copy.so
 fi
 
 # compare RUNS NAME COMMAND [NAME COMMAND ...]
@@ -49,7 +60,7 @@ compare() {
     for i in "${!names[@]}"; do
       out="$work/callgrind.$i"
       rm -f "$out".*
-      valgrind --tool=callgrind --trace-children=yes --callgrind-out-file="$out.%p" \
+      LD_PRELOAD=$callgrind_preload valgrind --tool=callgrind --trace-children=yes --callgrind-out-file="$out.%p" \
         sh -c "${commands[$i]}" >/dev/null 2>"$work/callgrind.$i.log" || true
       total=$(cat "$out".* 2>/dev/null | awk '/^summary:/ { s += $2 } END { printf "%.0f\n", s }')
       counts+=("$total")

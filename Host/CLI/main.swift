@@ -102,7 +102,13 @@ do {
     exit(reportError(error))
 }
 do {
-    try await runParsed(try OGHostCommand.parseAsRoot(words))
+    // A job's child is started by og-host itself with exactly `job run` (EndpointJobLauncher) and
+    // takes no options, so those two words go straight to their command: argument-parser's parse
+    // would cost ~14 M instructions (reflection over the command tree, its completion-script
+    // check), a sixth of what a child costs before its job starts. Any other words — `job run
+    // --help`, a typo — are parsed as usual.
+    let command: ParsableCommand = words == ["job", "run"] ? JobCommand.Run() : try OGHostCommand.parseAsRoot(words)
+    try await runParsed(command)
     exit(0)
 } catch {
     let code = OGHostCommand.exitCode(for: error)

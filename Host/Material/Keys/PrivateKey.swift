@@ -88,7 +88,7 @@ public final class PrivateKey: @unchecked Sendable {
                 throw MaterialError.wrongPassphrase(what: what)
             }
             defer { PKCS8_PRIV_KEY_INFO_free(info) }
-            guard let key = EVP_PKCS82PKEY(info) else {
+            guard let key = og_PKCS8_to_pkey(info) else {
                 throw MaterialError.unreadable(what: what, reason: "the decrypted PKCS#8 structure holds no usable key ("
                                                    + OpenSSLErrorQueue.drain().joined(separator: "; ") + ")")
             }
@@ -100,7 +100,7 @@ public final class PrivateKey: @unchecked Sendable {
         // from trying every decoder as d2i_AutoPrivateKey does; that is several times faster.
         if let info = DEREncoding.decode(der, { d2i_PKCS8_PRIV_KEY_INFO(nil, $0, $1) }) {
             defer { PKCS8_PRIV_KEY_INFO_free(info) }
-            if let key = EVP_PKCS82PKEY(info) {
+            if let key = og_PKCS8_to_pkey(info) {
                 pointer = key
                 return
             }

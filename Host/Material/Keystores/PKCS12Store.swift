@@ -249,7 +249,7 @@ public struct PKCS12Store: Sendable {
     }
 
     private static func key(from info: OpaquePointer) throws -> PrivateKey {
-        guard let key = EVP_PKCS82PKEY(info) else {
+        guard let key = og_PKCS8_to_pkey(info) else {
             throw MaterialError.damagedKeystore(format: format, reason: "a private key bag holds no usable key ("
                                                     + OpenSSLErrorQueue.drain().joined(separator: "; ") + ")")
         }
@@ -501,7 +501,7 @@ extension PKCS12Store {
                                                         + OpenSSLErrorQueue.drain().joined(separator: "; ") + ")")
             }
             defer { PKCS8_PRIV_KEY_INFO_free(info) }
-            guard let key = EVP_PKCS82PKEY(info) else {
+            guard let key = og_PKCS8_to_pkey(info) else {
                 throw MaterialError.damagedKeystore(format: PKCS12Store.format, reason: "a private key bag holds no usable key ("
                                                         + OpenSSLErrorQueue.drain().joined(separator: "; ") + ")")
             }
