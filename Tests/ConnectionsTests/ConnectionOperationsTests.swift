@@ -139,6 +139,23 @@ struct ConnectionOperationsTests {
         #expect(connectionError { try connection.remove(nested) } == .notFound(path: nested))
     }
 
+    /// Removing a symlink removes the link, never what it points to (SFTP unlinks before examining the path).
+    @Test(arguments: Endpoint.allCases)
+    func removingASymlinkToADirectoryRemovesOnlyTheLink(_ endpoint: Endpoint) throws {
+        let workspace = try Workspace.open(endpoint)
+        let connection = workspace.connection
+        let directory = workspace.path("target")
+        try connection.makeDirectory(directory, mode: 0o755)
+        try connection.writeFileAtomically("\(directory)/kept.pem", contents: Array("kept".utf8))
+        let link = workspace.path("link")
+        #expect(symlink(directory, link) == 0)
+
+        try connection.remove(link)
+
+        #expect(try connection.stat(link) == .missing)
+        #expect(try connection.readFile("\(directory)/kept.pem") == Array("kept".utf8))
+    }
+
     @Test(arguments: Endpoint.allCases)
     func missingPathsAreReportedAsNotFound(_ endpoint: Endpoint) throws {
         let workspace = try Workspace.open(endpoint)

@@ -154,18 +154,26 @@ final class SFTPFiles {
         }
     }
 
+    /// Removes a file or symlink (unlink) or an empty directory (rmdir).
+    /// Most removals are of files (backups, temporaries), so unlink is tried
+    /// first and the path is examined only when it fails: one round trip
+    /// instead of two. unlink(2) never removes a directory, so the outcome is
+    /// that of examining first.
     func remove(_ path: String) throws {
         let deadline = Deadline(timeout, operation: "removing \(path)")
-        let existing = try status(path, follow: false)
-        let result: Int32
-        switch existing.type {
-        case .missing: throw ConnectionError.notFound(path: path)
+        let unlinked = try session.call(deadline) { libssh2_sftp_unlink_ex(sftp, path, UInt32(path.utf8.count)) }
+        if unlinked == 0 { return }
+        guard unlinked == LIBSSH2_ERROR_SFTP_PROTOCOL else { throw error(unlinked, path: path, action: "remove") }
+        let refusal = lastStatus
+        switch try status(path, follow: false).type {
+        case .missing:
+            throw ConnectionError.notFound(path: path)
         case .directory:
-            result = try session.call(deadline) { libssh2_sftp_rmdir_ex(sftp, path, UInt32(path.utf8.count)) }
+            let result = try session.call(deadline) { libssh2_sftp_rmdir_ex(sftp, path, UInt32(path.utf8.count)) }
+            if result != 0 { throw error(result, path: path, action: "remove directory") }
         default:
-            result = try session.call(deadline) { libssh2_sftp_unlink_ex(sftp, path, UInt32(path.utf8.count)) }
+            throw error(status: refusal, path: path, action: "remove")
         }
-        if result != 0 { throw error(result, path: path, action: existing.type == .directory ? "remove directory" : "remove") }
     }
 
     /// Writes `contents` to a hidden temporary file beside `path`, flushes it,

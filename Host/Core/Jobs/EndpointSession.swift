@@ -32,6 +32,8 @@ public final class EndpointSession: PluginHostServices, @unchecked Sendable {
     var activationReplay: ActivationReplay?
     /// Keystores decoded or written during this session, so an install decodes its store once.
     let keystores = KeystoreDecodeCache()
+    /// Set inside `rememberingReads`: what was read of the endpoint since the job last changed anything.
+    private var remembered: RememberedReads?
 
     /// The job's logger (`JobLog.logger` when the session was opened) with the endpoint's type.
     public let logger: Logger
@@ -184,6 +186,53 @@ public final class EndpointSession: PluginHostServices, @unchecked Sendable {
         }
     }
 
+    // MARK: Reads while planning
+
+    /// Runs `body` (planning and rendering one node, during which the job
+    /// changes nothing on the endpoint) with the endpoint's file reads
+    /// remembered: the host's rendering then takes a file's status and bytes
+    /// from the plugin's plan, which just read them, instead of asking the
+    /// endpoint again (over SSH each read is five round trips). Anything that
+    /// may change the endpoint through this session (a command, a write, an
+    /// HTTP request) forgets everything; nothing is remembered outside `body`.
+    func rememberingReads<T>(_ body: () throws -> T) rethrows -> T {
+        guard remembered == nil else { return try body() }
+        remembered = RememberedReads()
+        defer {
+            remembered?.forget()
+            remembered = nil
+        }
+        return try body()
+    }
+
+    /// The endpoint's `stat` (not following a final symlink), remembered inside `rememberingReads`.
+    func fileStatus(_ path: String) throws -> FileStatus {
+        if let known = remembered?.statuses[path] { return known }
+        let status = try connection.stat(path)
+        remembered?.statuses[path] = status
+        return status
+    }
+
+    /// The endpoint's file contents, remembered inside `rememberingReads`.
+    func fileContents(_ path: String) throws -> [UInt8] {
+        if let known = remembered?.contents[path] { return known }
+        let contents = try connection.readFile(path)
+        remembered?.contents[path] = contents
+        return contents
+    }
+
+    final class RememberedReads {
+        var statuses: [String: FileStatus] = [:]
+        var contents: [String: [UInt8]] = [:]
+
+        /// Drops everything; the bytes may be a private key, so they are wiped first.
+        func forget() {
+            for path in contents.keys { SecureMemory.wipe(&contents[path]!) }
+            contents = [:]
+            statuses = [:]
+        }
+    }
+
     // MARK: PluginHostServices
 
     /// A plugin's `log` call: into the job's log, marked as the plugin's.
@@ -209,6 +258,7 @@ public final class EndpointSession: PluginHostServices, @unchecked Sendable {
             logger.debug("not run again for this node: \(argv.joined(separator: " ")) -> exit \(replayed.exitStatus)")
             return replayed
         }
+        remembered?.forget()
         let result = try mapped { try connection.run(argv, standardInput: standardInput, timeout: timeout, privileged: privileged) }
         commandLog.append("\(argv.joined(separator: " ")) -> exit \(result.exitStatus)")
         // argv never holds secrets (they travel on stdin or by option name).
@@ -219,11 +269,11 @@ public final class EndpointSession: PluginHostServices, @unchecked Sendable {
     }
 
     public func readFile(_ path: String) throws(ServiceFailure) -> [UInt8] {
-        try mapped { try connection.readFile(path) }
+        try mapped { try fileContents(path) }
     }
 
     public func stat(_ path: String) throws(ServiceFailure) -> FileStatusInfo {
-        let status = try mapped { try connection.stat(path) }
+        let status = try mapped { try fileStatus(path) }
         let kind: FileStatusInfo.Kind
         switch status.type {
         case .missing: kind = .missing
@@ -241,11 +291,13 @@ public final class EndpointSession: PluginHostServices, @unchecked Sendable {
 
     public func writeFile(_ path: String, contents: [UInt8], mode: UInt32) throws(ServiceFailure) {
         activationReplay?.diverge()
+        remembered?.forget()
         try mapped { try connection.writeFileAtomically(path, contents: contents, mode: mode == 0 ? nil : mode) }
     }
 
     public func http(_ request: HTTPRequestInfo) throws(ServiceFailure) -> HTTPResponseInfo {
         activationReplay?.diverge()
+        remembered?.forget()
         guard let rest = connection as? RESTConnection else {
             throw ServiceFailure(.notSupported, "HTTP requests need a rest connection; this endpoint uses \(endpoint.connectionType.rawValue)")
         }

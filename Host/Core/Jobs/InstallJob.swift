@@ -167,9 +167,11 @@ public struct InstallJob {
         /// The node that last changed each path, for saying what a later node's change is based on.
         var changedBy: [String: String] = [:]
         for target in targets {
-            let node = try makePlan(session: session, target: target, dryRun: true)
+            let (node, rendered) = try session.rememberingReads {
+                let node = try makePlan(session: session, target: target, dryRun: true)
+                return (node, try node.plan.changes.map { try PlanContents(material: material, session: session).render($0) })
+            }
             nodes.append(node)
-            let rendered = try node.plan.changes.map { try PlanContents(material: material, session: session).render($0) }
             let name = node.installedNode ?? "default"
             output("Plan for endpoint '\(record.name)' (\(record.type))"
                    + (targets.count > 1 ? ", node \(name)" : "") + ": \(node.plan.summary)\n")
@@ -217,11 +219,14 @@ public struct InstallJob {
     /// With `skipIfUnchanged`: every node planned against the endpoint as it
     /// is; when every file already holds what would be written and every
     /// verify target serves the leaf, records that and says so (true).
-    private mutating func leaveUnchanged(session: EndpointSession, renderer: PlanContents, lease: EndpointJobLease) throws -> Bool {
+    /// Otherwise `firstNode` is the first node's plan, made against the
+    /// endpoint as it still is, for the install to use rather than plan it again.
+    private mutating func leaveUnchanged(session: EndpointSession, renderer: PlanContents, lease: EndpointJobLease,
+                                         firstNode: inout NodePlan?) throws -> Bool {
         var nodes: [NodePlan] = []
         for target in targets {
-            var node = try makePlan(session: session, target: target, dryRun: false)
-            node.rendered = try node.plan.changes.map { try renderer.render($0) }
+            let node = try planAndRender(session: session, renderer: renderer, target: target)
+            if nodes.isEmpty { firstNode = node }
             guard !node.rendered.isEmpty, node.rendered.allSatisfy({ $0.previous == $0.bytes }) else { return false }
             nodes.append(node)
         }
@@ -252,7 +257,8 @@ public struct InstallJob {
             return try await runAPI(session: session, inventory: inventory, lease: lease)
         }
         let renderer = PlanContents(material: material, session: session)
-        if skipIfUnchanged, try leaveUnchanged(session: session, renderer: renderer, lease: lease) { return }
+        var firstNode: NodePlan? = nil
+        if skipIfUnchanged, try leaveUnchanged(session: session, renderer: renderer, lease: lease, firstNode: &firstNode) { return }
 
         let jobID = lease.jobID
         let suffix = String(jobID.prefix(8))
@@ -286,9 +292,9 @@ public struct InstallJob {
                 if index > 0 { FaultPoints.reach("before node \(index + 1)") }
                 try lease.requireHeld()
                 // A later node is planned against the endpoint as the earlier ones
-                // left it: their files written, not yet activated.
-                var node = try makePlan(session: session, target: target, dryRun: false)
-                node.rendered = try node.plan.changes.map { try renderer.render($0) }
+                // left it: their files written, not yet activated. The first one may
+                // have been planned already (nothing was changed since).
+                var node = try (index == 0 ? firstNode : nil) ?? planAndRender(session: session, renderer: renderer, target: target)
                 for target in node.plan.verify where servedBefore[Self.key(target)] == nil {
                     verify.append(target)
                     servedBefore[Self.key(target)] = try? TLSProbe.servedCertificate(
@@ -475,6 +481,16 @@ public struct InstallJob {
         report("installed \(material.leaf.subject) (SHA-256 \(material.leaf.sha256Fingerprint)) on \(place(installedNodes))")
     }
 
+    /// One node planned against the endpoint as it is, and rendered; the
+    /// rendering takes what the plan read from the session instead of reading it again.
+    func planAndRender(session: EndpointSession, renderer: PlanContents, target: InstallTarget) throws -> NodePlan {
+        try session.rememberingReads {
+            var node = try makePlan(session: session, target: target, dryRun: false)
+            node.rendered = try node.plan.changes.map { try renderer.render($0) }
+            return node
+        }
+    }
+
     func makePlan(session: EndpointSession, target: InstallTarget, dryRun: Bool) throws -> NodePlan {
         guard plugin.supports(.install, for: record.type) else {
             throw GatewayError.badInput("endpoint type '\(record.type)' (plugin \(plugin.info.name)) does not support installs")
@@ -496,11 +512,15 @@ public struct InstallJob {
     }
 
     /// After writing a keystore, the entry must be there with the new certificate.
+    /// The store is not read again: the read-back right after the last write
+    /// of each file found exactly that write's bytes in it, so those are decoded
+    /// (a later node writing the same store leaves its bytes there, with every alias).
     private func checkKeystores(_ rendered: [PlanContents.RenderedChange], session: EndpointSession) throws {
+        var onDisk: [String: [UInt8]] = [:]
+        for change in rendered { onDisk[change.change.path] = change.bytes }
         for change in rendered {
             guard case .keystore(let format, let alias, let passwordOption) = change.change.content else { continue }
-            let entries = try session.readKeystore(format: format, data: try session.connection.readFile(change.change.path),
-                                                   passwordOption: passwordOption)
+            let entries = try session.readKeystore(format: format, data: onDisk[change.change.path]!, passwordOption: passwordOption)
             guard let entry = entries.first(where: { $0.alias.lowercased() == alias.lowercased() }),
                   entry.certificate?.sha256Fingerprint == material.leaf.sha256Fingerprint else {
                 throw GatewayError("\(change.change.path): entry '\(alias)' does not hold the new certificate after writing")

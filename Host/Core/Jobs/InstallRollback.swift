@@ -145,7 +145,9 @@ struct InstallRollback {
         for change in changes {
             guard let backup = change.backup else { continue }
             do {
-                if try session.connection.stat(backup).type != .missing { try session.connection.remove(backup) }
+                try session.connection.remove(backup)
+            } catch ConnectionError.notFound {
+                // Already gone (a repeated recovery).
             } catch {
                 problems.append("\(backup): \(error)")
             }

@@ -24,7 +24,8 @@ struct PlanContents {
     }
 
     func render(_ change: FileChangeInfo) throws -> RenderedChange {
-        let status = try mapped(change.path) { try session.connection.stat(change.path) }
+        // Inside the job's `rememberingReads`, the plan's own reads of this file answer these two.
+        let status = try mapped(change.path) { try session.fileStatus(change.path) }
         switch status.type {
         case .missing:
             if change.mustExist { throw GatewayError("\(change.path) does not exist on endpoint '\(session.endpoint.name)'; it must exist before an install") }
@@ -35,7 +36,7 @@ struct PlanContents {
         default:
             throw GatewayError("\(change.path) is not a regular file on endpoint '\(session.endpoint.name)'")
         }
-        let previous = status.type == .missing ? nil : try mapped(change.path) { try session.connection.readFile(change.path) }
+        let previous = status.type == .missing ? nil : try mapped(change.path) { try session.fileContents(change.path) }
         let leafPEM = Array(material.leaf.pem.utf8)
         let chainPEM = material.intermediates.flatMap { Array($0.pem.utf8) }
         let bytes: [UInt8]
