@@ -42,7 +42,7 @@ struct SlotCall {
         let memory = CallMemory()
         let input = OperationSlot.Input(endpoint: endpoint.build(in: memory), request: request?.build(in: memory),
                                         undoToken: memory.bytes(undoToken))
-        let call = PluginCall(services: services)
+        let call = PluginCall(services: services, slot: slot.rawValue)
         var audit = HostResultTracker.Audit()
         let (status, result) = call.withRawHandle { handle in
             HostResultTracker.shared.begin(handle)
@@ -51,8 +51,13 @@ struct SlotCall {
             return outcome
         }
         var outcome = SlotCall(status: status, errors: call.errors, problems: [], undoToken: nil)
+        if call.misplacedRetirementStatements > 0 {
+            outcome.problems.append("called attest_old_configuration_retired outside activate (the host refuses it there with "
+                                    + "OG_ERR_NOT_SUPPORTED); state it only in activate, after seeing the old configuration retired")
+        }
         if status == OG_OK {
             outcome.inspect(result, of: slot, table: table)
+            if call.oldConfigurationRetired { outcome.detail = "stated the old configuration retired" }
         } else if call.errors.isEmpty && !isDocumented(status) {
             outcome.problems.append("returned \(status), which is not an og_status code, without calling set_error; "
                                     + "return an OG_ERR_* code (or one at or above OG_ERR_VENDOR_BASE) and explain it through set_error")

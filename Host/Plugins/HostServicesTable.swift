@@ -159,6 +159,15 @@ enum HostServicesTable {
                         struct_size: UInt32(MemoryLayout<og_certificate_list>.size),
                         certificates: UnsafePointer(arena.array(pointers)), count: pointers.count)))
                 }
+            },
+            attest_old_configuration_retired: { handle in
+                guard let call = PluginCall.from(handle) else { return OG_ERR_INVALID_ARGUMENT }
+                guard call.stateOldConfigurationRetired() else {
+                    call.report(field: "", message: "attest_old_configuration_retired is offered only during activate "
+                                + "(this is \(call.slot.isEmpty ? "another slot" : call.slot))")
+                    return OG_ERR_NOT_SUPPORTED
+                }
+                return OG_OK
             }
         ))
         return UnsafePointer(table)

@@ -18,8 +18,28 @@ public final class PluginCall: @unchecked Sendable {
     // `logLines` against a misbehaving plugin using the call from elsewhere.
     private let lock = NSLock()
 
-    public init(services: PluginHostServices?) {
+    /// The slot this call is for ("activate", ...); host services offered only in one slot check it.
+    public let slot: String
+    /// Set when the plugin called attest_old_configuration_retired during this activate call (since 1.2).
+    public private(set) var oldConfigurationRetired = false
+    /// attest_old_configuration_retired calls made from a slot other than activate (refused); the conformance kit reports them.
+    public private(set) var misplacedRetirementStatements = 0
+
+    public init(services: PluginHostServices?, slot: String = "") {
         self.services = services
+        self.slot = slot
+    }
+
+    /// attest_old_configuration_retired: recorded during activate, refused (false) anywhere else.
+    func stateOldConfigurationRetired() -> Bool {
+        lock.withLock {
+            guard slot == "activate" else {
+                misplacedRetirementStatements += 1
+                return false
+            }
+            oldConfigurationRetired = true
+            return true
+        }
     }
 
     func report(field: String, message: String) {

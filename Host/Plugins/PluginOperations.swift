@@ -142,11 +142,16 @@ extension PluginLibrary {
         try invoke("restart", services) { call, arena in slot(call, arena.endpoint(endpoint)) }
     }
 
-    public func activate(_ endpoint: EndpointConfig, request: InstallRequestInfo?, services: PluginHostServices) throws(PluginCallFailure) {
+    /// Runs activate; the result says whether the plugin stated, during this call, that nothing
+    /// running the old configuration accepts new connections any more (attest_old_configuration_retired, 1.2).
+    @discardableResult
+    public func activate(_ endpoint: EndpointConfig, request: InstallRequestInfo?,
+                         services: PluginHostServices) throws(PluginCallFailure) -> ActivationOutcome {
         let slot = try required(\.activate, "activate")
-        try invoke("activate", services) { call, arena in
+        let call = try invoke("activate", services) { call, arena in
             slot(call, arena.endpoint(endpoint), request.map { UnsafePointer(arena.installRequest($0)) })
         }
+        return ActivationOutcome(oldConfigurationRetired: call.oldConfigurationRetired)
     }
 
     public func discoverNodes(_ endpoint: EndpointConfig, services: PluginHostServices) throws(PluginCallFailure) -> [NodeInfo] {
@@ -207,9 +212,10 @@ extension PluginLibrary {
 
     /// Calls a slot with a fresh og_call under the plugin's threading rule and
     /// turns a non-OK status into a PluginCallFailure carrying what was reported.
+    @discardableResult
     private func invoke(_ name: String, _ services: PluginHostServices?,
-                        _ body: (OpaquePointer, CArena) -> og_status) throws(PluginCallFailure) {
-        let call = PluginCall(services: services)
+                        _ body: (OpaquePointer, CArena) -> og_status) throws(PluginCallFailure) -> PluginCall {
+        let call = PluginCall(services: services, slot: name)
         let arena = CArena()
         let status = PluginSlotWatch.around(plugin: info.name, slot: name) { serialised { call.withHandle { body($0, arena) } } }
         guard status == OG_OK else {
@@ -219,7 +225,17 @@ extension PluginLibrary {
             }
             throw PluginCallFailure(slot: name, status: PluginStatus(code: status), errors: errors)
         }
+        return call
     }
+}
+
+/// What an activate call told the host besides its status.
+public struct ActivationOutcome: Sendable, Equatable {
+    /// The plugin saw on the endpoint that nothing running the previous configuration accepts
+    /// new connections (attest_old_configuration_retired, since 1.2): one handshake serving the
+    /// new leaf then proves a verify target, instead of the settle window.
+    public var oldConfigurationRetired: Bool
+    public init(oldConfigurationRetired: Bool) { self.oldConfigurationRetired = oldConfigurationRetired }
 }
 
 extension CArena {

@@ -58,8 +58,26 @@ public struct NginxPlugin: EndpointPlugin, ConnectionTesting, NodeDiscovering, I
         try commands.testConfiguration()
     }
 
+    /// Reloads, then, where the host takes it (ABI 1.2), waits until every worker of the old
+    /// configuration stopped accepting and says so: the host then needs one handshake serving
+    /// the new certificate instead of a settle window (see `WorkerRetirement`).
     public func activate(_ endpoint: Endpoint, request: InstallRequest?, host: HostServices) throws {
-        try NginxCommands(target: NginxEndpoint(endpoint, host: host), host: host).reload()
+        let target = try NginxEndpoint(endpoint, host: host)
+        var retirement: WorkerRetirement?
+        if host.takesOldConfigurationRetired {
+            let tree = try ConfigLoader(host: host, configDirectory: target.configDirectory).load(target.configFile)
+            if let pidFile = WorkerRetirement.pidFile(tree, target: target) {
+                retirement = WorkerRetirement.snapshot(pidFile: pidFile, host: host)
+            } else {
+                host.log(.debug, "no proof that old workers retire: \(target.configFile) sets no absolute pid file")
+            }
+        }
+        try NginxCommands(target: target, host: host).reload()
+        if let retirement, retirement.awaitRetirement(host: host) {
+            host.log(.debug, "every worker of the previous configuration (\(retirement.workers.map { String($0.pid) }.joined(separator: ", "))) "
+                         + "has stopped accepting connections")
+            try host.attestOldConfigurationRetired()
+        }
     }
 
     /// The same checks as an install makes, so a restart never takes down a working server.

@@ -171,9 +171,12 @@ public struct LoadedPlugin: @unchecked Sendable {
         try call("restart", \.restart, endpoint) { slot, call, input in slot(call, input.endpoint) }
     }
 
-    /// `request` nil is the re-activation after a rollback.
-    public func activate(_ endpoint: Endpoint, request: InstallRequest?) throws {
+    /// `request` nil is the re-activation after a rollback. Returns true when the plugin stated,
+    /// during this call, that the old configuration retired (attest_old_configuration_retired, ABI 1.2).
+    @discardableResult
+    public func activate(_ endpoint: Endpoint, request: InstallRequest?) throws -> Bool {
         try call("activate", \.activate, endpoint, request) { slot, call, input in slot(call, input.endpoint, input.request) }
+            .statedOldConfigurationRetired
     }
 
     public func discoverNodes(_ endpoint: Endpoint) throws -> [Node] {
@@ -192,15 +195,16 @@ public struct LoadedPlugin: @unchecked Sendable {
         return try ResultDecoding.plan(plan)
     }
 
+    @discardableResult
     private func call<Slot>(_ name: String, _ slot: KeyPath<og_plugin_api, Slot?>, _ endpoint: Endpoint,
                             _ request: InstallRequest? = nil,
-                            _ invoke: (Slot, OpaquePointer, SlotInput) -> og_status) throws {
+                            _ invoke: (Slot, OpaquePointer, SlotInput) -> og_status) throws -> TestHostTable.Call {
         guard let function = table.pointee[keyPath: slot] else {
             throw PluginTestFailure(slot: name, status: OG_ERR_NOT_SUPPORTED, messages: ["the plugin's \(name) slot is NULL"])
         }
         let memory = TestArena()
         let input = SlotInput(endpoint: memory.endpoint(endpoint), request: request.map { memory.request($0) })
-        let call = TestHostTable.begin(host)
+        let call = TestHostTable.begin(host, slot: name)
         let status = invoke(function, call.handle, input)
         TestHostTable.end(call)
         if call.unreleased > 0 {
@@ -208,6 +212,7 @@ public struct LoadedPlugin: @unchecked Sendable {
                                     messages: call.messages + ["kept \(call.unreleased) host result(s) without releasing them"])
         }
         guard status == OG_OK else { throw PluginTestFailure(slot: name, status: status, messages: call.messages) }
+        return call
     }
 }
 

@@ -9,12 +9,19 @@ enum TestHostTable {
     /// host results it holds.
     final class Call {
         let host: PluginTestHost
+        /// The slot being called ("activate", ...).
+        let slot: String
+        /// The plugin called attest_old_configuration_retired during this (activate) call.
+        var statedOldConfigurationRetired = false
         var messages: [String] = []
         /// Results handed out and not yet released, by their top pointer.
         var outstanding: [UnsafeMutableRawPointer: TestArena] = [:]
         var handle: OpaquePointer { OpaquePointer(Unmanaged.passUnretained(self).toOpaque()) }
         var unreleased: Int { outstanding.count }
-        init(host: PluginTestHost) { self.host = host }
+        init(host: PluginTestHost, slot: String) {
+            self.host = host
+            self.slot = slot
+        }
     }
 
     // nonisolated(unsafe): the calls in flight; tests drive one call at a time on one thread
@@ -24,8 +31,8 @@ enum TestHostTable {
     nonisolated(unsafe) static var owners: [UnsafeMutableRawPointer: Call] = [:]
     static let lock = NSLock()
 
-    static func begin(_ host: PluginTestHost) -> Call {
-        let call = Call(host: host)
+    static func begin(_ host: PluginTestHost, slot: String) -> Call {
+        let call = Call(host: host, slot: slot)
         lock.withLock { live[call.handle] = call }
         return call
     }
@@ -194,6 +201,14 @@ enum TestHostTable {
                                                 certificates: arena.array(certificates.map { Optional(UnsafePointer(arena.certificate($0))) }),
                                                 count: certificates.count)
             return TestHostTable.hand(call, arena, value, to: out)
+        }
+        table.pointee.attest_old_configuration_retired = { handle in
+            guard let call = TestHostTable.lookup(handle) else { return OG_ERR_INVALID_ARGUMENT }
+            guard call.slot == "activate" else {
+                return TestHostTable.fail(call, OG_ERR_NOT_SUPPORTED, "attest_old_configuration_retired is offered only during activate")
+            }
+            call.statedOldConfigurationRetired = true
+            return OG_OK
         }
         return table
     }()

@@ -10,3 +10,7 @@ _Static_assert(offsetof(og_plugin_api, abi_major) == 4, "major follows struct_si
 _Static_assert(offsetof(og_plugin_api, abi_minor) == 6, "minor follows major");
 _Static_assert(offsetof(og_host_api, abi_major) == 4, "major follows struct_size");
 _Static_assert(offsetof(og_host_offer, abi_major) == 4, "major follows struct_size");
+/* 1.2 appended one host service after the last 1.1 one; nothing before it moved. */
+_Static_assert(offsetof(og_host_api, attest_old_configuration_retired) ==
+                   offsetof(og_host_api, read_file_certificates) + sizeof(void *),
+               "attest_old_configuration_retired (1.2) follows read_file_certificates (1.1)");

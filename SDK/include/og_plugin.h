@@ -125,6 +125,18 @@
  *    served. A reload that takes effect asynchronously within that window
  *    needs no waiting in activate; a restart that takes longer (a JVM) must
  *    wait in activate until the listener answers.
+ *  - When the new leaf counts as served: right after a graceful reload a
+ *    process still running the old configuration (an old nginx worker) can
+ *    accept a connection or two and hand out the old certificate after the new
+ *    one was first seen. So by default the host takes the leaf as served only
+ *    once OG_VERIFY_SETTLE_HANDSHAKES consecutive handshakes over at least
+ *    OG_VERIFY_SETTLE_MS all got it (the settle window). Since 1.2 a plugin
+ *    that has SEEN, on the endpoint, that nothing running the old
+ *    configuration accepts new connections any more says so during activate
+ *    with attest_old_configuration_retired; when every activation of an
+ *    install did, one handshake serving the new leaf per verify target is
+ *    proof enough. A 1.0/1.1 plugin, or one that could not see it, keeps the
+ *    settle window.
  *  - Option values: a STRING or PATH option whose schema has min 0 may arrive
  *    EMPTY (the operator typed --name ''); an optional option without a
  *    default that was not given is absent from og_endpoint.options.
@@ -165,7 +177,7 @@ extern "C" {
 
 /* ABI version this header describes. */
 #define OG_ABI_MAJOR 1
-#define OG_ABI_MINOR 1
+#define OG_ABI_MINOR 2
 
 /* The one symbol a plugin exports. */
 #define OG_PLUGIN_ENTRY_SYMBOL "og_plugin_entry"
@@ -218,6 +230,15 @@ typedef int32_t og_status;
 /* How long the host keeps looking for the new certificate on each verify
  * target after activate returned. */
 #define OG_VERIFY_WINDOW_MS 10000u
+
+/* The settle window (see WHO DECIDES WHAT): without a plugin's
+ * attest_old_configuration_retired, a verify target counts as serving the new
+ * leaf once at least OG_VERIFY_SETTLE_HANDSHAKES consecutive handshakes,
+ * spanning at least OG_VERIFY_SETTLE_MS from the first, all got it; any other
+ * answer starts the count again. Both within OG_VERIFY_WINDOW_MS. Since 1.2
+ * (the rule itself is older; these names state it). */
+#define OG_VERIFY_SETTLE_HANDSHAKES 3u
+#define OG_VERIFY_SETTLE_MS 150u
 
 /* Plugin-specific codes live at and above this value; the host treats them as
  * failures and shows the message set through set_error. */
@@ -702,6 +723,37 @@ typedef struct og_host_api {
      * OG_ERR_NOT_FOUND if the file does not exist, OG_ERR_PARSE if it holds no
      * certificate. Any slot. *out: host-owned. Since 1.1. */
     og_status (*read_file_certificates)(og_call *call, og_str path, og_certificate_list **out);
+
+    /* ---- since 1.2 ---- */
+
+    /* During activate only: state that the endpoint no longer hands a NEW
+     * connection to anything running the configuration it had before this
+     * activation -- every process of the old configuration that accepted
+     * connections has exited or stopped accepting (for nginx: every worker the
+     * master had before the reload is gone or titled "nginx: worker process is
+     * shutting down", which it sets just before closing its listening
+     * sockets). Connections accepted before that may still be finished by old
+     * processes; that is fine, the host's handshakes are new connections.
+     *
+     * Call it only after triggering the change AND observing that on the
+     * endpoint (processes, a status API), never on a guess, a timer or a
+     * "reload returned 0". If you cannot observe it (no /proc, no permission,
+     * the tool is missing, your wait ran out), do not call it: the host then
+     * uses the settle window. It costs nothing to leave out; a false statement
+     * lets an install report success while some connections get the old
+     * certificate.
+     *
+     * Effect: when every activate call of an install (one per node) stated it,
+     * the host takes ONE handshake serving the new leaf as proof for each
+     * verify target (still looking for up to OG_VERIFY_WINDOW_MS, and still
+     * rolling back when it never comes) instead of the settle window. The
+     * statement covers only the activate call that made it; calling it twice
+     * in one call is the same as once. A re-activation after a rollback
+     * (request NULL) may state it too.
+     *
+     * Returns OG_OK, or OG_ERR_NOT_SUPPORTED (with set_error) when called from
+     * any slot but activate. Threads: the calling thread of `call`. Since 1.2. */
+    og_status (*attest_old_configuration_retired)(og_call *call);
 } og_host_api;
 
 /* ===================================================================== */

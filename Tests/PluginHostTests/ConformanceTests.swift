@@ -22,7 +22,7 @@ struct BrokenPlugin: Sendable, CustomTestStringConvertible {
 @Suite struct ConformanceTests {
     static let brokenPlugins: [BrokenPlugin] = [
         BrokenPlugin(name: "missing-entry", failingCheck: "entry.symbol", detail: "no og_plugin_entry() symbol"),
-        BrokenPlugin(name: "refuses-abi", failingCheck: "abi.current_minor", detail: "refused ABI 1.1 (status 12"),
+        BrokenPlugin(name: "refuses-abi", failingCheck: "abi.current_minor", detail: "refused ABI 1.2 (status 12"),
         BrokenPlugin(name: "wrong-major", failingCheck: "abi.current_minor", detail: "its table says abi_major 2"),
         BrokenPlugin(name: "small-table", failingCheck: "table.layout", detail: "struct_size 8 is smaller than the 1.0 table"),
         BrokenPlugin(name: "bad-option-name", failingCheck: "descriptor.valid", detail: "option 'Store-Dir': name must match"),
@@ -140,7 +140,7 @@ struct BrokenPlugin: Sendable, CustomTestStringConvertible {
         }
         let refusedAtLoad: [String: String] = [
             "missing-entry": "no og_plugin_entry() symbol",
-            "refuses-abi": "refused ABI 1.1",
+            "refuses-abi": "refused ABI 1.2",
             "wrong-major": "table says ABI major 2",
             "small-table": "struct_size 8 is too small",
             "bad-option-name": "option 'Store-Dir'",

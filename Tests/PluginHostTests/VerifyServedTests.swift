@@ -81,6 +81,28 @@ import Testing
         #expect("\(error)".contains("cancelled"), "\(error)")
     }
 
+    /// With every activation's statement that the old configuration retired (ABI 1.2), the first
+    /// handshake serving the new leaf is proof: the answers after it are not asked for.
+    @Test func afterTheOldConfigurationRetiredOneHandshakeIsProof() async throws {
+        let (daemon, target, handshakes) = try server("NOON")
+        defer { daemon.stop() }
+        try await JobExecutor.run(label: "og-host test verify") {
+            try await InstallJob.verifyServed(target, fingerprint: try fingerprint("new"), rule: .oneHandshake)
+        }
+        #expect(handshakes() == 1, "handshakes: \(handshakes())")
+    }
+
+    /// Misses still look again (quickly at first) until the new leaf comes, under either rule.
+    @Test func anOldAnswerFirstIsLookedAtAgainUntilTheNewLeafComes() async throws {
+        let (daemon, target, handshakes) = try server("OOON")
+        defer { daemon.stop() }
+        try await JobExecutor.run(label: "og-host test verify") {
+            try await InstallJob.verifyServed(target, fingerprint: try fingerprint("new"), rule: .oneHandshake)
+        }
+        #expect(handshakes() == 4, "handshakes: \(handshakes())")
+        #expect(InstallJob.pauseAfterMiss(1) == .milliseconds(5) && InstallJob.pauseAfterMiss(11) == .milliseconds(50))
+    }
+
     @Test func steadyNewCertificateIsVerified() async throws {
         let (daemon, target, handshakes) = try server("N")
         defer { daemon.stop() }

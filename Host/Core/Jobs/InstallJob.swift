@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import OGBasics
 import OGConnections
 import OGInventory
@@ -348,22 +349,28 @@ public struct InstallJob {
                 try pluginStep("configuration test") { () throws(PluginCallFailure) in try plugin.configTest(session.endpoint, services: session) }
                 report("configuration test passed")
             }
+            // Without a plugin's statement that the old configuration retired, a target must settle.
+            var rule = VerifyRule.settleWindow
             if plugin.supports(.activate, for: record.type) {
                 activationAttempted = true
                 let replay = ActivationReplay()
                 session.activationReplay = replay
                 defer { session.activationReplay = nil }
+                var retired = true
                 for node in nodes {
                     replay.begin()
                     try pluginStep("activation") { () throws(PluginCallFailure) in
-                        try plugin.activate(session.endpoint, request: node.request, services: session)
+                        retired = try plugin.activate(session.endpoint, request: node.request, services: session)
+                            .oldConfigurationRetired && retired
                     }
                     replay.end()
                 }
+                if retired { rule = .oneHandshake }
                 report("activated")
             }
+            session.logger.debug("verifying \(rule == .oneHandshake ? "with one handshake per target: every activation stated the old configuration retired" : "with the settle window")")
             for target in verify {
-                try await Self.verifyServed(target, fingerprint: material.leaf.sha256Fingerprint)
+                try await Self.verifyServed(target, fingerprint: material.leaf.sha256Fingerprint, rule: rule)
                 FaultPoints.reach("verified \(target.host):\(target.port)")
                 report("verified \(target.host):\(target.port)\(target.serverName.isEmpty ? "" : " (\(target.serverName))") serves the new certificate")
             }
@@ -531,18 +538,37 @@ public struct InstallJob {
     /// How long every new connection must get the expected leaf before it counts as served.
     /// One good handshake is not proof: after `nginx -s reload` an old worker can accept a
     /// connection or two for some 40 ms and hand out the old certificate.
-    static let settleWindow: Duration = .milliseconds(150)
+    static let settleWindow: Duration = .milliseconds(Int(OG_VERIFY_SETTLE_MS))
     /// Handshakes inside the settle window, at least.
-    static let settleHandshakes = 3
+    static let settleHandshakes = Int(OG_VERIFY_SETTLE_HANDSHAKES)
 
-    /// Proves `target` serves the leaf with `fingerprint` to new connections: the first
-    /// match starts a settle window of back-to-back handshakes that must all match; any
-    /// other answer starts over. Gives up after about 10 s (OG_VERIFY_WINDOW_MS).
+    /// What counts as proof that a target serves the leaf to new connections.
+    enum VerifyRule: Equatable {
+        /// `settleHandshakes` consecutive matches spanning `settleWindow` (og_plugin.h).
+        case settleWindow
+        /// One match: every activation stated that nothing running the old configuration
+        /// accepts connections any more (attest_old_configuration_retired, ABI 1.2), so no
+        /// later handshake can reach an old process.
+        case oneHandshake
+    }
+
+    /// The pause after the `misses`-th handshake that did not get the leaf: a reload finishes
+    /// asynchronously and most servers switch within milliseconds, so look again after 5 ms
+    /// at first, then every 50 ms, then every 250 ms.
+    static func pauseAfterMiss(_ misses: Int) -> Duration {
+        .milliseconds(misses <= 10 ? 5 : misses <= 40 ? 50 : 250)
+    }
+
+    /// Proves `target` serves the leaf with `fingerprint` to new connections. Under the
+    /// settle window the first match starts a run of back-to-back handshakes that must all
+    /// match; any other answer starts over. Under `oneHandshake` the first match is proof.
+    /// Gives up after about 10 s (OG_VERIFY_WINDOW_MS).
     /// The pauses between handshakes suspend the task rather than block a thread;
     /// a cancelled task stops verifying (the install then rolls back) unless
     /// `cancellable` is false: a rollback's check that the old certificate is
     /// served again runs to its end.
-    static func verifyServed(_ target: VerifyTargetInfo, fingerprint: String, cancellable: Bool = true) async throws {
+    static func verifyServed(_ target: VerifyTargetInfo, fingerprint: String, rule: VerifyRule = .settleWindow,
+                             cancellable: Bool = true) async throws {
         func pause(_ duration: Duration) async throws {
             guard cancellable else { return await uncancellableSleep(duration) }
             do { try await Task.sleep(for: duration) } catch {
@@ -569,6 +595,7 @@ public struct InstallJob {
                 last = "\(error)"
             }
             if matched {
+                if rule == .oneHandshake { return }
                 let since = settlingSince ?? clock.now
                 settlingSince = since
                 matches += 1
@@ -580,9 +607,7 @@ public struct InstallJob {
             settlingSince = nil
             matches = 0
             misses += 1
-            // A reload finishes asynchronously: look again quickly at first (most servers
-            // switch within milliseconds), then less often.
-            try await pause(.milliseconds(misses <= 40 ? 50 : 250))
+            try await pause(Self.pauseAfterMiss(misses))
         }
         throw GatewayError("\(target.host):\(target.port)\(target.serverName.isEmpty ? "" : " (SNI \(target.serverName))") does not serve the certificate with SHA-256 \(fingerprint) to every new connection: \(last)")
     }

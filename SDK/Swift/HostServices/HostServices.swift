@@ -172,6 +172,28 @@ public final class HostServices {
         try check(journal(call, arena.bytes(token)), service: "journal_undo_token", subject: "(\(token.count) bytes)")
     }
 
+    /// Whether the host takes `attestOldConfigurationRetired()` (an ABI 1.2 host or later). Check it
+    /// before gathering the proof, so a plugin does no work for a host that would not use it.
+    public var takesOldConfigurationRetired: Bool {
+        host.slot(\.attest_old_configuration_retired) != nil
+    }
+
+    /// Tells the host, during `activate`, that the endpoint no longer hands a new connection to
+    /// anything running the configuration it had before this activation: you triggered the
+    /// change and then SAW every old process that accepted connections exit or stop accepting
+    /// (for nginx: every worker the master had before the reload gone or titled "nginx: worker
+    /// process is shutting down"). When every activation of an install says so, the host takes
+    /// one handshake serving the new certificate per verify target as proof, instead of
+    /// requiring it to hold over a settle window (og_plugin.h, WHO DECIDES WHAT). Never call it
+    /// on a guess or after a fixed delay; when you cannot see it, do not call it and the settle
+    /// window applies. Throws `.notSupported` outside `activate` or on a host older than ABI 1.2
+    /// (see `takesOldConfigurationRetired`).
+    public func attestOldConfigurationRetired() throws {
+        checkUsable("attestOldConfigurationRetired")
+        let attest = try service(\.attest_old_configuration_retired, named: "attest_old_configuration_retired")
+        try check(attest(call), service: "attest_old_configuration_retired", subject: "")
+    }
+
     private func response(_ result: UnsafeMutablePointer<og_http_response>?, status: og_status, service: String,
                           subject: String) throws -> HTTPResponse {
         try receive(result, status: status, service: service, subject: subject) { fields in

@@ -246,6 +246,15 @@ static og_status fixture_activate(og_call *call, const og_endpoint *endpoint, co
         fixture_error(call, "", "the reload command failed on the endpoint");
         return OG_ERR_COMMAND_FAILED;
     }
+#if OG_ABI_MINOR >= 2
+    /* The fixture's "reload" leaves nothing running an old configuration, so it says so where the
+     * host takes it (1.2); built against an older header, or offered an older host table, it cannot. */
+    if (OG_HAS_FIELD(fixture_host, og_host_api, attest_old_configuration_retired) &&
+        fixture_host->attest_old_configuration_retired != NULL) {
+        status = fixture_host->attest_old_configuration_retired(call);
+        if (status != OG_OK) return status;
+    }
+#endif
     return OG_OK;
 }
 #endif

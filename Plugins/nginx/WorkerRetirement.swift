@@ -1,0 +1,185 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import OGPluginKit
+
+/// Proof, seen on the endpoint, that after a reload no nginx worker of the old
+/// configuration accepts new connections (og_plugin.h,
+/// attest_old_configuration_retired).
+///
+/// What nginx does on `nginx -s reload` (SIGHUP to the master; src/os/unix/
+/// ngx_process_cycle.c, checked against nginx 1.22 as Debian ships it): the
+/// master reads the configuration, starts the new workers, sleeps 100 ms "to
+/// allow new processes to start", and only then sends the old workers the
+/// graceful-shutdown signal. Until then old and new workers accept on the same
+/// listening sockets, so a new connection can still get the old certificate
+/// (issue 17's race). An old worker handles the signal in its cycle by setting
+/// its title to "worker process is shutting down" and, without accepting
+/// again, closing its listening sockets (`ngx_setproctitle` right before
+/// `ngx_close_listening_sockets`); it exits once its open connections finish.
+/// So a worker titled that way, or gone, accepts no new connection.
+///
+/// The proof: before the reload, the master's workers titled exactly "nginx:
+/// worker process" (with their start times, against PID reuse); after it,
+/// every one of them gone, a zombie, titled "... is shutting down", or its PID
+/// now another process. Read through the host: one command before the reload
+/// (so that a later node's activation of the same job, whose commands the host
+/// answers from the first node's record, gets the same snapshot) and file
+/// reads of /proc afterwards, over the endpoint's connection, local or SSH.
+/// Anything unexpected (no `pid` directive, no /proc or its children file, a
+/// stale pid file, unreadable processes, the wait running out) means no proof:
+/// the plugin then says nothing and the host keeps its settle window.
+struct WorkerRetirement {
+    struct Worker: Equatable {
+        var pid: Int
+        /// Field 22 of /proc/PID/stat: clock ticks after boot.
+        var startTime: String
+    }
+
+    /// The master's accepting workers before the reload.
+    let workers: [Worker]
+
+    static let acceptingTitle = "nginx: worker process"
+    static let retiringTitle = "nginx: worker process is shutting down"
+
+    /// How long activate waits for the old workers; nginx itself waits 100 ms before signalling them.
+    static let waitLimit: Duration = .seconds(5)
+    static let pollInterval: useconds_t = 2_000
+    /// Polls in a row a worker's /proc files may fail to read (while it exits) before the proof is given up.
+    static let readFailureLimit = 25
+
+    /// Lists the master's children with start time and title, using shell builtins only (no
+    /// other program). Exit 3: the pid file names no process number; 4: no /proc children file.
+    /// (/proc/PID/task/PID/children may miss a child that exits while it is read; before the
+    /// reload the master's workers are not changing.)
+    static let snapshotScript = [
+        #"m=; read -r m < "$1" || [ -n "$m" ] || exit 3; case $m in ''|*[!0-9]*) exit 3;; esac;"#,
+        #"f=/proc/$m/task/$m/children; [ -r "$f" ] || exit 4;"#,
+        #"t=; read -r t < "/proc/$m/cmdline"; printf 'master %s %s\n' "$m" "$t"; k=; read -r k < "$f";"#,
+        #"for p in $k; do t=; read -r t < "/proc/$p/cmdline"; s=; read -r s < "/proc/$p/stat" || [ -n "$s" ] || continue;"#,
+        #"set -- ${s##*) }; [ $# -ge 20 ] || continue; shift 19; printf '%s %s %s\n' "$p" "$1" "$t"; done"#,
+    ].joined(separator: " ")
+
+    /// The pid file nginx and `nginx -s reload` use: the main context's `pid`, resolved against
+    /// the prefix when relative. Nil when the configuration has none (nginx would use its
+    /// compiled-in default, which the plugin does not guess) or a relative one without a prefix.
+    static func pidFile(_ tree: [ConfigDirective], target: NginxEndpoint) -> String? {
+        guard let directive = tree.last(where: { $0.name == "pid" }), directive.arguments.count == 1,
+              let value = directive.arguments.first?.text, !value.isEmpty, !value.contains("$"), value != "off" else { return nil }
+        if value.hasPrefix("/") { return value }
+        return target.prefix.map { PathText.join($0, value) }
+    }
+
+    /// Before the reload. Nil (with the reason logged) when there is nothing to prove with.
+    static func snapshot(pidFile: String, host: HostServices) -> WorkerRetirement? {
+        let result: CommandResult
+        do {
+            // Privileged like every nginx step: with sudo configured it reads a root-only pid file
+            // and /proc as root, as the reload signals the master as root.
+            result = try host.run(["/bin/sh", "-c", snapshotScript, "sh", pidFile], timeout: .seconds(10), privileged: true)
+        } catch {
+            host.log(.debug, "no proof that old workers retire: listing the master's workers failed: \(error)")
+            return nil
+        }
+        guard result.succeeded else {
+            let reason = switch result.exitStatus {
+            case 3: "\(pidFile) names no process"
+            case 4: "/proc has no children file for the master"
+            default: "the listing exited \(result.exitStatus)"
+            }
+            host.log(.debug, "no proof that old workers retire: \(reason)")
+            return nil
+        }
+        var lines = result.standardOutputText.split(separator: "\n")
+        guard let first = lines.first, first.hasPrefix("master "), first.contains("nginx: master process") else {
+            host.log(.debug, "no proof that old workers retire: the process in \(pidFile) is not an nginx master")
+            return nil
+        }
+        lines.removeFirst()
+        var workers: [Worker] = []
+        for line in lines {
+            let fields = line.split(separator: " ", maxSplits: 2)
+            guard fields.count == 3, let pid = Int(fields[0]), fields[2] == acceptingTitle else { continue }
+            workers.append(Worker(pid: pid, startTime: String(fields[1])))
+        }
+        guard !workers.isEmpty else {
+            host.log(.debug, "no proof that old workers retire: the master in \(pidFile) shows no accepting worker")
+            return nil
+        }
+        return WorkerRetirement(workers: workers)
+    }
+
+    /// After the reload: waits until every old worker stopped accepting. True when seen.
+    func awaitRetirement(host: HostServices) -> Bool {
+        let clock = ContinuousClock()
+        let deadline = clock.now + Self.waitLimit
+        var waiting = workers
+        /// Consecutive polls on which a worker's /proc files could not be read although its directory was there.
+        var failures: [Int: Int] = [:]
+        while true {
+            var still: [Worker] = []
+            for worker in waiting {
+                do {
+                    if try !Self.hasRetired(worker, host: host) { still.append(worker) }
+                    failures[worker.pid] = nil
+                } catch {
+                    // A worker that is exiting can fail a read of its cmdline for a moment; one whose
+                    // files stay unreadable (permissions, hidepid) gives no proof.
+                    failures[worker.pid, default: 0] += 1
+                    guard failures[worker.pid]! < Self.readFailureLimit else {
+                        host.log(.debug, "no proof that old workers retire: reading /proc/\(worker.pid) failed: \(error)")
+                        return false
+                    }
+                    still.append(worker)
+                }
+            }
+            waiting = still
+            if waiting.isEmpty { return true }
+            if clock.now >= deadline {
+                host.log(.debug, "no proof that old workers retire: worker(s) \(waiting.map { String($0.pid) }.joined(separator: ", ")) "
+                             + "still accept after \(Self.waitLimit)")
+                return false
+            }
+            usleep(Self.pollInterval)
+        }
+    }
+
+    /// Whether `worker` is gone, a zombie, titled as shutting down, or its PID is another process now.
+    static func hasRetired(_ worker: Worker, host: HostServices) throws -> Bool {
+        let directory = "/proc/\(worker.pid)"
+        guard try host.stat(directory).type != .missing else { return true }
+        let title: String
+        do {
+            title = Self.title(try host.readFile("\(directory)/cmdline"))
+        } catch {
+            // Gone between the stat and the read: retired. Otherwise the caller decides.
+            if try host.stat(directory).type == .missing { return true }
+            throw error
+        }
+        if title.isEmpty || title == retiringTitle { return true }
+        guard title == acceptingTitle else { return true }
+        let stat: [UInt8]
+        do {
+            stat = try host.readFile("\(directory)/stat")
+        } catch {
+            if try host.stat(directory).type == .missing { return true }
+            throw error
+        }
+        return startTime(ofStat: stat) != worker.startTime
+    }
+
+    /// A process title from /proc/PID/cmdline: nginx writes it over argv and pads it with NULs.
+    static func title(_ cmdline: [UInt8]) -> String {
+        String(decoding: cmdline.prefix { $0 != 0 }, as: UTF8.self)
+    }
+
+    /// Field 22 of /proc/PID/stat (the second field is the command in parentheses, which may hold spaces).
+    static func startTime(ofStat stat: [UInt8]) -> String? {
+        let text = String(decoding: stat, as: UTF8.self)
+        guard let close = text.lastIndex(of: ")") else { return nil }
+        let fields = text[text.index(after: close)...].split(separator: " ")
+        return fields.count >= 20 ? String(fields[19]) : nil
+    }
+}
