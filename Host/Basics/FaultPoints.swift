@@ -36,6 +36,13 @@ public enum FaultPoints {
         isArmed && exitStatus == Self.exitStatus && standardError.contains("og-host: fault injected at step ")
     }
 
+    /// Starts counting `step:N` from 1 again: a process that runs several jobs
+    /// one after another (`og-host job worker`) calls it before each job after
+    /// its first, so N names the same point of every job as in a process of its own.
+    public static func restartCount() {
+        counter.reset()
+    }
+
     /// Dies here if `OG_FAULT_INJECT` says so.
     public static func reach(_ name: String) {
         guard let setting else { return }
@@ -62,6 +69,11 @@ public enum FaultPoints {
     private final class Counter: @unchecked Sendable {
         private let lock = NSLock()
         private var value = 0
+        func reset() {
+            lock.lock()
+            defer { lock.unlock() }
+            value = 0
+        }
         func next() -> Int {
             lock.lock()
             defer { lock.unlock() }

@@ -162,7 +162,7 @@ public enum ProcessRunner {
         return nil
     }
 
-    private static func spawn(_ path: String, _ arguments: [String], environment: [String: String]?,
+    static func spawn(_ path: String, _ arguments: [String], environment: [String: String]?,
                               workingDirectory: String?, stdin: Int32, stdout: Int32, stderr: Int32,
                               name: String) throws -> pid_t {
         var actions = posix_spawn_file_actions_t()
@@ -239,7 +239,7 @@ private enum SpawnExtensions {
 
 /// A pipe created close-on-exec in one step, so no other thread's child can
 /// inherit it between creation and flagging.
-private final class Pipe2 {
+final class Pipe2 {
     private(set) var readEnd: Int32
     private(set) var writeEnd: Int32
 

@@ -6,7 +6,7 @@ import OGHost
 struct JobCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "job",
         abstract: "Run one endpoint job for a parent og-host (internal).", shouldDisplay: false,
-        subcommands: [Run.self])
+        subcommands: [Run.self, Worker.self])
 
     struct Run: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "run",
@@ -28,6 +28,31 @@ struct JobCommand: ParsableCommand {
                 }
                 printOut(String(decoding: try JobWire.encoder().encode(outcome), as: UTF8.self) + "\n")
                 if outcome.exitCode != 0 { throw ExitCode(outcome.exitCode) }
+            }
+        }
+    }
+
+    struct Worker: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "worker",
+            abstract: "Run framed job specs from standard input one at a time, each answered with its JSON outcome line.",
+            discussion: "Exits when standard input closes, after --max-jobs jobs, or when idle for --idle-seconds.")
+
+        @Option(name: .customLong("max-jobs"), help: "Jobs to run before exiting.")
+        var maxJobs: Int = JobWorker.defaultMaxJobs
+
+        @Option(name: .customLong("idle-seconds"), help: "Seconds to wait for the next job before exiting.")
+        var idleSeconds: Double = Double(JobWorker.defaultIdle.components.seconds)
+
+        func run() async throws {
+            try await runReportingErrors {
+                guard (1...10_000).contains(maxJobs) else {
+                    throw GatewayError.option("max-jobs", "\(maxJobs) is not between 1 and 10000")
+                }
+                guard idleSeconds.isFinite, idleSeconds >= 0.1, idleSeconds <= 3600 else {
+                    throw GatewayError.option("idle-seconds", "\(idleSeconds) is not between 0.1 and 3600")
+                }
+                try await JobWorker.serve(maxJobs: maxJobs, idle: .milliseconds(Int64(idleSeconds * 1000)),
+                                          openGateway: openGateway)
             }
         }
     }

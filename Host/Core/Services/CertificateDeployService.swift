@@ -259,11 +259,13 @@ public struct CertificateDeployService: Sendable {
         return (current, jobs.sorted { $0.record.name < $1.record.name })
     }
 
-    /// Runs the jobs on at most `parallel` worker threads, each waiting on its child.
+    /// Runs the jobs on at most `parallel` worker threads, each waiting on its job worker process.
     func run(_ jobs: [EndpointJob], certificateID: String, parallel: Int, wait: Double, force: Bool,
              progress: @escaping @Sendable (DeployEvent) -> Void) -> [DeployReport.Row] {
         let state = WorkQueue(count: jobs.count)
-        let launcher = self.launcher
+        // As many long-lived job workers as jobs run at once: each runs its share one after another.
+        let launcher = self.launcher.pooled(min(parallel, jobs.count))
+        defer { launcher.drain() }
         let workers = DispatchGroup()
         for _ in 0..<min(parallel, jobs.count) {
             workers.enter()

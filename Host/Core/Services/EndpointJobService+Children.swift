@@ -47,6 +47,9 @@ extension EndpointJobService {
         }
         let material = try loadMaterial(request.material)
         let targets = (nodes.isEmpty ? [nil] : nodes).map { JobSpec.Target(node: $0, alias: request.alias) }
+        // One job worker runs the endpoints' jobs one after the other (a crashed one is replaced).
+        let launcher = launcher.pooled(1)
+        defer { launcher.drain() }
         var results: [TargetResult] = []
         for endpoint in endpoints {
             var spec = JobSpec(kind: .install, endpoint: endpoint, targets: targets, wait: request.wait.seconds,

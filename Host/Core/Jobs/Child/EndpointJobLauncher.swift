@@ -42,6 +42,12 @@ public struct EndpointJobLauncher: Sendable {
     public let foreground: Bool
     /// Bytes a child may write on each of standard output and standard error before it is killed.
     public let outputLimit: Int
+    /// Jobs one worker runs before it is replaced (`JobWorker.defaultMaxJobs`; `OG_JOB_WORKER_MAX_JOBS`).
+    public let workerJobs: Int
+    /// How long an idle worker waits for a job before it exits (`OG_JOB_WORKER_IDLE_SECONDS`).
+    public let workerIdle: Duration
+    /// Set by `pooled(_:)`: jobs go to long-lived workers (`og-host job worker`) instead of one `job run` each.
+    let pool: JobWorkerPool?
 
     public static let defaultTimeout: Duration = .seconds(900)
 
@@ -55,6 +61,23 @@ public struct EndpointJobLauncher: Sendable {
         self.gateway = gateway
         self.foreground = foreground
         self.outputLimit = outputLimit
+        self.pool = nil
+        if let text = environment["OG_JOB_WORKER_MAX_JOBS"] {
+            guard let jobs = Int(text), (1...10_000).contains(jobs) else {
+                throw GatewayError.badInput("OG_JOB_WORKER_MAX_JOBS: '\(text)' is not a number of jobs between 1 and 10000")
+            }
+            workerJobs = jobs
+        } else {
+            workerJobs = JobWorker.defaultMaxJobs
+        }
+        if let text = environment["OG_JOB_WORKER_IDLE_SECONDS"] {
+            guard let seconds = Double(text), seconds >= 0.1, seconds <= 3600 else {
+                throw GatewayError.badInput("OG_JOB_WORKER_IDLE_SECONDS: '\(text)' is not a number of seconds between 0.1 and 3600")
+            }
+            workerIdle = .milliseconds(Int64(seconds * 1000))
+        } else {
+            workerIdle = JobWorker.defaultIdle
+        }
         if let executable {
             self.executable = executable
         } else if let named = environment["OG_HOST_EXECUTABLE"], !named.isEmpty {
@@ -77,6 +100,33 @@ public struct EndpointJobLauncher: Sendable {
         }
     }
 
+    private init(copying other: EndpointJobLauncher, pool: JobWorkerPool?) {
+        gateway = other.gateway
+        executable = other.executable
+        timeout = other.timeout
+        foreground = other.foreground
+        outputLimit = other.outputLimit
+        workerJobs = other.workerJobs
+        workerIdle = other.workerIdle
+        self.pool = pool
+    }
+
+    /// This launcher with a pool of at most `workers` long-lived workers
+    /// (`og-host job worker`, at least 1): a job goes to an idle worker or a
+    /// new one, one job at a time per worker, so a caller running `workers`
+    /// jobs at once starts `workers` processes rather than one per job. What
+    /// a job's failure means is unchanged (see above); a worker that dies,
+    /// hangs or answers garbage fails only the job it was running and is
+    /// replaced. Call `drain()` when done (workers also exit when idle).
+    public func pooled(_ workers: Int) -> EndpointJobLauncher {
+        EndpointJobLauncher(copying: self, pool: JobWorkerPool(capacity: max(1, workers), maxJobs: workerJobs, idle: workerIdle))
+    }
+
+    /// Lets every idle worker of the pool exit (their input is closed); a busy one exits after its job.
+    public func drain() {
+        pool?.drain()
+    }
+
     /// Runs `spec` in a child and returns how it ended; never throws for what
     /// the job or its plugin did. `progress` gets the job's lines as they come
     /// (on the calling thread); `log` gets the child's own log lines, which by
@@ -89,9 +139,11 @@ public struct EndpointJobLauncher: Sendable {
         var spec = spec
         spec.materialOnInput = material != nil
         if foreground { spec.parentProcess = getpid() }
-        var outcome = runChild(spec, material: material, progress: progress, log: log)
+        var outcome = pool.map { runInWorker(spec, material: material, pool: $0, progress: progress, log: log) }
+            ?? runChild(spec, material: material, progress: progress, log: log)
         if let crash = outcome.crash {
             var failed = crash.outcome
+            failed.processID = crash.pid
             switch spec.kind {
             case .install, .restart:
                 failed = recover(after: failed, spec: spec, childPID: crash.pid, progress: progress, log: log)
@@ -130,25 +182,136 @@ public struct EndpointJobLauncher: Sendable {
             return ChildResult(result: failed("the job spec cannot be encoded: \(error)"))
         }
         defer { SecureMemory.wipe(&input) }
-        var environment = ProcessInfo.processInfo.environment
-        environment["OG_DATA_DIR"] = gateway.dataDirectory.path
-        environment["OG_PLUGIN_PATH"] = gateway.searchPath.directories.joined(separator: ":")
-        // The parent reports a crash itself; Swift's backtracer would only make the child die ten times slower.
-        environment["SWIFT_BACKTRACE"] = "enable=no"
         let splitter = LineSplitter { line in
             if let item = JobProgress.decode(line: line) { progress(item) } else if !line.isEmpty { log(String(line)) }
         }
         let output: ProcessOutput
         do {
             // Waiting for a busy endpoint is not the job's time.
-            output = try ProcessRunner.run(executable, ["job", "run"], standardInput: input, environment: environment,
-                                           timeout: timeout + .milliseconds(Int64(spec.wait * 1000)),
-                                           outputLimit: outputLimit, returningOnOverflow: true,
+            output = try ProcessRunner.run(executable, ["job", "run"], standardInput: input, environment: childEnvironment(),
+                                           timeout: jobTimeout(spec), outputLimit: outputLimit, returningOnOverflow: true,
                                            standardErrorHandler: { splitter.feed($0) })
         } catch {
             return ChildResult(result: failed("could not start a child og-host for the job: \(error)"))
         }
         splitter.finish()
+        return interpret(output, spec: spec)
+    }
+
+    /// Runs `spec` in a worker of `pool` (an idle one, or a new one), with the
+    /// same timeout, output bound and reading of a death as a `job run` child.
+    /// The worker holds the job only once it said it took it; a worker that
+    /// ended before that (idle, recycled, its input closed as the job was
+    /// handed over) never started it, and the job goes to a fresh worker.
+    private func runInWorker(_ spec: JobSpec, material: InstallMaterial?, pool: JobWorkerPool,
+                             progress: @escaping (JobProgress) -> Void, log: @escaping (String) -> Void) -> ChildResult {
+        func failed(_ message: String) -> JobOutcome {
+            JobOutcome(kind: spec.kind, endpoint: spec.endpoint, status: .failed, category: .internal, message: message)
+        }
+        var input: [UInt8]
+        do { input = try JobInput.encode(spec, material: material) } catch {
+            return ChildResult(result: failed("the job spec cannot be encoded: \(error)"))
+        }
+        defer { SecureMemory.wipe(&input) }
+        var frame = JobWorker.frame(input)
+        defer { SecureMemory.wipe(&frame) }
+        var attempts = 0
+        while true {
+            attempts += 1
+            let worker: JobWorkerPool.Worker
+            do {
+                worker = try pool.take {
+                    try RunningProcess.start(executable, ["job", "worker", "--max-jobs", String(workerJobs),
+                                                          "--idle-seconds", String(workerIdle.seconds)],
+                                             environment: childEnvironment())
+                }
+            } catch {
+                return ChildResult(result: failed("could not start a child og-host for the job: \(error)"))
+            }
+            let process = worker.process
+            process.send(frame)
+            let splitter = LineSplitter { line in
+                if let item = JobProgress.decode(line: line) { progress(item) } else if !line.isEmpty { log(String(line)) }
+            }
+            var standardOutput: [UInt8] = []
+            var standardError: [UInt8] = []
+            var taken = false
+            var answer: [UInt8]?
+            var overflowed = false
+            let limit = outputLimit
+            let ending = process.exchange(until: ContinuousClock.now + jobTimeout(spec), standardOutput: { piece in
+                standardOutput += piece
+                if standardOutput.count > limit { overflowed = true; return true }
+                while let newline = standardOutput.firstIndex(of: 0x0a) {
+                    let line = Array(standardOutput[..<newline])
+                    standardOutput.removeSubrange(...newline)
+                    if !taken && JobWorker.isTakenLine(line[...]) {
+                        taken = true
+                    } else {
+                        answer = line
+                        return true
+                    }
+                }
+                return false
+            }, standardError: { piece in
+                standardError += piece
+                splitter.feed(piece)
+                if standardError.count > limit { overflowed = true; return true }
+                return false
+            })
+            splitter.finish()
+            if ending == .stopped, !overflowed, let answer,
+               let outcome = try? JobWire.decoder().decode(JobOutcome.self, from: Data(answer)) {
+                pool.giveBack(worker)
+                return ChildResult(result: outcome)
+            }
+            if ending == .exited, !taken, worker.jobsDone > 0, process.terminationSignal == nil, process.exitStatus == 0,
+               attempts < 3 {
+                // It ended by itself between two jobs and never read this one: nothing was started.
+                pool.discard(worker)
+                continue
+            }
+            // Anything else ends this worker: what it was running is this job's failure.
+            let timedOut = ending == .timedOut
+            if ending != .exited { process.kill() }
+            pool.discard(worker)
+            if ending == .stopped, !overflowed, let answer {
+                let outcome = failed("the job's process answered something that is not an outcome (\(pluginDescription(spec)) "
+                                     + "wrote on standard output?): \(Self.excerpt(Substring(String(decoding: answer, as: UTF8.self)))); "
+                                     + "it was stopped")
+                return ChildResult(result: outcome, crash: (outcome, process.processID))
+            }
+            var output = ProcessOutput(exitStatus: timedOut || overflowed ? -1 : process.exitStatus,
+                                       standardOutput: standardOutput, standardError: standardError, timedOut: timedOut,
+                                       terminationSignal: timedOut || overflowed ? nil : process.terminationSignal,
+                                       processID: process.processID)
+            output.outputLimitExceeded = overflowed
+            return interpret(output, spec: spec)
+        }
+    }
+
+    /// The environment of a job's process: the same data directory and plugin search path as this one.
+    private func childEnvironment() -> [String: String] {
+        var environment = ProcessInfo.processInfo.environment
+        environment["OG_DATA_DIR"] = gateway.dataDirectory.path
+        environment["OG_PLUGIN_PATH"] = gateway.searchPath.directories.joined(separator: ":")
+        // The parent reports a crash itself; Swift's backtracer would only make the child die ten times slower.
+        environment["SWIFT_BACKTRACE"] = "enable=no"
+        return environment
+    }
+
+    /// How long a job may run: the timeout plus the spec's wait for a busy endpoint (waiting is not the job's time).
+    private func jobTimeout(_ spec: JobSpec) -> Duration {
+        timeout + .milliseconds(Int64(spec.wait * 1000))
+    }
+
+    /// What a job's process that ended (or was ended) with `output` means for
+    /// the job: its outcome, or a failure naming plugin, slot and signal that
+    /// the caller must clean up after (`crash`).
+    private func interpret(_ output: ProcessOutput, spec: JobSpec) -> ChildResult {
+        func failed(_ message: String, category: GatewayError.Category = .internal, signal: Int32? = nil) -> JobOutcome {
+            JobOutcome(kind: spec.kind, endpoint: spec.endpoint, status: .failed, category: category, message: message, signal: signal)
+        }
         if output.outputLimitExceeded {
             // The runner killed and reaped it: its PID is known dead, so what it held is handed back and
             // recovery starts at once instead of waiting for its lease to run out.
@@ -310,6 +473,91 @@ public struct EndpointJobLauncher: Sendable {
         let cleaned = String(line.prefix(200).map { $0.isASCII && ($0.asciiValue! < 0x20 || $0.asciiValue! == 0x7f) ? "?" : $0 })
         return line.count > 200 ? cleaned + "…" : cleaned
     }
+}
+
+/// The workers of a pooled launcher (`EndpointJobLauncher.pooled`): idle
+/// ones wait here between jobs; at most `capacity` are kept.
+final class JobWorkerPool: @unchecked Sendable {
+    /// One `og-host job worker` and how many jobs it has answered.
+    final class Worker: @unchecked Sendable {
+        let process: RunningProcess
+        var jobsDone = 0
+        var idleSince = ContinuousClock.now
+
+        init(_ process: RunningProcess) { self.process = process }
+    }
+
+    let capacity: Int
+    let maxJobs: Int
+    let idle: Duration
+    private let lock = NSLock()
+    private var idleWorkers: [Worker] = []
+    private var alive = 0
+
+    init(capacity: Int, maxJobs: Int, idle: Duration) {
+        self.capacity = capacity
+        self.maxJobs = maxJobs
+        self.idle = idle
+    }
+
+    /// An idle worker that will still take a job, or a new one from `start`.
+    func take(start: () throws -> RunningProcess) throws -> Worker {
+        let reused: Worker? = lock.withLock {
+            while let worker = idleWorkers.popLast() {
+                // One near its idle bound may be exiting right now: let it go rather than race it.
+                if worker.process.hasExited || ContinuousClock.now - worker.idleSince > idle / 2 {
+                    retire(worker)
+                    continue
+                }
+                return worker
+            }
+            alive += 1
+            return nil
+        }
+        if let reused { return reused }
+        do {
+            return Worker(try start())
+        } catch {
+            lock.withLock { alive -= 1 }
+            throw error
+        }
+    }
+
+    /// A worker that answered its job: kept for the next one, or let go when
+    /// it has run its share (it exits by itself then) or more are alive than wanted.
+    func giveBack(_ worker: Worker) {
+        worker.jobsDone += 1
+        lock.withLock {
+            if worker.jobsDone >= maxJobs || alive > capacity || worker.process.hasExited {
+                retire(worker)
+            } else {
+                worker.idleSince = ContinuousClock.now
+                idleWorkers.append(worker)
+            }
+        }
+    }
+
+    /// A worker that is dead (or killed): forgotten.
+    func discard(_ worker: Worker) {
+        lock.withLock { alive -= 1 }
+    }
+
+    /// Closes every idle worker's input: each exits.
+    func drain() {
+        lock.withLock {
+            for worker in idleWorkers { retire(worker) }
+            idleWorkers = []
+        }
+    }
+
+    /// Under `lock`.
+    private func retire(_ worker: Worker) {
+        worker.process.closeInput()
+        alive -= 1
+    }
+
+    /// The process IDs of the idle workers (tests).
+    var idleProcessIDs: [Int32] { lock.withLock { idleWorkers.map(\.process.processID) } }
 }
 
 /// Cuts a byte stream into lines as pieces arrive.

@@ -32,6 +32,7 @@ public enum EndpointJobRunner {
             outcome = JobOutcome(kind: spec.kind, endpoint: spec.endpoint, failure: failure)
         }
         outcome.seconds = (ContinuousClock.now - started).seconds
+        outcome.processID = getpid()
         return outcome
     }
 

@@ -195,6 +195,10 @@ public struct JobOutcome: Codable, Sendable {
     /// The plugin slot running when the job's process crashed, exited or hung
     /// (what `PluginSlotWatch` said there).
     public var slot: String?
+    /// The og-host process that ran the job (a `job run` child or a `job
+    /// worker`, which runs several one after another): what it wrote as the
+    /// owner of the endpoint's lease and journal entries.
+    public var processID: Int32?
 
     public init(kind: JobSpec.Kind, endpoint: String, status: Status, category: GatewayError.Category? = nil,
                 message: String, fingerprint: String? = nil, nodes: [String] = [],
