@@ -1,5 +1,6 @@
 import Foundation
 import OGBasics
+import OGConnections
 
 /// The child side of a pooled endpoint job (`og-host job worker`): a
 /// long-lived og-host that runs jobs ONE AT A TIME, each through
@@ -7,7 +8,8 @@ import OGBasics
 /// `Gateway` (inventory, loaded and verified plugins) from one job to the
 /// next, so a fan-out pays a process start, the dynamic loader, argument
 /// parsing, the inventory open and the plugin load once per worker instead of
-/// once per endpoint.
+/// once per endpoint, and jobs on endpoints reached over the same SSH login
+/// share one connection (`SSHConnectionPool`).
 ///
 /// The exchange with `EndpointJobLauncher` (its pool):
 /// - in, on standard input, one frame per job: `"OGJW"` length(u32, big-endian)
@@ -67,6 +69,12 @@ public enum JobWorker {
     public static func serve(maxJobs: Int, idle: Duration, openGateway: () throws -> Gateway) async throws {
         // Writes to a vanished parent are given up quietly (StandardStreams), as in `job run`.
         signal(SIGPIPE, SIG_IGN)
+        // Jobs one after another on endpoints reached the same way share one SSH login (SSHConnectionPool:
+        // the same identity only, host key re-checked, alive-proved, given back only after no error); the
+        // kept connections are closed with an SSH disconnect when the worker ends. A worker that dies just
+        // drops them; sshd cleans up.
+        SSHConnectionPool.shared.enable()
+        defer { SSHConnectionPool.shared.drain() }
         let parent = getppid()
         var gateway: Gateway?
         var watching: Int32?
