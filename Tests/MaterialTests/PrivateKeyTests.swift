@@ -52,6 +52,23 @@ import Testing
         #expect(publicFromOpenSSL == key.publicKeyDER)
     }
 
+    /// Plain PKCS#8 is decoded for the algorithm its structure names (og_PKCS8_to_pkey), with OpenSSL's
+    /// every-type decoding as the fallback: each key type reads as the same key OpenSSL itself reads.
+    @Test(arguments: [["RSA", "-pkeyopt", "rsa_keygen_bits:2048"], ["RSA-PSS", "-pkeyopt", "rsa_keygen_bits:2048"],
+                      ["EC", "-pkeyopt", "ec_paramgen_curve:P-384"], ["ED25519"], ["ED448"]])
+    func plainPKCS8OfEachKeyTypeReadsAsOpenSSLReadsIt(algorithm: [String]) throws {
+        let directory = try TemporaryDirectory("og-key")
+        try Tools.openssl(["genpkey", "-algorithm"] + algorithm + ["-out", directory.file("key.pem")])
+        try Tools.openssl(["pkcs8", "-topk8", "-nocrypt", "-in", directory.file("key.pem"), "-outform", "DER",
+                           "-out", directory.file("key.der")])
+        let publicFromOpenSSL = try Tools.openssl(["pkey", "-in", directory.file("key.pem"), "-pubout", "-outform", "DER"]).standardOutput
+        let pem = try directory.read("key.pem")
+        #expect(String(decoding: pem, as: UTF8.self).hasPrefix("-----BEGIN PRIVATE KEY-----"))
+        let fromPEM = try PrivateKey(pemBytes: pem)
+        #expect(fromPEM.publicKeyDER == publicFromOpenSSL)
+        #expect(try PrivateKey(der: directory.read("key.der")).isSameKey(as: fromPEM))
+    }
+
     @Test func encryptedPKCS8UsesAES256AndOpenSSLDecryptsIt() throws {
         let directory = try TemporaryDirectory("og-key")
         let key = try PrivateKey.generate(.rsa(bits: 2048))

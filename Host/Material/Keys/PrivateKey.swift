@@ -65,6 +65,14 @@ public final class PrivateKey: @unchecked Sendable {
             throw MaterialError.unreadable(what: what, reason: expected)
         }
         OpenSSLErrorQueue.clear()
+        // Unencrypted PKCS#8, what most key files hold, is decoded for its own algorithm only (see og_PKCS8_to_pkey).
+        if block.label == "PRIVATE KEY" {
+            let plain = try MemoryBIO(Array(block.text.utf8), secure: true)
+            if let key = withExtendedLifetime(plain, { og_PEM_read_plain_PKCS8(plain.pointer) }) {
+                pointer = key
+                return
+            }
+        }
         let input = try MemoryBIO(Array(block.text.utf8), secure: true)
         let supply = PassphraseSupply(passphrase)
         let key = supply.withCallback { callback, context in

@@ -17,6 +17,7 @@
 #include <openssl/core_names.h>
 #include <openssl/kdf.h>
 #include <openssl/decoder.h>
+#include <string.h>
 
 static inline long og_BIO_get_mem_data(BIO *b, char **pp) { return BIO_get_mem_data(b, pp); }
 static inline long og_SSL_set_tlsext_host_name(SSL *s, const char *name) { return SSL_set_tlsext_host_name(s, name); }
@@ -130,6 +131,32 @@ static inline EVP_PKEY *og_PKCS8_to_pkey(const PKCS8_PRIV_KEY_INFO *p8) {
         }
     }
     return pkey != NULL ? pkey : EVP_PKCS82PKEY(p8);
+}
+
+/* The next PEM block of `bio` when it is an unencrypted PKCS#8 "PRIVATE KEY",
+ * read through og_PKCS8_to_pkey (PEM_read_bio_PrivateKey would build decoders
+ * for every key type and PEM structure); NULL for any other block or anything
+ * unreadable, which the caller then reads with PEM_read_bio_PrivateKey as
+ * before. The DER copy of the key is cleared before it is freed. */
+static inline EVP_PKEY *og_PEM_read_plain_PKCS8(BIO *bio) {
+    char *name = NULL, *header = NULL;
+    unsigned char *data = NULL;
+    long length = 0;
+    EVP_PKEY *pkey = NULL;
+    ERR_set_mark();
+    if (PEM_read_bio(bio, &name, &header, &data, &length) == 1 && strcmp(name, "PRIVATE KEY") == 0) {
+        const unsigned char *cursor = data;
+        PKCS8_PRIV_KEY_INFO *p8 = d2i_PKCS8_PRIV_KEY_INFO(NULL, &cursor, length);
+        if (p8 != NULL) {
+            pkey = og_PKCS8_to_pkey(p8);
+            PKCS8_PRIV_KEY_INFO_free(p8);
+        }
+    }
+    ERR_pop_to_mark();
+    OPENSSL_free(name);
+    OPENSSL_free(header);
+    if (data != NULL) OPENSSL_clear_free(data, (size_t)length);
+    return pkey;
 }
 
 #endif

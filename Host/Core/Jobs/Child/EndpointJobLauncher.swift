@@ -330,7 +330,8 @@ public struct EndpointJobLauncher: Sendable {
             outcome.slot = watched?.slot
             return outcome
         }
-        let plugin = watched.map { "plugin '\($0.plugin)'" + (pluginType(spec).map { " (type \($0))" } ?? "") }
+        // Only failures name the plugin: a job that succeeded does not look its endpoint and plugin up again.
+        lazy var plugin = watched.map { "plugin '\($0.plugin)'" + (pluginType(spec).map { " (type \($0))" } ?? "") }
             ?? pluginDescription(spec)
         let inSlot = watched.map { " in its \($0.slot) slot" } ?? ""
         if output.timedOut {
