@@ -112,4 +112,124 @@ import Testing
         #expect(again.exitStatus == 0, "\(again.standardErrorText)")
         try expectBothServe(try pki.fingerprint(next.certificate), "installed after recovery")
     }
+
+    /// A crash at any instant from the second node on (its plan, journal
+    /// entry and writes, the config test, the one reload, each node's
+    /// verification, the journal's `verified`): `tls recover` brings BOTH
+    /// nodes back together, to the old leaf (files byte-identical) or, once
+    /// the job was verified, the new one; never one node old and the other
+    /// new. The steps before the second node, and the clean-up after
+    /// `verified`, are those of a one-node install (`FaultInjectionHarnessTests`).
+    @Test func aCrashAtEveryStepFromTheSecondNodeOnIsRecoveredForBothNodesTogether() throws {
+        var (_, current) = try installBoth("old")
+        var before = try nginx.configurationSnapshot()
+        let shortLease = ["OG_JOB_LEASE_SECONDS": "1"]
+        func crashAndRecover(_ fault: String) throws -> (ran: Bool, point: String, new: String) {
+            let leaf = try pki.issue("crash-\(fault.replacingOccurrences(of: " ", with: "-").replacingOccurrences(of: ":", with: "-"))",
+                                     dnsNames: ["alpha.example.test", "beta.example.test"])
+            let new = try pki.fingerprint(leaf.certificate)
+            let run = try install(leaf, nodes: nodes, environment: shortLease.merging(["OG_FAULT_INJECT": fault]) { $1 })
+            if run.exitStatus == 0 { return (true, "", new) }
+            try #require(run.exitStatus == 70, "\(fault): \(run.standardErrorText)")
+            let point = run.standardErrorText.components(separatedBy: "fault injected at step ").last.map {
+                String($0.prefix { $0 != "\n" }) } ?? "?"
+            let recovered = try fixture.run(["tls", "recover", "web"], extraEnvironment: shortLease)
+            #expect(recovered.exitStatus == 0, "\(point): \(recovered.standardErrorText)")
+            return (false, point, new)
+        }
+        // Where the second node starts: its step number.
+        let start = try crashAndRecover("before node 2")
+        let first = try #require(Int(start.point.prefix { $0.isNumber }), "\(start.point)")
+        #expect(start.point.hasSuffix("(before node 2)"))
+        var points: [String] = [start.point]
+        var outcomes: [String: Int] = [:]
+        var verified = false
+        /// The leaf each node's certificate file holds (the paths every install here writes).
+        func configured() throws -> [String] {
+            try ["alpha", "beta"].map { try pki.fingerprint(nginx.directory.file("og-\($0).example.test_\(nginx.tlsPort).crt")) }
+        }
+        /// Whether both nodes serve `fingerprint` within 5 s: a reload replaces nginx's workers
+        /// asynchronously, and `tls recover` does not wait for that.
+        func bothServe(_ fingerprint: String) throws -> Bool {
+            for _ in 0..<50 {
+                if try nginx.servedFingerprint("alpha.example.test") == fingerprint,
+                   try nginx.servedFingerprint("beta.example.test") == fingerprint { return true }
+                usleep(100_000)
+            }
+            return false
+        }
+        for step in first...(first + 80) {
+            let crash = step == first ? start : try crashAndRecover("step:\(step)")
+            let context = "step \(step) (\(crash.point))"
+            #expect(try nginx.configTest().exitStatus == 0, "\(context)")
+            #expect(nginx.strayFiles().isEmpty, "\(context): \(nginx.strayFiles())")
+            let files = try configured()
+            try #require(!crash.ran, "\(context): the install ran past every crash point before the journal said verified")
+            if step != first { points.append(crash.point) }
+            if crash.point.hasSuffix("(journal verified)") { verified = true }
+            if files == [current, current] {
+                #expect(try nginx.configurationSnapshot() == before, "\(context): both nodes' files are back byte for byte")
+                outcomes["old", default: 0] += 1
+            } else {
+                #expect(files == [crash.new, crash.new], "\(context): the nodes' files disagree: \(files)")
+                outcomes["new", default: 0] += 1
+                (current, before) = (crash.new, try nginx.configurationSnapshot())
+            }
+            #expect(try bothServe(current), "\(context): both nodes serve what their files name")
+            if verified { break }
+        }
+        print("multi-node fault injection: killed at \(points.count) points from the second node to verified, recovered to old \(outcomes["old", default: 0]) times, new \(outcomes["new", default: 0]) times")
+        #expect(verified, "no crash at the journal's verified: \(points)")
+        for expected in ["journal writing", "temporary of", "journal written", "before run", "journal verified", "verified 127.0.0.1"] {
+            #expect(points.contains { $0.contains("(\(expected)") }, "no crash point \(expected): \(points)")
+        }
+        #expect(outcomes["old", default: 0] > 0 && outcomes["new", default: 0] > 0, "\(outcomes)")
+    }
+
+    /// `--dry-run` over both nodes: beta's plan is made against the endpoint
+    /// as alpha would leave it, so its diff of the shared site file starts from
+    /// alpha's result. Applying alpha's diff and then beta's (patch, no fuzz,
+    /// no offset) to the file as it is gives exactly what the real install writes.
+    @Test func aDryRunDiffsTheSecondNodeAgainstTheFirstNodesResult() throws {
+        let leaf = try pki.issue("planned", dnsNames: ["alpha.example.test", "beta.example.test"])
+        let before = try nginx.configurationSnapshot()
+        let dryRun = try fixture.run(["tls", "install", "web", "--cert", leaf.certificate, "--key", leaf.key, "--chain", pki.chain,
+                                      "--dry-run"] + nodes.flatMap { ["--node", $0] })
+        #expect(dryRun.exitStatus == 0, "\(dryRun.standardErrorText)")
+        #expect(try nginx.configurationSnapshot() == before, "a dry run changes nothing")
+        let lines = dryRun.standardOutputText.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        // Every literal diff in the output, in order: (path, what its old side is, the diff text).
+        var diffs: [(path: String, basis: String, text: String)] = []
+        var index = 0
+        while index < lines.count {
+            guard lines[index].hasPrefix("--- "), index + 1 < lines.count, lines[index + 1].hasPrefix("+++ ") else { index += 1; continue }
+            let header = lines[index].dropFirst(4)
+            let open = try #require(header.range(of: " (", options: .backwards))
+            var text = [lines[index], lines[index + 1]]
+            index += 2
+            while index < lines.count, let first = lines[index].first, " -+@\\".contains(first), !lines[index].hasPrefix("--- ") {
+                text.append(lines[index])
+                index += 1
+            }
+            diffs.append((String(header[..<open.lowerBound]), String(header[open.upperBound...].dropLast()), text.joined(separator: "\n") + "\n"))
+        }
+        let shared = Dictionary(grouping: diffs, by: \.path).filter { $0.value.count == 2 }
+        try #require(shared.count == 1, "one file both nodes edit: \(diffs.map(\.path))\n\(dryRun.standardOutputText)")
+        let (path, pair) = try #require(shared.first)
+        #expect(pair[0].basis == "current", "\(pair[0].basis)")
+        #expect(pair[1].basis.hasPrefix("as node alpha.example.test") && pair[1].basis.hasSuffix("would leave it"), "\(pair[1].basis)")
+        #expect(dryRun.standardOutputText.contains("modify \(path) (mode 644), as node alpha.example.test"), "\(dryRun.standardOutputText)")
+
+        let work = try TemporaryDirectory("og-dry-run-patch")
+        let copy = work.file("site")
+        try LocalFiles.writeAtomically(copy, contents: try LocalFiles.read(path))
+        for diff in pair {
+            let patched = try ProcessRunner.run("patch", ["--fuzz=0", "--no-backup-if-mismatch", copy], standardInput: Array(diff.text.utf8))
+            #expect(patched.exitStatus == 0, "\(patched.standardOutputText)\(patched.standardErrorText)\n\(diff.text)")
+            #expect(!patched.standardOutputText.contains("offset"), "\(diff.basis) applies where it says: \(patched.standardOutputText)")
+        }
+        let installed = try install(leaf, nodes: nodes)
+        #expect(installed.exitStatus == 0, "\(installed.standardErrorText)")
+        #expect(try LocalFiles.read(copy) == (try LocalFiles.read(path)), "alpha's diff then beta's is what the install wrote")
+    }
 }
