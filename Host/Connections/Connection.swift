@@ -29,6 +29,14 @@ public protocol Connection: AnyObject, Sendable {
     /// or 0644. On failure the temporary file is removed when still possible.
     func writeFileAtomically(_ path: String, contents: [UInt8], mode: UInt32?) throws
 
+    /// Leaves at `backup` (a new path beside `path`) a complete copy of the
+    /// regular file `path` as it is now, never a partial one; `contents` are
+    /// its bytes as the caller just read them and `mode` its mode. By default
+    /// an atomic write of `contents`; a connection whose writes only ever
+    /// replace files by rename may instead make `backup` a hard link to the
+    /// file (SSH: one request instead of a whole write).
+    func backUp(_ path: String, to backup: String, contents: [UInt8], mode: UInt32) throws
+
     /// Describes `path` without following a final symlink. A missing path is
     /// not an error: its `type` is `.missing`.
     func stat(_ path: String) throws -> FileStatus
@@ -51,6 +59,10 @@ extension Connection {
     /// Runs an unprivileged command with the given timeout and no input.
     public func run(_ argv: [String], standardInput: [UInt8] = [], timeout: Duration = .seconds(120)) throws -> CommandResult {
         try run(argv, standardInput: standardInput, timeout: timeout, privileged: false)
+    }
+
+    public func backUp(_ path: String, to backup: String, contents: [UInt8], mode: UInt32) throws {
+        try writeFileAtomically(backup, contents: contents, mode: mode)
     }
 
     /// Writes a file atomically, giving a new file mode 0644.

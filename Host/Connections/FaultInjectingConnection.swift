@@ -28,6 +28,13 @@ public final class FaultInjectingConnection: Connection {
         FaultPoints.reach("after write \(path)")
     }
 
+    /// The crash points of the write a backup used to be.
+    public func backUp(_ path: String, to backup: String, contents: [UInt8], mode: UInt32) throws {
+        FaultPoints.reach("before write \(backup)")
+        try inner.backUp(path, to: backup, contents: contents, mode: mode)
+        FaultPoints.reach("after write \(backup)")
+    }
+
     public func stat(_ path: String) throws -> FileStatus { try inner.stat(path) }
 
     public func listDirectory(_ path: String) throws -> [String] { try inner.listDirectory(path) }

@@ -10,10 +10,10 @@ final class SFTPFiles {
     private let sftp: OpaquePointer
     private let user: String
     private let timeout: Duration
-    /// rename(2) over a second SFTP channel, opened at the first replacement;
-    /// `posixRenameChecked` once the server was asked whether it offers one.
-    private var posixRename: SFTPPosixRename?
-    private var posixRenameChecked = false
+    /// rename(2) and link(2) over a second SFTP channel, opened at the first
+    /// use; `extensionsChecked` once the server was asked what it offers.
+    private var extensions: SFTPExtensions?
+    private var extensionsChecked = false
 
     init(session: SSHSession, user: String, timeout: Duration) throws {
         let deadline = Deadline(timeout, operation: "starting SFTP on \(session.host):\(session.port)")
@@ -34,8 +34,8 @@ final class SFTPFiles {
 
     /// Ends the SFTP channel; bounded, since the session may already be gone.
     func shutdown() {
-        posixRename?.close()
-        posixRename = nil
+        extensions?.close()
+        extensions = nil
         let grace = Deadline(.seconds(2), operation: "closing SFTP")
         if (try? session.call(grace, { libssh2_sftp_shutdown(sftp) })) == nil {
             session.markBroken("SFTP could not be shut down")
@@ -265,18 +265,41 @@ final class SFTPFiles {
 
     // MARK: - Helpers
 
+    /// The server's extension channel, opened at the first use; nil when it offers none.
+    private func extensionChannel(_ deadline: Deadline) throws -> SFTPExtensions? {
+        if !extensionsChecked {
+            extensionsChecked = true
+            extensions = try SFTPExtensions.open(session: session, deadline: deadline)
+        }
+        return extensions
+    }
+
+    /// Makes `backup` a hard link to the regular file `path` (link(2) through
+    /// hardlink@openssh.com): in one request, a backup that is the old file
+    /// itself, complete, with its owner and mode. It stays as it is because
+    /// og-host never writes a file in place over SSH: every write renames a
+    /// new file over the old name, which leaves the old inode to the link.
+    /// False when the server does not offer the request or refuses it (another
+    /// filesystem's rules, fs.protected_hardlinks, an existing `backup`): the
+    /// caller then writes a copy.
+    func link(_ path: String, as backup: String) throws -> Bool {
+        let deadline = Deadline(timeout, operation: "backing up \(path)")
+        guard let extensions = try extensionChannel(deadline), extensions.offered.contains(SFTPExtensions.hardlink) else {
+            return false
+        }
+        return try extensions.link(path, as: backup, deadline: deadline) == UInt32(LIBSSH2_FX_OK)
+    }
+
     /// Renames `temporary` over `target` with the server's rename(2)
-    /// (`SFTPPosixRename`); false when the server does not offer it or
+    /// (`SFTPExtensions`); false when the server does not offer it or
     /// refuses it. A refusal (PERMISSION_DENIED) is also what a server that
     /// bans the request (`sftp-server -P`) answers, so the caller's other way
     /// is tried then; it reports the real reason if the rename is impossible.
     private func replaceWithPosixRename(_ temporary: String, _ target: String, deadline: Deadline) throws -> Bool {
-        if !posixRenameChecked {
-            posixRenameChecked = true
-            posixRename = try SFTPPosixRename.open(session: session, deadline: deadline)
+        guard let extensions = try extensionChannel(deadline), extensions.offered.contains(SFTPExtensions.posixRename) else {
+            return false
         }
-        guard let posixRename else { return false }
-        let status = UInt(try posixRename.rename(temporary, to: target, deadline: deadline))
+        let status = UInt(try extensions.rename(temporary, to: target, deadline: deadline))
         switch status {
         case UInt(LIBSSH2_FX_OK): return true
         case UInt(LIBSSH2_FX_PERMISSION_DENIED), UInt(LIBSSH2_FX_OP_UNSUPPORTED): return false

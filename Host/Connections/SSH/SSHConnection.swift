@@ -155,6 +155,16 @@ public final class SSHConnection: Connection, @unchecked Sendable {
         }
     }
 
+    /// A hard link over SFTP where the server offers hardlink@openssh.com and
+    /// allows it (POSIX endpoints without sudo: every write there renames a new
+    /// file into place, so the linked old file is never changed); else a copy.
+    public func backUp(_ path: String, to backup: String, contents: [UInt8], mode: UInt32) throws {
+        try PathCheck.validate(path)
+        try PathCheck.validate(backup)
+        if platform == .posix, sudoFiles == nil, try withFiles({ try $0.link(path, as: backup) }) { return }
+        try writeFileAtomically(backup, contents: contents, mode: mode)
+    }
+
     public func stat(_ path: String) throws -> FileStatus {
         try PathCheck.validate(path)
         if let sudoFiles { return try withSession { _ in try sudoFiles.status(path) } }

@@ -324,7 +324,7 @@ public struct InstallJob {
                 for change in fresh {
                     if let old = change.previous, let backup = payload.changes[position[change.change.path]!].backup {
                         try lease.requireHeld()
-                        try session.connection.writeFileAtomically(backup, contents: old, mode: change.mode)
+                        try session.connection.backUp(change.change.path, to: backup, contents: old, mode: change.mode)
                     }
                 }
                 if index == 0 { try journal(.writing) }

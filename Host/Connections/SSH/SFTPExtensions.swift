@@ -1,14 +1,16 @@
 import CSSH2
 import Foundation
 
-/// rename(2) on the endpoint through OpenSSH's `posix-rename@openssh.com` SFTP
-/// extension: the one atomic way to replace an existing file over SFTP
-/// (protocol version 3's RENAME refuses an existing target).
+/// OpenSSH's SFTP extensions that take two paths and answer a status:
+/// `posix-rename@openssh.com`, rename(2) on the endpoint, the one atomic way
+/// to replace an existing file over SFTP (protocol version 3's RENAME refuses
+/// an existing target); and `hardlink@openssh.com`, link(2), which makes a
+/// backup in one request (`SFTPFiles.link`).
 ///
-/// libssh2 1.10 neither sends this extension nor exposes SFTP extended
+/// libssh2 1.10 neither sends these extensions nor exposes SFTP extended
 /// requests, so this speaks the three packets it needs itself, on an SFTP
 /// channel of its own beside libssh2's: INIT → VERSION (which lists the
-/// server's extensions), then per rename EXTENDED → STATUS.
+/// server's extensions), then per request EXTENDED → STATUS.
 ///
 /// Why not `mv` on an exec channel: sshd runs every command through the
 /// login's shell, and bash started by sshd reads ~/.bashrc; a heavy one
@@ -18,17 +20,21 @@ import Foundation
 /// sftp-server is started through the shell once per connection, not per write.
 ///
 /// Not thread-safe: `SSHConnection` serialises all use.
-final class SFTPPosixRename {
-    static let extensionName = "posix-rename@openssh.com"
+final class SFTPExtensions {
+    static let posixRename = "posix-rename@openssh.com"
+    static let hardlink = "hardlink@openssh.com"
+    static let known: Set<String> = [posixRename, hardlink]
 
     private let session: SSHSession
     private let channel: OpaquePointer
     private var nextRequestID: UInt32 = 1
+    /// The known extensions the server listed.
+    private(set) var offered: Set<String> = []
 
-    /// Opens the channel and asks for the extension; nil when the server has
-    /// no SFTP subsystem for a second channel or does not offer the extension
-    /// (then the caller falls back to its other way of replacing a file).
-    static func open(session: SSHSession, deadline: Deadline) throws -> SFTPPosixRename? {
+    /// Opens the channel and learns the server's extensions; nil when the
+    /// server has no SFTP subsystem for a second channel or offers none of
+    /// these (then the caller falls back to its other ways).
+    static func open(session: SSHSession, deadline: Deadline) throws -> SFTPExtensions? {
         guard let channel = try session.callReturningPointer(deadline, {
             libssh2_channel_open_ex(session.raw, "session", 7, og_libssh2_channel_window_default(),
                                     og_libssh2_channel_packet_default(), nil, 0)
@@ -37,7 +43,7 @@ final class SFTPPosixRename {
             if code == LIBSSH2_ERROR_CHANNEL_FAILURE { return nil }
             throw session.failure("could not open a second SFTP channel")
         }
-        let renamer = SFTPPosixRename(session: session, channel: channel)
+        let renamer = SFTPExtensions(session: session, channel: channel)
         let started = try session.call(deadline) { libssh2_channel_process_startup(channel, "subsystem", 9, "sftp", 4) }
         guard started == 0 else {
             let (code, _) = session.lastError
@@ -56,12 +62,15 @@ final class SFTPPosixRename {
             }
             // The rest is (name, data) pairs, one per extension.
             while !version.isAtEnd {
-                let name = try version.readString()
+                let name = String(decoding: try version.readString(), as: UTF8.self)
                 _ = try version.readString()
-                if String(decoding: name, as: UTF8.self) == extensionName { return renamer }
+                if known.contains(name) { renamer.offered.insert(name) }
             }
-            renamer.close()
-            return nil
+            if renamer.offered.isEmpty {
+                renamer.close()
+                return nil
+            }
+            return renamer
         } catch let malformed as MalformedPacket {
             renamer.close()
             throw session.failure("the SFTP server answered a second channel with a malformed packet (\(malformed.reason))")
@@ -76,11 +85,22 @@ final class SFTPPosixRename {
     /// rename(2) of `source` to `target`: replaces `target` atomically if it exists.
     /// Returns the SFTP status code (0 for success).
     func rename(_ source: String, to target: String, deadline: Deadline) throws -> UInt32 {
+        try request(Self.posixRename, source, target, deadline: deadline)
+    }
+
+    /// link(2): `target` becomes another name of `source`'s file; refused if `target` exists.
+    /// Returns the SFTP status code (0 for success).
+    func link(_ source: String, as target: String, deadline: Deadline) throws -> UInt32 {
+        try request(Self.hardlink, source, target, deadline: deadline)
+    }
+
+    /// One extended request with two paths, and its status.
+    private func request(_ name: String, _ source: String, _ target: String, deadline: Deadline) throws -> UInt32 {
         let id = nextRequestID
         nextRequestID &+= 1
         var request = SFTPPacketWriter(type: PacketType.extended)
         request.append(id)
-        request.append(string: Array(Self.extensionName.utf8))
+        request.append(string: Array(name.utf8))
         request.append(string: Array(source.utf8))
         request.append(string: Array(target.utf8))
         try send(request, deadline: deadline)
@@ -91,7 +111,7 @@ final class SFTPPosixRename {
             }
             return try reply.readUInt32()
         } catch let malformed as MalformedPacket {
-            throw session.failure("the SFTP server answered a rename with a malformed packet (\(malformed.reason))")
+            throw session.failure("the SFTP server answered \(name) with a malformed packet (\(malformed.reason))")
         }
     }
 
@@ -209,7 +229,7 @@ struct SFTPPacketReader {
     var isAtEnd: Bool { payload.isEmpty }
 
     mutating func readUInt32() throws -> UInt32 {
-        guard payload.count >= 4 else { throw SFTPPosixRename.MalformedPacket(reason: "a field ends early") }
+        guard payload.count >= 4 else { throw SFTPExtensions.MalformedPacket(reason: "a field ends early") }
         let value = payload.prefix(4).reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
         payload = payload.dropFirst(4)
         return value
@@ -217,7 +237,7 @@ struct SFTPPacketReader {
 
     mutating func readString() throws -> ArraySlice<UInt8> {
         let length = Int(try readUInt32())
-        guard payload.count >= length else { throw SFTPPosixRename.MalformedPacket(reason: "a string ends early") }
+        guard payload.count >= length else { throw SFTPExtensions.MalformedPacket(reason: "a string ends early") }
         let value = payload.prefix(length)
         payload = payload.dropFirst(length)
         return value
