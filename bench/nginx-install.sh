@@ -42,8 +42,10 @@ for product in og-host libog-plugin-nginx.so; do
 done
 
 venv=/tmp/og-bench-certbot-venv
-if [ ! -x "$venv/bin/certbot" ]; then
-    python3 -m venv "$venv"
+# A venv holding certbot without its nginx plugin (an interrupted or older set-up) made
+# `certbot install --nginx` exit 2 ("unrecognized arguments: --nginx-server-root ...").
+if ! "$venv/bin/python" -c 'import certbot, certbot_nginx' 2>/dev/null; then
+    [ -x "$venv/bin/pip" ] || python3 -m venv "$venv"
     "$venv/bin/pip" install --quiet certbot certbot-nginx
 fi
 
@@ -154,14 +156,17 @@ leaf=a
 "$og_host" tls install bench --cert "$pki/$leaf.pem" --key "$pki/$leaf.key" --chain "$pki/root.pem" >/dev/null
 OGHOST
 
-# certbot edits the server block to point at the paths it is given.
+# certbot edits the server block to point at the paths it is given; its own words go to
+# a log that is shown when it fails (hyperfine then stops).
 cat > "$work/certbot.sh" <<'CERTBOT'
 set -e
 leaf=a
-"$venv/bin/certbot" install --nginx --nginx-server-root "$work" --nginx-ctl "$nginx" --nginx-sleep-seconds 0 \
+if ! "$venv/bin/certbot" install --nginx --nginx-server-root "$work" --nginx-ctl "$nginx" --nginx-sleep-seconds 0 \
     --non-interactive --config-dir "$work/certbot/config" --work-dir "$work/certbot/work" --logs-dir "$work/certbot/logs" \
     --cert-path "$pki/$leaf.pem" --key-path "$pki/$leaf.key" \
-    --fullchain-path "$pki/$leaf.fullchain.pem" --chain-path "$pki/root.pem" -d "$name" >/dev/null 2>&1
+    --fullchain-path "$pki/$leaf.fullchain.pem" --chain-path "$pki/root.pem" -d "$name" >"$work/certbot.out" 2>&1; then
+    echo "certbot failed:" >&2; tail -5 "$work/certbot.out" >&2; exit 1
+fi
 CERTBOT
 
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
