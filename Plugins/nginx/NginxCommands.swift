@@ -60,12 +60,15 @@ struct NginxCommands {
         }
     }
 
-    func reload() throws {
-        if try usesSystemd() {
-            try require(run(["systemctl", "reload", target.service]), "systemctl reload \(target.service)")
-        } else {
-            try require(run(target.nginxCommand + ["-s", "reload"]), "nginx -s reload")
-        }
+    /// With `listingWorkersOf` (a pid file), the reload command first lists that master's workers
+    /// (`WorkerRetirement`); the returned result's output holds the listing.
+    @discardableResult
+    func reload(listingWorkersOf pidFile: String? = nil) throws -> CommandResult {
+        let (argv, what) = try usesSystemd() ? (["systemctl", "reload", target.service], "systemctl reload \(target.service)")
+                                             : (target.nginxCommand + ["-s", "reload"], "nginx -s reload")
+        let result = try run(pidFile.map { WorkerRetirement.listingThenReloading(pidFile: $0, argv) } ?? argv)
+        try require(WorkerRetirement.withoutListing(result), what)
+        return result
     }
 
     /// systemd restarts the unit; an instance run by signal has no full

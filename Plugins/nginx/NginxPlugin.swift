@@ -63,17 +63,15 @@ public struct NginxPlugin: EndpointPlugin, ConnectionTesting, NodeDiscovering, I
     /// the new certificate instead of a settle window (see `WorkerRetirement`).
     public func activate(_ endpoint: Endpoint, request: InstallRequest?, host: HostServices) throws {
         let target = try NginxEndpoint(endpoint, host: host)
-        var retirement: WorkerRetirement?
+        var pidFile: String?
         if host.takesOldConfigurationRetired {
             let tree = try ConfigLoader(host: host, configDirectory: target.configDirectory).load(target.configFile)
-            if let pidFile = WorkerRetirement.pidFile(tree, target: target) {
-                retirement = WorkerRetirement.snapshot(pidFile: pidFile, host: host)
-            } else {
-                host.log(.debug, "no proof that old workers retire: \(target.configFile) sets no absolute pid file")
-            }
+            pidFile = WorkerRetirement.pidFile(tree, target: target)
+            if pidFile == nil { host.log(.debug, "no proof that old workers retire: \(target.configFile) sets no pid file") }
         }
-        try NginxCommands(target: target, host: host).reload()
-        if let retirement, retirement.awaitRetirement(host: host) {
+        let reloaded = try NginxCommands(target: target, host: host).reload(listingWorkersOf: pidFile)
+        if let pidFile, let retirement = WorkerRetirement.listed(in: reloaded, pidFile: pidFile, host: host),
+           retirement.awaitRetirement(host: host) {
             host.log(.debug, "every worker of the previous configuration (\(retirement.workers.map { String($0.pid) }.joined(separator: ", "))) "
                          + "has stopped accepting connections")
             try host.attestOldConfigurationRetired()

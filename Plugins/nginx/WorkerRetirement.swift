@@ -24,10 +24,12 @@ import OGPluginKit
 /// The proof: before the reload, the master's workers titled exactly "nginx:
 /// worker process" (with their start times, against PID reuse); after it,
 /// every one of them gone, a zombie, titled "... is shutting down", or its PID
-/// now another process. Read through the host: one command before the reload
-/// (so that a later node's activation of the same job, whose commands the host
-/// answers from the first node's record, gets the same snapshot) and file
-/// reads of /proc afterwards, over the endpoint's connection, local or SSH.
+/// now another process. Read through the host: the listing is the first half
+/// of the reload's own command (a shell that lists, then execs the reload: no
+/// extra process start, and a later node's activation of the same job, whose
+/// commands the host answers from the first node's record, gets the same
+/// listing), the polls are file reads of /proc afterwards, over the endpoint's
+/// connection, local or SSH.
 /// Anything unexpected (no `pid` directive, no /proc or its children file, a
 /// stale pid file, unreadable processes, the wait running out) means no proof:
 /// the plugin then says nothing and the host keeps its settle window.
@@ -50,17 +52,36 @@ struct WorkerRetirement {
     /// Polls in a row a worker's /proc files may fail to read (while it exits) before the proof is given up.
     static let readFailureLimit = 25
 
-    /// Lists the master's children with start time and title, using shell builtins only (no
-    /// other program). Exit 3: the pid file names no process number; 4: no /proc children file.
-    /// (/proc/PID/task/PID/children may miss a child that exits while it is read; before the
-    /// reload the master's workers are not changing.)
-    static let snapshotScript = [
-        #"m=; read -r m < "$1" || [ -n "$m" ] || exit 3; case $m in ''|*[!0-9]*) exit 3;; esac;"#,
-        #"f=/proc/$m/task/$m/children; [ -r "$f" ] || exit 4;"#,
-        #"t=; read -r t < "/proc/$m/cmdline"; printf 'master %s %s\n' "$m" "$t"; k=; read -r k < "$f";"#,
-        #"for p in $k; do t=; read -r t < "/proc/$p/cmdline"; s=; read -r s < "/proc/$p/stat" || [ -n "$s" ] || continue;"#,
-        #"set -- ${s##*) }; [ $# -ge 20 ] || continue; shift 19; printf '%s %s %s\n' "$p" "$1" "$t"; done"#,
+    /// Output lines of the listing start with this, so they are told apart from the reload's own output.
+    static let marker = "og-nginx-listing"
+
+    /// Lists the master's children with start time and title (shell builtins only, in a subshell
+    /// whose failure never stops the reload), then execs the reload command given after the pid
+    /// file. A listing that cannot be made prints "<marker> none <reason>": 3 the pid file names
+    /// no process number, 4 no /proc children file. (/proc/PID/task/PID/children may miss a child
+    /// that exits while it is read; before the reload the master's workers are not changing.)
+    static let listingScript = [
+        #"p=$1; shift; ("#,
+        #"m=; read -r m < "$p" || [ -n "$m" ]; case $m in ''|*[!0-9]*) echo "\#(marker) none 3"; exit;; esac;"#,
+        #"f=/proc/$m/task/$m/children; [ -r "$f" ] || { echo "\#(marker) none 4"; exit; };"#,
+        #"t=; read -r t < "/proc/$m/cmdline"; printf '\#(marker) master %s %s\n' "$m" "$t"; k=; read -r k < "$f";"#,
+        #"for c in $k; do t=; read -r t < "/proc/$c/cmdline"; s=; read -r s < "/proc/$c/stat" || [ -n "$s" ] || continue;"#,
+        #"set -- ${s##*) }; [ $# -ge 20 ] || continue; shift 19; printf '\#(marker) %s %s %s\n' "$c" "$1" "$t"; done"#,
+        #") 2>/dev/null; exec "$@""#,
     ].joined(separator: " ")
+
+    /// `reload` (argv) run after listing the workers of the master in `pidFile`, as one command.
+    static func listingThenReloading(pidFile: String, _ reload: [String]) -> [String] {
+        ["/bin/sh", "-c", listingScript, "sh", pidFile] + reload
+    }
+
+    /// The reload command's output without the listing's lines.
+    static func withoutListing(_ result: CommandResult) -> CommandResult {
+        CommandResult(exitStatus: result.exitStatus,
+                      standardOutput: Array(result.standardOutputText.split(separator: "\n", omittingEmptySubsequences: false)
+                          .filter { !$0.hasPrefix(marker) }.joined(separator: "\n").utf8),
+                      standardError: result.standardError)
+    }
 
     /// The pid file nginx and `nginx -s reload` use: the main context's `pid`, resolved against
     /// the prefix when relative. Nil when the configuration has none (nginx would use its
@@ -72,34 +93,26 @@ struct WorkerRetirement {
         return target.prefix.map { PathText.join($0, value) }
     }
 
-    /// Before the reload. Nil (with the reason logged) when there is nothing to prove with.
-    static func snapshot(pidFile: String, host: HostServices) -> WorkerRetirement? {
-        let result: CommandResult
-        do {
-            // Privileged like every nginx step: with sudo configured it reads a root-only pid file
-            // and /proc as root, as the reload signals the master as root.
-            result = try host.run(["/bin/sh", "-c", snapshotScript, "sh", pidFile], timeout: .seconds(10), privileged: true)
-        } catch {
-            host.log(.debug, "no proof that old workers retire: listing the master's workers failed: \(error)")
+    /// The accepting workers the listing in the reload command's `output` found; nil (with the
+    /// reason logged) when there is nothing to prove with.
+    static func listed(in output: CommandResult, pidFile: String, host: HostServices) -> WorkerRetirement? {
+        let lines = output.standardOutputText.split(separator: "\n").filter { $0.hasPrefix(marker + " ") }
+            .map { $0.dropFirst(marker.count + 1) }
+        guard let first = lines.first else {
+            host.log(.debug, "no proof that old workers retire: the worker listing printed nothing")
             return nil
         }
-        guard result.succeeded else {
-            let reason = switch result.exitStatus {
-            case 3: "\(pidFile) names no process"
-            case 4: "/proc has no children file for the master"
-            default: "the listing exited \(result.exitStatus)"
-            }
+        if first.hasPrefix("none ") {
+            let reason = first.hasSuffix("3") ? "\(pidFile) names no process" : "/proc has no children file for the master"
             host.log(.debug, "no proof that old workers retire: \(reason)")
             return nil
         }
-        var lines = result.standardOutputText.split(separator: "\n")
-        guard let first = lines.first, first.hasPrefix("master "), first.contains("nginx: master process") else {
+        guard first.hasPrefix("master "), first.contains("nginx: master process") else {
             host.log(.debug, "no proof that old workers retire: the process in \(pidFile) is not an nginx master")
             return nil
         }
-        lines.removeFirst()
         var workers: [Worker] = []
-        for line in lines {
+        for line in lines.dropFirst() {
             let fields = line.split(separator: " ", maxSplits: 2)
             guard fields.count == 3, let pid = Int(fields[0]), fields[2] == acceptingTitle else { continue }
             workers.append(Worker(pid: pid, startTime: String(fields[1])))

@@ -10,8 +10,8 @@ import Testing
 /// stop accepting, and otherwise stays silent, so the host keeps its settle window.
 @Suite struct NginxRetirementFixtureTests {
     /// An nginx endpoint under DIR/root: one TLS server, `pid /run/nginx.pid`, and the
-    /// commands a fixture answers. `snapshot` is what the worker listing (the plugin's
-    /// `/bin/sh -c` before the reload) prints and exits with; `proc` the files under /proc.
+    /// commands a fixture answers. `snapshot` is what the reload (the plugin's `/bin/sh -c` that
+    /// lists the master's workers, then execs the reload) prints and exits with; `proc` the files under /proc.
     private func nginxFixture(_ directory: TemporaryDirectory, snapshot: (exit: Int32, stdout: String),
                               proc: [String: [UInt8]]) throws -> String {
         let fixture = directory.file("fixture")
@@ -55,8 +55,8 @@ import Testing
         return fixture
     }
 
-    private static let listing = "master 100 nginx: master process /usr/sbin/nginx -c /etc/nginx/nginx.conf\n"
-        + "101 5000 nginx: worker process\n102 5000 nginx: worker process is shutting down\n"
+    private static let listing = "og-nginx-listing master 100 nginx: master process /usr/sbin/nginx -c /etc/nginx/nginx.conf\n"
+        + "og-nginx-listing 101 5000 nginx: worker process\nog-nginx-listing 102 5000 nginx: worker process is shutting down\n"
 
     /// The activate check's detail, after the whole suite passed on the fixture.
     private func activation(snapshot: (exit: Int32, stdout: String), proc: [String: [UInt8]]) throws -> String {
@@ -81,10 +81,11 @@ import Testing
         #expect(reused.contains("with a request: OK, stated the old configuration retired"), "\(reused)")
     }
 
-    /// No /proc children file (exit 4), or a pid file naming no nginx master: the reload still
+    /// No /proc children file, or a pid file naming no nginx master: the reload still
     /// happens and succeeds, and nothing is stated.
     @Test func withoutAProofNothingIsStated() throws {
-        for snapshot in [(Int32(4), ""), (Int32(0), "master 100 /usr/bin/something-else\n101 5000 nginx: worker process\n")] {
+        for snapshot in [(Int32(0), "og-nginx-listing none 4\n"),
+                         (Int32(0), "og-nginx-listing master 100 /usr/bin/something-else\nog-nginx-listing 101 5000 nginx: worker process\n")] {
             let detail = try activation(snapshot: snapshot, proc: [:])
             #expect(detail.contains("nginx (fixture) with a request: OK"), "\(detail)")
             #expect(!detail.contains("stated the old configuration retired"), "\(detail)")
