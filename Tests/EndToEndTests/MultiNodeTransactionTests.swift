@@ -197,39 +197,14 @@ import Testing
                                       "--dry-run"] + nodes.flatMap { ["--node", $0] })
         #expect(dryRun.exitStatus == 0, "\(dryRun.standardErrorText)")
         #expect(try nginx.configurationSnapshot() == before, "a dry run changes nothing")
-        let lines = dryRun.standardOutputText.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        // Every literal diff in the output, in order: (path, what its old side is, the diff text).
-        var diffs: [(path: String, basis: String, text: String)] = []
-        var index = 0
-        while index < lines.count {
-            guard lines[index].hasPrefix("--- "), index + 1 < lines.count, lines[index + 1].hasPrefix("+++ ") else { index += 1; continue }
-            let header = lines[index].dropFirst(4)
-            let open = try #require(header.range(of: " (", options: .backwards))
-            var text = [lines[index], lines[index + 1]]
-            index += 2
-            while index < lines.count, let first = lines[index].first, " -+@\\".contains(first), !lines[index].hasPrefix("--- ") {
-                text.append(lines[index])
-                index += 1
-            }
-            diffs.append((String(header[..<open.lowerBound]), String(header[open.upperBound...].dropLast()), text.joined(separator: "\n") + "\n"))
-        }
-        let shared = Dictionary(grouping: diffs, by: \.path).filter { $0.value.count == 2 }
-        try #require(shared.count == 1, "one file both nodes edit: \(diffs.map(\.path))\n\(dryRun.standardOutputText)")
-        let (path, pair) = try #require(shared.first)
+        let (path, pair) = try DryRunDiffs(dryRun.standardOutputText).sharedFile()
+        try #require(pair.count == 2, "\(dryRun.standardOutputText)")
         #expect(pair[0].basis == "current", "\(pair[0].basis)")
         #expect(pair[1].basis.hasPrefix("as node alpha.example.test") && pair[1].basis.hasSuffix("would leave it"), "\(pair[1].basis)")
         #expect(dryRun.standardOutputText.contains("modify \(path) (mode 644), as node alpha.example.test"), "\(dryRun.standardOutputText)")
-
-        let work = try TemporaryDirectory("og-dry-run-patch")
-        let copy = work.file("site")
-        try LocalFiles.writeAtomically(copy, contents: try LocalFiles.read(path))
-        for diff in pair {
-            let patched = try ProcessRunner.run("patch", ["--fuzz=0", "--no-backup-if-mismatch", copy], standardInput: Array(diff.text.utf8))
-            #expect(patched.exitStatus == 0, "\(patched.standardOutputText)\(patched.standardErrorText)\n\(diff.text)")
-            #expect(!patched.standardOutputText.contains("offset"), "\(diff.basis) applies where it says: \(patched.standardOutputText)")
-        }
+        let planned = try DryRunDiffs.apply(pair, to: try LocalFiles.read(path))
         let installed = try install(leaf, nodes: nodes)
         #expect(installed.exitStatus == 0, "\(installed.standardErrorText)")
-        #expect(try LocalFiles.read(copy) == (try LocalFiles.read(path)), "alpha's diff then beta's is what the install wrote")
+        #expect(planned == (try LocalFiles.read(path)), "alpha's diff then beta's is what the install wrote")
     }
 }

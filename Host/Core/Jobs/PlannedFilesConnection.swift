@@ -11,26 +11,60 @@ import OGConnections
 ///
 /// It never changes the endpoint: writes, directory creation and removal are
 /// refused. Commands run on the endpoint as they are (planning runs only
-/// read-only ones); a command that reads a file an earlier node would change
-/// sees the file as it is now, which is the one thing a dry run cannot show.
+/// read-only ones, and this view one `readlink -f` per path it is asked
+/// about once an earlier node planned a file); a command that reads a file
+/// an earlier node would change sees the file as it is now, which is the one
+/// thing a dry run cannot show.
 /// Owned by the session that wraps it; closing it leaves the real connection
 /// to the session that opened it.
 final class PlannedFilesConnection: Connection, @unchecked Sendable {
     let inner: Connection
     private let lock = NSLock()
+    /// By canonical path (see `canonical`).
     private var planned: [String: (bytes: [UInt8], mode: UInt32)] = [:]
+    private var resolved: [String: String] = [:]
 
     init(_ inner: Connection) { self.inner = inner }
 
     /// Files an earlier node would write: later reads see these bytes.
     func plan(_ path: String, bytes: [UInt8], mode: UInt32) {
-        lock.withLock { planned[path] = (bytes, mode) }
+        let key = canonical(path)
+        lock.withLock { planned[key] = (bytes, mode) }
     }
 
-    /// Whether an earlier node of the dry run would write `path`.
-    func isPlanned(_ path: String) -> Bool { lock.withLock { planned[path] != nil } }
+    /// The planned file a read of `path` reaches, if any. A plugin often reads
+    /// a file by another name than the one it plans to write (nginx and Apache
+    /// read `sites-enabled/x`, a symlink, and write the `sites-available/x` it
+    /// resolves to; paths with `//`), so both sides are compared by the path
+    /// the endpoint resolves them to.
+    private func plannedFile(_ path: String) -> (bytes: [UInt8], mode: UInt32)? {
+        guard lock.withLock({ !planned.isEmpty }) else { return nil }
+        let key = canonical(path)
+        return lock.withLock { planned[key] }
+    }
 
-    private func plannedFile(_ path: String) -> (bytes: [UInt8], mode: UInt32)? { lock.withLock { planned[path] } }
+    /// `path` with every symlink resolved (`readlink -f` on a POSIX endpoint,
+    /// asked once per path) and `//`, `/./` collapsed; lexically only where the
+    /// endpoint cannot say.
+    private func canonical(_ path: String) -> String {
+        let lexical = Self.lexical(path)
+        guard inner.platform == .posix else { return lexical }
+        if let known = lock.withLock({ resolved[lexical] }) { return known }
+        var answer = lexical
+        if let result = try? inner.run(["readlink", "-f", "--", lexical], standardInput: [], timeout: .seconds(30), privileged: false),
+           result.exitStatus == 0 {
+            let text = String(decoding: result.standardOutput, as: UTF8.self).trimmingCharacters(in: .newlines)
+            if text.hasPrefix("/") { answer = text }
+        }
+        lock.withLock { resolved[lexical] = answer }
+        return answer
+    }
+
+    static func lexical(_ path: String) -> String {
+        guard path.hasPrefix("/") else { return path }
+        let parts = path.split(separator: "/", omittingEmptySubsequences: true).filter { $0 != "." }
+        return "/" + parts.joined(separator: "/")
+    }
 
     var platform: Platform { inner.platform }
 
@@ -44,20 +78,23 @@ final class PlannedFilesConnection: Connection, @unchecked Sendable {
     }
 
     func stat(_ path: String) throws -> FileStatus {
-        guard let file = plannedFile(path) else { return try inner.stat(path) }
-        let now = Int64(Date().timeIntervalSince1970)
         let current = try inner.stat(path)
+        // A symlink stays one (the plugin resolves it as on the endpoint); a file reached through it is planned.
+        guard current.type != .symlink, let file = plannedFile(path) else { return current }
         // A file the plan creates is owned as the real write would make it: by the login.
-        return FileStatus(type: .regular, mode: file.mode, size: UInt64(file.bytes.count), modified: now,
+        return FileStatus(type: .regular, mode: file.mode, size: UInt64(file.bytes.count), modified: Int64(Date().timeIntervalSince1970),
                           uid: current.type == .missing ? UInt32(getuid()) : current.uid,
                           gid: current.type == .missing ? UInt32(getgid()) : current.gid)
     }
 
     func listDirectory(_ path: String) throws -> [String] {
-        let prefix = path.hasSuffix("/") ? path : path + "/"
+        let directories = Set([Self.lexical(path), canonical(path)])
         let added = lock.withLock {
-            planned.keys.filter { $0.hasPrefix(prefix) && !$0.dropFirst(prefix.count).contains("/") }
-                .map { String($0.dropFirst(prefix.count)) }
+            planned.keys.compactMap { key -> String? in
+                guard let slash = key.lastIndex(of: "/") else { return nil }
+                let directory = slash == key.startIndex ? "/" : String(key[..<slash])
+                return directories.contains(directory) ? String(key[key.index(after: slash)...]) : nil
+            }
         }
         let listed: [String]
         do { listed = try inner.listDirectory(path) } catch ConnectionError.notFound where !added.isEmpty {
