@@ -10,14 +10,18 @@ import OGPlugins
 /// node's activation while they are the same commands in the same order
 /// (argv, standard input, privilege): a plugin asking for exactly what it
 /// asked for a moment ago, after nothing changed in between, is repeating the
-/// same reload, so it gets the same answers and nothing runs twice. The first
-/// command that differs (or any HTTP request) ends the replay for that node,
-/// and from there its activation runs for real.
+/// same reload, so it gets the same answers and nothing runs twice. A file
+/// write is a step too (Tomcat marks in a file that it restarted): the same
+/// bytes to the same path at the same step are not written again. The first
+/// command or write that differs (or any HTTP request) ends the replay for
+/// that node, and from there its activation runs for real.
 final class ActivationReplay {
+    /// A command, or a file write (`isWrite`: argv = path and mode, standardInput = the contents).
     struct Command: Hashable {
         var argv: [String]
         var standardInput: [UInt8]
         var privileged: Bool
+        var isWrite = false
     }
 
     private var recorded: [[(command: Command, output: CommandOutput)]] = []

@@ -290,9 +290,16 @@ public final class EndpointSession: PluginHostServices, @unchecked Sendable {
     }
 
     public func writeFile(_ path: String, contents: [UInt8], mode: UInt32) throws(ServiceFailure) {
-        activationReplay?.diverge()
+        // A later node's activation writing exactly what an earlier node's wrote at the same step
+        // (Tomcat's activation marker) repeats it: the file already holds those bytes.
+        let step = ActivationReplay.Command(argv: [path, String(mode, radix: 8)], standardInput: contents, privileged: false, isWrite: true)
+        if activationReplay?.answer(step) != nil {
+            logger.debug("not written again for this node: \(path) (as for an earlier node)")
+            return
+        }
         remembered?.forget()
         try mapped { try connection.writeFileAtomically(path, contents: contents, mode: mode == 0 ? nil : mode) }
+        activationReplay?.record(step, CommandOutput(exitStatus: 0, standardOutput: [], standardError: []))
     }
 
     public func http(_ request: HTTPRequestInfo) throws(ServiceFailure) -> HTTPResponseInfo {

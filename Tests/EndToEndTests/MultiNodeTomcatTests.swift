@@ -1,0 +1,90 @@
+import Foundation
+import OGBasics
+import OGTestSupport
+import Testing
+
+/// Issue 11 on a real Debian tomcat10: the plugin's nodes are SSLHostConfigs,
+/// and the PEM connector's two (a.example.test, b.example.test) both live in
+/// conf/server.xml. Installed as ONE transaction they must compose there (the
+/// second node's attribute edit is made on the file the first node's edit
+/// left, not on the original), with one Tomcat restart for both (the second
+/// node's restart commands answered from the first's record), and both SNI
+/// names served by the new JVM (openssl s_client). A restart that fails
+/// rolls both back: every file under conf/ byte for byte, the old
+/// certificates served. Serialized: each test starts a JVM.
+@Suite(.serialized) struct MultiNodeTomcatTests {
+    let fixture: GatewayFixture
+    let pki: TestPKI
+    let work: TemporaryDirectory
+    let tomcat: TomcatInstance
+
+    init() throws {
+        fixture = try GatewayFixture(plugins: ["tomcat"])
+        pki = try TestPKI()
+        work = try TemporaryDirectory("og-tomcat-nodes")
+        tomcat = try TomcatInstance(in: work.path, ownedBy: work, pki: pki)
+        try tomcat.start()
+    }
+
+    func addEndpoint(_ extra: [String] = []) throws {
+        let added = try fixture.run(["tls", "add", "tomcat", "--name", "tc", "--connection_type", "local"]
+            + tomcat.addOptions + extra, extraEnvironment: tomcat.addEnvironment)
+        try #require(added.exitStatus == 0, "tls add: \(added.standardErrorText)")
+    }
+
+    var nodes: [String] { ["\(tomcat.pemPort)/a.example.test", "\(tomcat.pemPort)/b.example.test"] }
+
+    func install(_ leaf: (certificate: String, key: String)) throws -> ProcessOutput {
+        try fixture.run(["tls", "install", "tc", "--cert", leaf.certificate, "--key", leaf.key, "--chain", pki.chain, "--verbose"]
+                            + nodes.flatMap { ["--node", $0] })
+    }
+
+    @Test func bothHostConfigsOfOneConnectorComposeInServerXMLWithOneRestart() throws {
+        try addEndpoint()
+        let before = tomcat.snapshot()
+        let pid = tomcat.processID
+        let leaf = try pki.issue("ab-new", dnsNames: ["a.example.test", "b.example.test"])
+        let installed = try install(leaf)
+        #expect(installed.exitStatus == 0, "\(installed.standardErrorText)\n\(tomcat.catalinaOut.suffix(2000))")
+        let new = try pki.fingerprint(leaf.certificate)
+        #expect(try tomcat.servedFingerprint(port: tomcat.pemPort, serverName: "a.example.test") == new)
+        #expect(try tomcat.servedFingerprint(port: tomcat.pemPort, serverName: "b.example.test") == new)
+        #expect(try tomcat.servedFingerprint(port: tomcat.p12Port, serverName: "p12.example.test")
+                == pki.fingerprint(pki.file("p12-old.pem")), "the other connector keeps its certificate")
+        #expect(tomcat.processID != nil && tomcat.processID != pid, "a new JVM serves")
+        // Both nodes' edits are in server.xml, and nothing else changed in it.
+        let oldLines = String(decoding: before["server.xml"] ?? [], as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+        let newLines = String(decoding: tomcat.snapshot()["server.xml"] ?? [], as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+        #expect(oldLines.count == newLines.count)
+        for node in nodes {
+            let certificate = tomcat.file("conf/og-host-\(node.replacingOccurrences(of: "/", with: "-")).crt.pem")
+            #expect(newLines.contains { $0.contains("certificateFile=\"\(certificate)\"") }, "\(node) points at its new file")
+            #expect(try pki.fingerprint(certificate) == new, "\(node)'s new file holds the leaf")
+        }
+        let changed = zip(oldLines, newLines).filter { $0 != $1 }
+        #expect(changed.count == 4, "a: its one Certificate line; b: certificateFile, certificateKeyFile, the retired chain file: \(changed)")
+        // One restart: the second node's activation replays the first's commands.
+        let log = installed.standardErrorText.split(separator: "\n")
+        let replayed = log.filter { $0.contains("not run again for this node") }
+        #expect(!replayed.isEmpty, "the second node's restart was answered from the first's:\n\(installed.standardErrorText)")
+        let starts = tomcat.catalinaOut.components(separatedBy: "Server startup in").count - 1
+        #expect(starts == 2, "Tomcat started twice in all: by the test, then once for both nodes (\(starts))")
+        let strays = tomcat.snapshot().keys.filter { $0.contains("og-backup") || $0.contains(".og-tmp") }
+        #expect(strays.isEmpty, "\(strays)")
+    }
+
+    @Test func aRestartThatFailsRollsBothNodesBack() throws {
+        // No such unit: the restart fails after both nodes were written.
+        try addEndpoint(["--service_name", "og-host-no-such-tomcat"])
+        let before = tomcat.snapshot()
+        let failed = try install(try pki.issue("ab-refused", dnsNames: ["a.example.test", "b.example.test"]))
+        #expect(failed.exitStatus == 6, "rolled back: \(failed.standardErrorText)")
+        #expect(failed.standardErrorText.contains("every node of 'tc' was rolled back"), "\(failed.standardErrorText)")
+        let after = tomcat.snapshot()
+        #expect(after.keys.sorted() == before.keys.sorted(), "files added or removed: \(Set(after.keys).symmetricDifference(before.keys))")
+        for (path, bytes) in before where after[path] != bytes { Issue.record("conf/\(path) is not back byte for byte") }
+        #expect(tomcat.processID != nil)
+        #expect(try tomcat.servedFingerprint(port: tomcat.pemPort, serverName: "a.example.test") == pki.fingerprint(pki.file("a-old.pem")))
+        #expect(try tomcat.servedFingerprint(port: tomcat.pemPort, serverName: "b.example.test") == pki.fingerprint(pki.file("b-old.pem")))
+    }
+}
