@@ -3,18 +3,23 @@
 # sshd on 127.0.0.1 (a directory per endpoint), compared (bench/release-build.sh
 # `compare`: hyperfine, or instruction counts with OG_BENCH_CALLGRIND=1):
 #   og-host:     `og-host cert deploy site --parallel 10 --force` (release
-#                build) — 50 endpoint jobs, each in its own child og-host, each
-#                a full transaction (lease, journal, backup, atomic write and
-#                read-back of the certificate and the key, cleanup, audit, an
-#                event); --force so every run really writes (a repeat would
-#                otherwise be "unchanged" and write nothing);
+#                build) — 50 endpoint jobs on 10 job workers (child og-hosts
+#                running their jobs one after another and keeping their SSH
+#                login), each job a full transaction (lease, journal, backup,
+#                atomic write and read-back of the certificate and the key,
+#                cleanup, audit, an event); --force so every run really writes
+#                (a repeat would otherwise be "unchanged" and write nothing);
+#   og-host, one job per worker: the same with OG_JOB_WORKER_MAX_JOBS=1, i.e.
+#                a fresh child og-host and SSH login per endpoint job, as before
+#                job workers (OG_BENCH_PER_JOB=0 leaves it out);
 #   shell floor: one multiplexed OpenSSH master connection (ControlMaster) and
 #                10 parallel copies (xargs -P 10 scp) of the same two files to
 #                the 50 directories: copying with no safety at all;
 #   ansible:     a playbook of two `copy` tasks (the same two files) for 50
 #                host aliases of the same sshd, forks 10, pipelining on.
-# og-host opens one SSH session per endpoint job; ansible multiplexes per alias
-# (all aliases share one ControlPath here, since they are one host:port:user).
+# og-host's workers each keep one SSH connection across their jobs; ansible
+# multiplexes per alias (all aliases share one ControlPath here, since they
+# are one host:port:user).
 #
 # Needs root (sshd) and the Debian packages openssh-server, openssh-client,
 # hyperfine and ansible-core (all in .ci/packages). Usage: bench/deploy-fanout.sh [runs]
@@ -115,6 +120,9 @@ chmod +x "$work/ansible.sh"
 echo "load average before measuring: $(cut -d' ' -f1-3 /proc/loadavg)"
 commands=("og-host cert deploy (50 PEM endpoints over ssh, --parallel 10)" "$og cert deploy site --parallel 10 --force >/dev/null"
           "shell floor (ssh ControlMaster, 10 parallel scp of cert+key)" "$work/floor.sh")
+[ "${OG_BENCH_PER_JOB:-1}" = 0 ] ||
+    commands+=("og-host cert deploy, one job per worker (a process and login per job)"
+               "OG_JOB_WORKER_MAX_JOBS=1 $og cert deploy site --parallel 10 --force >/dev/null")
 [ "${OG_BENCH_ANSIBLE:-1}" = 0 ] ||
     commands+=("ansible-playbook copy x2 (50 aliases, forks 10, pipelining)" "$work/ansible.sh")
 compare "$runs" "${commands[@]}"

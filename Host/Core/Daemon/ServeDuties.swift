@@ -83,7 +83,8 @@ public enum ServeDuties {
             let abandoned = try context.inventory.unfinishedInstalls().filter { $0.leaseExpired(at: now) }
             let endpoints = Array(Set(abandoned.map(\.endpointID))).sorted().filter { backoff.mayTry($0, at: now) }
             if endpoints.isEmpty { return "" }
-            let launcher = try EndpointJobLauncher(gateway: context.gateway).pooled(min(context.workers, endpoints.count))
+            let single = try EndpointJobLauncher(gateway: context.gateway)
+            let launcher = endpoints.count > 1 ? single.pooled(min(context.workers, endpoints.count)) : single
             defer { launcher.drain() }
             let results = OutcomeList()
             bounded(endpoints, workers: context.workers) { endpoint in

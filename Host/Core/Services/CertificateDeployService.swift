@@ -263,8 +263,9 @@ public struct CertificateDeployService: Sendable {
     func run(_ jobs: [EndpointJob], certificateID: String, parallel: Int, wait: Double, force: Bool,
              progress: @escaping @Sendable (DeployEvent) -> Void) -> [DeployReport.Row] {
         let state = WorkQueue(count: jobs.count)
-        // As many long-lived job workers as jobs run at once: each runs its share one after another.
-        let launcher = self.launcher.pooled(min(parallel, jobs.count))
+        // Several jobs: as many long-lived job workers as jobs run at once, each running its share one after
+        // another. One job: one `job run` child (a worker would only cost its option parsing more).
+        let launcher = jobs.count > 1 ? self.launcher.pooled(min(parallel, jobs.count)) : self.launcher
         defer { launcher.drain() }
         let workers = DispatchGroup()
         for _ in 0..<min(parallel, jobs.count) {

@@ -47,8 +47,8 @@ extension EndpointJobService {
         }
         let material = try loadMaterial(request.material)
         let targets = (nodes.isEmpty ? [nil] : nodes).map { JobSpec.Target(node: $0, alias: request.alias) }
-        // One job worker runs the endpoints' jobs one after the other (a crashed one is replaced).
-        let launcher = launcher.pooled(1)
+        // Several endpoints: one job worker runs their jobs one after the other (a crashed one is replaced).
+        let launcher = endpoints.count > 1 ? launcher.pooled(1) : launcher
         defer { launcher.drain() }
         var results: [TargetResult] = []
         for endpoint in endpoints {

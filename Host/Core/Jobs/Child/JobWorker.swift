@@ -20,7 +20,9 @@ import OGConnections
 ///   job N (before that line the launcher may give the job to another worker:
 ///   the worker never started it), then the job's `JobOutcome` as one JSON
 ///   line; on standard error the job's progress and log lines, and what
-///   `PluginSlotWatch` says when plugin code takes the process down.
+///   `PluginSlotWatch` says when plugin code takes the process down. The
+///   worker's own standard output is pointed at standard error, so a plugin
+///   printing there writes a log line, not a garbled answer.
 ///
 /// It exits when standard input closes (its launcher is done or dead), after
 /// `maxJobs` jobs (recycling bounds what a leaking plugin can accumulate),
@@ -75,12 +77,19 @@ public enum JobWorker {
         // drops them; sshd cleans up.
         SSHConnectionPool.shared.enable()
         defer { SSHConnectionPool.shared.drain() }
+        // The answers get a descriptor of their own, and standard output becomes standard error: what a careless
+        // plugin prints on standard output reaches the launcher as a log line instead of garbling an answer.
+        let answers = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3)
+        guard answers >= 0, dup2(STDERR_FILENO, STDOUT_FILENO) >= 0 else {
+            throw GatewayError("the job worker cannot set up its answer channel: \(String(cString: strerror(errno)))")
+        }
+        func answer(_ line: String) { StandardStreams.write(Array(line.utf8), to: answers) }
         let parent = getppid()
         var gateway: Gateway?
         var watching: Int32?
         for number in 1...max(1, maxJobs) {
             guard var input = try readFrame(idle: idle) else { return }
-            StandardStreams.output(takenLine(number))
+            answer(takenLine(number))
             let (spec, material) = try JobInput.decode(&input)
             if let foreground = spec.parentProcess, watching != foreground {
                 ParentWatch.start(foreground)
@@ -92,7 +101,7 @@ public enum JobWorker {
             let outcome = await EndpointJobRunner.run(spec, material: material, gateway: gateway!) { line in
                 StandardStreams.error(JobProgress(endpoint: spec.endpoint, line: line).encodedLine)
             }
-            StandardStreams.output(String(decoding: try JobWire.encoder().encode(outcome), as: UTF8.self) + "\n")
+            answer(String(decoding: try JobWire.encoder().encode(outcome), as: UTF8.self) + "\n")
             // The launcher is gone (a killed `cert deploy` or daemon): this job is finished; take no more.
             if getppid() != parent { return }
         }
