@@ -36,9 +36,12 @@ public struct InstallMaterial {
     /// and everything is within its validity dates now.
     public static func validated(leaf: Certificate, key: PrivateKey, chain: [Certificate], anchors: TrustAnchorSet,
                                  certificateID: String?) throws -> InstallMaterial {
-        let suppliedRoots = chain.filter { $0.isSelfSigned }
+        // isSelfSigned verifies the certificate's signature with its own key: asked once per certificate.
+        let selfSigned = chain.map(\.isSelfSigned)
+        let suppliedRoots = zip(chain, selfSigned).filter { $0.1 }.map(\.0)
+        let intermediateCandidates = zip(chain, selfSigned).filter { !$0.1 }.map(\.0)
         do {
-            let validated = try ChainValidation.validate(leaf: leaf, chain: chain.filter { !$0.isSelfSigned },
+            let validated = try ChainValidation.validate(leaf: leaf, chain: intermediateCandidates,
                                                          anchors: anchors.adding(suppliedRoots), privateKey: key)
             let path = validated.certificates
             // The anchor stays out of what is served unless it is the leaf itself.
