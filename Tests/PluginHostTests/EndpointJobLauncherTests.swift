@@ -137,6 +137,62 @@ import Testing
         #expect(logged == ["last words"])
     }
 
+    /// A stand-in for `og-host job worker` that says it took its first job and
+    /// then misbehaves (`behaviour`, shell), with a helper left in its process
+    /// group; every later worker is the real og-host.
+    func misbehavingWorker(_ world: World, _ behaviour: String) throws -> (script: String, helper: String) {
+        let script = world.directory.file("misbehaving-worker"), helper = world.directory.file("helper.pid")
+        let once = world.directory.file("misbehaved")
+        try LocalFiles.writeAtomically(script, contents: Array("""
+            #!/bin/sh
+            [ -e \(once) ] && exec \(try ConformanceFixtures.ogHost()) "$@"
+            : > \(once)
+            sleep 120 & echo $! > \(helper)
+            echo '{"og_job_taken":1}'
+            \(behaviour)
+
+            """.utf8), mode: 0o755)
+        return (script, helper)
+    }
+
+    static func processExists(_ pid: Int32) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return false }
+        return !stat[stat.index(after: close)...].hasPrefix(" Z")
+    }
+
+    @Test func aPooledWorkerThatHangsPastTheTimeoutIsKilledWithItsGroupAndTheNextJobGetsANewWorker() throws {
+        let world = try World(fixture: "complete")
+        let (script, helper) = try misbehavingWorker(world, "exec sleep 120")
+        let pooled = try EndpointJobLauncher(gateway: world.gateway, executable: script, timeout: .seconds(5)).pooled(1)
+        defer { pooled.drain() }
+        let hung = pooled.run(JobSpec(kind: .discover, endpoint: "store", wait: 0), log: { _ in })
+        #expect(hung.status == .failed)
+        #expect(hung.category == .transient)
+        #expect(hung.signal == SIGKILL)
+        #expect(hung.message.contains("did not finish within 5 s"), "\(hung.message)")
+        let left = try #require(Int32(try String(contentsOfFile: helper, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
+        #expect(!Self.processExists(left), "the hung worker's process group was killed")
+        let next = pooled.run(JobSpec(kind: .discover, endpoint: "store", wait: 0), log: { _ in })
+        #expect(next.status == .discovered, "\(next.message)")
+        #expect(next.processID != nil && next.processID != hung.processID)
+    }
+
+    @Test func aPooledWorkerThatAnswersNonsenseFailsThatJobIsStoppedAndTheNextJobGetsANewWorker() throws {
+        let world = try World(fixture: "complete")
+        let (script, helper) = try misbehavingWorker(world, "echo 'not json'\nexec sleep 120")
+        let pooled = try EndpointJobLauncher(gateway: world.gateway, executable: script, timeout: .seconds(60)).pooled(1)
+        defer { pooled.drain() }
+        let garbled = pooled.run(JobSpec(kind: .discover, endpoint: "store", wait: 0), log: { _ in })
+        #expect(garbled.status == .failed)
+        #expect(garbled.message.contains("answered something that is not an outcome"), "\(garbled.message)")
+        #expect(garbled.message.contains("not json"), "\(garbled.message)")
+        let left = try #require(Int32(try String(contentsOfFile: helper, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
+        #expect(!Self.processExists(left), "the garbling worker was stopped with its process group")
+        let next = pooled.run(JobSpec(kind: .discover, endpoint: "store", wait: 0), log: { _ in })
+        #expect(next.status == .discovered, "\(next.message)")
+    }
+
     @Test func jobSpecsAreCheckedFieldByField() throws {
         func refusal(_ json: String) -> GatewayError? {
             do { _ = try JobWire.decodeSpec(Array(json.utf8)); return nil } catch { return error as? GatewayError }
