@@ -42,6 +42,28 @@ import Testing
         #expect(call.state.withLock { $0.commands.first?.timeoutMilliseconds } == 0, "nil means the host's default")
     }
 
+    /// ABI 1.2: the statement reaches the host's service; on a host whose table ends before it
+    /// (1.1), the kit says the host does not take it and the call throws instead of reading past the table.
+    @Test func theOldConfigurationRetiredIsStatedOnlyWhereTheHostTakesIt() throws {
+        let call = FakeCall()
+        try withServices(call) { services in
+            #expect(services.takesOldConfigurationRetired)
+            try services.attestOldConfigurationRetired()
+        }
+        #expect(call.state.withLock { $0.retirementStatements } == 1)
+        var older = FakeHost.shared.table.pointee
+        older.struct_size = UInt32(try #require(MemoryLayout<og_host_api>.offset(of: \.attest_old_configuration_retired)))
+        try withUnsafePointer(to: &older) { table in
+            try call.perform { pointer in
+                let services = Loaded.services(for: pointer, table: table)
+                defer { services.invalidate() }
+                #expect(!services.takesOldConfigurationRetired)
+                #expect(throws: PluginError.self) { try services.attestOldConfigurationRetired() }
+            }
+        }
+        #expect(call.state.withLock { $0.retirementStatements } == 1)
+    }
+
     @Test func runRefusesAnEmptyArgv() throws {
         #expect(throws: PluginError.self) { try withServices { try $0.run([]) } }
     }

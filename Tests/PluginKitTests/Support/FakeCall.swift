@@ -17,6 +17,8 @@ final class FakeCall: @unchecked Sendable {
         var commands: [(argv: [String], standardInput: [UInt8], flags: UInt32, timeoutMilliseconds: UInt32)] = []
         var httpRequests: [HTTPRequest] = []
         var keystoreRequests: [(format: UInt32, data: [UInt8], passwordOption: String)] = []
+        /// attest_old_configuration_retired calls (ABI 1.2).
+        var retirementStatements = 0
     }
 
     let state = Locked(State())

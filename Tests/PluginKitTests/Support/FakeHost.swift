@@ -25,6 +25,12 @@ final class FakeHost: @unchecked Sendable {
         table.pointee.struct_size = UInt32(MemoryLayout<og_host_api>.size)
         table.pointee.abi_major = UInt16(OG_ABI_MAJOR)
         table.pointee.abi_minor = UInt16(OG_ABI_MINOR)
+        table.pointee.attest_old_configuration_retired = { call in
+            FakeHost.shared.with(call) { call in
+                call.state.withLock { $0.retirementStatements += 1 }
+                return OG_OK
+            }
+        }
         table.pointee.log = { call, level, message in
             FakeHost.shared.with(call) { call in
                 let text = (try? HostMemory.text(message, field: "log")) ?? "<invalid>"
