@@ -11,7 +11,8 @@ import Testing
 /// node's restart commands answered from the first's record), and both SNI
 /// names served by the new JVM (openssl s_client). A restart that fails
 /// rolls both back: every file under conf/ byte for byte, the old
-/// certificates served. Serialized: each test starts a JVM.
+/// certificates served. Two connectors on two aliases of one PKCS#12 store
+/// compose in that store (keytool). Serialized: each test starts a JVM.
 @Suite(.serialized) struct MultiNodeTomcatTests {
     let fixture: GatewayFixture
     let pki: TestPKI
@@ -32,6 +33,9 @@ import Testing
         try #require(added.exitStatus == 0, "tls add: \(added.standardErrorText)")
     }
 
+    /// How often Tomcat has logged the end of a start-up in catalina.out.
+    func startups() -> Int { tomcat.catalinaOut.components(separatedBy: "Server startup in").count - 1 }
+
     var nodes: [String] { ["\(tomcat.pemPort)/a.example.test", "\(tomcat.pemPort)/b.example.test"] }
 
     func install(_ leaf: (certificate: String, key: String)) throws -> ProcessOutput {
@@ -43,6 +47,7 @@ import Testing
         try addEndpoint()
         let before = tomcat.snapshot()
         let pid = tomcat.processID
+        let startsBefore = startups()
         let leaf = try pki.issue("ab-new", dnsNames: ["a.example.test", "b.example.test"])
         let installed = try install(leaf)
         #expect(installed.exitStatus == 0, "\(installed.standardErrorText)\n\(tomcat.catalinaOut.suffix(2000))")
@@ -67,8 +72,7 @@ import Testing
         let log = installed.standardErrorText.split(separator: "\n")
         let replayed = log.filter { $0.contains("not run again for this node") }
         #expect(!replayed.isEmpty, "the second node's restart was answered from the first's:\n\(installed.standardErrorText)")
-        let starts = tomcat.catalinaOut.components(separatedBy: "Server startup in").count - 1
-        #expect(starts == 2, "Tomcat started twice in all: by the test, then once for both nodes (\(starts))")
+        #expect(startups() == startsBefore + 1, "Tomcat started once for both nodes (\(startups() - startsBefore))")
         let strays = tomcat.snapshot().keys.filter { $0.contains("og-backup") || $0.contains(".og-tmp") }
         #expect(strays.isEmpty, "\(strays)")
     }
@@ -86,5 +90,52 @@ import Testing
         #expect(tomcat.processID != nil)
         #expect(try tomcat.servedFingerprint(port: tomcat.pemPort, serverName: "a.example.test") == pki.fingerprint(pki.file("a-old.pem")))
         #expect(try tomcat.servedFingerprint(port: tomcat.pemPort, serverName: "b.example.test") == pki.fingerprint(pki.file("b-old.pem")))
+    }
+
+    /// Two connectors serving two aliases of ONE PKCS#12 store (shop on the
+    /// fixture's connector, shop2 on one added here): both nodes write the
+    /// same keystore, so the second is merged into the store the first wrote.
+    /// keytool finds both aliases with the new certificate; one restart; both served.
+    @Test func twoConnectorsOnTwoAliasesOfOneKeystoreCompose() throws {
+        tomcat.stop()
+        let port = Loopback.freePort()
+        let serverXML = String(decoding: try LocalFiles.read(tomcat.serverXML), as: UTF8.self)
+        let open = try #require(serverXML.range(of: "<Connector port=\"\(tomcat.p12Port)\""))
+        let close = try #require(serverXML.range(of: "</Connector>", range: open.upperBound..<serverXML.endIndex))
+        let connector = String(serverXML[open.lowerBound..<close.upperBound])
+        let second = connector.replacingOccurrences(of: "port=\"\(tomcat.p12Port)\"", with: "port=\"\(port)\"")
+            .replacingOccurrences(of: "p12.example.test", with: "p12b.example.test")
+            .replacingOccurrences(of: "certificateKeyAlias=\"shop\"", with: "certificateKeyAlias=\"shop2\"")
+        try LocalFiles.writeAtomically(tomcat.serverXML, contents: Array(serverXML.replacingOccurrences(of: connector, with: connector + "\n    " + second).utf8))
+        let environment = ProcessInfo.processInfo.environment.merging(["STORE_PASS": tomcat.password]) { $1 }
+        let shop2 = try pki.issue("p12b-old", dnsNames: ["p12b.example.test"])
+        let exported = try ProcessRunner.run("openssl", ["pkcs12", "-export", "-in", shop2.certificate, "-inkey", shop2.key,
+                                                         "-name", "shop2", "-out", work.file("shop2.p12"), "-passout", "env:STORE_PASS"],
+                                             environment: environment)
+        try #require(exported.exitStatus == 0, "\(exported.standardErrorText)")
+        let imported = try ProcessRunner.run("keytool", ["-importkeystore", "-noprompt", "-srckeystore", work.file("shop2.p12"),
+                                                         "-srcstoretype", "PKCS12", "-srcstorepass:env", "STORE_PASS",
+                                                         "-destkeystore", tomcat.file("conf/tls/store.p12"), "-deststoretype", "PKCS12",
+                                                         "-deststorepass:env", "STORE_PASS"], environment: environment)
+        try #require(imported.exitStatus == 0, "\(imported.standardErrorText)\(imported.standardOutputText)")
+        try tomcat.start()
+        try #require(Loopback.waitForListener(port: port, timeout: 120), "\(tomcat.catalinaOut.suffix(2000))")
+        try addEndpoint()
+        let startsBefore = startups()
+        let leaf = try pki.issue("p12-both", dnsNames: ["p12.example.test", "p12b.example.test"])
+        let installed = try fixture.run(["tls", "install", "tc", "--cert", leaf.certificate, "--key", leaf.key, "--chain", pki.chain,
+                                         "--verbose", "--node", "\(tomcat.p12Port)/p12.example.test", "--node", "\(port)/p12b.example.test"])
+        #expect(installed.exitStatus == 0, "\(installed.standardErrorText)\n\(tomcat.catalinaOut.suffix(2000))")
+        let new = try pki.fingerprint(leaf.certificate)
+        #expect(try tomcat.servedFingerprint(port: tomcat.p12Port, serverName: "p12.example.test") == new)
+        #expect(try tomcat.servedFingerprint(port: port, serverName: "p12b.example.test") == new)
+        for alias in ["shop", "shop2"] {
+            let exportedAlias = try ProcessRunner.run("keytool", ["-exportcert", "-rfc", "-alias", alias, "-keystore", tomcat.file("conf/tls/store.p12"),
+                                                                  "-storetype", "PKCS12", "-storepass:env", "STORE_PASS"], environment: environment)
+            try #require(exportedAlias.exitStatus == 0, "\(alias): \(exportedAlias.standardErrorText)")
+            try LocalFiles.writeAtomically(work.file("\(alias)-now.pem"), contents: exportedAlias.standardOutput)
+            #expect(try pki.fingerprint(work.file("\(alias)-now.pem")) == new, "entry \(alias) holds the new certificate")
+        }
+        #expect(startups() == startsBefore + 1, "Tomcat started once for both nodes (\(startups() - startsBefore))")
     }
 }
