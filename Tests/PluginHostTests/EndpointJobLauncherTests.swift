@@ -155,10 +155,15 @@ import Testing
         return (script, helper)
     }
 
-    static func processExists(_ pid: Int32) -> Bool {
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = stat.lastIndex(of: ")") else { return false }
-        return !stat[stat.index(after: close)...].hasPrefix(" Z")
+    /// Whether `pid` is gone (or a zombie) within 5 s.
+    static func gone(_ pid: Int32) -> Bool {
+        for _ in 0..<100 {
+            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")") else { return true }
+            if stat[stat.index(after: close)...].hasPrefix(" Z") { return true }
+            usleep(50_000)
+        }
+        return false
     }
 
     @Test func aPooledWorkerThatHangsPastTheTimeoutIsKilledWithItsGroupAndTheNextJobGetsANewWorker() throws {
@@ -172,7 +177,8 @@ import Testing
         #expect(hung.signal == SIGKILL)
         #expect(hung.message.contains("did not finish within 5 s"), "\(hung.message)")
         let left = try #require(Int32(try String(contentsOfFile: helper, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
-        #expect(!Self.processExists(left), "the hung worker's process group was killed")
+        // SIGKILL is delivered asynchronously: give the dying helper a moment to be gone.
+        #expect(Self.gone(left), "the hung worker's process group was killed")
         let next = pooled.run(JobSpec(kind: .discover, endpoint: "store", wait: 0), log: { _ in })
         #expect(next.status == .discovered, "\(next.message)")
         #expect(next.processID != nil && next.processID != hung.processID)
@@ -188,7 +194,7 @@ import Testing
         #expect(garbled.message.contains("answered something that is not an outcome"), "\(garbled.message)")
         #expect(garbled.message.contains("not json"), "\(garbled.message)")
         let left = try #require(Int32(try String(contentsOfFile: helper, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
-        #expect(!Self.processExists(left), "the garbling worker was stopped with its process group")
+        #expect(Self.gone(left), "the garbling worker was stopped with its process group")
         let next = pooled.run(JobSpec(kind: .discover, endpoint: "store", wait: 0), log: { _ in })
         #expect(next.status == .discovered, "\(next.message)")
     }
