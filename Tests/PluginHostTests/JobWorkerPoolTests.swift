@@ -185,4 +185,34 @@ import Testing
         #expect(second.status == .installed, "\(second.message)")
         #expect(second.processID != nil && second.processID != worker)
     }
+
+    /// Foreground: `tls install` over several endpoints runs them in one job
+    /// worker, which dies with its command (`ParentWatch`), as a `job run` child does.
+    @Test func aForegroundWorkerDiesWithItsCommand() throws {
+        let log = directory.file("hung.log")
+        FileManager.default.createFile(atPath: log, contents: nil)
+        let command = Process()
+        command.executableURL = URL(fileURLWithPath: BuiltProducts.ogHost)
+        command.arguments = ["tls", "install", "a-pem", "c-pem", "--cert-id", "site"]
+        command.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+            .merging(["OG_FAULT_INJECT": "journal written:hang"]) { $1 }
+        command.standardOutput = FileHandle(forWritingAtPath: log)
+        command.standardError = FileHandle(forWritingAtPath: log)
+        try command.run()
+        let reached = Self.eventually(60) { ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains("hanging") }
+        try #require(reached, "the install never reached the fault point: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
+        let children = ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(command.processIdentifier)/task")) ?? [])
+            .flatMap { task in
+                ((try? String(contentsOfFile: "/proc/\(command.processIdentifier)/task/\(task)/children", encoding: .utf8)) ?? "")
+                    .split(separator: " ").compactMap { Int32($0) }
+            }
+        let worker = try #require(children.first, "the install's job process")
+        let argv = (try? String(contentsOfFile: "/proc/\(worker)/cmdline", encoding: .utf8)) ?? ""
+        #expect(argv.split(separator: "\0").dropFirst().prefix(2) == ["job", "worker"], "\(argv)")
+        kill(command.processIdentifier, SIGKILL)
+        command.waitUntilExit()
+        #expect(Self.eventually(5) { !Self.isRunning(worker) }, "the job worker outlived the killed command")
+        // The interrupted install is left for recovery, as when the job ran in the command.
+        #expect(try gateway.inventory().unfinishedInstalls().count == 1)
+    }
 }
