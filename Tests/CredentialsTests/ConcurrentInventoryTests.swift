@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 @testable import OGInventory
 import OGTestSupport
 import Testing
@@ -54,6 +55,46 @@ import Testing
             }
         }
         #expect(outcomes.messages.sorted() == ["added", "taken", "taken", "taken"])
+    }
+
+    /// A writer waiting for another naps at most 5 ms between tries, and gives
+    /// up (SQLITE_BUSY, reported as a stuck process) after `busyTimeout` of naps.
+    @Test func aBusyWriterNapsBrieflyAndGivesUpAfterTheTimeout() {
+        var naps: [Int] = []
+        while let nap = SQLiteInventory.busyNap(afterTries: naps.count) { naps.append(nap) }
+        #expect(Array(naps.prefix(6)) == [1, 1, 2, 2, 5, 5])
+        #expect(naps.allSatisfy { $0 >= 1 && $0 <= 5 })
+        let total = naps.reduce(0, +)
+        #expect(total >= Int(SQLiteInventory.busyTimeout * 1000) && total < Int(SQLiteInventory.busyTimeout * 1000) + 5)
+        #expect(!SQLiteInventory.waitForOtherWriter(tries: naps.count))
+    }
+
+    /// A write that finds another process's IMMEDIATE transaction open waits
+    /// for it and then commits, losing neither write.
+    @Test func aWriterWaitsForAnotherProcesssOpenTransaction() throws {
+        let directory = try TemporaryDirectory("og-inventory")
+        let path = directory.file("inventory.sqlite")
+        let holder = try SQLiteInventory(path: path)
+        let waiter = try SQLiteInventory(path: path)
+        let started = DispatchSemaphore(value: 0)
+        let failures = FailureLog()
+        let holding = Thread {
+            do {
+                try holder.write { db in
+                    var first = AuditRecord(action: "tls.add", subject: "first", outcome: .success)
+                    try first.insert(db)
+                    started.signal()
+                    usleep(200_000)
+                }
+            } catch {
+                failures.append("holder: \(error)"); started.signal()
+            }
+        }
+        holding.start()
+        started.wait()
+        try waiter.appendAudit(AuditRecord(action: "tls.add", subject: "second", outcome: .success))
+        #expect(failures.messages.isEmpty, "\(failures.messages)")
+        #expect(try waiter.auditRecords().sorted { $0.id! < $1.id! }.map(\.subject) == ["first", "second"])
     }
 }
 
