@@ -43,6 +43,26 @@ struct JobCommand: ParsableCommand {
         @Option(name: .customLong("idle-seconds"), help: "Seconds to wait for the next job before exiting.")
         var idleSeconds: Double = Double(JobWorker.defaultIdle.components.seconds)
 
+        /// `og-host job worker` with no options, as `EndpointJobLauncher` starts it (main.swift's fast path):
+        /// the bounds come from `OG_JOB_WORKER_MAX_JOBS` and `OG_JOB_WORKER_IDLE_SECONDS` when set, and are
+        /// checked by `run()` as if given as options.
+        static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Worker {
+            var worker = Worker()
+            worker.maxJobs = JobWorker.defaultMaxJobs
+            worker.idleSeconds = Double(JobWorker.defaultIdle.components.seconds)
+            if let text = environment["OG_JOB_WORKER_MAX_JOBS"] {
+                guard let jobs = Int(text) else { throw GatewayError.badInput("OG_JOB_WORKER_MAX_JOBS: '\(text)' is not a number") }
+                worker.maxJobs = jobs
+            }
+            if let text = environment["OG_JOB_WORKER_IDLE_SECONDS"] {
+                guard let seconds = Double(text) else {
+                    throw GatewayError.badInput("OG_JOB_WORKER_IDLE_SECONDS: '\(text)' is not a number")
+                }
+                worker.idleSeconds = seconds
+            }
+            return worker
+        }
+
         func run() async throws {
             try await runReportingErrors {
                 guard (1...10_000).contains(maxJobs) else {

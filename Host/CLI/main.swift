@@ -106,8 +106,11 @@ do {
     // takes no options, so those two words go straight to their command: argument-parser's parse
     // would cost ~14 M instructions (reflection over the command tree, its completion-script
     // check), a sixth of what a child costs before its job starts. Any other words — `job run
-    // --help`, a typo — are parsed as usual.
-    let command: ParsableCommand = words == ["job", "run"] ? JobCommand.Run() : try OGHostCommand.parseAsRoot(words)
+    // --help`, a typo — are parsed as usual. The same for `job worker`, which the launcher starts with
+    // exactly those two words and its bounds in the environment (JobCommand.Worker.fromEnvironment).
+    let command: ParsableCommand = words == ["job", "run"] ? JobCommand.Run()
+        : words == ["job", "worker"] ? try JobCommand.Worker.fromEnvironment()
+        : try OGHostCommand.parseAsRoot(words)
     try await runParsed(command)
     exit(0)
 } catch {

@@ -114,7 +114,8 @@ public struct EndpointJobLauncher: Sendable {
     /// This launcher with a pool of at most `workers` long-lived workers
     /// (`og-host job worker`, at least 1): a job goes to an idle worker or a
     /// new one, one job at a time per worker, so a caller running `workers`
-    /// jobs at once starts `workers` processes rather than one per job. What
+    /// jobs at once starts at most `workers` processes rather than one per
+    /// job, and fewer when jobs are quick (`JobWorkerPool` ramps). What
     /// a job's failure means is unchanged (see above); a worker that dies,
     /// hangs or answers garbage fails only the job it was running and is
     /// replaced. Call `drain()` when done (workers also exit when idle).
@@ -221,9 +222,11 @@ public struct EndpointJobLauncher: Sendable {
             let worker: JobWorkerPool.Worker
             do {
                 worker = try pool.take {
-                    try RunningProcess.start(executable, ["job", "worker", "--max-jobs", String(workerJobs),
-                                                          "--idle-seconds", String(workerIdle.seconds)],
-                                             environment: childEnvironment())
+                    // Exactly `job worker`, its bounds in the environment: main.swift then skips argument-parser.
+                    var environment = childEnvironment()
+                    environment["OG_JOB_WORKER_MAX_JOBS"] = String(workerJobs)
+                    environment["OG_JOB_WORKER_IDLE_SECONDS"] = String(workerIdle.seconds)
+                    return try RunningProcess.start(executable, ["job", "worker"], environment: environment)
                 }
             } catch {
                 return ChildResult(result: failed("could not start a child og-host for the job: \(error)"))
@@ -247,6 +250,7 @@ public struct EndpointJobLauncher: Sendable {
                     standardOutput.removeSubrange(...newline)
                     if !taken && JobWorker.isTakenLine(line[...]) {
                         taken = true
+                        pool.started(worker)
                     } else {
                         answer = line
                         return true
@@ -478,12 +482,29 @@ public struct EndpointJobLauncher: Sendable {
 
 /// The workers of a pooled launcher (`EndpointJobLauncher.pooled`): idle
 /// ones wait here between jobs; at most `capacity` are kept.
+///
+/// Workers are started one at a time (a ramp), not up to `capacity` at once:
+/// a job with no idle worker starts a new one only when no other start is
+/// still in flight (a start ends when the new worker takes its first job, or
+/// dies); otherwise it waits for whichever comes first — a worker given back
+/// idle, or the start in flight ending (then, every worker still busy, it may
+/// start the next one). Why: a worker start costs ~45 ms of CPU (exec, dynamic
+/// linking, the Swift runtime: ~128 M instructions) against ~15 ms for a job
+/// on a worker's kept SSH connection, so ten starts at once at the beginning
+/// of a quick fan-out were half its CPU, and on 2 cores they only queued
+/// behind each other while the first workers could already have run several
+/// jobs each. Slow endpoints still grow the pool to the caller's concurrency
+/// (`--parallel`, the bound), one start after another. Crashes, timeouts and
+/// garbage answers are read exactly as before; such a worker is discarded,
+/// which also ends its start if it had not taken a job yet.
 final class JobWorkerPool: @unchecked Sendable {
     /// One `og-host job worker` and how many jobs it has answered.
     final class Worker: @unchecked Sendable {
         let process: RunningProcess
         var jobsDone = 0
         var idleSince = ContinuousClock.now
+        /// Started and not yet seen taking a job (under the pool's lock).
+        var starting = false
 
         init(_ process: RunningProcess) { self.process = process }
     }
@@ -491,9 +512,12 @@ final class JobWorkerPool: @unchecked Sendable {
     let capacity: Int
     let maxJobs: Int
     let idle: Duration
-    private let lock = NSLock()
+    /// Guards the counts; jobs waiting for a worker (see above) wait on it.
+    private let lock = NSCondition()
     private var idleWorkers: [Worker] = []
     private var alive = 0
+    /// Workers started and not yet seen taking a job: 0 or 1.
+    private var starting = 0
 
     init(capacity: Int, maxJobs: Int, idle: Duration) {
         self.capacity = capacity
@@ -501,27 +525,46 @@ final class JobWorkerPool: @unchecked Sendable {
         self.idle = idle
     }
 
-    /// An idle worker that will still take a job, or a new one from `start`.
+    /// An idle worker that will still take a job, or a new one from `start`
+    /// when no other start is in flight (else it waits; see above).
     func take(start: () throws -> RunningProcess) throws -> Worker {
         let reused: Worker? = lock.withLock {
-            while let worker = idleWorkers.popLast() {
-                // One near its idle bound may be exiting right now: let it go rather than race it.
-                if worker.process.hasExited || ContinuousClock.now - worker.idleSince > idle / 2 {
-                    retire(worker)
-                    continue
+            while true {
+                while let worker = idleWorkers.popLast() {
+                    // One near its idle bound may be exiting right now: let it go rather than race it.
+                    if worker.process.hasExited || ContinuousClock.now - worker.idleSince > idle / 2 {
+                        retire(worker)
+                        continue
+                    }
+                    return worker
                 }
-                return worker
+                if starting == 0 { break }
+                // Woken by a worker given back, a start ending, or a worker discarded; never waits on nothing:
+                // the start in flight ends when its worker takes a job or dies (at worst at its job's timeout).
+                lock.wait()
             }
             alive += 1
+            starting += 1
             return nil
         }
         if let reused { return reused }
         do {
-            return Worker(try start())
+            let worker = Worker(try start())
+            worker.starting = true
+            return worker
         } catch {
-            lock.withLock { alive -= 1 }
+            lock.withLock {
+                alive -= 1
+                starting -= 1
+                lock.broadcast()
+            }
             throw error
         }
+    }
+
+    /// `worker` took its first job: its start is over, and a job waiting for a worker may start the next one.
+    func started(_ worker: Worker) {
+        lock.withLock { endStart(worker) }
     }
 
     /// A worker that answered its job: kept for the next one, or let go when
@@ -529,18 +572,32 @@ final class JobWorkerPool: @unchecked Sendable {
     func giveBack(_ worker: Worker) {
         worker.jobsDone += 1
         lock.withLock {
+            endStart(worker)
             if worker.jobsDone >= maxJobs || alive > capacity || worker.process.hasExited {
                 retire(worker)
             } else {
                 worker.idleSince = ContinuousClock.now
                 idleWorkers.append(worker)
             }
+            lock.broadcast()
         }
     }
 
     /// A worker that is dead (or killed): forgotten.
     func discard(_ worker: Worker) {
-        lock.withLock { alive -= 1 }
+        lock.withLock {
+            endStart(worker)
+            alive -= 1
+            lock.broadcast()
+        }
+    }
+
+    /// Under `lock`.
+    private func endStart(_ worker: Worker) {
+        guard worker.starting else { return }
+        worker.starting = false
+        starting -= 1
+        lock.broadcast()
     }
 
     /// Closes every idle worker's input: each exits.
