@@ -25,7 +25,7 @@ import Testing
         #expect(c["status"] as? String == "available")
         #expect(swift["types"] as? [String] == ["combined_pem"])
         #expect(c["types"] as? [String] == ["pem_dir"])
-        #expect(c["abi"] as? String == "1.1", "the C example answers the current minor of a current host")
+        #expect(c["abi"] as? String == "1.2", "the C example answers the current minor of a current host")
 
         let text = try fixture.run(["plugins", "list"])
         #expect(text.standardOutputText.contains("NAME"))
