@@ -35,8 +35,10 @@ struct ServeDeploySite {
             start = now - datetime.timedelta(days=9)
         delay = os.path.join(pki, "sign-delay")
         if os.path.exists(delay):
-            with open(os.path.join(pki, "signer.pid"), "w") as out:
+            # Written whole, then renamed: the test reads it as soon as it exists.
+            with open(os.path.join(pki, "signer.pid.tmp"), "w") as out:
                 out.write("%d %d" % (os.getpid(), os.getppid()))
+            os.replace(os.path.join(pki, "signer.pid.tmp"), os.path.join(pki, "signer.pid"))
             import time
             time.sleep(float(open(delay).read()))
         builder = (x509.CertificateBuilder().subject_name(csr.subject).issuer_name(issuer.subject)
