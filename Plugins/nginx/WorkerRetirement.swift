@@ -29,7 +29,10 @@ import OGPluginKit
 /// extra process start, and a later node's activation of the same job, whose
 /// commands the host answers from the first node's record, gets the same
 /// listing), the polls are file reads of /proc afterwards, over the endpoint's
-/// connection, local or SSH.
+/// connection, local or SSH. The wait need not be the master's 100 ms: once
+/// the new workers run, the plugin sends the old ones nginx's graceful
+/// shutdown itself (`newGenerationStarted`, `askToShutDown`); the proof is the
+/// same observation either way.
 /// Anything unexpected (no `pid` directive, no /proc or its children file, a
 /// stale pid file, unreadable processes, the wait running out) means no proof:
 /// the plugin then says nothing and the host keeps its settle window.
@@ -40,6 +43,8 @@ struct WorkerRetirement {
         var startTime: String
     }
 
+    /// The master's process number, from the pid file.
+    let master: Int
     /// The master's accepting workers before the reload.
     let workers: [Worker]
 
@@ -107,7 +112,8 @@ struct WorkerRetirement {
             host.log(.debug, "no proof that old workers retire: \(reason)")
             return nil
         }
-        guard first.hasPrefix("master "), first.contains("nginx: master process") else {
+        guard first.hasPrefix("master "), first.contains("nginx: master process"),
+              let master = first.split(separator: " ").dropFirst().first.flatMap({ Int($0) }) else {
             host.log(.debug, "no proof that old workers retire: the process in \(pidFile) is not an nginx master")
             return nil
         }
@@ -121,14 +127,18 @@ struct WorkerRetirement {
             host.log(.debug, "no proof that old workers retire: the master in \(pidFile) shows no accepting worker")
             return nil
         }
-        return WorkerRetirement(workers: workers)
+        return WorkerRetirement(master: master, workers: workers)
     }
 
     /// After the reload: waits until every old worker stopped accepting. True when seen.
+    /// Once the new generation of workers is running (`newGenerationStarted`), it tells the old
+    /// workers still accepting to shut down gracefully (`askToShutDown`) instead of waiting out the
+    /// master's 100 ms; the proof is the same either way: every old worker seen gone or shutting down.
     func awaitRetirement(host: HostServices) -> Bool {
         let clock = ContinuousClock()
         let deadline = clock.now + Self.waitLimit
         var waiting = workers
+        var asked = false
         /// Consecutive polls on which a worker's /proc files could not be read although its directory was there.
         var failures: [Int: Int] = [:]
         while true {
@@ -155,9 +165,65 @@ struct WorkerRetirement {
                              + "still accept after \(Self.waitLimit)")
                 return false
             }
+            if !asked, let started = newGenerationStarted(host: host) {
+                asked = true
+                Self.askToShutDown(waiting, newWorkers: started, host: host)
+                continue
+            }
             usleep(Self.pollInterval)
         }
     }
+
+    /// The master's children that were not among its workers before the reload and have finished
+    /// starting (titled "nginx: worker process"), once there are at least as many of them as there
+    /// were accepting workers before; nil until then, and whenever they cannot be read.
+    ///
+    /// Why this is the moment the old workers may go (ngx_process_cycle.c): a reload the master
+    /// rejects starts no worker; one it takes forks the new workers and then, without waiting for
+    /// any signal in between, sleeps 100 ms and tells every worker not just started to shut down,
+    /// so the old workers are leaving anyway. A new worker sets its title only after its
+    /// initialisation (user, modules, the listening sockets in its event loop) succeeded, so one
+    /// that failed to start is never counted, and connections arriving meanwhile wait in the
+    /// listening sockets' queue, which the new workers hold too. Counting up to the old number
+    /// keeps a single old worker restarted after a crash from passing for a new generation.
+    func newGenerationStarted(host: HostServices) -> [Int]? {
+        guard let children = try? host.readFile("/proc/\(master)/task/\(master)/children") else { return nil }
+        let old = Set(workers.map(\.pid))
+        var started: [Int] = []
+        for pid in String(decoding: children, as: UTF8.self).split(separator: " ").compactMap({ Int($0) }) where !old.contains(pid) {
+            guard let cmdline = try? host.readFile("/proc/\(pid)/cmdline") else { continue }
+            if Self.title(cmdline) == Self.acceptingTitle { started.append(pid) }
+        }
+        return started.count >= workers.count ? started : nil
+    }
+
+    /// Sends SIGQUIT, nginx's graceful shutdown (nginx.org, "Controlling nginx": individual worker
+    /// processes may be signalled), to each of `old` still titled "nginx: worker process" with the
+    /// start time listed before the reload, checked in the same shell right before the signal, so
+    /// a PID that meanwhile belongs to another process is never signalled. Privileged like every
+    /// nginx step. The master's own signal later is harmless: a worker already shutting down
+    /// ignores a second one, and the master marks it exiting either way, so it is not respawned.
+    /// A failure only means the master's signal does it, 100 ms after the reload.
+    static func askToShutDown(_ old: [Worker], newWorkers: [Int], host: HostServices) {
+        let argv = ["/bin/sh", "-c", quitScript, "sh"] + old.map { "\($0.pid):\($0.startTime)" }
+        do {
+            let result = try host.run(argv, timeout: .seconds(10), privileged: true)
+            let signalled = result.standardOutputText.split(separator: " ").map(String.init)
+            host.log(.debug, "the new workers (\(newWorkers.map(String.init).joined(separator: ", "))) are running; "
+                         + (signalled.isEmpty ? "no old worker was still accepting to ask to shut down"
+                                              : "asked the old worker(s) \(signalled.joined(separator: ", ")) to shut down gracefully")
+                         + (result.succeeded ? "" : " (exit \(result.exitStatus): \(result.standardErrorText))"))
+        } catch {
+            host.log(.debug, "could not ask the old workers to shut down (the master will): \(error)")
+        }
+    }
+
+    /// Arguments PID:STARTTIME; signals those still accepting with that start time, prints their PIDs.
+    static let quitScript = [
+        #"q=; for w; do p=${w%%:*}; e=${w#*:}; t=; read -r t < "/proc/$p/cmdline"; [ "$t" = "\#(acceptingTitle)" ] || continue;"#,
+        #"s=; read -r s < "/proc/$p/stat" || [ -n "$s" ] || continue; set -- ${s##*) }; [ $# -ge 20 ] || continue; shift 19;"#,
+        #"[ "$1" = "$e" ] && q="$q $p"; done 2>/dev/null; [ -n "$q" ] || exit 0; printf %s "${q# }"; kill -QUIT $q"#,
+    ].joined(separator: " ")
 
     /// Whether `worker` is gone, a zombie, titled as shutting down, or its PID is another process now.
     static func hasRetired(_ worker: Worker, host: HostServices) throws -> Bool {

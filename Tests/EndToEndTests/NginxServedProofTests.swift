@@ -77,6 +77,70 @@ import Testing
         #expect(nginx.strayFiles().isEmpty, "\(nginx.strayFiles())")
     }
 
+    /// Once the new workers run, the plugin asks the old ones to shut down itself instead of waiting
+    /// out the master's 100 ms: nginx's error log (at notice) shows each old worker's shutdown begin
+    /// with a SIGQUIT from a process other than the master, before the "gracefully shutting down"
+    /// that any QUIT causes (the master's own QUIT comes through its channel and is logged as no
+    /// signal). Each old worker then exits with code 0 and is not restarted, the master has exactly
+    /// the new workers, and nothing in the log is an alert.
+    @Test func theOldWorkersAreAskedToShutDownOnceTheNewOnesRun() throws {
+        let configuration = try nginx.text("nginx.conf")
+            .replacingOccurrences(of: "worker_processes 1;", with: "worker_processes 2;")
+            .replacingOccurrences(of: "error_log \(nginx.path)/logs/error.log;", with: "error_log \(nginx.path)/logs/error.log notice;")
+        try #require(configuration.contains("logs/error.log notice;"))
+        try nginx.write("nginx.conf", configuration)
+        try nginx.start()
+        try addEndpoint()
+        let master = try #require(Int(try nginx.text("run/nginx.pid").trimmingCharacters(in: .whitespacesAndNewlines)))
+        for round in 1...3 {
+            let old = try Self.children(of: master)
+            try #require(old.count == 2, "round \(round): the master's children before the install: \(old)")
+            let leaf = try pki.issue("beta-early-\(round)", dnsNames: ["beta.example.test"])
+            let install = try fixture.run(["tls", "install", "web", "--cert", leaf.certificate, "--key", leaf.key,
+                                           "--chain", pki.chain, "--verbose"])
+            try #require(install.exitStatus == 0, "\(install.standardErrorText)")
+            #expect(install.standardErrorText.contains("to shut down gracefully"), "\(install.standardErrorText)")
+            #expect(install.standardErrorText.contains("verifying with one handshake per target"), "\(install.standardErrorText)")
+            // The master reaps the old workers after its own sleep, which may end after og-host did.
+            let log = try waitForLog(containing: old.map { "worker process \($0) exited with code 0" })
+            for worker in old {
+                let lines = log.split(separator: "\n").filter { $0.contains(" \(worker)#\(worker): ") }
+                let signal = lines.firstIndex { $0.contains("signal 3 (SIGQUIT) received from ") && !$0.contains("received from \(master),") }
+                let shutdown = lines.firstIndex { $0.contains("gracefully shutting down") }
+                #expect(signal != nil && shutdown != nil && signal! < shutdown!,
+                        "round \(round): worker \(worker)'s shutdown did not begin with the plugin's SIGQUIT:\n\(lines.joined(separator: "\n"))")
+            }
+            let after = try Self.children(of: master)
+            #expect(Set(after).isDisjoint(with: old) && after.count == 2, "round \(round): the master's children after: \(after), before: \(old)")
+            for worker in after {
+                #expect(try Self.title(worker) == "nginx: worker process")
+            }
+            #expect(try nginx.servedFingerprint("beta.example.test") == (try pki.fingerprint(leaf.certificate)))
+        }
+        let log = try nginx.text("logs/error.log")
+        let bad = log.split(separator: "\n").filter { $0.contains("[alert]") || $0.contains("[crit]") || $0.contains("[emerg]") }
+        #expect(bad.isEmpty, "\(bad.joined(separator: "\n"))")
+    }
+
+    static func children(of master: Int) throws -> [Int] {
+        let text = String(decoding: try LocalFiles.read("/proc/\(master)/task/\(master)/children"), as: UTF8.self)
+        return text.split(separator: " ").compactMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+    }
+
+    static func title(_ pid: Int) throws -> String {
+        String(decoding: try LocalFiles.read("/proc/\(pid)/cmdline").prefix { $0 != 0 }, as: UTF8.self)
+    }
+
+    /// nginx's error log once it holds every one of `lines` (or after 30 s, for the test to report).
+    func waitForLog(containing lines: [String]) throws -> String {
+        let deadline = Date().addingTimeInterval(30)
+        while true {
+            let log = try nginx.text("logs/error.log")
+            if lines.allSatisfy(log.contains) || Date() >= deadline { return log }
+            usleep(10_000)
+        }
+    }
+
     /// The same proof over SSH: the worker listing is a command on the remote login, the
     /// polls are SFTP reads of the endpoint's /proc (nginx runs as the SSH test user there).
     @Test func theWorkersProofWorksOverSSH() throws {
