@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 
 /// Test-only crash points. Unset in production, where `reach` costs one
 /// branch on a value read once.
@@ -20,7 +20,7 @@ import Foundation
 /// The process writes `og-host: fault injected at step N (NAME)` on standard
 /// error before dying.
 public enum FaultPoints {
-    private static let setting: String? = ProcessInfo.processInfo.environment["OG_FAULT_INJECT"]
+    private static let setting: String? = EnvironmentVariable.value("OG_FAULT_INJECT")
     private static let counter = Counter()
 
     /// Whether any fault is armed in this process.
@@ -51,13 +51,15 @@ public enum FaultPoints {
             StandardStreams.error("og-host: fault injected at step \(step) (\(name))\n")
             _exit(exitStatus)
         }
-        if setting == name + ":pause", let resume = ProcessInfo.processInfo.environment["OG_FAULT_RESUME"] {
+        if setting == name + ":pause", let resume = EnvironmentVariable.value("OG_FAULT_RESUME") {
             // The test does something to the world (drops the connection, fills
             // the disk) while the job waits, then lets it go on.
             // `.reached.PID` too, so a test pausing several processes (a daemon's parallel jobs) can count and name them.
-            _ = FileManager.default.createFile(atPath: resume + ".reached.\(getpid())", contents: Data())
-            _ = FileManager.default.createFile(atPath: resume + ".reached", contents: Data())
-            while !FileManager.default.fileExists(atPath: resume) { usleep(20_000) }
+            for marker in [resume + ".reached.\(getpid())", resume + ".reached"] {
+                let fd = open(marker, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+                if fd >= 0 { close(fd) }
+            }
+            while access(resume, F_OK) != 0 { usleep(20_000) }
             return
         }
         if setting == name + ":hang" {
@@ -67,7 +69,7 @@ public enum FaultPoints {
     }
 
     private final class Counter: @unchecked Sendable {
-        private let lock = NSLock()
+        private let lock = ThreadLock()
         private var value = 0
         func reset() {
             lock.lock()

@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 
 /// The one place og-host reads and writes files on the gateway itself.
 ///
@@ -89,8 +89,8 @@ public enum LocalFiles {
     /// Writes `contents` to `path` atomically. `mode` applies to a new file;
     /// an existing file keeps its mode, owner and group.
     public static func writeAtomically(_ path: String, contents: [UInt8], mode: mode_t = 0o644) throws {
-        let directory = (path as NSString).deletingLastPathComponent
-        let base = (path as NSString).lastPathComponent
+        let directory = PathComponents.parent(of: path)
+        let base = PathComponents.last(of: path)
         var existing = stat()
         let hasExisting = stat(path, &existing) == 0
         let finalMode = hasExisting ? existing.st_mode & 0o7777 : mode
@@ -132,14 +132,24 @@ public enum LocalFiles {
         }
     }
 
-    /// Creates `path` and missing parents with `mode`.
+    /// Creates `path` and missing parents with `mode` (each directory it creates gets
+    /// exactly `mode`, whatever the umask); an existing directory is left as it is.
     public static func makeDirectory(_ path: String, mode: mode_t = 0o755) throws {
-        do {
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true,
-                                                    attributes: [.posixPermissions: NSNumber(value: mode)])
-        } catch {
-            throw BasicsError.io(path: path, operation: "create directory", reason: "\(error.localizedDescription)")
+        var info = stat()
+        if stat(path, &info) == 0 {
+            guard info.st_mode & S_IFMT == S_IFDIR else {
+                throw BasicsError.io(path: path, operation: "create directory", reason: "a file of that name exists")
+            }
+            return
         }
+        let parent = PathComponents.parent(of: path)
+        if !parent.isEmpty, parent != path { try makeDirectory(parent, mode: mode) }
+        if mkdir(path, mode) != 0 {
+            // Another process may have made it in the meantime.
+            if errno == EEXIST, stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFDIR { return }
+            throw ioError(path, "create directory")
+        }
+        guard chmod(path, mode) == 0 else { throw ioError(path, "create directory") }
     }
 
     static func ioError(_ path: String, _ operation: String) -> BasicsError {

@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 
 /// The outcome of a finished child process.
 public struct ProcessOutput: Sendable {
@@ -104,7 +104,7 @@ public enum ProcessRunner {
         // The exit is observed by a thread blocked in waitpid, which hands the
         // raw wait status to the poll loop through a pipe; so both waits block.
         let noticeFD = exitNotice.writeEnd
-        Thread.detachNewThread {
+        DetachedThread.start {
             var status: Int32 = 0
             while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
             withUnsafeBytes(of: &status) { _ = write(noticeFD, $0.baseAddress, 4) }
@@ -153,7 +153,7 @@ public enum ProcessRunner {
 
     /// Resolves a bare command name against PATH the way execvp would.
     public static func findExecutable(_ name: String, environment: [String: String]? = nil) -> String? {
-        let path = (environment ?? ProcessInfo.processInfo.environment)["PATH"]
+        let path = (environment.map { $0["PATH"] } ?? EnvironmentVariable.value("PATH"))
             ?? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
         for directory in path.split(separator: ":") {
             let candidate = "\(directory)/\(name)"

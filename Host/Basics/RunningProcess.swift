@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -60,7 +60,7 @@ public final class RunningProcess: @unchecked Sendable {
         // descriptor can never be reused under it however long the process lives.
         let noticeWrite = exitNotice.writeEnd
         exitNotice.forgetWrite()
-        Thread.detachNewThread {
+        DetachedThread.start {
             var status: Int32 = 0
             while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
             withUnsafeBytes(of: &status) { _ = write(noticeWrite, $0.baseAddress, 4) }

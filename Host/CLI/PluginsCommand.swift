@@ -14,9 +14,9 @@ struct PluginsCommand: ParsableCommand {
         func run() throws {
             try runReportingErrors {
                 let gateway = try openGateway()
-                let listed = PluginPresentation.list(gateway.registry)
+                let listed = PluginListing.rows(gateway.registry)
                 printOut(output == .json ? try JSONOutput.render(listed)
-                                         : PluginPresentation.listText(listed, searchPath: gateway.searchPath))
+                                         : PluginListing.text(listed, searchPath: gateway.searchPath))
             }
         }
     }

@@ -24,3 +24,5 @@
 @_exported import struct OGInventory.BindingDeployState
 @_exported import enum OGBasics.StandardStreams
 @_exported import class OGConnections.SSHConnectionPool
+@_exported import enum OGBasics.Table
+@_exported import enum OGPlugins.PluginListing

@@ -1,5 +1,6 @@
 import OGPluginABI
-import Foundation
+import Glibc
+import OGBasics
 
 /// Reading borrowed C views defensively: a plugin is foreign code, so a NULL
 /// pointer with a length, or bytes that are not UTF-8, are reported, not trusted.
@@ -75,7 +76,7 @@ final class CArena {
 final class ResultRegistry: @unchecked Sendable {
     // Guarded by `lock`: plugins may release from any thread.
     private var live: [UnsafeMutableRawPointer: CArena] = [:]
-    private let lock = NSLock()
+    private let lock = ThreadLock()
 
     func retain(_ arena: CArena, for pointer: UnsafeMutableRawPointer) {
         lock.withLock { live[pointer] = arena }

@@ -1,5 +1,5 @@
 import OGPluginABI
-import Foundation
+import Glibc
 
 /// The og_host_api table every plugin receives: C entry points that find the
 /// PluginCall behind the og_call handle and forward to its PluginHostServices.

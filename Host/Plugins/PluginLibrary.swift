@@ -1,5 +1,6 @@
 import OGPluginABI
-import Foundation
+import Glibc
+import OGBasics
 
 /// Why a plugin library could not be used. Each case says which rule it broke.
 public enum PluginLoadError: Error, CustomStringConvertible, Equatable, Sendable {
@@ -51,7 +52,7 @@ public final class PluginLibrary: @unchecked Sendable {
     public let negotiatedMinor: UInt16
     public let isThreadSafe: Bool
     // Serialises operation slots of plugins that are not thread-safe.
-    let callLock = NSLock()
+    let callLock = ThreadLock()
 
     /// The file name a plugin called `name` must have.
     public static func fileName(for name: String) -> String { "libog-plugin-\(name).so" }
@@ -85,7 +86,7 @@ public final class PluginLibrary: @unchecked Sendable {
         guard status == OG_OK else { throw .abiRefused(path: path, status: status) }
         guard let table = tablePointer else { throw .badTable(path: path, reason: "entry returned OK but no table") }
         let library = try PluginLibrary(path: path, table: table, offeredMinor: minor)
-        if let expected = pluginName(fromFileName: (path as NSString).lastPathComponent), expected != library.info.name {
+        if let expected = pluginName(fromFileName: PathComponents.last(of: path)), expected != library.info.name {
             throw .nameMismatch(path: path, declared: library.info.name, expected: expected)
         }
         return library

@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 import OGBasics
 import OGJSON
 import OGPluginABI
@@ -42,18 +42,10 @@ public struct PluginManifest: Codable, Equatable, Sendable {
         abiMajor = UInt16(OG_ABI_MAJOR)
         abiMinor = library.negotiatedMinor
         threadSafe = library.isThreadSafe
-        libraryFile = (library.path as NSString).lastPathComponent
+        libraryFile = PathComponents.last(of: library.path)
         librarySize = size
         libraryModified = modified
         plugin = library.info
-    }
-
-    /// Writes the manifest beside the library, atomically.
-    public func write(besideLibrary library: String) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        try LocalFiles.writeAtomically(Self.path(forLibrary: library), contents: Array(try encoder.encode(self)) + [0x0a])
     }
 
     /// Reads the manifest of `library`; nil with a reason when it is missing, stale or invalid.

@@ -1,6 +1,6 @@
 import OGBasics
 import OGPluginABI
-import Foundation
+import Glibc
 
 /// One configured endpoint as a plugin receives it (og_endpoint).
 public struct EndpointConfig: Sendable {

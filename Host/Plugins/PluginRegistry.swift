@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 import OGBasics
 
 /// Everything found on the plugin search path, with a verdict for each file.
@@ -39,7 +39,7 @@ public final class PluginRegistry: @unchecked Sendable {
     public private(set) var entries: [Entry] = []
     // Libraries loaded for use, by path; loading twice would only re-run the entry point.
     private var loaded: [String: PluginLibrary] = [:]
-    private let lock = NSLock()
+    private let lock = ThreadLock()
 
     public init(searchPath: PluginSearchPath, describe: Describer = PluginRegistry.describeInProcess) {
         self.searchPath = searchPath
@@ -49,7 +49,7 @@ public final class PluginRegistry: @unchecked Sendable {
     private func scan(describe: Describer) {
         var seenNames: [String: String] = [:]
         for directory in searchPath.directories {
-            guard let files = try? FileManager.default.contentsOfDirectory(atPath: directory) else { continue }
+            guard let files = Self.fileNames(in: directory) else { continue }
             for file in files.sorted() {
                 guard let name = PluginLibrary.pluginName(fromFileName: file) else { continue }
                 let path = "\(directory)/\(file)"
@@ -63,6 +63,20 @@ public final class PluginRegistry: @unchecked Sendable {
             }
         }
         markConflicts()
+    }
+
+    /// The names in `directory` (without "." and ".."), nil when it cannot be read.
+    static func fileNames(in directory: String) -> [String]? {
+        guard let stream = opendir(directory) else { return nil }
+        defer { closedir(stream) }
+        var names: [String] = []
+        while let entry = readdir(stream) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { bytes in
+                String(decoding: bytes.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
     }
 
     private func examine(name: String, path: String, describe: Describer) -> Entry {

@@ -1,4 +1,5 @@
-import Foundation
+import Glibc
+import OGBasics
 
 /// Where og-host looks for plugins, in order. The first directory that holds a
 /// plugin of a given name wins; later copies are reported as shadowed, the way
@@ -20,7 +21,7 @@ public struct PluginSearchPath: Sendable, Equatable {
 
     public static let systemDirectories = ["/usr/local/lib/og-host/plugins.d", "/usr/lib/og-host/plugins.d"]
 
-    public static func resolve(explicit: [String], environment: [String: String] = ProcessInfo.processInfo.environment,
+    public static func resolve(explicit: [String], environment: [String: String] = currentEnvironment(),
                                executablePath: String = CommandLine.arguments.first ?? "") -> PluginSearchPath {
         if !explicit.isEmpty { return PluginSearchPath(directories: explicit) }
         if let variable = environment["OG_PLUGIN_PATH"], !variable.isEmpty {
@@ -31,24 +32,29 @@ public struct PluginSearchPath: Sendable, Equatable {
         return PluginSearchPath(directories: directories + systemDirectories)
     }
 
+    /// The one variable `resolve` reads, from this process's environment.
+    public static func currentEnvironment() -> [String: String] {
+        EnvironmentVariable.value("OG_PLUGIN_PATH").map { ["OG_PLUGIN_PATH": $0] } ?? [:]
+    }
+
     /// The repository's plugins.d when the executable lives under its .build folder.
     static func developmentDirectory(executablePath: String) -> String? {
         guard let resolved = realpath(executablePath, nil) else { return nil }
-        var directory = (String(cString: resolved) as NSString).deletingLastPathComponent
+        var directory = PathComponents.parent(of: String(cString: resolved))
         free(resolved)
         while directory != "/" && !directory.isEmpty {
-            let name = (directory as NSString).lastPathComponent
+            let name = PathComponents.last(of: directory)
             if name.hasPrefix(".build") {
-                let root = (directory as NSString).deletingLastPathComponent
+                let root = PathComponents.parent(of: directory)
                 let candidate = root + "/plugins.d"
-                var isDirectory: ObjCBool = false
-                if FileManager.default.fileExists(atPath: root + "/Package.swift"),
-                   FileManager.default.fileExists(atPath: candidate, isDirectory: &isDirectory), isDirectory.boolValue {
+                var info = stat()
+                if access(root + "/Package.swift", F_OK) == 0,
+                   stat(candidate, &info) == 0, info.st_mode & S_IFMT == S_IFDIR {
                     return candidate
                 }
                 return nil
             }
-            directory = (directory as NSString).deletingLastPathComponent
+            directory = PathComponents.parent(of: directory)
         }
         return nil
     }

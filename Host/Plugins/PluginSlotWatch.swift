@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 import OGBasics
 
 /// Keeps track of the plugin slot running in this process, so that a plugin
@@ -31,11 +31,11 @@ public enum PluginSlotWatch {
     nonisolated(unsafe) private static var exitText: UnsafeMutableBufferPointer<UInt8>?
     nonisolated(unsafe) private static var exitTail: UnsafeMutableBufferPointer<UInt8>?
 
-    private static let lock = NSLock()
-    nonisolated(unsafe) private static var running: [(plugin: String, slot: String, deadline: Date)] = []
+    private static let lock = ThreadLock()
+    nonisolated(unsafe) private static var running: [(plugin: String, slot: String, deadline: Double)] = []
     nonisolated(unsafe) private static var watchdogStarted = false
     private static let timeout: Double = {
-        guard let text = ProcessInfo.processInfo.environment["OG_PLUGIN_SLOT_TIMEOUT_SECONDS"],
+        guard let text = EnvironmentVariable.value("OG_PLUGIN_SLOT_TIMEOUT_SECONDS"),
               let seconds = Double(text), seconds >= 1 else { return defaultTimeout }
         return seconds
     }()
@@ -136,13 +136,11 @@ public enum PluginSlotWatch {
     private static func enter(plugin: String, slot: String) {
         lock.lock()
         defer { lock.unlock() }
-        running.append((plugin, slot, Date().addingTimeInterval(timeout)))
+        running.append((plugin, slot, monotonicSeconds() + timeout))
         publish()
         if !watchdogStarted {
             watchdogStarted = true
-            let thread = Thread { watch() }
-            thread.name = "og-host plugin slot watchdog"
-            thread.start()
+            DetachedThread.start { watch() }
         }
     }
 
@@ -183,11 +181,18 @@ public enum PluginSlotWatch {
         return buffer
     }
 
+    /// Seconds on the monotonic clock: deadlines do not move when the wall clock is set.
+    private static func monotonicSeconds() -> Double {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+    }
+
     private static func watch() {
         while true {
             usleep(250_000)
             lock.lock()
-            let overrun = running.last.flatMap { $0.deadline < Date() ? $0 : nil }
+            let overrun = running.last.flatMap { $0.deadline < monotonicSeconds() ? $0 : nil }
             lock.unlock()
             guard let overrun else { continue }
             let message = "og-host: the plugin '\(overrun.plugin)' did not return from its \(overrun.slot) slot within "

@@ -1,4 +1,5 @@
-import Foundation
+import Glibc
+import OGBasics
 
 /// Decides whether a file may be loaded as code. A plugin runs inside the host
 /// with the host's privileges, so anyone who can replace it can act as the host:
@@ -13,14 +14,14 @@ public enum PluginTrust {
             guard let resolved = realpath(path, nil) else { return "is a dangling symbolic link" }
             target = String(cString: resolved)
             free(resolved)
-            if let problem = ownershipProblem(path: (path as NSString).deletingLastPathComponent, isDirectory: true) {
+            if let problem = ownershipProblem(path: PathComponents.parent(of: path), isDirectory: true) {
                 return problem
             }
             guard stat(target, &info) == 0 else { return "link target \(target) cannot be examined" }
         }
         guard info.st_mode & S_IFMT == S_IFREG else { return "is not a regular file" }
         if let problem = ownershipProblem(path: target, isDirectory: false) { return problem }
-        return ownershipProblem(path: (target as NSString).deletingLastPathComponent, isDirectory: true)
+        return ownershipProblem(path: PathComponents.parent(of: target), isDirectory: true)
     }
 
     private static func ownershipProblem(path: String, isDirectory: Bool) -> String? {

@@ -1,6 +1,7 @@
 import Foundation
 import OGBasics
 import OGJSON
+import OGHost
 @testable import OGPlugins
 import OGTestSupport
 import Testing

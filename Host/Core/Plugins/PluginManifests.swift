@@ -1,4 +1,5 @@
 import Foundation
+import OGBasics
 import OGPlugins
 
 /// `og-host plugins manifest`: loads each library in a child og-host (so one
@@ -24,5 +25,16 @@ public enum PluginManifests {
                 return (path, .failure(GatewayError(error.description)))
             }
         }
+    }
+}
+
+extension PluginManifest {
+    /// Writes the manifest beside the library, atomically. Here rather than in OGPlugins,
+    /// which reads manifests without Foundation (the start of `og-host plugins list`).
+    public func write(besideLibrary library: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        try LocalFiles.writeAtomically(Self.path(forLibrary: library), contents: Array(try encoder.encode(self)) + [0x0a])
     }
 }
