@@ -19,7 +19,7 @@ extension SQLiteInventory {
             var stored = record
             stored.id = nil
             try stored.insert(db)
-            return try AuditRecord.fetchOne(db, key: stored.id)!
+            return try AuditRecord.fetchOne(db, where: "id", equals: stored.id!)!
         }
     }
 

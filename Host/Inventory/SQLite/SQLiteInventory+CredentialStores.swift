@@ -12,7 +12,7 @@ extension SQLiteInventory {
     }
 
     public func credentialStore(named name: String) throws -> CredentialStoreRecord? {
-        try read { try CredentialStoreRecord.fetchOne($0, key: name) }
+        try read { try CredentialStoreRecord.fetchOne($0, where: "name", equals: name) }
     }
 
     /// Adds `store`, stamping its creation time, and returns it as stored.

@@ -136,9 +136,9 @@ extension SQLiteInventory {
 
     private static func endpoint(matching reference: String, _ db: Database) throws -> EndpointRecord? {
         if UUID(uuidString: reference) != nil {
-            return try EndpointRecord.fetchOne(db, key: reference.lowercased())
+            return try EndpointRecord.fetchOne(db, where: "id", equals: reference.lowercased())
         }
-        return try EndpointRecord.filter(Column("name") == reference).fetchOne(db)
+        return try EndpointRecord.fetchOne(db, where: "name", equals: reference)
     }
 
     private static func requireStoresExist(for endpoint: EndpointRecord, _ db: Database) throws {

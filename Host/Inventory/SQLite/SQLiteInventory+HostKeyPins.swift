@@ -8,7 +8,7 @@ extension HostKeyPin: FetchableRecord, PersistableRecord {
 extension SQLiteInventory {
     /// The pinned fingerprint of `host`:`port`, or nil when none is pinned yet.
     public func hostKeyPin(host: String, port: Int) throws -> HostKeyPin? {
-        try read { try HostKeyPin.fetchOne($0, key: ["host": host, "port": port]) }
+        try read { try HostKeyPin.fetchOne($0, whereColumns: ["host", "port"], equal: [host, port]) }
     }
 
     /// Forgets the pin of `host`:`port`; true when there was one.

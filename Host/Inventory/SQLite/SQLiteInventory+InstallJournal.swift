@@ -19,7 +19,7 @@ extension SQLiteInventory {
         try RecordValidation.json(payload, field: "install payload")
         return try write { db in
             try Self.requireHeld(lease, db)
-            guard try !InstallJournalEntry.exists(db, key: lease.jobID) else {
+            guard try !InstallJournalEntry.exists(db, where: "jobID", equals: lease.jobID) else {
                 throw InventoryError.installJobIDTaken(lease.jobID)
             }
             let now = Date()
@@ -30,7 +30,7 @@ extension SQLiteInventory {
                                             ownerHost: lease.owner.host, leaseExpiresAt: lease.expiresAt,
                                             fencingToken: lease.fencingToken)
             try entry.insert(db)
-            return try InstallJournalEntry.fetchOne(db, key: lease.jobID)!
+            return try InstallJournalEntry.fetchOne(db, where: "jobID", equals: lease.jobID)!
         }
     }
 
@@ -46,7 +46,7 @@ extension SQLiteInventory {
         for recording in recordings { try recording.validate() }
         return try write { db in
             try Self.requireHeld(lease, db)
-            guard var entry = try InstallJournalEntry.fetchOne(db, key: jobID) else {
+            guard var entry = try InstallJournalEntry.fetchOne(db, where: "jobID", equals: jobID) else {
                 throw InventoryError.installJobNotFound(jobID)
             }
             guard !entry.isFinished else { throw InventoryError.installJobFinished(jobID) }
@@ -60,7 +60,7 @@ extension SQLiteInventory {
             if state.isFinal { entry.finishedAt = entry.updatedAt }
             try entry.update(db)
             for recording in recordings { try Self.record(recording, db) }
-            return try InstallJournalEntry.fetchOne(db, key: jobID)!
+            return try InstallJournalEntry.fetchOne(db, where: "jobID", equals: jobID)!
         }
     }
 
@@ -71,7 +71,7 @@ extension SQLiteInventory {
     public func takeOverInstall(jobID: String, lease: EndpointLease) throws -> InstallJournalEntry {
         try write { db in
             try Self.requireHeld(lease, db)
-            guard var entry = try InstallJournalEntry.fetchOne(db, key: jobID) else {
+            guard var entry = try InstallJournalEntry.fetchOne(db, where: "jobID", equals: jobID) else {
                 throw InventoryError.installJobNotFound(jobID)
             }
             guard !entry.isFinished else { throw InventoryError.installJobFinished(jobID) }
@@ -85,16 +85,21 @@ extension SQLiteInventory {
             entry.leaseExpiresAt = lease.expiresAt
             entry.updatedAt = Date()
             try entry.update(db)
-            return try InstallJournalEntry.fetchOne(db, key: jobID)!
+            return try InstallJournalEntry.fetchOne(db, where: "jobID", equals: jobID)!
         }
     }
 
     public func installJob(_ jobID: String) throws -> InstallJournalEntry? {
-        try read { try InstallJournalEntry.fetchOne($0, key: jobID) }
+        try read { try InstallJournalEntry.fetchOne($0, where: "jobID", equals: jobID) }
     }
 
     /// Jobs begun and never finished, oldest first: what recovery must look at.
     public func unfinishedInstalls(endpointID: String?) throws -> [InstallJournalEntry] {
-        try read { try InstallJournalEntry.unfinished(forEndpoint: endpointID).fetchAll($0) }
+        try read { db in
+            // Every job asks this first (recovery), so through a kept statement; the same rows as `unfinished(forEndpoint:)`.
+            guard let endpointID else { return try InstallJournalEntry.unfinished().fetchAll(db) }
+            return try InstallJournalEntry.fetchAll(db, clauses: "WHERE finishedAt IS NULL AND endpointID = ? ORDER BY startedAt, jobID",
+                                                    arguments: [endpointID])
+        }
     }
 }

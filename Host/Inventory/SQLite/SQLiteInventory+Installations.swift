@@ -30,11 +30,11 @@ extension SQLiteInventory {
     /// the inventory saying "installed" while recovery rolls the endpoint back.
     @discardableResult
     static func record(_ recording: InstallationRecording, _ db: Database) throws -> CertificateInstallation {
-        guard let certificate = try ManagedCertificateRecord.fetchOne(db, key: recording.certificateID) else {
+        guard let certificate = try ManagedCertificateRecord.fetchOne(db, where: "id", equals: recording.certificateID) else {
             throw InventoryError.invalidValue(field: "certificate id", value: recording.certificateID,
                                               problem: "matches no managed certificate; list them with og-host cert list")
         }
-        guard try EndpointRecord.exists(db, key: recording.endpointID) else {
+        guard try EndpointRecord.exists(db, where: "id", equals: recording.endpointID) else {
             throw InventoryError.endpointNotFound(recording.endpointID)
         }
         let installation = CertificateInstallation(certificateID: recording.certificateID, endpointID: recording.endpointID,
@@ -42,12 +42,12 @@ extension SQLiteInventory {
                                                    servedName: recording.servedName, installedAt: Date())
         try installation.upsert(db)
         if let bindingNode = recording.bindingNode, let lineage = certificate.lineage,
-           try ManagedCertificateRecord.filter(Column("name") == lineage).fetchCount(db) > 0 {
+           try ManagedCertificateRecord.exists(db, where: "name", equals: lineage) {
             try Self.bind(lineage: lineage, endpointID: recording.endpointID, node: bindingNode,
                           alias: recording.alias, db)
         }
-        return try CertificateInstallation.fetchOne(
-            db, key: ["certificateID": recording.certificateID, "endpointID": recording.endpointID, "node": recording.node])!
+        return try CertificateInstallation.fetchOne(db, whereColumns: ["certificateID", "endpointID", "node"],
+                                                    equal: [recording.certificateID, recording.endpointID, recording.node])!
     }
 
     /// Where `certificateID` is installed, oldest first, with each endpoint's

@@ -39,9 +39,9 @@ extension SQLiteInventory {
                                      duration: TimeInterval) throws -> LeaseAcquisition {
         try RecordValidation.nonEmpty(jobID, field: "job ID")
         return try write { db in
-            guard try EndpointRecord.exists(db, key: endpointID) else { throw InventoryError.endpointNotFound(endpointID) }
+            guard try EndpointRecord.exists(db, where: "id", equals: endpointID) else { throw InventoryError.endpointNotFound(endpointID) }
             let now = Date()
-            let existing = try EndpointLeaseRow.fetchOne(db, key: endpointID)
+            let existing = try EndpointLeaseRow.fetchOne(db, where: "endpointID", equals: endpointID)
             if let held = existing?.lease, held.expiresAt > now { return .busy(held) }
             let row = EndpointLeaseRow(endpointID: endpointID, jobID: jobID, kind: kind, ownerGatewayID: owner.gatewayID,
                                        ownerPID: owner.pid, ownerHost: owner.host, acquiredAt: now,
@@ -49,7 +49,8 @@ extension SQLiteInventory {
                                        fencingToken: (existing?.fencingToken ?? 0) + 1)
             try row.save(db)
             // Read back: what callers compare is what the database holds (dates to the millisecond).
-            return .acquired(try EndpointLeaseRow.fetchOne(db, key: endpointID)!.lease!, tookOverFrom: existing?.lease)
+            return .acquired(try EndpointLeaseRow.fetchOne(db, where: "endpointID", equals: endpointID)!.lease!,
+                             tookOverFrom: existing?.lease)
         }
     }
 
@@ -60,11 +61,10 @@ extension SQLiteInventory {
         try write { db in
             try Self.requireHeld(lease, db)
             let expiresAt = Date().addingTimeInterval(duration)
-            try db.execute(sql: "UPDATE endpointLease SET expiresAt = ? WHERE endpointID = ?",
-                           arguments: [expiresAt, lease.endpointID])
-            try db.execute(sql: "UPDATE installJournal SET leaseExpiresAt = ? WHERE endpointID = ? AND fencingToken = ? AND finishedAt IS NULL",
-                           arguments: [expiresAt, lease.endpointID, lease.fencingToken])
-            return try EndpointLeaseRow.fetchOne(db, key: lease.endpointID)!.lease!
+            try db.executeCached("UPDATE endpointLease SET expiresAt = ? WHERE endpointID = ?", [expiresAt, lease.endpointID])
+            try db.executeCached("UPDATE installJournal SET leaseExpiresAt = ? WHERE endpointID = ? AND fencingToken = ? AND finishedAt IS NULL",
+                                 [expiresAt, lease.endpointID, lease.fencingToken])
+            return try EndpointLeaseRow.fetchOne(db, where: "endpointID", equals: lease.endpointID)!.lease!
         }
     }
 
@@ -75,9 +75,9 @@ extension SQLiteInventory {
     public func releaseEndpointLease(_ lease: EndpointLease) throws {
         try write { db in
             guard (try? Self.requireHeld(lease, db)) != nil else { return }
-            try db.execute(sql: "UPDATE endpointLease SET jobID = NULL WHERE endpointID = ?", arguments: [lease.endpointID])
-            try db.execute(sql: "UPDATE installJournal SET leaseExpiresAt = NULL WHERE endpointID = ? AND fencingToken = ? AND finishedAt IS NULL",
-                           arguments: [lease.endpointID, lease.fencingToken])
+            try db.executeCached("UPDATE endpointLease SET jobID = NULL WHERE endpointID = ?", [lease.endpointID])
+            try db.executeCached("UPDATE installJournal SET leaseExpiresAt = NULL WHERE endpointID = ? AND fencingToken = ? AND finishedAt IS NULL",
+                                 [lease.endpointID, lease.fencingToken])
         }
     }
 
@@ -103,14 +103,15 @@ extension SQLiteInventory {
     /// The live lease on `endpointID`, if a job holds one.
     public func endpointLease(_ endpointID: String) throws -> EndpointLease? {
         try read { db in
-            guard let lease = try EndpointLeaseRow.fetchOne(db, key: endpointID)?.lease, lease.expiresAt > Date() else { return nil }
+            guard let lease = try EndpointLeaseRow.fetchOne(db, where: "endpointID", equals: endpointID)?.lease,
+                  lease.expiresAt > Date() else { return nil }
             return lease
         }
     }
 
     /// Refuses a write from a job whose lease on the endpoint is gone.
     static func requireHeld(_ lease: EndpointLease, _ db: Database) throws {
-        let row = try EndpointLeaseRow.fetchOne(db, key: lease.endpointID)
+        let row = try EndpointLeaseRow.fetchOne(db, where: "endpointID", equals: lease.endpointID)
         guard let row, row.jobID == lease.jobID, row.fencingToken == lease.fencingToken else {
             throw InventoryError.fenced(jobID: lease.jobID, token: lease.fencingToken, current: row?.fencingToken ?? 0)
         }

@@ -194,16 +194,16 @@ extension SQLiteInventory {
 
     static func bind(lineage: String, endpointID: String, node: String, alias: String?, _ db: Database) throws
         -> CertificateBinding {
-        guard try ManagedCertificateRecord.filter(Column("name") == lineage).fetchCount(db) > 0 else {
+        guard try ManagedCertificateRecord.exists(db, where: "name", equals: lineage) else {
             throw InventoryError.certificateNotFound(lineage)
         }
-        guard try EndpointRecord.exists(db, key: endpointID) else {
+        guard try EndpointRecord.exists(db, where: "id", equals: endpointID) else {
             throw InventoryError.endpointNotFound(endpointID)
         }
         try RecordValidation.name(node.isEmpty ? "-" : node, field: "node", maximumLength: 1024)
         if let alias { try RecordValidation.name(alias, field: "alias", maximumLength: 1024) }
-        let key: [String: (any DatabaseValueConvertible)?] = ["lineage": lineage, "endpointID": endpointID, "node": node]
-        if var existing = try CertificateBinding.fetchOne(db, key: key) {
+        let keyColumns = ["lineage", "endpointID", "node"]
+        if var existing = try CertificateBinding.fetchOne(db, whereColumns: keyColumns, equal: [lineage, endpointID, node]) {
             if let alias, alias != existing.alias {
                 existing.alias = alias
                 try existing.update(db)
@@ -212,7 +212,7 @@ extension SQLiteInventory {
         }
         let binding = CertificateBinding(lineage: lineage, endpointID: endpointID, node: node, alias: alias)
         try binding.insert(db)
-        return try CertificateBinding.fetchOne(db, key: key)!
+        return try CertificateBinding.fetchOne(db, whereColumns: keyColumns, equal: [lineage, endpointID, node])!
     }
 
     /// Removes the binding of `lineage` to `node` of `endpointID` (every node

@@ -119,9 +119,9 @@ extension SQLiteInventory {
 
     private static func managedCertificate(matching reference: String, _ db: Database) throws -> ManagedCertificateRecord? {
         if UUID(uuidString: reference) != nil {
-            return try ManagedCertificateRecord.fetchOne(db, key: reference.lowercased())
+            return try ManagedCertificateRecord.fetchOne(db, where: "id", equals: reference.lowercased())
         }
-        return try ManagedCertificateRecord.filter(Column("name") == reference).fetchOne(db)
+        return try ManagedCertificateRecord.fetchOne(db, where: "name", equals: reference)
     }
 
     /// `certificate` with its lineage (its name, when it has one) and its

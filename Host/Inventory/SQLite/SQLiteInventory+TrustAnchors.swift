@@ -29,7 +29,7 @@ extension SQLiteInventory {
 
     /// All trust anchors, by name.
     public func trustAnchors() throws -> [TrustAnchorRecord] {
-        try read { try TrustAnchorRecord.order(Column("name")).fetchAll($0) }
+        try read { try TrustAnchorRecord.fetchAll($0, clauses: "ORDER BY name") }
     }
 
     /// The anchor named `reference`, or whose fingerprint it is; nil when none.
