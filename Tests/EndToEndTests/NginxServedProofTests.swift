@@ -78,18 +78,25 @@ import Testing
     }
 
     /// Once the new workers run, the plugin asks the old ones to shut down itself instead of waiting
-    /// out the master's 100 ms: nginx's error log (at notice) shows each old worker's shutdown begin
-    /// with a SIGQUIT from a process other than the master, before the "gracefully shutting down"
-    /// that any QUIT causes (the master's own QUIT comes through its channel and is logged as no
-    /// signal). Each old worker then exits with code 0 and is not restarted, the master has exactly
-    /// the new workers, and nothing in the log is an alert.
+    /// out the master's 100 ms. nginx runs with `master_pause.c` preloaded, which stretches that pause
+    /// to 3 s, so nothing races: with the plugin's request, the error log (at notice) shows each old
+    /// worker's shutdown begin with a SIGQUIT from a process other than the master, before the
+    /// "gracefully shutting down" that any quit causes (the master's own comes through its channel,
+    /// logged as no signal, and only after its pause). Without it, the old workers stay until the
+    /// pause ends and no such line appears. Each old worker then exits with code 0 and is not
+    /// restarted when the master's own quit reaches it after the pause, the master has exactly the
+    /// new workers, and nothing in the log is an alert.
     @Test func theOldWorkersAreAskedToShutDownOnceTheNewOnesRun() throws {
         let configuration = try nginx.text("nginx.conf")
             .replacingOccurrences(of: "worker_processes 1;", with: "worker_processes 2;")
             .replacingOccurrences(of: "error_log \(nginx.path)/logs/error.log;", with: "error_log \(nginx.path)/logs/error.log notice;")
         try #require(configuration.contains("logs/error.log notice;"))
         try nginx.write("nginx.conf", configuration)
-        try nginx.start()
+        let pause = nginx.directory.file("master_pause.so")
+        let built = try ProcessRunner.run("cc", ["-std=c11", "-Wall", "-Wextra", "-Werror", "-shared", "-fPIC", "-o", pause,
+                                                 BuiltProducts.repositoryRoot + "/Tests/Fixtures/nginx/master_pause.c", "-ldl"])
+        try #require(built.exitStatus == 0, "\(built.standardErrorText)")
+        try nginx.start(environment: ["LD_PRELOAD": pause, "OG_TEST_MASTER_PAUSE_MS": "3000"])
         try addEndpoint()
         let master = try #require(Int(try nginx.text("run/nginx.pid").trimmingCharacters(in: .whitespacesAndNewlines)))
         for round in 1...3 {
@@ -101,7 +108,7 @@ import Testing
             try #require(install.exitStatus == 0, "\(install.standardErrorText)")
             #expect(install.standardErrorText.contains("to shut down gracefully"), "\(install.standardErrorText)")
             #expect(install.standardErrorText.contains("verifying with one handshake per target"), "\(install.standardErrorText)")
-            // The master reaps the old workers after its own sleep, which may end after og-host did.
+            // The master reaps the old workers only after its (stretched) pause.
             let log = try waitForLog(containing: old.map { "worker process \($0) exited with code 0" })
             for worker in old {
                 let lines = log.split(separator: "\n").filter { $0.contains(" \(worker)#\(worker): ") }
@@ -120,6 +127,68 @@ import Testing
         let log = try nginx.text("logs/error.log")
         let bad = log.split(separator: "\n").filter { $0.contains("[alert]") || $0.contains("[crit]") || $0.contains("[emerg]") }
         #expect(bad.isEmpty, "\(bad.joined(separator: "\n"))")
+    }
+
+    /// A reload nginx's master rejects (here: a listener whose port another process holds, which
+    /// `nginx -t` does not bind) starts no new worker, so the plugin never asks the old ones to go:
+    /// they keep serving the previous certificate, the plugin states nothing, verification never
+    /// sees the new leaf, and the install is rolled back with the endpoint serving all along.
+    @Test func aReloadTheMasterRejectsStartsNoWorkerAndTheOldOnesAreNeverAsked() throws {
+        try nginx.write("nginx.conf", try nginx.text("nginx.conf")
+            .replacingOccurrences(of: "worker_processes 1;", with: "worker_processes 2;")
+            .replacingOccurrences(of: "error_log \(nginx.path)/logs/error.log;", with: "error_log \(nginx.path)/logs/error.log notice;"))
+        try nginx.start()
+        try addEndpoint()
+        let master = try #require(Int(try nginx.text("run/nginx.pid").trimmingCharacters(in: .whitespacesAndNewlines)))
+        let old = try Self.children(of: master)
+        try #require(old.count == 2, "the master's children before the install: \(old)")
+        let before = try nginx.servedFingerprint("beta.example.test")
+        // A listener on a port held here, added without a reload: the master's reload will fail to bind it.
+        let held = try HeldPort()
+        defer { held.close() }
+        let configuration = try nginx.text("nginx.conf")
+        try nginx.write("nginx.conf", configuration.replacingOccurrences(
+            of: "http {", with: "http {\n\tserver { listen 127.0.0.1:\(held.port); return 204; }"))
+        try #require(try nginx.configTest().exitStatus == 0, "nginx -t binds nothing, so it passes")
+        let leaf = try pki.issue("beta-rejected", dnsNames: ["beta.example.test"])
+        let install = try fixture.run(["tls", "install", "web", "--cert", leaf.certificate, "--key", leaf.key,
+                                       "--chain", pki.chain, "--verbose"])
+        #expect(install.exitStatus != 0, "\(install.standardErrorText)")
+        #expect(install.standardErrorText.contains("rolled back"), "\(install.standardErrorText)")
+        #expect(!install.standardErrorText.contains("to shut down gracefully"), "\(install.standardErrorText)")
+        #expect(!install.standardErrorText.contains("verifying with one handshake per target"), "\(install.standardErrorText)")
+        let log = try nginx.text("logs/error.log")
+        #expect(log.contains("bind() to 127.0.0.1:\(held.port) failed"), "the master did not reject the reload:\n\(log)")
+        #expect(!log.contains("signal 3 (SIGQUIT) received"), "\(log)")
+        #expect(try Self.children(of: master) == old)
+        for worker in old {
+            #expect(try Self.title(worker) == "nginx: worker process")
+        }
+        #expect(try nginx.servedFingerprint("beta.example.test") == before)
+    }
+
+    /// A loopback TCP port bound and listening until closed.
+    final class HeldPort {
+        let port: UInt16
+        private var descriptor: Int32
+
+        init() throws {
+            port = Loopback.freePort()
+            descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = port.bigEndian
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            let bound = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            try #require(descriptor >= 0 && bound == 0 && listen(descriptor, 1) == 0, "could not hold 127.0.0.1:\(port): errno \(errno)")
+        }
+
+        func close() {
+            if descriptor >= 0 { _ = Glibc.close(descriptor) }
+            descriptor = -1
+        }
     }
 
     static func children(of master: Int) throws -> [Int] {

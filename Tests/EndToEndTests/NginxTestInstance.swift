@@ -44,12 +44,16 @@ final class NginxTestInstance: @unchecked Sendable {
 
     deinit { stop() }
 
-    /// Starts nginx in the foreground (as `user` when given) and waits for its TLS port.
-    func start(asUser user: (uid: uid_t, gid: gid_t)? = nil) throws {
+    /// Starts nginx in the foreground (as `user` when given, with `environment` added) and waits for its TLS port.
+    func start(asUser user: (uid: uid_t, gid: gid_t)? = nil, environment: [String: String] = [:]) throws {
         var executable = Self.binary
         var arguments = ["-p", path, "-c", configFile, "-e", directory.file("logs/error.log"), "-g", "daemon off;"]
+        if !environment.isEmpty {
+            arguments = environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" } + [executable] + arguments
+            executable = "/usr/bin/env"
+        }
         if let user {
-            arguments = ["--reuid=\(user.uid)", "--regid=\(user.gid)", "--clear-groups", Self.binary] + arguments
+            arguments = ["--reuid=\(user.uid)", "--regid=\(user.gid)", "--clear-groups", executable] + arguments
             executable = "/usr/bin/setpriv"
         }
         do {
