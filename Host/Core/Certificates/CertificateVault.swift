@@ -127,8 +127,9 @@ public struct CertificateVault {
                                + "the issued one with og-host cert import \(record.id) field `cert` FILE", category: .badInput)
         }
         do {
-            let leaf = try Certificate(pem: leafPEM, what: "stored certificate of \(record.id)")
-            let chain = try record.chainPEM.map { try Certificate.parseAll(pem: $0, what: "stored chain of \(record.id)") } ?? []
+            // Parsed once per process for each text (job workers install the same certificate job after job).
+            let leaf = try ParsedCertificates.shared.one(pem: leafPEM, what: "stored certificate of \(record.id)")
+            let chain = try record.chainPEM.map { try ParsedCertificates.shared.parseAll(pem: $0, what: "stored chain of \(record.id)") } ?? []
             let key = try keyFiles.load(certificateID: record.id)
             guard leaf.matches(privateKey: key) else {
                 throw GatewayError("\(try keyFiles.path(of: record.id)): holds a key that does not match the stored "

@@ -96,7 +96,7 @@ public struct TrustAnchors {
     func certificates() throws -> [Certificate] {
         try list().map { record in
             do {
-                return try Certificate(pem: record.pem, what: "trust anchor '\(record.name)'")
+                return try ParsedCertificates.shared.one(pem: record.pem, what: "trust anchor '\(record.name)'")
             } catch {
                 throw GatewayError("\(error); remove it with og-host ca remove \(record.fingerprint) and add it again")
             }

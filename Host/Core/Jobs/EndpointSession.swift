@@ -347,7 +347,8 @@ public final class EndpointSession: PluginHostServices, @unchecked Sendable {
 
     public func readCertificates(_ data: [UInt8]) throws(ServiceFailure) -> [CertificateSummary] {
         do {
-            return try Certificate.parseAll(data).map(CertificateSummary.init)
+            // What a plugin reads back is mostly what an earlier job wrote: parsed once per process for each text.
+            return try ParsedCertificates.shared.parseAll(data).map(CertificateSummary.init)
         } catch {
             throw ServiceFailure(.parse, "no certificate could be read: \(error)")
         }
