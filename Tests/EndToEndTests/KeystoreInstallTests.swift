@@ -235,6 +235,33 @@ import Testing
         #expect(try LocalFiles.read(path) == original)
     }
 
+    /// One endpoint is looked up by its job's process, not by the command first: a missing one is still refused
+    /// with the same words and exit status (not found), nothing is audited as an install and no journal is left.
+    @Test func aMissingEndpointIsRefusedAsNotFound() throws {
+        let leaf = try pki.issue("web", dnsNames: ["web.example.test"])
+        let install = try fixture.run(["tls", "install", "nowhere", "--cert", leaf.certificate, "--key", leaf.key,
+                                       "--chain", pki.chain])
+        #expect(install.exitStatus == 3, "\(install.standardErrorText)")
+        #expect(install.standardErrorText.hasSuffix(
+            "error: endpoint \"nowhere\": no endpoint has this name or instance ID; list endpoints to see what exists\n"),
+            "\(install.standardErrorText)")
+        #expect(install.standardOutputText.isEmpty)
+        let audit = try fixture.run(["audit", "--action", "tls.install", "--output", "json"])
+        #expect(audit.exitStatus == 0)
+        #expect(!audit.standardOutputText.contains("nowhere"), "\(audit.standardOutputText)")
+        // Several endpoints are still all looked up before any job starts.
+        let path = work.file("store.p12")
+        try makeP12WithPassword(path)
+        let original = try LocalFiles.read(path)
+        #expect(try add(["p12", "--name", "ks", "--connection_type", "local", "--path", path,
+                         "--store_password", "env:STORE_PASS"]).exitStatus == 0)
+        let both = try fixture.run(["tls", "install", "ks", "nowhere", "--cert", leaf.certificate, "--key", leaf.key,
+                                    "--chain", pki.chain])
+        #expect(both.exitStatus == 3, "\(both.standardErrorText)")
+        #expect(both.standardErrorText.contains("endpoint \"nowhere\": no endpoint has this name"), "\(both.standardErrorText)")
+        #expect(try LocalFiles.read(path) == original, "no job ran")
+    }
+
     @Test func installOverSSHWritesTheRemoteKeystore() throws {
         let sshd = try SSHServerFixture.start()
         let path = "\(sshd.workDirectory)/remote.p12"

@@ -72,6 +72,30 @@ import Testing
         #expect(entry.creationDate == created)
     }
 
+    /// A key that kept the PKCS#8 bytes OpenSSL wrote (a job's key) is shrouded from those bytes: the store
+    /// opens with openssl, whose key is the same key in the same PKCS#8 encoding, and with keytool.
+    @Test(arguments: [true, false])
+    func aKeptPKCS8KeyIsShroudedFromItsBytes(legacy: Bool) throws {
+        let directory = try TemporaryDirectory("og-p12")
+        let hierarchy = try Hierarchy()
+        let der = try hierarchy.leafKey.pkcs8DER()
+        let kept = try PrivateKey(pkcs8WrittenByOpenSSL: der)
+        let store = try PKCS12Store().upserting(alias: "web", key: kept, chain: hierarchy.chain)
+        let path = try directory.write("store.p12", store.encode(password: testPassword, legacy: legacy))
+        let decoded = try PKCS12Store.decode(LocalFiles.read(path), password: testPassword)
+        #expect(decoded.entry(alias: "web")?.privateKey?.isSameKey(as: hierarchy.leafKey) == true)
+        let passwordFile = try directory.write("pass", testPassword)
+        let keyOut = try Tools.openssl(["pkcs12", "-in", path, "-passin", "file:\(passwordFile)", "-nocerts", "-nodes"])
+        let pem = keyOut.standardOutputText
+        let block = try #require(pem.range(of: "-----BEGIN PRIVATE KEY-----").map { String(pem[$0.lowerBound...]) })
+        #expect(block == (try hierarchy.leafKey.pkcs8PEM()))
+        let info = try Tools.openssl(["pkcs12", "-info", "-nokeys", "-in", path, "-passin", "file:\(passwordFile)"])
+        #expect((info.standardOutputText + info.standardErrorText)
+            .contains(legacy ? "Shrouded Keybag: pbeWithSHA1And3-KeyTripleDES-CBC" : "Shrouded Keybag: PBES2, PBKDF2, AES-256-CBC"))
+        let listing = try KeytoolListing(path: path, storeType: "PKCS12", passwordFile: passwordFile)
+        #expect(listing.entries["web"]?.type == "PrivateKeyEntry")
+    }
+
     @Test func readsStoresMadeByOpenSSLAndKeytool() throws {
         let directory = try TemporaryDirectory("og-p12")
         let passwordFile = try directory.write("pass", testPassword)

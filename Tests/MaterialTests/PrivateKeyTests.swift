@@ -1,3 +1,4 @@
+import COpenSSL
 import OGTestSupport
 import Testing
 @testable import OGMaterial
@@ -67,6 +68,44 @@ import Testing
         let fromPEM = try PrivateKey(pemBytes: pem)
         #expect(fromPEM.publicKeyDER == publicFromOpenSSL)
         #expect(try PrivateKey(der: directory.read("key.der")).isSameKey(as: fromPEM))
+    }
+
+    /// A job's key arrives as the PKCS#8 DER the parent's pkcs8DER() wrote and keeps those bytes
+    /// (`init(pkcs8WrittenByOpenSSL:)`): writing it again, as DER or PEM, gives exactly what OpenSSL's
+    /// encoder gives for the same key, for each key type.
+    @Test(arguments: [["RSA", "-pkeyopt", "rsa_keygen_bits:2048"], ["RSA-PSS", "-pkeyopt", "rsa_keygen_bits:2048"],
+                      ["EC", "-pkeyopt", "ec_paramgen_curve:P-256"], ["ED25519"], ["ED448"]])
+    func keptPKCS8WritesWhatOpenSSLsEncoderWrites(algorithm: [String]) throws {
+        let directory = try TemporaryDirectory("og-key")
+        try Tools.openssl(["genpkey", "-algorithm"] + algorithm + ["-out", directory.file("key.pem")])
+        let original = try PrivateKey(pemBytes: directory.read("key.pem"))
+        let der = try original.pkcs8DER()
+        let kept = try PrivateKey(pkcs8WrittenByOpenSSL: der, what: "the job's key")
+        #expect(kept.isSameKey(as: original))
+        #expect(try kept.pkcs8DER() == der)
+        #expect(try kept.pkcs8PEM() == original.pkcs8PEM())
+        let info = try kept.pkcs8Info()
+        defer { PKCS8_PRIV_KEY_INFO_free(info) }
+        #expect(try DEREncoding.encode("PKCS#8") { i2d_PKCS8_PRIV_KEY_INFO(info, $0) } == der)
+        // Encrypted PEM still goes through OpenSSL's encoder and decrypts to the same key.
+        let encrypted = try kept.pkcs8PEM(encryptedWith: Array("pass phrase".utf8))
+        #expect(try PrivateKey(pem: encrypted, passphrase: Array("pass phrase".utf8)).isSameKey(as: original))
+    }
+
+    @Test func keptPKCS8RefusesAnythingButOneWholePlainStructure() throws {
+        let key = try PrivateKey.generate(.ecdsa(curve: .p256))
+        let der = try key.pkcs8DER()
+        for bytes in [der + [0x00], [], Array(der.dropLast()), [0x30, 0x03, 0x02, 0x01, 0x00]] {
+            #expect { try PrivateKey(pkcs8WrittenByOpenSSL: bytes, what: "the job's key") } throws: { error in
+                guard case MaterialError.unreadable(let what, _) = error else { return false }
+                return what == "the job's key"
+            }
+        }
+        let directory = try TemporaryDirectory("og-key")
+        let encrypted = try directory.write("key.pem", key.pkcs8PEM(encryptedWith: Array("secret".utf8)))
+        let encryptedDER = try Tools.openssl(["pkcs8", "-in", encrypted, "-passin", "pass:secret", "-topk8", "-v2", "aes-256-cbc",
+                                              "-passout", "pass:secret", "-outform", "DER"]).standardOutput
+        #expect(throws: MaterialError.self) { try PrivateKey(pkcs8WrittenByOpenSSL: encryptedDER) }
     }
 
     @Test func encryptedPKCS8UsesAES256AndOpenSSLDecryptsIt() throws {

@@ -27,19 +27,25 @@ extension EndpointJobService {
     /// One job per endpoint (all its nodes in one transaction), one after the
     /// other, each in its own child; one result per endpoint and node. A failed
     /// job rolled back every node of its endpoint: each is a failure carrying its error.
-    /// Refuses a repeated endpoint or node, a missing endpoint and unusable
-    /// material before any job starts.
+    /// Refuses a repeated endpoint or node, a missing endpoint (of several) and
+    /// unusable material before any job starts. A single endpoint is looked up
+    /// by its job's process first thing, before it takes the lease or touches
+    /// anything, and refused there with the same error (category, field, text):
+    /// looking it up here as well would cost an install ~10 M instructions
+    /// (a GRDB query and an `EndpointRecord` decode) for a check the job repeats.
     public func install(_ request: InstallRequest, endpoints: [String], nodes: [String?], launcher: EndpointJobLauncher,
                         report: @escaping (String) -> Void) throws -> [TargetResult] {
         guard !endpoints.isEmpty else { throw GatewayError.option("endpoint", "give at least one endpoint") }
-        let catalog = EndpointCatalog(gateway: gateway)
-        var seen: [String: String] = [:]
-        for reference in endpoints {
-            let record = try catalog.find(reference)
-            if let first = seen[record.id] {
-                throw GatewayError.option("endpoint", "'\(reference)' and '\(first)' are the same endpoint; give each once")
+        if endpoints.count > 1 {
+            let catalog = EndpointCatalog(gateway: gateway)
+            var seen: [String: String] = [:]
+            for reference in endpoints {
+                let record = try catalog.find(reference)
+                if let first = seen[record.id] {
+                    throw GatewayError.option("endpoint", "'\(reference)' and '\(first)' are the same endpoint; give each once")
+                }
+                seen[record.id] = reference
             }
-            seen[record.id] = reference
         }
         let named = nodes.compactMap { $0 }
         if let repeated = named.first(where: { node in named.filter { $0 == node }.count > 1 }) {

@@ -8,11 +8,47 @@ public final class PrivateKey: @unchecked Sendable {
     // Safe to share: the EVP_PKEY is never modified after init, and OpenSSL 3
     // allows concurrent read-only use of one key from several threads.
     let pointer: OpaquePointer
+    /// This key's unencrypted PKCS#8 DER exactly as OpenSSL's encoder writes it, when the key was read from such
+    /// bytes (`init(pkcs8WrittenByOpenSSL:)`): `pkcs8DER()`, `pkcs8PEM()` and PKCS#12 key bags use these instead
+    /// of running the encoder again, whose set-up alone costs ~3.6 M instructions per process (OpenSSL 3.0 looks
+    /// up every encoder for the key type). Never modified after init; wiped when the key goes.
+    private var writtenPKCS8: [UInt8]?
 
     /// Takes ownership of an EVP_PKEY reference.
     init(taking pointer: OpaquePointer) { self.pointer = pointer }
 
-    deinit { EVP_PKEY_free(pointer) }
+    deinit {
+        if writtenPKCS8 != nil { SecureMemory.wipe(&writtenPKCS8!) }
+        EVP_PKEY_free(pointer)
+    }
+
+    /// Reads an unencrypted PKCS#8 PrivateKeyInfo that `pkcs8DER()` wrote (in this process or another: a job's
+    /// key comes to its process that way, `JobInput`) and keeps those bytes as the key's PKCS#8 encoding, so
+    /// writing the key again gives the same bytes without OpenSSL's encoder. Bytes from anywhere else (an
+    /// operator's file, a keystore) go through `init(der:)`: their encoding may differ from OpenSSL's.
+    public convenience init(pkcs8WrittenByOpenSSL der: [UInt8], what: String = "private key") throws {
+        OpenSSLErrorQueue.clear()
+        // The whole input must be the one structure: these bytes are what gets written again.
+        let parsed: (info: OpaquePointer?, used: Int) = der.isEmpty ? (nil, 0) : der.withUnsafeBufferPointer { buffer in
+            var cursor: UnsafePointer<UInt8>? = buffer.baseAddress
+            let info = d2i_PKCS8_PRIV_KEY_INFO(nil, &cursor, buffer.count)
+            return (info, cursor.map { $0 - buffer.baseAddress! } ?? 0)
+        }
+        guard !der.isEmpty, let info = parsed.info else {
+            OpenSSLErrorQueue.clear()
+            throw MaterialError.unreadable(what: what, reason: "expected an unencrypted DER PKCS#8 private key")
+        }
+        defer { PKCS8_PRIV_KEY_INFO_free(info) }
+        guard parsed.used == der.count else {
+            throw MaterialError.unreadable(what: what, reason: "\(der.count - parsed.used) bytes follow its PKCS#8 structure")
+        }
+        guard let key = og_PKCS8_to_pkey(info) else {
+            throw MaterialError.unreadable(what: what, reason: "the PKCS#8 structure holds no usable key ("
+                                               + OpenSSLErrorQueue.drain().joined(separator: "; ") + ")")
+        }
+        self.init(taking: key)
+        writtenPKCS8 = der
+    }
 
     /// Generates a fresh key.
     public static func generate(_ spec: KeySpec) throws -> PrivateKey {
@@ -137,6 +173,12 @@ public final class PrivateKey: @unchecked Sendable {
     public func pkcs8PEM() throws -> String {
         OpenSSLErrorQueue.clear()
         let output = try MemoryBIO(secure: true)
+        if let writtenPKCS8 {
+            // What PEM_write_bio_PKCS8PrivateKey writes: the same DER under the same label, same line length.
+            let written = writtenPKCS8.withUnsafeBufferPointer { PEM_write_bio(output.pointer, "PRIVATE KEY", "", $0.baseAddress, $0.count) }
+            guard written > 0 else { throw OpenSSLErrorQueue.failure("writing the private key as PEM") }
+            return output.text
+        }
         guard PEM_write_bio_PKCS8PrivateKey(output.pointer, pointer, nil, nil, 0, nil, nil) == 1 else {
             throw OpenSSLErrorQueue.failure("writing the private key as PEM")
         }
@@ -163,12 +205,24 @@ public final class PrivateKey: @unchecked Sendable {
 
     /// Unencrypted PKCS#8 DER (PrivateKeyInfo).
     public func pkcs8DER() throws -> [UInt8] {
+        if let writtenPKCS8 { return writtenPKCS8 }
         OpenSSLErrorQueue.clear()
         let output = try MemoryBIO(secure: true)
         guard i2d_PKCS8PrivateKey_bio(output.pointer, pointer, nil, nil, 0, nil, nil) == 1 else {
             throw OpenSSLErrorQueue.failure("writing the private key as DER")
         }
         return output.bytes
+    }
+
+    /// The key as an OpenSSL PKCS8_PRIV_KEY_INFO, which the caller frees: parsed from the kept PKCS#8 bytes
+    /// when there are some (an ASN.1 parse, no encoder), else made by `EVP_PKEY2PKCS8`.
+    func pkcs8Info() throws -> OpaquePointer {
+        OpenSSLErrorQueue.clear()
+        if let writtenPKCS8, let info = DEREncoding.decode(writtenPKCS8, { d2i_PKCS8_PRIV_KEY_INFO(nil, $0, $1) }) {
+            return info
+        }
+        guard let info = EVP_PKEY2PKCS8(pointer) else { throw OpenSSLErrorQueue.failure("writing the private key as PKCS#8") }
+        return info
     }
 
     /// The public half as DER SubjectPublicKeyInfo.

@@ -389,7 +389,17 @@ public struct PKCS12Store: Sendable {
                                                          problem: "has no private key to write; supply the key")
                     }
                     try KeystoreEntry.validateKeyEntry(alias: entry.alias, key: key, chain: chain)
-                    guard let encrypted = PKCS12_add_key_ex(&keyBags, key.pointer, 0, Int32(iterations), bagCipher, pass, nil, nil) else {
+                    // What PKCS12_add_key_ex does, from the key's PKCS#8 structure (parsed from the bytes it
+                    // was read from when OpenSSL wrote them, instead of running the encoder again).
+                    let info = try key.pkcs8Info()
+                    defer { PKCS8_PRIV_KEY_INFO_free(info) }
+                    guard let encrypted = PKCS12_SAFEBAG_create_pkcs8_encrypt_ex(bagCipher, pass, -1, nil, 0, Int32(iterations),
+                                                                                 info, nil, nil) else {
+                        throw OpenSSLErrorQueue.failure("encrypting the private key of '\(entry.alias)'")
+                    }
+                    if keyBags == nil { keyBags = og_sk_PKCS12_SAFEBAG_new_null() }
+                    guard let keyBags, og_sk_PKCS12_SAFEBAG_push(keyBags, encrypted) > 0 else {
+                        PKCS12_SAFEBAG_free(encrypted)
                         throw OpenSSLErrorQueue.failure("encrypting the private key of '\(entry.alias)'")
                     }
                     keyBag = encrypted

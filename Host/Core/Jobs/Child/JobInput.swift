@@ -8,7 +8,7 @@ import OGMaterial
 ///
 ///     "OGJM1\n" count(u32) { length(u32) bytes }*count     (big-endian)
 ///
-/// the first piece the key as unencrypted PKCS#8 DER, the second the leaf's
+/// the first piece the key as unencrypted PKCS#8 DER (as OpenSSL's encoder writes it), the second the leaf's
 /// DER, the rest the intermediates' DER, leaf-side first. The key thus travels
 /// only over the pipe between the two processes — never in argv, the
 /// environment, the spec's JSON, a log or a file — and both sides wipe their
@@ -69,7 +69,9 @@ public enum JobInput {
         }
         guard reader.isAtEnd else { throw GatewayError.badInput("the job's material is followed by other input") }
         do {
-            let key = try PrivateKey(der: pieces[0], what: "the job's key")
+            // The parent's pkcs8DER() wrote these bytes: the key keeps them, and writing it into a keystore
+            // or a PEM file needs no second run of OpenSSL's encoder.
+            let key = try PrivateKey(pkcs8WrittenByOpenSSL: pieces[0], what: "the job's key")
             let leaf = try Certificate(der: pieces[1], what: "the job's certificate")
             let intermediates = try pieces.dropFirst(2).map { try Certificate(der: $0, what: "the job's chain") }
             return (spec, InstallMaterial(key: key, leaf: leaf, intermediates: intermediates, certificateID: nil))
