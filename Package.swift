@@ -30,6 +30,8 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "og-host", targets: ["og-host"]),
+        // The command line beyond `plugins list`: the og-host executable loads it with dlopen (Host/Front).
+        .library(name: "og-host-cli", type: .dynamic, targets: ["OGHostCLI"]),
         .library(name: "OGConformance", targets: ["OGConformance"]),
     ] + plugins.map(\.0),
     dependencies: [
@@ -68,9 +70,13 @@ let package = Package(
                 path: "Host/Core", plugins: ["BuildInfo"]),
         // Stamps the git commit into OGHost for `og-host --version`.
         .plugin(name: "BuildInfo", capability: .buildTool(), path: "Host/BuildInfo"),
-        .executableTarget(name: "og-host",
-                          dependencies: ["OGHost", .product(name: "ArgumentParser", package: "swift-argument-parser")],
-                          path: "Host/CLI"),
+        // The command line (argument parsing and printing), built as libog-host-cli.so.
+        .target(name: "OGHostCLI",
+                dependencies: ["OGHost", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                path: "Host/CLI"),
+        // The og-host executable: no Foundation; answers `plugins list` itself and loads
+        // libog-host-cli.so for everything else (docs/ARCHITECTURE.md, "The executable and its command library").
+        .executableTarget(name: "og-host", dependencies: ["OGPlugins", "OGBasics"], path: "Host/Front"),
 
         .target(name: "OGTestSupport", dependencies: ["OGBasics"], path: "Tests/Support"),
         .testTarget(name: "MaterialTests", dependencies: ["OGMaterial", "OGBasics", "OGTestSupport"]),
@@ -83,7 +89,7 @@ let package = Package(
                                                             .product(name: "OGJSON", package: "SDK")]),
         .testTarget(name: "IssuanceTests", dependencies: ["OGIssuance", "OGMaterial", "OGBasics", "OGTestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["OGBasics", "OGTestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["og-host", "OGHost"]),
+        .testTarget(name: "CLITests", dependencies: ["OGHostCLI", "OGHost"]),
         .testTarget(name: "RenewalTests", dependencies: ["OGHost", "OGInventory", "OGIssuance", "OGTestSupport",
                                                          .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "PluginKitTests", dependencies: [pluginKit, pluginABI, .product(name: "OGPluginTesting", package: "SDK"),

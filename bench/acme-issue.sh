@@ -12,7 +12,7 @@
 #
 # Needs the Debian packages pebble, nginx, openssl, curl, hyperfine, python3-venv,
 # network access to PyPI for the first run, and og-host with the nginx plugin:
-#   swift build -c release --product og-host --product og-plugin-nginx
+#   swift build -c release --product og-host --product og-host-cli --product og-plugin-nginx
 # Usage: bench/acme-issue.sh [runs] [directory holding og-host and libog-plugin-nginx.so]
 set -euo pipefail
 
@@ -23,8 +23,8 @@ nginx=/usr/sbin/nginx
 for tool in pebble pebble-challtestsrv "$nginx" openssl curl hyperfine python3; do
     command -v "$tool" >/dev/null || { echo "$tool is missing: install its Debian package" >&2; exit 1; }
 done
-for product in og-host libog-plugin-nginx.so; do
-    [ -e "$products/$product" ] || { echo "$products/$product is missing: swift build -c release --product og-host --product og-plugin-nginx" >&2; exit 1; }
+for product in og-host libog-host-cli.so libog-plugin-nginx.so; do
+    [ -e "$products/$product" ] || { echo "$products/$product is missing: swift build -c release --product og-host --product og-host-cli --product og-plugin-nginx" >&2; exit 1; }
 done
 
 venv=/tmp/og-bench-certbot-venv

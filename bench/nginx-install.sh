@@ -14,7 +14,7 @@
 #
 # Needs the Debian packages nginx, openssl, hyperfine and python3-venv, network
 # access to PyPI for the first run, and a built og-host with the nginx plugin:
-#   swift build -c release --product og-host --product og-plugin-nginx
+#   swift build -c release --product og-host --product og-host-cli --product og-plugin-nginx
 # Usage: bench/nginx-install.sh [runs] [directory holding og-host and libog-plugin-nginx.so]
 #        (default: $OG_BENCH_BIN, else .build/release; bench/release-build.sh builds into .build-bench/release)
 set -euo pipefail
@@ -34,9 +34,9 @@ for tool in "$nginx" openssl hyperfine python3; do
         exit 1
     fi
 done
-for product in og-host libog-plugin-nginx.so; do
+for product in og-host libog-host-cli.so libog-plugin-nginx.so; do
     if [ ! -e "$products/$product" ]; then
-        echo "$products/$product is missing: build it with swift build -c release --product og-host --product og-plugin-nginx" >&2
+        echo "$products/$product is missing: build it with swift build -c release --product og-host --product og-host-cli --product og-plugin-nginx" >&2
         exit 1
     fi
 done

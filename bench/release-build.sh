@@ -29,7 +29,7 @@ if [ "${OG_BENCH_CALLGRIND:-0}" = 1 ]; then
   # valgrind 3.19 gives up on the DWARF 5 the toolchain's clang writes for C
   # targets ("possibly corrupted debuginfo"): measure copies without debug info.
   mkdir -p "$work/bin"
-  for product in "$bin/og-host" "$bin"/libog-plugin-*.so; do
+  for product in "$bin/og-host" "$bin/libog-host-cli.so" "$bin"/libog-plugin-*.so; do
     cp "$product" "$work/bin/" && objcopy --strip-debug "$work/bin/$(basename "$product")"
   done
   bin=$work/bin

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the Debian packages of og-host from a release build:
 #
-#   og-host                  /usr/bin/og-host, the Swift runtime it and the
+#   og-host                  /usr/bin/og-host, its command library
+#                            /usr/lib/og-host/libog-host-cli.so, the Swift runtime they and the
 #                            plugins share (private, /usr/lib/og-host/runtime),
 #                            the empty system plugins.d, man page, completions;
 #                            Provides og-host-abi-<major> and
@@ -48,6 +49,7 @@ if [ "${OG_PKG_SKIP_BUILD:-0}" != 1 ]; then
 fi
 bin=$(swift build -c release --show-bin-path)
 [ -x "$bin/og-host" ] || die "no release build in $bin (unset OG_PKG_SKIP_BUILD)"
+[ -f "$bin/libog-host-cli.so" ] || die "no libog-host-cli.so in $bin (unset OG_PKG_SKIP_BUILD)"
 
 # The Swift runtime libraries come from the toolchain that built the binaries.
 swift_libs=$(realpath "$(dirname "$(readlink -f "$(command -v swift)")")/../lib/swift/linux")
@@ -137,9 +139,12 @@ install -d "$h/usr/bin" "$h$runtime_dir" "$h$plugins_dir" "$h/usr/share/man/man1
   "$h/usr/share/fish/vendor_completions.d" "$h/usr/share/doc/og-host"
 install -m 0755 "$bin/og-host" "$h/usr/bin/og-host"
 prepare_elf "$h/usr/bin/og-host"
+# The command line beyond `plugins list`; /usr/bin/og-host loads it from ../lib/og-host (Host/Front).
+install -m 0644 "$bin/libog-host-cli.so" "$h$libdir/libog-host-cli.so"
+prepare_elf "$h$libdir/libog-host-cli.so"
 
 # Every toolchain library the host or any plugin resolves to (ldd is transitive).
-for elf in "$bin/og-host" "$bin"/libog-plugin-*.so; do
+for elf in "$bin/og-host" "$bin/libog-host-cli.so" "$bin"/libog-plugin-*.so; do
   ldd "$elf" | awk -v dir="$swift_libs/" 'index($3, dir) == 1 { print $3 }'
 done | sort -u > "$stage/runtime.list"
 [ -s "$stage/runtime.list" ] || die "ldd found no Swift runtime libraries under $swift_libs"
@@ -173,10 +178,10 @@ install -m 0755 "$here/debian/og-host.postinst" "$h/DEBIAN/postinst"
 install -m 0755 "$here/debian/og-host.postrm" "$h/DEBIAN/postrm"
 
 say "og-host: dpkg-shlibdeps and dpkg-deb (xz)"
-host_depends=$(shlib_depends "$h/usr/bin/og-host" "$h$runtime_dir"/*.so)
+host_depends=$(shlib_depends "$h/usr/bin/og-host" "$h$libdir/libog-host-cli.so" "$h$runtime_dir"/*.so)
 # Loaded with dlopen on first HTTP use (Host/System/CCurl/og_curl.c: libcurl.so.4,
 # 7.71 or later), so no ELF dependency shows it to dpkg-shlibdeps.
-if grep -qa 'libcurl\.so\.4' "$h/usr/bin/og-host"; then
+if grep -qa 'libcurl\.so\.4' "$h/usr/bin/og-host" "$h$libdir/libog-host-cli.so"; then
   case ", $host_depends" in *", libcurl4 "*) ;; *) host_depends="$host_depends, libcurl4 (>= 7.71.0)";; esac
 fi
 build_deb "$h" "Package: og-host

@@ -132,14 +132,14 @@ no_toolchain() {
 check "no Swift toolchain in the root; the Swift runtime only in /usr/lib/og-host/runtime" no_toolchain
 
 libraries_resolve() {
-  for f in /usr/bin/og-host "$root"/usr/lib/og-host/plugins.d/*.so; do
+  for f in /usr/bin/og-host /usr/lib/og-host/libog-host-cli.so "$root"/usr/lib/og-host/plugins.d/*.so; do
     f=${f#"$root"}
     local libs; libs=$(inroot ldd "$f")
     if grep "not found" <<<"$libs"; then return 1; fi
     grep -q "libswiftCore.so => /usr/lib/og-host/runtime/libswiftCore.so" <<<"$libs"
   done
 }
-check "og-host and every plugin resolve every library inside the root (Swift runtime from /usr/lib/og-host/runtime)" libraries_resolve
+check "og-host, its command library and every plugin resolve every library inside the root (Swift runtime from /usr/lib/og-host/runtime)" libraries_resolve
 
 # The root was made with the libraries og-host needs, so dpkg -i alone would not
 # notice a missing Depends: check that every library each installed ELF file
@@ -173,7 +173,7 @@ depends_complete() {
     echo "$pkg: Depends:$deps cover its ELF files"
   done
   # libcurl is dlopen()ed on first HTTP use, invisible to the loop above.
-  if grep -qa 'libcurl\.so\.4' "$root/usr/bin/og-host"; then
+  if grep -qa 'libcurl\.so\.4' "$root/usr/bin/og-host" "$root/usr/lib/og-host/libog-host-cli.so"; then
     inroot dpkg-query -W -f '${Depends}\n' og-host | grep 'libcurl4' >/dev/null
     inroot /sbin/ldconfig -p | grep 'libcurl\.so\.4 ' >/dev/null
     echo "og-host: dlopen()s libcurl.so.4; Depends names libcurl4 and the root has it"

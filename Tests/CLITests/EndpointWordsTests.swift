@@ -1,6 +1,6 @@
 import OGHost
 import Testing
-@testable import og_host
+@testable import OGHostCLI
 
 /// The CLI's reader of `tls add <type>` / `tls update <endpoint>` words
 /// (`EndpointWords`): it turns options into the field values the library
