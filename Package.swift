@@ -73,7 +73,8 @@ let package = Package(
         // The command line (argument parsing and printing), built as libog-host-cli.so.
         .target(name: "OGHostCLI",
                 dependencies: ["OGHost", .product(name: "ArgumentParser", package: "swift-argument-parser")],
-                path: "Host/CLI"),
+                path: "Host/CLI", exclude: ["libog-host-cli.exports"],
+                linkerSettings: [.unsafeFlags(["-Xlinker", "--version-script=\(Context.packageDirectory)/Host/CLI/libog-host-cli.exports"])]),
         // The og-host executable: no Foundation; answers `plugins list` itself and loads
         // libog-host-cli.so for everything else (docs/ARCHITECTURE.md, "The executable and its command library").
         .executableTarget(name: "og-host", dependencies: ["OGPlugins", "OGBasics"], path: "Host/Front"),

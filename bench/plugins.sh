@@ -19,10 +19,12 @@ venv=/tmp/og-bench-certbot-venv
 if [ ! -x "$venv/bin/certbot" ]; then
   python3 -m venv "$venv" && "$venv/bin/pip" install --quiet certbot certbot-nginx >&2
 fi
-# The floor under any og-host command: programs that do nothing, linked like
-# og-host (its DT_NEEDED list, read from the binary, so they follow its links):
-# the dynamic loader's work for those libraries, plus, for the Swift one, the
-# Swift runtime's start. `ldd "$bin/og-host"` lists what that maps.
+# The floor under `plugins list`: programs that do nothing, linked like the
+# og-host executable (its DT_NEEDED list, read from the binary, so they follow
+# its links): the dynamic loader's work for those libraries, plus, for the Swift
+# one, the Swift runtime's start. `ldd "$bin/og-host"` lists what that maps.
+# Every other command loads libog-host-cli.so (Foundation, OpenSSL, SQLite,
+# libssh2, ...); `og-host --version` shows what that costs a start.
 swiftlib=$(dirname "$(readlink -f "$(command -v swiftc)")")/../lib/swift/linux
 needed=$(readelf -d "$bin/og-host" | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p')
 echo 'int main(void) { return 0; }' > "$work/empty.c"
@@ -40,6 +42,7 @@ compare "${OG_BENCH_RUNS:-30}" \
   "empty C program" "$work/empty-c" \
   "empty C program linked like og-host" "$work/empty-c-linked" \
   "empty Swift program linked like og-host" "$work/empty-swift-linked" \
+  "og-host --version (loads libog-host-cli.so)" "$bin/og-host --version" \
   "tls add p12 --help (manifests)" "OG_PLUGIN_PATH=$work/plugins.d $bin/og-host tls add p12 --help" \
   "plugins list (no manifests)" "OG_PLUGIN_PATH=$work/bare.d $bin/og-host plugins list" \
   "certbot plugins" "$venv/bin/certbot plugins --config-dir $work/certbot --work-dir $work/certbot --logs-dir $work/certbot"

@@ -159,9 +159,15 @@ done < "$stage/runtime.list"
 "$bin/og-host" --generate-completion-script zsh > "$h/usr/share/zsh/vendor-completions/_og-host"
 "$bin/og-host" --generate-completion-script fish > "$h/usr/share/fish/vendor_completions.d/og-host.fish"
 man_date=$(date -u -d "@$SOURCE_DATE_EPOCH" +%Y-%m-%d)
-say "swift package generate-manual (swift-argument-parser's plugin)"
-swift package generate-manual --configuration release --date "$man_date" >&2
-manual="$root/.build/plugins/GenerateManual/outputs/og-host/og-host.1"
+# swift-argument-parser's generate-manual tool run on og-host (it reads `og-host
+# --experimental-dump-help`). Not through its package plugin, which only documents
+# executables whose own target depends on ArgumentParser: og-host's front does not
+# (Host/Front; the command line it loads does).
+say "generate-manual (swift-argument-parser's tool)"
+swift build -c release --product generate-manual >&2
+install -d "$stage/man"
+"$bin/generate-manual" "$bin/og-host" --output-directory "$stage/man" --date "$man_date" >&2
+manual="$stage/man/og-host.1"
 [ -s "$manual" ] || die "generate-manual wrote no $manual"
 gzip -9n < "$manual" > "$h/usr/share/man/man1/og-host.1.gz"
 

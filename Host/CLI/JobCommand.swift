@@ -43,7 +43,7 @@ struct JobCommand: ParsableCommand {
         @Option(name: .customLong("idle-seconds"), help: "Seconds to wait for the next job before exiting.")
         var idleSeconds: Double = Double(JobWorker.defaultIdle.components.seconds)
 
-        /// `og-host job worker` with no options, as `EndpointJobLauncher` starts it (main.swift's fast path):
+        /// `og-host job worker` with no options, as `EndpointJobLauncher` starts it (CommandLineMain.swift's fast path):
         /// the bounds come from `OG_JOB_WORKER_MAX_JOBS` and `OG_JOB_WORKER_IDLE_SECONDS` when set, and are
         /// checked by `run()` as if given as options.
         static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Worker {
