@@ -5,9 +5,12 @@ import OGBasics
 /// one sealed `<store>.ogcs` file per store, and the master key that seals
 /// them all.
 ///
-/// Every operation holds an exclusive `flock` on `<folder>/.lock` from read to
+/// Every change holds an exclusive `flock` on `<folder>/.lock` from read to
 /// write, so concurrent og-host processes never lose each other's updates,
-/// and first finishes a master key rotation that a crash interrupted.
+/// and first finishes a master key rotation that a crash interrupted. Reads
+/// share the lock: no change is under way while they read, and readers do not
+/// wait for each other (every endpoint job of a fan-out reads the default
+/// store twice, in ten job workers at once).
 public struct LocalCredentialDirectory: Sendable {
     public static let storeFileExtension = "ogcs"
 
@@ -104,6 +107,23 @@ public struct LocalCredentialDirectory: Sendable {
             }
             return try body(&access)
         }
+    }
+
+    /// Runs `body`, which only reads, holding the directory's lock shared
+    /// with other readers. A rotation a crash left unfinished (`<master
+    /// key>.new` present) must be finished first, which takes the exclusive
+    /// lock: then `body` runs under that instead. A rotation cannot start
+    /// while a reader holds the lock.
+    func withSharedAccess<Result>(_ body: (inout Access) throws -> Result) throws -> Result {
+        if LocalFiles.exists(path) {
+            let outcome: Result? = try FileLock.withSharedLock("\(path)/.lock") {
+                guard !LocalFiles.exists(pendingKeyPath) else { return nil }
+                var access = Access(directory: self)
+                return .some(try body(&access))
+            }
+            if let outcome { return outcome }
+        }
+        return try withExclusiveAccess(body)
     }
 
     /// What may be done while the lock is held. Caches the master key for the

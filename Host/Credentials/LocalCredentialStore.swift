@@ -23,7 +23,7 @@ public struct LocalCredentialStore: CredentialStore {
     public var filePath: String { directory.filePath(ofStore: name) }
 
     public func credential(id: String) throws -> Credential {
-        try directory.withExclusiveAccess { access in
+        try directory.withSharedAccess { access in
             let document = try access.read(store: name)
             guard let index = document.index(of: id) else {
                 throw CredentialsError.notFound(store: name, id: id)
@@ -37,7 +37,7 @@ public struct LocalCredentialStore: CredentialStore {
 
     /// Every credential's ID, username and kind, sorted by ID; no secrets.
     public func list() throws -> [CredentialSummary] {
-        try directory.withExclusiveAccess { access in
+        try directory.withSharedAccess { access in
             try access.read(store: name).credentials.map(\.summary).sorted { $0.id < $1.id }
         }
     }

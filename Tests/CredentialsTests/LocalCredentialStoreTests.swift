@@ -214,4 +214,39 @@ import Testing
         #expect(try fixture.directory.storeNames().isEmpty)
         #expect(try store.list().isEmpty)
     }
+
+    /// Reads share the directory's lock (ten job workers read the default store at once); a change
+    /// in progress (the exclusive lock, held here by the test) still keeps them out until it ends.
+    @Test func readersShareTheLockAndWaitForAWriter() throws {
+        let fixture = try CredentialFixture()
+        let store = try fixture.store()
+        try store.add(.password(username: "deploy", Secret("pw")), id: "one")
+        let lock = open(fixture.directory.path + "/.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        try #require(lock >= 0)
+        defer { close(lock) }
+
+        /// Reads credential "one" on another thread; the semaphore says when it is done.
+        func readElsewhere() -> DispatchSemaphore {
+            let done = DispatchSemaphore(value: 0)
+            Thread {
+                _ = try? store.credential(id: "one")
+                _ = try? store.list()
+                done.signal()
+            }.start()
+            return done
+        }
+
+        try #require(flock(lock, LOCK_SH) == 0)
+        let whileRead = readElsewhere()
+        let sharedOK = whileRead.wait(timeout: .now() + 30) == .success
+        #expect(sharedOK, "a reader waited for another reader")
+        try #require(flock(lock, LOCK_UN) == 0)
+        if !sharedOK { whileRead.wait() }
+
+        try #require(flock(lock, LOCK_EX) == 0)
+        let whileWritten = readElsewhere()
+        #expect(whileWritten.wait(timeout: .now() + 0.3) == .timedOut, "a reader went ahead during a change")
+        try #require(flock(lock, LOCK_UN) == 0)
+        #expect(whileWritten.wait(timeout: .now() + 30) == .success)
+    }
 }

@@ -25,7 +25,7 @@ public struct CertificateVault {
     var keyFiles: KeyFiles {
         get throws {
             _ = try inventory
-            return KeyFiles(dataDirectory: gateway.dataDirectory)
+            return KeyFiles(gateway: gateway)
         }
     }
 

@@ -11,9 +11,9 @@ struct KeyFiles {
     let directory: String
     let credentials: LocalCredentialDirectory
 
-    init(dataDirectory: DataDirectory) {
-        directory = dataDirectory.keysPath
-        credentials = LocalCredentialDirectory(path: dataDirectory.credentialsPath)
+    init(gateway: Gateway) {
+        directory = gateway.dataDirectory.keysPath
+        credentials = gateway.credentialDirectory
     }
 
     func path(of certificateID: String) -> String { "\(directory)/\(certificateID).key" }

@@ -1,5 +1,6 @@
 import Foundation
 import OGBasics
+import OGCredentials
 import OGInventory
 import OGPlugins
 import Synchronization
@@ -16,6 +17,13 @@ public final class Gateway: Sendable {
     public let searchPath: PluginSearchPath
     /// How long a job holds its endpoint between heartbeats.
     public let leaseSettings: JobLeaseSettings
+    /// The local credential stores (`<data>/credentials`, master key from
+    /// `OG_MASTER_KEY_FILE` of the same environment), and who this process
+    /// acts as in the audit trail: read from the environment once, since
+    /// building `ProcessInfo`'s environment dictionary costs ~0.4 M
+    /// instructions and a job asked it three times.
+    let credentialDirectory: LocalCredentialDirectory
+    let auditActor: String
     private let describer: PluginRegistry.Describer
     private struct Opened {
         var registry: PluginRegistry?
@@ -32,6 +40,8 @@ public final class Gateway: Sendable {
         }
         searchPath = PluginSearchPath.resolve(explicit: pluginDirectories, environment: environment)
         leaseSettings = try JobLeaseSettings.from(environment: environment)
+        credentialDirectory = LocalCredentialDirectory(path: self.dataDirectory.credentialsPath, environment: environment)
+        auditActor = AuditRecord.currentActor(environment: environment)
         self.describer = describer
     }
 
@@ -119,7 +129,7 @@ public final class Gateway: Sendable {
     /// Records what happened; a failure to write the audit record is reported but does not mask the outcome.
     public func audit(action: String, subject: String, success: Bool, detail: String) {
         do {
-            try inventory().appendAudit(AuditRecord(action: action, subject: subject,
+            try inventory().appendAudit(AuditRecord(actor: auditActor, action: action, subject: subject,
                                                     outcome: success ? .success : .failure, detail: detail))
         } catch {
             StandardStreams.error("warning: could not write the audit record: \(error)\n")

@@ -23,7 +23,7 @@ public struct ACMEIssuance: CertificateIssuer {
         let issuers = ACMEIssuers(gateway: gateway)
         let issuer = try issuers.find(request.issuerName)
         let inventory = try gateway.inventory()
-        let keyFiles = KeyFiles(dataDirectory: gateway.dataDirectory)
+        let keyFiles = KeyFiles(gateway: gateway)
         var order: ACMEOrderRecord
         let resumed: Bool
         if let open = try issuerInventory({ try inventory.openACMEOrder(certificateName: request.certificateName,
@@ -130,7 +130,7 @@ public struct ACMEIssuance: CertificateIssuer {
         order.state = .failed
         order.lastProblem = "abandoned by the operator"
         try issuerInventory { try gateway.inventory().saveACMEOrder(order) }
-        try KeyFiles(dataDirectory: gateway.dataDirectory).remove(certificateID: Self.orderKeyID(order.id))
+        try KeyFiles(gateway: gateway).remove(certificateID: Self.orderKeyID(order.id))
         gateway.audit(action: "cert.order.abandon", subject: order.certificateName, success: true, detail: "order \(order.id)")
         return order
     }
@@ -393,7 +393,7 @@ public struct ACMEIssuance: CertificateIssuer {
         if case .problem(let problem, _)? = issuanceError, problem.shortType == "orderInvalid" { final = true }
         if final || order.state == .created { order.state = .failed }
         try? gateway.inventory().saveACMEOrder(order)
-        if order.state == .failed { try? KeyFiles(dataDirectory: gateway.dataDirectory).remove(certificateID: Self.orderKeyID(order.id)) }
+        if order.state == .failed { try? KeyFiles(gateway: gateway).remove(certificateID: Self.orderKeyID(order.id)) }
         gateway.audit(action: "cert.issue", subject: order.certificateName, success: false, detail: "order \(order.id): \(error)")
         let next = order.state == .failed
             ? "the order is closed; run og-host cert issue again to place a new one"

@@ -107,7 +107,7 @@ public struct ACMEIssuers {
             // The account exists at the CA; now keep what is needed to use it. On failure the
             // CA keeps an account nobody can use, which is harmless; the gateway keeps nothing.
             let keyID = "acme-account-" + UUID().uuidString.lowercased()
-            let keyFiles = KeyFiles(dataDirectory: gateway.dataDirectory)
+            let keyFiles = KeyFiles(gateway: gateway)
             try keyFiles.store(accountKey, certificateID: keyID)
             var credentialID: String?
             do {
@@ -154,7 +154,7 @@ public struct ACMEIssuers {
             guard let removed = try issuerInventory({ try gateway.inventory().removeACMEIssuer(named: name) }) else {
                 throw GatewayError("issuer '\(name)': was removed by another og-host meanwhile", category: .notFound)
             }
-            try KeyFiles(dataDirectory: gateway.dataDirectory).remove(certificateID: removed.accountKeyID)
+            try KeyFiles(gateway: gateway).remove(certificateID: removed.accountKeyID)
             if let credentialID = removed.eabCredentialID {
                 try? LocalCredentialDirectory(path: gateway.dataDirectory.credentialsPath)
                     .store(named: LocalCredentialStore.defaultName).remove(id: credentialID)
@@ -165,7 +165,7 @@ public struct ACMEIssuers {
 
     /// A client for the issuer's account, ready to order.
     func client(for issuer: ACMEIssuerRecord) throws -> ACMEClient {
-        let key = try KeyFiles(dataDirectory: gateway.dataDirectory).load(certificateID: issuer.accountKeyID)
+        let key = try KeyFiles(gateway: gateway).load(certificateID: issuer.accountKeyID)
         let client = try makeClient(directoryURL: issuer.directoryURL, caBundlePEM: issuer.caBundlePEM, accountKey: key,
                                     accountURL: issuer.accountURL)
         if issuer.accountURL == nil {

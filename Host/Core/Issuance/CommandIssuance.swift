@@ -123,7 +123,7 @@ public struct CommandIssuance: CertificateIssuer {
                                                   commonName: leaf.commonName, subjectAlternativeNames: [], csrPEM: csr.pem,
                                                   status: .pending, origin: .generated)
             record.attach(leaf: leaf, chain: issuedChain)
-            let keyFiles = KeyFiles(dataDirectory: gateway.dataDirectory)
+            let keyFiles = KeyFiles(gateway: gateway)
             try keyFiles.store(key, certificateID: record.id)
             let stored: (stored: ManagedCertificateRecord, previousID: String?)
             do {

@@ -14,8 +14,7 @@ struct CredentialResolver {
         switch record.kind {
         case .local:
             do {
-                let directory = LocalCredentialDirectory(path: gateway.dataDirectory.credentialsPath)
-                return try LocalCredentialStore(name: store, directory: directory).credential(id: id)
+                return try LocalCredentialStore(name: store, directory: gateway.credentialDirectory).credential(id: id)
             } catch {
                 throw GatewayError("credential store '\(store)', credential '\(id)': \(error)")
             }
