@@ -118,4 +118,49 @@ import Testing
         #expect(bogus["status"] as? String == "refused")
         #expect((bogus["reason"] as? String)?.contains("no og_plugin_entry() symbol") == true)
     }
+
+    /// The og-host executable answers `plugins list` itself, without its command library
+    /// (Host/Front), and must print byte for byte what the command line prints: available,
+    /// refused and shadowed plugins alike. A copy of the executable alone proves which one
+    /// answered: it cannot hand anything over, so a command it does not answer fails there.
+    @Test func theExecutableListsPluginsExactlyAsTheCommandLineDoes() throws {
+        let fixture = try GatewayFixture()
+        // A second directory whose hello-c shadows the first one's, and is refused (group-writable).
+        let first = fixture.root.file("first.d")
+        try LocalFiles.makeDirectory(first, mode: 0o755)
+        let shadowing = "\(first)/libog-plugin-hello-c.so"
+        try LocalFiles.writeAtomically(shadowing, contents: try LocalFiles.read("\(fixture.pluginsDirectory)/libog-plugin-hello-c.so"),
+                                       mode: 0o775)
+        chmod(shadowing, 0o775)
+        let frontOnly = fixture.root.file("front-only")
+        try LocalFiles.makeDirectory(frontOnly, mode: 0o755)
+        try LocalFiles.writeAtomically("\(frontOnly)/og-host", contents: try LocalFiles.read(BuiltProducts.ogHost), mode: 0o755)
+        // Without OG_JOB_LEASE_SECONDS (GatewayFixture sets it, and the executable then leaves
+        // even `plugins list` to the command line).
+        var environment = ProcessInfo.processInfo.environment
+        for name in ["OG_LOG_LEVEL", "OG_LOG_FORMAT", "OG_JOB_LEASE_SECONDS"] { environment.removeValue(forKey: name) }
+        environment["OG_DATA_DIR"] = fixture.dataDirectory
+        environment["OG_PLUGIN_PATH"] = "\(first):\(fixture.pluginsDirectory)"
+
+        let answered = try ProcessRunner.run("\(frontOnly)/og-host", ["plugins", "list"], environment: environment)
+        #expect(answered.exitStatus == 0, "\(answered.standardErrorText)")
+        // OG_LOG_LEVEL=warning is the default level, and sends the words to the command line.
+        var handedOver = environment
+        handedOver["OG_LOG_LEVEL"] = "warning"
+        let full = try ProcessRunner.run(BuiltProducts.ogHost, ["plugins", "list"], environment: handedOver)
+        #expect(full.exitStatus == 0, "\(full.standardErrorText)")
+        #expect(answered.standardOutputText == full.standardOutputText)
+        #expect(answered.standardErrorText.isEmpty && full.standardErrorText.isEmpty)
+        for expected in ["hello-c      -        -    -             refused: file is writable by group or others (mode 775)",
+                         "shadowed: shadowed by \(shadowing)", "hello-swift", "available"] {
+            #expect(answered.standardOutputText.contains(expected), "\(expected) in \(answered.standardOutputText)")
+        }
+
+        // Anything else needs the library, which the copy does not have.
+        let json = try ProcessRunner.run("\(frontOnly)/og-host", ["plugins", "list", "--output", "json"], environment: environment)
+        #expect(json.exitStatus == 1)
+        #expect(json.standardErrorText.hasPrefix("og-host: cannot load its command library libog-host-cli.so (looked in "))
+        #expect(json.standardErrorText.contains("/front-only/libog-host-cli.so, "), "the executable's own directory first")
+        #expect(json.standardOutput.isEmpty)
+    }
 }
