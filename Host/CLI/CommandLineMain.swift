@@ -32,18 +32,7 @@ public func commandLineMain() {
     while index < words.count, words[index] != "--" {
         let word = words[index]
         for option in ["--data-dir", "--plugins-dir"] where word == option || word.hasPrefix(option + "=") {
-            let value: String
-            if word == option {
-                guard index + 1 < words.count else {
-                    StandardStreams.error("error: \(option): needs a directory\n")
-                    exit(2)
-                }
-                value = words[index + 1]
-                words.removeSubrange(index...(index + 1))
-            } else {
-                value = String(word.dropFirst(option.count + 1))
-                words.remove(at: index)
-            }
+            let value = takeOptionValue(option, at: index, from: &words, needs: "a directory")
             if option == "--data-dir" { setenv("OG_DATA_DIR", value, 1) } else { pluginDirectories.append(value) }
             index -= 1
             break
@@ -62,18 +51,7 @@ public func commandLineMain() {
             setenv("OG_LOG_LEVEL", word == "--verbose" ? "debug" : "error", 1)
             words.remove(at: index)
         } else if word == "--log-format" || word.hasPrefix("--log-format=") {
-            let value: String
-            if word == "--log-format" {
-                guard index + 1 < words.count else {
-                    StandardStreams.error("error: --log-format: needs text or json\n")
-                    exit(2)
-                }
-                value = words[index + 1]
-                words.removeSubrange(index...(index + 1))
-            } else {
-                value = String(word.dropFirst("--log-format=".count))
-                words.remove(at: index)
-            }
+            let value = takeOptionValue("--log-format", at: index, from: &words, needs: "text or json")
             setenv("OG_LOG_FORMAT", value, 1)
         } else {
             index += 1
@@ -142,6 +120,24 @@ public func commandLineMain() {
         }
     }
     dispatchMain()
+}
+
+/// The value of the global option `option` at `words[index]`, given as `OPTION VALUE` or
+/// `OPTION=VALUE`, taken out of `words`; a bare option with nothing after it is a usage error
+/// ("error: OPTION: needs WHAT", exit 2), as argument-parser reports one.
+func takeOptionValue(_ option: String, at index: Int, from words: inout [String], needs what: String) -> String {
+    let word = words[index]
+    guard word == option else {
+        words.remove(at: index)
+        return String(word.dropFirst(option.count + 1))
+    }
+    guard index + 1 < words.count else {
+        StandardStreams.error("error: \(option): needs \(what)\n")
+        exit(2)
+    }
+    let value = words[index + 1]
+    words.removeSubrange(index...(index + 1))
+    return value
 }
 
 /// Runs a parsed command; the ones whose jobs wait (install, restart, recover,
