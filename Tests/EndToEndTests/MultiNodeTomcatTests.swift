@@ -28,9 +28,7 @@ import Testing
     }
 
     func addEndpoint(_ extra: [String] = []) throws {
-        let added = try fixture.run(["tls", "add", "tomcat", "--name", "tc", "--connection_type", "local"]
-            + tomcat.addOptions + extra, extraEnvironment: tomcat.addEnvironment)
-        try #require(added.exitStatus == 0, "tls add: \(added.standardErrorText)")
+        try tomcat.addLocalEndpoint(to: fixture, extra)
     }
 
     /// How often Tomcat has logged the end of a start-up in catalina.out.

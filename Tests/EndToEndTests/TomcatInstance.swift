@@ -128,6 +128,13 @@ final class TomcatInstance: @unchecked Sendable {
 
     var addEnvironment: [String: String] { ["STORE_PASS": password] }
 
+    /// `tls add tomcat --name tc` for this instance over a local connection (plus `extra`), through `fixture`.
+    func addLocalEndpoint(to fixture: GatewayFixture, _ extra: [String] = []) throws {
+        let added = try fixture.run(["tls", "add", "tomcat", "--name", "tc", "--connection_type", "local"] + addOptions + extra,
+                                    extraEnvironment: addEnvironment)
+        try #require(added.exitStatus == 0, "tls add: \(added.standardErrorText)")
+    }
+
     /// Starts Tomcat the way og-host restarts it (catalina.sh start through
     /// posix_spawn, so no test descriptor leaks into the JVM) and waits until
     /// every TLS connector listens.
