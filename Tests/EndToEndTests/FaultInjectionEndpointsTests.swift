@@ -20,13 +20,14 @@ import Testing
     /// The loop itself: `attempt(step)` runs one install armed at `step` and
     /// returns it with the old and new fingerprints; `check` judges the endpoint
     /// after a recovery (or a completed install) and returns the fingerprint it holds.
-    static func killAtEveryStep(label: String, fixture: GatewayFixture, endpoint: String,
+    static func killAtEveryStep(label: String, fixture: GatewayFixture, endpoint: String, servesTLS: Bool,
                                 attempt: (Int) throws -> (run: ProcessOutput, old: String, new: String),
                                 check: (_ context: String, _ allowed: [String]) throws -> String) throws -> [String] {
         let started = ContinuousClock.now
         var points: [String] = []
         var outcomes: [String: Int] = [:]
         var completed = false
+        var restoredChecks = 0
         for step in 1...150 {
             let (run, old, new) = try attempt(step)
             if run.exitStatus == 0 {
@@ -39,6 +40,9 @@ import Testing
             points.append(FaultInjectionHarnessTests.point(run.standardErrorText))
             let recovered = try fixture.run(["tls", "recover", endpoint], extraEnvironment: shortLease)
             #expect(recovered.exitStatus == 0, "\(label) step \(step) (\(points.last!)): \(recovered.standardErrorText)")
+            if servesTLS {
+                restoredChecks += FaultInjectionHarnessTests.expectServedAgainAfterRestore(recovered, "\(label) step \(step) (\(points.last!))")
+            }
             let held = try check("\(label) step \(step) (\(points.last!))", [old, new])
             outcomes[held == new ? "new" : "old", default: 0] += 1
         }
@@ -51,6 +55,7 @@ import Testing
             #expect(points.contains { $0.hasPrefix(expected) }, "\(label): no crash point \(expected): \(points)")
         }
         #expect(outcomes["old", default: 0] > 0 && outcomes["new", default: 0] > 0, "\(label): \(outcomes)")
+        #expect(!servesTLS || restoredChecks > 0, "\(label): no recovery restored files")
         return points
     }
 
@@ -93,7 +98,7 @@ import Testing
             }
             return false
         }
-        _ = try Self.killAtEveryStep(label: "apache", fixture: fixture, endpoint: "web", attempt: { step in
+        _ = try Self.killAtEveryStep(label: "apache", fixture: fixture, endpoint: "web", servesTLS: true, attempt: { step in
             let old = try configuredFingerprint()
             let leaf = try pki.issue("shop-step-\(step)", dnsNames: ["shop.example.test"])
             let run = try fixture.run(["tls", "install", "web", "--cert", leaf.certificate, "--key", leaf.key, "--chain", pki.chain],
@@ -156,7 +161,7 @@ import Testing
                 $0.replacingOccurrences(of: ":", with: "").trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
             } ?? ""
         }
-        _ = try Self.killAtEveryStep(label: "PKCS#12 over SSH", fixture: fixture, endpoint: "store", attempt: { step in
+        _ = try Self.killAtEveryStep(label: "PKCS#12 over SSH", fixture: fixture, endpoint: "store", servesTLS: false, attempt: { step in
             let old = try heldEntry("before step \(step)")
             let leaf = try files.pki.issue("p12-step-\(step)", dnsNames: ["web.example.test"])
             let run = try fixture.run(["tls", "install", "store", "--cert", leaf.certificate, "--key", leaf.key,

@@ -54,6 +54,7 @@ import Testing
         var points: [String] = []
         var outcomes: [String: Int] = [:]
         var completed = false
+        var restoredChecks = 0
         for step in 1...150 {
             let old = try configuredFingerprint(nginx)
             let leaf = try pki.issue("beta-step-\(step)", dnsNames: ["beta.example.test"])
@@ -72,6 +73,7 @@ import Testing
 
             let recovered = try fixture.run(["tls", "recover", "web"], extraEnvironment: shortLease)
             #expect(recovered.exitStatus == 0, "step \(step) (\(points.last!)): \(recovered.standardErrorText)")
+            restoredChecks += Self.expectServedAgainAfterRestore(recovered, "step \(step) (\(points.last!))")
             let configured = try configuredFingerprint(nginx)
             #expect(configured == old || configured == new, "step \(step) (\(points.last!)): configured \(configured)")
             outcomes[configured == new ? "new" : "old", default: 0] += 1
@@ -86,6 +88,16 @@ import Testing
             #expect(points.contains { $0.hasPrefix(expected) }, "no crash point \(expected): \(points)")
         }
         #expect(outcomes["old", default: 0] > 0 && outcomes["new", default: 0] > 0, "\(outcomes)")
+        #expect(restoredChecks > 0, "no recovery restored files")
+    }
+
+    /// A recovery that restored files says the previous certificate is served again (the journal
+    /// recorded what nginx served before the job). Returns 1 when it restored files, else 0.
+    static func expectServedAgainAfterRestore(_ recovered: ProcessOutput, _ context: String) -> Int {
+        let said = recovered.standardOutputText + recovered.standardErrorText
+        guard said.contains("files restored") else { return 0 }
+        #expect(said.contains("serves the previous certificate again") && !said.contains("does NOT serve"), "\(context): \(said)")
+        return 1
     }
 
     /// The rollback path: nginx refuses to reload the new configuration, so
@@ -114,6 +126,7 @@ import Testing
 
         var points: [String] = []
         var completed = false
+        var restoredChecks = 0
         for step in 1...150 {
             let run = try fixture.run(["tls", "install", "web", "--cert", leaf.certificate, "--key", leaf.key, "--chain", pki.chain],
                                       extraEnvironment: shortLease.merging(["OG_FAULT_INJECT": "step:\(step)"]) { $1 })
@@ -127,11 +140,13 @@ import Testing
             points.append(Self.point(run.standardErrorText))
             let recovered = try fixture.run(["tls", "recover", "web"], extraEnvironment: shortLease)
             #expect(recovered.exitStatus == 0, "step \(step) (\(points.last!)): \(recovered.standardErrorText)")
+            restoredChecks += Self.expectServedAgainAfterRestore(recovered, "step \(step) (\(points.last!))")
             #expect(try nginx.configurationSnapshot() == before, "step \(step) (\(points.last!)): configuration restored")
             try expectConsistent(nginx, servedOneOf: [old], after: "step \(step) (\(points.last!))")
         }
         print("fault-injection harness (rollback): killed at \(points.count) points")
         #expect(completed)
+        #expect(restoredChecks > 0, "no recovery restored files")
         #expect(points.count >= 20, "\(points)")
         // Kills inside the rollback itself: only a rollback removes files here (the created certificate and key).
         #expect(points.contains { $0.hasPrefix("journal written") } && points.contains { $0.hasPrefix("after remove") },

@@ -95,6 +95,8 @@ extension InstallJob {
                     servedBefore[Self.key(target)] = try? TLSProbe.servedCertificate(
                         host: target.host, port: UInt16(target.port), serverName: target.serverName.isEmpty ? nil : target.serverName).first
                 }
+                // Written with the journal's next entry (below): recovery checks these are served again.
+                journal.payload.servedBefore = Self.servedCertificates(verify, servedBefore)
                 try lease.requireHeld()
                 if begun {
                     try journal.nextNode()
@@ -157,11 +159,7 @@ extension InstallJob {
             }
             if closed, !undo.isEmpty {
                 lines.append(undo.count > 1 ? "rolled back every node with the plugin's undo tokens" : "rolled back with the plugin's undo token")
-                for target in verify {
-                    guard let old = servedBefore[Self.key(target)] ?? nil else { continue }
-                    let again = (try? await Self.verifyServed(target, fingerprint: old.sha256Fingerprint, cancellable: false)) != nil
-                    lines.append("\(target.host):\(target.port) \(again ? "serves" : "does NOT serve") the previous certificate\(again ? " again" : "")")
-                }
+                lines += await Self.checkServedAgain(journal.payload.servedBefore ?? [])
             }
             if closed { try? journal.close(.rolledBack) }
             gateway.audit(action: "tls.install", subject: record.name, success: false,
@@ -198,7 +196,7 @@ extension InstallRecovery {
     /// false when the job has none. Each token rolled back leaves the journal,
     /// so a recovery that fails halfway resumes with the rest.
     func recoverAPIInstall(_ job: InstallJournalEntry, payload: InstallJob.JournalPayload, lease: EndpointJobLease,
-                           report: (String) -> Void) throws -> Bool {
+                           report: (String) -> Void) async throws -> Bool {
         let undo = InstallJob.undoOrder(payload)
         guard !undo.isEmpty else { return false }
         let tokens = try undo.map { encoded in
@@ -225,8 +223,9 @@ extension InstallRecovery {
             if tokens.count > 1 { try journal.rolledBack(encoded) }
         }
         _ = try GatewayError.inventoryCall { try inventory.updateInstall(jobID: job.jobID, lease: lease.current, state: .recovered) }
+        let served = await InstallJob.checkServedAgain(payload.servedBefore ?? [])
         let detail = "job \(job.jobID) (interrupted in state \(job.state)) recovered: rolled back with the plugin's undo token"
-            + (tokens.count > 1 ? "s of its \(tokens.count) nodes" : "")
+            + (tokens.count > 1 ? "s of its \(tokens.count) nodes" : "") + served.map { "; " + $0 }.joined()
         gateway.audit(action: "tls.recover", subject: record.name, success: true, detail: detail + InstallJob.commandSummary(session))
         report(detail)
         return true

@@ -124,6 +124,36 @@ public struct InstallJob {
         var undoTokens: [String]? = nil
         /// The nodes of the job, for whoever reads the journal.
         var nodes: [String]? = nil
+        /// What each verify target served before the job changed anything (targets that served
+        /// nothing are left out): after a crash, recovery puts the old files back and then checks
+        /// each of these serves its previous certificate again, as the job's own rollback does.
+        var servedBefore: [ServedCertificate]? = nil
+
+        struct ServedCertificate: Codable, Equatable {
+            var target: VerifyTargetInfo
+            var sha256: String
+        }
+    }
+
+    /// The verify targets, in order, that served a certificate before the job: what a rollback
+    /// or a recovery checks is served again.
+    static func servedCertificates(_ verify: [VerifyTargetInfo], _ served: [String: Certificate?]) -> [JournalPayload.ServedCertificate]? {
+        let recorded = verify.compactMap { target in
+            (served[key(target)] ?? nil).map { JournalPayload.ServedCertificate(target: target, sha256: $0.sha256Fingerprint) }
+        }
+        return recorded.isEmpty ? nil : recorded
+    }
+
+    /// After a rollback or a recovery put the old certificate back: one line per target saying
+    /// whether it serves that certificate again (the settle window's proof, not cancellable).
+    static func checkServedAgain(_ served: [JournalPayload.ServedCertificate]) async -> [String] {
+        var lines: [String] = []
+        for entry in served {
+            let again = (try? await verifyServed(entry.target, fingerprint: entry.sha256, cancellable: false)) != nil
+            lines.append("\(entry.target.host):\(entry.target.port) " + (again ? "serves the previous certificate again"
+                                                                           : "does NOT serve the previous certificate"))
+        }
+        return lines
     }
 
     /// A verify target as a key: the same listener and name asked by two nodes is checked once.
@@ -252,7 +282,7 @@ public struct InstallJob {
     /// ends). Throws a GatewayError describing what failed and what was restored.
     public mutating func run(lease: EndpointJobLease) async throws {
         let inventory = try gateway.inventory()
-        try InstallRecovery(gateway: gateway, record: record, plugin: plugin).recoverUnfinished(lease: lease, report: report)
+        try await InstallRecovery(gateway: gateway, record: record, plugin: plugin).recoverUnfinished(lease: lease, report: report)
         let session = try EndpointSession.open(record, gateway: gateway)
         if plugin.supports(.apply, for: record.type) {
             return try await runAPI(session: session, inventory: inventory, lease: lease)
@@ -296,11 +326,13 @@ public struct InstallJob {
                 // left it: their files written, not yet activated. The first one may
                 // have been planned already (nothing was changed since).
                 var node = try (index == 0 ? firstNode : nil) ?? planAndRender(session: session, renderer: renderer, target: target)
+                let probed = verify.count
                 for target in node.plan.verify where servedBefore[Self.key(target)] == nil {
                     verify.append(target)
                     servedBefore[Self.key(target)] = try? TLSProbe.servedCertificate(
                         host: target.host, port: UInt16(target.port), serverName: target.serverName.isEmpty ? nil : target.serverName).first
                 }
+                payload.servedBefore = Self.servedCertificates(verify, servedBefore)
                 // A file an earlier node changed keeps its first journal entry and backup: those hold what was there before the job.
                 let fresh = node.rendered.filter { position[$0.change.path] == nil }
                 for change in fresh {
@@ -316,8 +348,9 @@ public struct InstallJob {
                     _ = try GatewayError.inventoryCall { try inventory.beginInstall(lease: lease.current, state: .backingUp, payload: encoded) }
                     begun = true
                     FaultPoints.reach("journal \(InstallJournalState.backingUp.rawValue)")
-                } else if !fresh.isEmpty {
-                    // Journalled before its backups and writes, so recovery knows every file this node touches.
+                } else if !fresh.isEmpty || verify.count > probed {
+                    // Journalled before its backups and writes, so recovery knows every file this node touches
+                    // (and what its new verify targets served before).
                     try journal(.writing, payload: payload)
                 }
                 report("job \(jobID): \(node.plan.summary)")
@@ -416,17 +449,7 @@ public struct InstallJob {
                                                       reactivationProblem: again.reactivationProblem)
                 }
             }
-            var verifiedOld: [String] = []
-            if outcome.unrestored.isEmpty {
-                for target in verify {
-                    guard let old = servedBefore[Self.key(target)] ?? nil else { continue }
-                    if (try? await Self.verifyServed(target, fingerprint: old.sha256Fingerprint, cancellable: false)) != nil {
-                        verifiedOld.append("\(target.host):\(target.port) serves the previous certificate again")
-                    } else {
-                        verifiedOld.append("\(target.host):\(target.port) does NOT serve the previous certificate")
-                    }
-                }
-            }
+            let verifiedOld = outcome.unrestored.isEmpty ? await Self.checkServedAgain(payload.servedBefore ?? []) : []
             var lines: [String] = []
             if !outcome.unrestored.isEmpty {
                 lines.append("ROLLBACK INCOMPLETE: could not restore \(outcome.unrestored.joined(separator: "; "))")

@@ -8,7 +8,9 @@ import OGPlugins
 /// over (a live job is never rolled back by another process); each is then
 /// finished as its journal state says (`InstallJournalState`): backups only
 /// removed before anything was written or after the new certificate was
-/// verified, files restored in between.
+/// verified, files restored in between; after a restore, each verify target
+/// recorded in the journal must serve its previous certificate again (said in
+/// the report and the audit record, as a job's own rollback says it).
 public struct InstallRecovery {
     public let gateway: Gateway
     public let record: EndpointRecord
@@ -20,7 +22,7 @@ public struct InstallRecovery {
         self.plugin = plugin
     }
 
-    public func recoverUnfinished(lease: EndpointJobLease, report: (String) -> Void) throws {
+    public func recoverUnfinished(lease: EndpointJobLease, report: (String) -> Void) async throws {
         let inventory = try gateway.inventory()
         let unfinished = try GatewayError.inventoryCall { try inventory.unfinishedInstalls(endpointID: record.id) }
         guard !unfinished.isEmpty else { return }
@@ -36,10 +38,10 @@ public struct InstallRecovery {
                 throw GatewayError("install job \(job.jobID): its journal payload cannot be read (\(error)); "
                                    + "restore the inventory from a backup", category: .endpointInconsistent)
             }
-            if try recoverAPIInstall(job, payload: payload, lease: lease, report: report) { continue }
+            if try await recoverAPIInstall(job, payload: payload, lease: lease, report: report) { continue }
             let state = job.typedState
             var problems: [String]
-            let action: String
+            var action: String
             let finalState: InstallJournalState
             switch state {
             case .backingUp, .applying, .applied:
@@ -56,6 +58,9 @@ public struct InstallRecovery {
                 problems = outcome.unrestored + (outcome.reactivationProblem.map { ["re-activation failed: \($0)"] } ?? [])
                 action = "files restored"
                 finalState = .recovered
+                if problems.isEmpty, let served = payload.servedBefore {
+                    action += "; " + (await InstallJob.checkServedAgain(served)).joined(separator: "; ")
+                }
             }
             if state == .backingUp || state == .verified || state == .applying || state == .applied {
                 // (restore removes temporaries itself.)

@@ -185,13 +185,13 @@ public struct EndpointJobService {
             throw GatewayError.badInput("endpoint type '\(record.type)' (plugin \(plugin.info.name)) cannot be restarted by og-host")
         }
         return try await withLease(on: record, plugin: plugin, kind: "restart", wait: wait, report: report) { lease, logged in
-            try restart(record, plugin: plugin, lease: lease, report: logged)
+            try await restart(record, plugin: plugin, lease: lease, report: logged)
         }
     }
 
     private func restart(_ record: EndpointRecord, plugin: PluginLibrary, lease: EndpointJobLease,
-                         report: @escaping (String) -> Void) throws -> EndpointRecord {
-        try InstallRecovery(gateway: gateway, record: record, plugin: plugin).recoverUnfinished(lease: lease, report: report)
+                         report: @escaping (String) -> Void) async throws -> EndpointRecord {
+        try await InstallRecovery(gateway: gateway, record: record, plugin: plugin).recoverUnfinished(lease: lease, report: report)
         try lease.requireHeld()
         let session = try EndpointSession.open(record, gateway: gateway)
         do {
@@ -212,7 +212,7 @@ public struct EndpointJobService {
         let (record, plugin) = try endpointAndPlugin(reference)
         var recovered = false
         try await withLease(on: record, plugin: plugin, kind: "recover", wait: wait, report: report) { lease, logged in
-            try InstallRecovery(gateway: gateway, record: record, plugin: plugin).recoverUnfinished(lease: lease) {
+            try await InstallRecovery(gateway: gateway, record: record, plugin: plugin).recoverUnfinished(lease: lease) {
                 recovered = true
                 logged($0)
             }
