@@ -46,7 +46,7 @@ struct JobCommand: ParsableCommand {
         /// `og-host job worker` with no options, as `EndpointJobLauncher` starts it (CommandLineMain.swift's fast path):
         /// the bounds come from `OG_JOB_WORKER_MAX_JOBS` and `OG_JOB_WORKER_IDLE_SECONDS` when set, and are
         /// checked by `run()` as if given as options.
-        static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Worker {
+        static func fromEnvironment(_ environment: [String: String] = boundsEnvironment()) throws -> Worker {
             var worker = Worker()
             worker.maxJobs = JobWorker.defaultMaxJobs
             worker.idleSeconds = Double(JobWorker.defaultIdle.components.seconds)
@@ -61,6 +61,16 @@ struct JobCommand: ParsableCommand {
                 worker.idleSeconds = seconds
             }
             return worker
+        }
+
+        /// The two variables `fromEnvironment` reads: `ProcessInfo`'s environment is a dictionary of every variable,
+        /// built anew on each read (~0.4 M instructions).
+        static func boundsEnvironment() -> [String: String] {
+            var environment: [String: String] = [:]
+            for name in ["OG_JOB_WORKER_MAX_JOBS", "OG_JOB_WORKER_IDLE_SECONDS"] {
+                if let value = getenv(name) { environment[name] = String(cString: value) }
+            }
+            return environment
         }
 
         func run() async throws {
