@@ -45,6 +45,26 @@ public struct EndpointRecord: Codable, Equatable, Sendable {
         self.credential = credential
     }
 
+    /// A record exactly as an inventory stored it, field by field (what decoding it would give).
+    package init(storedID id: String, name: String, type: String, pluginName: String, connectionType: String, host: String,
+                 port: Int?, user: String?, credentialStore: String?, credentialID: String?,
+                 secretOptions: [String: CredentialReference], options: String, createdAt: Date, updatedAt: Date) {
+        self.id = id
+        self.name = name
+        self.type = type
+        self.pluginName = pluginName
+        self.connectionType = connectionType
+        self.host = host
+        self.port = port
+        self.user = user
+        self.credentialStore = credentialStore
+        self.credentialID = credentialID
+        self.secretOptions = secretOptions
+        self.options = options
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+    }
+
     /// The connection's credential. Inline secrets given on the command line
     /// are moved into the default local store first; only this reference stays.
     public var credential: CredentialReference? {

@@ -11,8 +11,20 @@ extension SQLiteInventory {
         try read { try CredentialStoreRecord.order(Column("name")).fetchAll($0) }
     }
 
+    /// Every job that reads a secret asks this, so through a kept statement
+    /// read column by column (see `DatabaseDate`).
     public func credentialStore(named name: String) throws -> CredentialStoreRecord? {
-        try read { try CredentialStoreRecord.fetchOne($0, where: "name", equals: name) }
+        try read { db in
+            guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT name, kind, settings, createdAt FROM credentialStore WHERE name = ?"),
+                                             arguments: [name]) else { return nil }
+            let kindText: String = try row.decode(atIndex: 1)
+            guard let kind = CredentialStoreRecord.Kind(rawValue: kindText) else {
+                throw InventoryError.database(path: path, message: "credential store '\(name)' has unknown kind '\(kindText)'")
+            }
+            var store = CredentialStoreRecord(name: try row.decode(atIndex: 0), kind: kind, settings: try row.decode(atIndex: 2))
+            store.createdAt = try DatabaseDate.decode(row, atIndex: 3)
+            return store
+        }
     }
 
     /// Adds `store`, stamping its creation time, and returns it as stored.

@@ -10,6 +10,52 @@ extension InstallJournalEntry: FetchableRecord, PersistableRecord {
         if let endpointID { request = request.filter(Column("endpointID") == endpointID) }
         return request.order(Column("startedAt"), Column("jobID"))
     }
+
+    /// The columns, in the order `row(_:)` reads them and `store` writes them.
+    static let columnList = "jobID, endpointID, state, payload, startedAt, updatedAt, finishedAt, ownerGatewayID, ownerPID, "
+        + "ownerHost, leaseExpiresAt, fencingToken"
+
+    /// The entry of job `jobID`, through a kept statement read column by
+    /// column: every job step reads its entry back, and GRDB's Codable
+    /// decoding and date decoding cost far more than the read (see `DatabaseDate`).
+    static func fetch(_ db: Database, jobID: String) throws -> InstallJournalEntry? {
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT \(columnList) FROM installJournal WHERE jobID = ?"), arguments: [jobID])
+            .map(entry)
+    }
+
+    /// The entries `clauses` (a WHERE and ORDER BY) select, through a kept statement.
+    static func fetchAll(_ db: Database, clauses: String, arguments: StatementArguments) throws -> [InstallJournalEntry] {
+        try Row.fetchAll(db.cachedStatement(sql: "SELECT \(columnList) FROM installJournal \(clauses)"), arguments: arguments)
+            .map(entry)
+    }
+
+    private static func entry(_ row: Row) throws -> InstallJournalEntry {
+        InstallJournalEntry(jobID: try row.decode(atIndex: 0), endpointID: try row.decode(atIndex: 1), state: try row.decode(atIndex: 2),
+                            payload: try row.decode(atIndex: 3), startedAt: try DatabaseDate.decode(row, atIndex: 4),
+                            updatedAt: try DatabaseDate.decode(row, atIndex: 5), finishedAt: try DatabaseDate.decodeIfPresent(row, atIndex: 6),
+                            ownerGatewayID: try row.decode(atIndex: 7), ownerPID: try row.decode(atIndex: 8),
+                            ownerHost: try row.decode(atIndex: 9), leaseExpiresAt: try DatabaseDate.decodeIfPresent(row, atIndex: 10),
+                            fencingToken: try row.decode(atIndex: 11))
+    }
+
+    /// Writes the entry as a new row (`insert`) or over the row of its job,
+    /// every column, as `insert` and `update` would: through kept statements,
+    /// with dates written by `DatabaseDate`.
+    func store(_ db: Database, insert: Bool) throws {
+        let values: [DatabaseValue] = [jobID.databaseValue, endpointID.databaseValue, state.databaseValue, payload.databaseValue,
+                                       DatabaseDate.value(startedAt), DatabaseDate.value(updatedAt), DatabaseDate.value(finishedAt),
+                                       ownerGatewayID.databaseValue, ownerPID.databaseValue, ownerHost.databaseValue,
+                                       DatabaseDate.value(leaseExpiresAt), fencingToken.databaseValue]
+        if insert {
+            try db.executeCached("INSERT INTO installJournal (\(Self.columnList)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                 StatementArguments(values))
+        } else {
+            try db.executeCached("UPDATE installJournal SET endpointID = ?, state = ?, payload = ?, startedAt = ?, updatedAt = ?, "
+                                 + "finishedAt = ?, ownerGatewayID = ?, ownerPID = ?, ownerHost = ?, leaseExpiresAt = ?, "
+                                 + "fencingToken = ? WHERE jobID = ?", StatementArguments(Array(values.dropFirst()) + [values[0]]))
+            guard db.changesCount == 1 else { throw RecordError.recordNotFound(databaseTableName: Self.databaseTableName, key: ["jobID": jobID.databaseValue]) }
+        }
+    }
 }
 
 extension SQLiteInventory {
@@ -29,8 +75,8 @@ extension SQLiteInventory {
                                             ownerGatewayID: lease.owner.gatewayID, ownerPID: lease.owner.pid,
                                             ownerHost: lease.owner.host, leaseExpiresAt: lease.expiresAt,
                                             fencingToken: lease.fencingToken)
-            try entry.insert(db)
-            return try InstallJournalEntry.fetchOne(db, where: "jobID", equals: lease.jobID)!
+            try entry.store(db, insert: true)
+            return try InstallJournalEntry.fetch(db, jobID: lease.jobID)!
         }
     }
 
@@ -46,7 +92,7 @@ extension SQLiteInventory {
         for recording in recordings { try recording.validate() }
         return try write { db in
             try Self.requireHeld(lease, db)
-            guard var entry = try InstallJournalEntry.fetchOne(db, where: "jobID", equals: jobID) else {
+            guard var entry = try InstallJournalEntry.fetch(db, jobID: jobID) else {
                 throw InventoryError.installJobNotFound(jobID)
             }
             guard !entry.isFinished else { throw InventoryError.installJobFinished(jobID) }
@@ -58,9 +104,9 @@ extension SQLiteInventory {
             if let payload { entry.payload = payload }
             entry.leaseExpiresAt = lease.expiresAt
             if state.isFinal { entry.finishedAt = entry.updatedAt }
-            try entry.update(db)
+            try entry.store(db, insert: false)
             for recording in recordings { try Self.record(recording, db) }
-            return try InstallJournalEntry.fetchOne(db, where: "jobID", equals: jobID)!
+            return try InstallJournalEntry.fetch(db, jobID: jobID)!
         }
     }
 
@@ -71,7 +117,7 @@ extension SQLiteInventory {
     public func takeOverInstall(jobID: String, lease: EndpointLease) throws -> InstallJournalEntry {
         try write { db in
             try Self.requireHeld(lease, db)
-            guard var entry = try InstallJournalEntry.fetchOne(db, where: "jobID", equals: jobID) else {
+            guard var entry = try InstallJournalEntry.fetch(db, jobID: jobID) else {
                 throw InventoryError.installJobNotFound(jobID)
             }
             guard !entry.isFinished else { throw InventoryError.installJobFinished(jobID) }
@@ -84,13 +130,13 @@ extension SQLiteInventory {
             entry.fencingToken = lease.fencingToken
             entry.leaseExpiresAt = lease.expiresAt
             entry.updatedAt = Date()
-            try entry.update(db)
-            return try InstallJournalEntry.fetchOne(db, where: "jobID", equals: jobID)!
+            try entry.store(db, insert: false)
+            return try InstallJournalEntry.fetch(db, jobID: jobID)!
         }
     }
 
     public func installJob(_ jobID: String) throws -> InstallJournalEntry? {
-        try read { try InstallJournalEntry.fetchOne($0, where: "jobID", equals: jobID) }
+        try read { try InstallJournalEntry.fetch($0, jobID: jobID) }
     }
 
     /// Jobs begun and never finished, oldest first: what recovery must look at.
@@ -99,7 +145,7 @@ extension SQLiteInventory {
             // Every job asks this first (recovery), so through a kept statement; the same rows as `unfinished(forEndpoint:)`.
             guard let endpointID else { return try InstallJournalEntry.unfinished().fetchAll(db) }
             return try InstallJournalEntry.fetchAll(db, clauses: "WHERE finishedAt IS NULL AND endpointID = ? ORDER BY startedAt, jobID",
-                                                    arguments: [endpointID])
+                                                    arguments: [endpointID] as StatementArguments)
         }
     }
 }

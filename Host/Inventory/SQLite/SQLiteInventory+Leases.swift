@@ -14,6 +14,36 @@ struct EndpointLeaseRow: Codable, FetchableRecord, PersistableRecord {
     var expiresAt: Date
     var fencingToken: Int64
 
+    /// The row of `endpointID`, read through a kept statement column by
+    /// column (every journal write checks it; GRDB's Codable decoding and its
+    /// date decoding cost far more than the read).
+    static func fetch(_ db: Database, endpointID: String) throws -> EndpointLeaseRow? {
+        let sql = "SELECT endpointID, jobID, kind, ownerGatewayID, ownerPID, ownerHost, acquiredAt, expiresAt, fencingToken "
+            + "FROM endpointLease WHERE endpointID = ?"
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: sql), arguments: [endpointID]) else { return nil }
+        return EndpointLeaseRow(endpointID: try row.decode(atIndex: 0), jobID: try row.decode(atIndex: 1), kind: try row.decode(atIndex: 2),
+                                ownerGatewayID: try row.decode(atIndex: 3), ownerPID: try row.decode(atIndex: 4),
+                                ownerHost: try row.decode(atIndex: 5), acquiredAt: try DatabaseDate.decode(row, atIndex: 6),
+                                expiresAt: try DatabaseDate.decode(row, atIndex: 7), fencingToken: try row.decode(atIndex: 8))
+    }
+
+    /// Writes this row in place of the endpoint's (`exists`: whether it has
+    /// one, read in the same transaction), as `save` would: an UPDATE of the
+    /// existing row or an INSERT, through kept statements and with dates
+    /// written by `DatabaseDate`.
+    func store(_ db: Database, exists: Bool) throws {
+        let values: [DatabaseValue] = [jobID.databaseValue, kind.databaseValue, ownerGatewayID.databaseValue,
+                                       ownerPID.databaseValue, ownerHost.databaseValue, DatabaseDate.value(acquiredAt),
+                                       DatabaseDate.value(expiresAt), fencingToken.databaseValue, endpointID.databaseValue]
+        if exists {
+            try db.executeCached("UPDATE endpointLease SET jobID = ?, kind = ?, ownerGatewayID = ?, ownerPID = ?, ownerHost = ?, "
+                                 + "acquiredAt = ?, expiresAt = ?, fencingToken = ? WHERE endpointID = ?", StatementArguments(values))
+        } else {
+            try db.executeCached("INSERT INTO endpointLease (jobID, kind, ownerGatewayID, ownerPID, ownerHost, acquiredAt, "
+                                 + "expiresAt, fencingToken, endpointID) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", StatementArguments(values))
+        }
+    }
+
     var lease: EndpointLease? {
         guard let jobID else { return nil }
         return EndpointLease(endpointID: endpointID, jobID: jobID, kind: kind,
@@ -41,15 +71,15 @@ extension SQLiteInventory {
         return try write { db in
             guard try EndpointRecord.exists(db, where: "id", equals: endpointID) else { throw InventoryError.endpointNotFound(endpointID) }
             let now = Date()
-            let existing = try EndpointLeaseRow.fetchOne(db, where: "endpointID", equals: endpointID)
+            let existing = try EndpointLeaseRow.fetch(db, endpointID: endpointID)
             if let held = existing?.lease, held.expiresAt > now { return .busy(held) }
             let row = EndpointLeaseRow(endpointID: endpointID, jobID: jobID, kind: kind, ownerGatewayID: owner.gatewayID,
                                        ownerPID: owner.pid, ownerHost: owner.host, acquiredAt: now,
                                        expiresAt: now.addingTimeInterval(duration),
                                        fencingToken: (existing?.fencingToken ?? 0) + 1)
-            try row.save(db)
+            try row.store(db, exists: existing != nil)
             // Read back: what callers compare is what the database holds (dates to the millisecond).
-            return .acquired(try EndpointLeaseRow.fetchOne(db, where: "endpointID", equals: endpointID)!.lease!,
+            return .acquired(try EndpointLeaseRow.fetch(db, endpointID: endpointID)!.lease!,
                              tookOverFrom: existing?.lease)
         }
     }
@@ -61,10 +91,10 @@ extension SQLiteInventory {
         try write { db in
             try Self.requireHeld(lease, db)
             let expiresAt = Date().addingTimeInterval(duration)
-            try db.executeCached("UPDATE endpointLease SET expiresAt = ? WHERE endpointID = ?", [expiresAt, lease.endpointID])
+            try db.executeCached("UPDATE endpointLease SET expiresAt = ? WHERE endpointID = ?", [DatabaseDate.value(expiresAt), lease.endpointID])
             try db.executeCached("UPDATE installJournal SET leaseExpiresAt = ? WHERE endpointID = ? AND fencingToken = ? AND finishedAt IS NULL",
-                                 [expiresAt, lease.endpointID, lease.fencingToken])
-            return try EndpointLeaseRow.fetchOne(db, where: "endpointID", equals: lease.endpointID)!.lease!
+                                 [DatabaseDate.value(expiresAt), lease.endpointID, lease.fencingToken])
+            return try EndpointLeaseRow.fetch(db, endpointID: lease.endpointID)!.lease!
         }
     }
 
@@ -103,7 +133,7 @@ extension SQLiteInventory {
     /// The live lease on `endpointID`, if a job holds one.
     public func endpointLease(_ endpointID: String) throws -> EndpointLease? {
         try read { db in
-            guard let lease = try EndpointLeaseRow.fetchOne(db, where: "endpointID", equals: endpointID)?.lease,
+            guard let lease = try EndpointLeaseRow.fetch(db, endpointID: endpointID)?.lease,
                   lease.expiresAt > Date() else { return nil }
             return lease
         }
@@ -111,7 +141,7 @@ extension SQLiteInventory {
 
     /// Refuses a write from a job whose lease on the endpoint is gone.
     static func requireHeld(_ lease: EndpointLease, _ db: Database) throws {
-        let row = try EndpointLeaseRow.fetchOne(db, where: "endpointID", equals: lease.endpointID)
+        let row = try EndpointLeaseRow.fetch(db, endpointID: lease.endpointID)
         guard let row, row.jobID == lease.jobID, row.fencingToken == lease.fencingToken else {
             throw InventoryError.fenced(jobID: lease.jobID, token: lease.fencingToken, current: row?.fencingToken ?? 0)
         }
