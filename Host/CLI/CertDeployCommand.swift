@@ -15,7 +15,7 @@ extension CertCommand {
         @Argument(help: "Name of the certificate (see og-host cert list).") var name: String
         @Option(name: .customLong("endpoint"), help: ArgumentHelp("Only this bound endpoint (name or ID); repeatable.", valueName: "endpoint"))
         var endpoints: [String] = []
-        @Option(name: .long, help: "Endpoints worked on at once (1-64, default 8).") var parallel: Int = CertificateDeployService.defaultParallel
+        @Option(name: .long, help: "Endpoints worked on at once, at most (1-64, default 8; fewer job processes while the CPUs are saturated).") var parallel: Int = CertificateDeployService.defaultParallel
         @Option(name: .long, help: "Seconds each job waits while another job holds its endpoint (default 5).") var wait: Double = 5
         @Flag(name: .long, help: "Install even where the endpoint already holds the certificate.") var force = false
         @Option(name: .long, help: "text or json") var output: OutputFormat = .text

@@ -37,8 +37,8 @@ public enum JobWorker {
     /// 32: a plugin's leaked memory, descriptors or threads then live at most 32
     /// jobs, while the worker's start (about the cost of one small job: the
     /// loader, argument parsing, the inventory, plugin load and trust check) is
-    /// spread over 32 — a 50-endpoint fan-out at `--parallel 10` starts 10
-    /// workers and none twice, a 500-endpoint one 20.
+    /// spread over 32 — a 50-endpoint fan-out at `--parallel 10` starts at most
+    /// 10 workers and none twice, a 500-endpoint one at most 20.
     public static let defaultMaxJobs = 32
     /// How long a worker waits for its next job before it exits.
     ///
