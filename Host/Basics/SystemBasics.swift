@@ -88,3 +88,26 @@ public enum DetachedThread {
         precondition(status == 0, "cannot start a thread: \(String(cString: strerror(status)))")
     }
 }
+
+/// Lowercase hexadecimal text without Foundation's `String(format:)`, whose first call in a
+/// process costs ~2.5 M instructions of Swift runtime conformance look-ups (its `CVarArg`
+/// arguments are cast at run time); a job worker paid that once per start for one file name.
+public enum Hex {
+    /// `value` in lowercase hexadecimal, zero-padded to at least `width` digits (`%0*lx`).
+    public static func digits<Value: BinaryInteger>(_ value: Value, width: Int) -> String {
+        let text = String(value, radix: 16)
+        return text.count >= width ? text : String(repeating: "0", count: width - text.count) + text
+    }
+
+    /// Two lowercase hexadecimal digits per byte (`%02x` each).
+    public static func bytes<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
+        let digits = Array("0123456789abcdef".utf8)
+        var text: [UInt8] = []
+        text.reserveCapacity(bytes.underestimatedCount * 2)
+        for byte in bytes {
+            text.append(digits[Int(byte >> 4)])
+            text.append(digits[Int(byte & 0x0f)])
+        }
+        return String(decoding: text, as: UTF8.self)
+    }
+}

@@ -99,14 +99,14 @@ public func commandLineMain() {
             // would cost ~14 M instructions (reflection over the command tree, its completion-script
             // check), a sixth of what a child costs before its job starts. Any other words — `job run
             // --help`, a typo — are parsed as usual. The same for `job worker`, which the launcher starts with
-            // exactly those two words and its bounds in the environment (JobCommand.Worker.fromEnvironment).
+            // exactly those two words and its bounds in the environment (JobCommand.Worker.runFromEnvironment).
             // Both run directly, without runParsed's cast to AsyncParsableCommand (a conformance look-up, ~0.6 M).
             if commandWords == ["job", "run"] {
                 try await JobCommand.Run().run()
                 exit(0)
             }
             if commandWords == ["job", "worker"] {
-                try await JobCommand.Worker.fromEnvironment().run()
+                try await JobCommand.Worker.runFromEnvironment()
                 exit(0)
             }
             let command = try parseCommand(commandWords)

@@ -45,35 +45,29 @@ struct JobCommand: ParsableCommand {
 
         /// `og-host job worker` with no options, as `EndpointJobLauncher` starts it (CommandLineMain.swift's fast path):
         /// the bounds come from `OG_JOB_WORKER_MAX_JOBS` and `OG_JOB_WORKER_IDLE_SECONDS` when set, and are
-        /// checked by `run()` as if given as options.
-        static func fromEnvironment(_ environment: [String: String] = boundsEnvironment()) throws -> Worker {
-            var worker = Worker()
-            worker.maxJobs = JobWorker.defaultMaxJobs
-            worker.idleSeconds = Double(JobWorker.defaultIdle.components.seconds)
-            if let text = environment["OG_JOB_WORKER_MAX_JOBS"] {
+        /// checked as if given as options. No `Worker` value is made: its option wrappers' first use costs ~0.5 M
+        /// instructions of conformance look-ups, once per worker start.
+        static func runFromEnvironment() async throws {
+            var maxJobs = JobWorker.defaultMaxJobs
+            var idleSeconds = Double(JobWorker.defaultIdle.components.seconds)
+            if let text = getenv("OG_JOB_WORKER_MAX_JOBS").map({ String(cString: $0) }) {
                 guard let jobs = Int(text) else { throw GatewayError.badInput("OG_JOB_WORKER_MAX_JOBS: '\(text)' is not a number") }
-                worker.maxJobs = jobs
+                maxJobs = jobs
             }
-            if let text = environment["OG_JOB_WORKER_IDLE_SECONDS"] {
+            if let text = getenv("OG_JOB_WORKER_IDLE_SECONDS").map({ String(cString: $0) }) {
                 guard let seconds = Double(text) else {
                     throw GatewayError.badInput("OG_JOB_WORKER_IDLE_SECONDS: '\(text)' is not a number")
                 }
-                worker.idleSeconds = seconds
+                idleSeconds = seconds
             }
-            return worker
-        }
-
-        /// The two variables `fromEnvironment` reads: `ProcessInfo`'s environment is a dictionary of every variable,
-        /// built anew on each read (~0.4 M instructions).
-        static func boundsEnvironment() -> [String: String] {
-            var environment: [String: String] = [:]
-            for name in ["OG_JOB_WORKER_MAX_JOBS", "OG_JOB_WORKER_IDLE_SECONDS"] {
-                if let value = getenv(name) { environment[name] = String(cString: value) }
-            }
-            return environment
+            try await serve(maxJobs: maxJobs, idleSeconds: idleSeconds)
         }
 
         func run() async throws {
+            try await Self.serve(maxJobs: maxJobs, idleSeconds: idleSeconds)
+        }
+
+        private static func serve(maxJobs: Int, idleSeconds: Double) async throws {
             try await runReportingErrors {
                 guard (1...10_000).contains(maxJobs) else {
                     throw GatewayError.option("max-jobs", "\(maxJobs) is not between 1 and 10000")

@@ -1,5 +1,6 @@
 import CSSH2
 import Foundation
+import OGBasics
 
 /// Runs one command line on an exec channel of a session: writes standard
 /// input then EOF, collects standard output and error while doing so (a
@@ -164,7 +165,7 @@ enum ExitMarker {
     /// A marker no command prints by accident: 128 random bits.
     static func make() -> [UInt8] {
         var generator = SystemRandomNumberGenerator()
-        let nonce = (0..<16).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+        let nonce = Hex.bytes((0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) })
         return Array("og-host-exit-\(nonce):".utf8)
     }
 

@@ -58,7 +58,7 @@ public final class SystemTrustStore: Sendable {
         let hash = X509_NAME_hash_ex(name, nil, nil, &ok)
         OpenSSLErrorQueue.clear()
         guard ok == 1 else { return [] }
-        let stem = directory + "/" + String(format: "%08lx", hash)
+        let stem = directory + "/" + Hex.digits(hash, width: 8)
         var found: [Certificate] = []
         // Collisions of the 32-bit hash take the next suffix, as c_rehash writes them.
         for suffix in 0..<16 {
