@@ -87,6 +87,8 @@ import Testing
                          "before run", "after remove"] {
             #expect(points.contains { $0.hasPrefix(expected) }, "no crash point \(expected): \(points)")
         }
+        // The verify target's crash point names the server name the probe asks for (SNI).
+        #expect(points.contains { $0.hasPrefix("verified 127.0.0.1:") && $0.hasSuffix(" (beta.example.test)") }, "\(points)")
         #expect(outcomes["old", default: 0] > 0 && outcomes["new", default: 0] > 0, "\(outcomes)")
         #expect(restoredChecks > 0, "no recovery restored files")
     }
@@ -158,9 +160,10 @@ import Testing
     /// The crash point og-host named before dying.
     static func point(_ standardError: String) -> String {
         guard let range = standardError.range(of: "fault injected at step ") else { return "?" }
-        let rest = standardError[range.upperBound...]
-        guard let open = rest.firstIndex(of: "("), let close = rest.firstIndex(of: ")") else { return "?" }
-        return String(rest[rest.index(after: open)..<close])
+        // The line is "… step N (NAME)"; a name may hold parentheses itself ("verified HOST:PORT (SNI)").
+        let line = standardError[range.upperBound...].prefix { $0 != "\n" }
+        guard let open = line.firstIndex(of: "("), let close = line.lastIndex(of: ")"), open < close else { return "?" }
+        return String(line[line.index(after: open)..<close])
     }
 
     /// The fingerprint of the certificate file beta's block names on disk.

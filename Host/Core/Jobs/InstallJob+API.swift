@@ -129,7 +129,7 @@ extension InstallJob {
             installedNodes = nodes.map(\.installedNode)
             for target in verify {
                 try await Self.verifyServed(target, fingerprint: material.leaf.sha256Fingerprint)
-                report("verified \(target.host):\(target.port)\(target.serverName.isEmpty ? "" : " (\(target.serverName))") serves the new certificate")
+                report("verified \(Self.describe(target)) serves the new certificate")
             }
             for node in nodes { try recordManagedInstallation(node) }
         } catch {

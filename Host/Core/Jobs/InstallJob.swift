@@ -150,10 +150,15 @@ public struct InstallJob {
         var lines: [String] = []
         for entry in served {
             let again = (try? await verifyServed(entry.target, fingerprint: entry.sha256, cancellable: false)) != nil
-            lines.append("\(entry.target.host):\(entry.target.port) " + (again ? "serves the previous certificate again"
+            lines.append("\(describe(entry.target)) " + (again ? "serves the previous certificate again"
                                                                            : "does NOT serve the previous certificate"))
         }
         return lines
+    }
+
+    /// "HOST:PORT", and " (SERVER NAME)" when the probe asks for one.
+    static func describe(_ target: VerifyTargetInfo) -> String {
+        "\(target.host):\(target.port)" + (target.serverName.isEmpty ? "" : " (\(target.serverName))")
     }
 
     /// A verify target as a key: the same listener and name asked by two nodes is checked once.
@@ -404,8 +409,9 @@ public struct InstallJob {
             session.logger.debug("verifying \(rule == .oneHandshake ? "with one handshake per target: every activation stated the old configuration retired" : "with the settle window")")
             for target in verify {
                 try await Self.verifyServed(target, fingerprint: material.leaf.sha256Fingerprint, rule: rule)
-                FaultPoints.reach("verified \(target.host):\(target.port)")
-                report("verified \(target.host):\(target.port)\(target.serverName.isEmpty ? "" : " (\(target.serverName))") serves the new certificate")
+                // Named with the server name too: two targets on one listener are two crash points.
+                FaultPoints.reach("verified \(Self.describe(target))")
+                report("verified \(Self.describe(target)) serves the new certificate")
             }
             // Where the certificate went (every node) is recorded in the same
             // inventory transaction that marks the job verified: if it cannot be,
