@@ -3,7 +3,7 @@
 # sshd on 127.0.0.1 (a directory per endpoint), compared (bench/release-build.sh
 # `compare`: hyperfine, or instruction counts with OG_BENCH_CALLGRIND=1):
 #   og-host:     `og-host cert deploy site --parallel 10 --force` (release
-#                build) — 50 endpoint jobs on 10 job workers (child og-hosts
+#                build) — 50 endpoint jobs on at most 10 job workers (child og-hosts
 #                running their jobs one after another and keeping their SSH
 #                login), each job a full transaction (lease, journal, backup,
 #                atomic write and read-back of the certificate and the key,
@@ -98,6 +98,11 @@ commands=("og-host cert deploy (50 PEM endpoints over ssh, --parallel 10)" "$og 
     commands+=("ansible-playbook copy x2 (50 aliases, forks 10, pipelining)" "$work/ansible.sh")
 compare "$runs" "${commands[@]}"
 echo "load average after measuring: $(cut -d' ' -f1-3 /proc/loadavg)"
+# How many job workers one more deploy starts: each logs in once (sshd's log),
+# so this is the pool's size as its growth rule chose it (--parallel is the bound).
+logins_before=$(grep -c "Accepted publickey" "$work/sshd.log" || true)
+"$og" cert deploy site --parallel 10 --force >/dev/null
+echo "job workers started by one more og-host deploy (sshd logins): $(( $(grep -c "Accepted publickey" "$work/sshd.log" || true) - logins_before ))"
 for i in 1 "$endpoints"; do
     cmp -s "$work/og/e$i/cert.pem" "$work/ansible/e$i/cert.pem" || echo "note: e$i: og-host's cert.pem differs from the copied file (og-host writes the chain it validated)"
 done
