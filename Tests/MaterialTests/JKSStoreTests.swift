@@ -187,6 +187,84 @@ import Testing
         #expect { try JKSStore.decode(pkcs12, password: testPassword) } throws: { "\($0)".contains("PKCS#12 file, not JKS") }
     }
 
+    /// `.openedUnparsed` (what an install reads the endpoint's store with) opens every key the store
+    /// password opens without parsing it: the entries list as key entries, untouched records are
+    /// written back byte for byte, and a changed store password protects the opened bytes anew.
+    @Test func keysOpenedButNotParsedListAndWriteBackAsParsedOnes() throws {
+        let directory = try TemporaryDirectory("og-jks")
+        let passwordFile = try directory.write("pass", testPassword)
+        let path = try keytoolStore(in: directory, passwordFile: passwordFile)
+        let original = try LocalFiles.read(path)
+        let parsed = try JKSStore.decode(original, password: testPassword)
+        let opened = try JKSStore.decode(original, password: testPassword, keys: .openedUnparsed)
+        #expect(opened.entries.map(\.alias) == parsed.entries.map(\.alias))
+        #expect(opened.entries.map(\.isPrivateKeyEntry) == parsed.entries.map(\.isPrivateKeyEntry))
+        #expect(opened.entries.map(\.chain) == parsed.entries.map(\.chain))
+        #expect(opened.entries.allSatisfy { $0.privateKey == nil })
+        #expect(parsed.entries.filter(\.isPrivateKeyEntry).allSatisfy { $0.privateKey != nil })
+        #expect(try opened.encode(password: testPassword) == original)
+
+        // One entry replaced: every other record is written as keytool wrote it, keys included.
+        let replacement = try Hierarchy(leafName: "beta.example.test")
+        let written = try opened.upserting(alias: "beta", key: replacement.leafKey, chain: replacement.chain).encode(password: testPassword)
+        let reread = try JKSStore.decode(written, password: testPassword)
+        for alias in ["alpha", "gamma", "trusted-ca"] {
+            #expect(reread.records.first { $0.alias == alias }?.original == parsed.records.first { $0.alias == alias }?.original)
+        }
+        #expect(reread.entry(alias: "beta")?.privateKey?.isSameKey(as: replacement.leafKey) == true)
+
+        // A new store password: the opened keys are protected with it, and open to it as the same keys.
+        let newPassword = Array("new-password-2".utf8)
+        let repassworded = try JKSStore.decode(try opened.encode(password: newPassword), password: newPassword)
+        for alias in ["alpha", "beta", "gamma"] {
+            let key = try #require(repassworded.entry(alias: alias)?.privateKey)
+            #expect(key.isSameKey(as: try #require(parsed.entry(alias: alias)?.privateKey)))
+        }
+        try LocalFiles.writeAtomically(path, contents: try opened.encode(password: newPassword))
+        let newPasswordFile = try directory.write("newpass", newPassword)
+        #expect(try KeytoolListing(path: path, storeType: "JKS", passwordFile: newPasswordFile).entries.count == 4)
+        #expect(throws: MaterialError.wrongKeystorePassword(format: "JKS")) {
+            try JKSStore.decode(original, password: Array("wrong-password".utf8), keys: .openedUnparsed)
+        }
+    }
+
+    /// An opened key is still checked: changed bytes are damage (the password opened a key), and a key
+    /// whose check digest matches but which is no PKCS#8 structure is refused as such.
+    @Test func keysOpenedButNotParsedAreStillChecked() throws {
+        let hierarchy = try Hierarchy()
+        var bytes = try JKSStore().upserting(alias: "a", key: hierarchy.leafKey, chain: hierarchy.chain).encode(password: testPassword)
+        bytes[20] ^= 0x01
+        #expect { try JKSStore.decode(bytes, password: testPassword, keys: .openedUnparsed) } throws: { error in
+            guard case MaterialError.damagedKeystore(_, let reason) = error else { return false }
+            return reason.contains("was changed after it was written")
+        }
+        // A key entry whose protected key is garbage under a valid check digest, closed with a valid integrity digest.
+        let javaPassword = try KeystorePassword.utf16BigEndian(testPassword)
+        var writer = JavaDataWriter()
+        writer.uint32(JKSStore.magic)
+        writer.uint32(2)
+        writer.uint32(1)
+        writer.uint32(1)
+        try writer.utf("a", field: "alias")
+        writer.uint64(0)
+        let protected = try JKSKeyProtector.protect(pkcs8: Array("not a key at all".utf8), password: javaPassword)
+        writer.uint32(UInt32(protected.count))
+        writer.append(protected)
+        writer.uint32(1)
+        try writer.utf("X.509", field: "type")
+        writer.uint32(UInt32(hierarchy.leaf.der.count))
+        writer.append(hierarchy.leaf.der)
+        writer.append(JKSStore.integrityDigest(writer.bytes, password: javaPassword))
+        for keys in [JKSStore.KeyReading.parsed, .openedUnparsed] {
+            #expect { try JKSStore.decode(writer.bytes, password: testPassword, keys: keys) } throws: { error in
+                guard case MaterialError.damagedKeystore(_, let reason) = error else { return false }
+                return reason.contains("decrypts to no usable key")
+            }
+        }
+        #expect(!PrivateKey.isPlainPKCS8(try hierarchy.leafKey.pkcs8DER() + [0]))
+        #expect(PrivateKey.isPlainPKCS8(try hierarchy.leafKey.pkcs8DER()))
+    }
+
     @Test func refusesAKeyThatDoesNotMatchItsChain() throws {
         let hierarchy = try Hierarchy()
         #expect(throws: MaterialError.keyMismatch(certificateSubject: "CN=www.example.test")) {

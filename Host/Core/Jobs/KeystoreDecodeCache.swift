@@ -34,10 +34,10 @@ final class KeystoreDecodeCache: Sendable {
         if let known = stores.withLock({ $0[key] }) { return known }
         let store: Store
         switch format {
-        // Listing and merging need no private key: keys stay sealed (no PBKDF2 run each) and an
-        // unchanged one is written again as read.
+        // Listing and merging need no private key: PKCS#12 keys stay sealed (no PBKDF2 run each), JKS
+        // keys are opened but not parsed, and an unchanged one is written again as read.
         case .pkcs12: store = .pkcs12(try PKCS12Store.decode(data, password: password, keys: .sealedWherePaired))
-        case .jks: store = .jks(try JKSStore.decode(data, password: password))
+        case .jks: store = .jks(try JKSStore.decode(data, password: password, keys: .openedUnparsed))
         }
         stores.withLock { $0[key] = store }
         return store

@@ -28,6 +28,36 @@ public struct JKSStore: Sendable {
         var body: Body
         /// The record exactly as read, reused on encode while the record is untouched.
         var original: [UInt8]?
+        /// A key entry read with `KeyReading.openedUnparsed` whose key the store password opened: its
+        /// plain PKCS#8, checked but not parsed into a key (`body`'s key is then nil). Kept to protect
+        /// it again should the store password change.
+        var opened: OpenedKey?
+
+        /// Whether the store password opened this entry's key (parsed or not).
+        var keyOpened: Bool {
+            if case .privateKey(_, let key, _) = body { return key != nil || opened != nil }
+            return false
+        }
+    }
+
+    /// What decoding does with the keys the store password opens.
+    public enum KeyReading: Sendable {
+        /// Parse each into a `PrivateKey` (what a caller that uses the keys needs).
+        case parsed
+        /// Open each (decrypt it and match its check digest, which proves the password) and check
+        /// that it is one PKCS#8 PrivateKeyInfo, but do not parse it into a key: listing and
+        /// re-encoding need no key, and OpenSSL's key decoding costs ~2 M instructions a key. Such
+        /// entries have no `privateKey`, as keys with a password of their own; `encode` writes
+        /// them again as read or, when the store password changed, protects the opened bytes anew.
+        case openedUnparsed
+    }
+
+    /// The plain PKCS#8 of an opened key, wiped when the last copy of the record goes.
+    final class OpenedKey: @unchecked Sendable {
+        // Never modified after init but by the wipe in deinit.
+        private(set) var pkcs8: [UInt8]
+        init(_ pkcs8: [UInt8]) { self.pkcs8 = pkcs8 }
+        deinit { SecureMemory.wipe(&pkcs8) }
     }
 
     private(set) var records: [Record]
@@ -53,9 +83,10 @@ public struct JKSStore: Sendable {
         entries.first { KeystoreEntry.sameAlias($0.alias, alias) }
     }
 
-    /// Reads a JKS file. Keys protected with the store password are decrypted;
-    /// others are kept protected (their entry's key is nil) and written back unchanged.
-    public static func decode(_ bytes: [UInt8], password: [UInt8]) throws -> JKSStore {
+    /// Reads a JKS file. Keys protected with the store password are decrypted (and parsed, unless
+    /// `keys` is `.openedUnparsed`); others are kept protected (their entry's key is nil) and
+    /// written back unchanged.
+    public static func decode(_ bytes: [UInt8], password: [UInt8], keys: KeyReading = .parsed) throws -> JKSStore {
         var javaPassword = try KeystorePassword.utf16BigEndian(password)
         defer { KeystorePassword.wipe(&javaPassword) }
         var reader = JavaDataReader(bytes)
@@ -70,7 +101,7 @@ public struct JKSStore: Sendable {
             let count = try reader.uint32("the entry count")
             for index in 0..<count {
                 let start = reader.offset
-                var record = try readRecord(&reader, version: version, index: Int(index), password: javaPassword)
+                var record = try readRecord(&reader, version: version, index: Int(index), password: javaPassword, keys: keys)
                 if version == 2 { record.original = Array(bytes[start..<reader.offset]) }
                 store.records.append(record)
             }
@@ -82,7 +113,7 @@ public struct JKSStore: Sendable {
             guard Array(digest) == integrityDigest(Array(bytes[0..<digestStart]), password: javaPassword) else {
                 // A key that this password opens proves the password right (each key carries its own
                 // check digest), so a failed integrity digest then means the bytes were changed.
-                if store.records.contains(where: { if case .privateKey(_, .some, _) = $0.body { true } else { false } }) {
+                if store.records.contains(where: \.keyOpened) {
                     throw MaterialError.damagedKeystore(format: format, reason: "its integrity digest does not match its "
                                                             + "contents although the password opens its keys, so the file "
                                                             + "was changed after it was written")
@@ -175,7 +206,7 @@ public struct JKSStore: Sendable {
     }
 
     private static func readRecord(_ reader: inout JavaDataReader, version: UInt32, index: Int,
-                                   password: [UInt8]) throws -> Record {
+                                   password: [UInt8], keys: KeyReading) throws -> Record {
         let tag = try reader.uint32("the type of entry \(index + 1)")
         let alias = try reader.utf("the alias of entry \(index + 1)")
         let milliseconds = try reader.uint64("the date of entry '\(alias)'")
@@ -189,9 +220,16 @@ public struct JKSStore: Sendable {
                 chain.append(try readCertificate(&reader, version: version,
                                                  what: "certificate \(position + 1) of entry '\(alias)'"))
             }
-            let key = try recoverKey(protected, password: password, alias: alias)
-            return Record(alias: alias, milliseconds: milliseconds,
-                          body: .privateKey(protected: protected, key: key, chain: chain), original: nil)
+            switch keys {
+            case .parsed:
+                let key = try recoverKey(protected, password: password, alias: alias)
+                return Record(alias: alias, milliseconds: milliseconds,
+                              body: .privateKey(protected: protected, key: key, chain: chain), original: nil)
+            case .openedUnparsed:
+                let opened = try openKey(protected, password: password, alias: alias)
+                return Record(alias: alias, milliseconds: milliseconds,
+                              body: .privateKey(protected: protected, key: nil, chain: chain), original: nil, opened: opened)
+            }
         case 2:
             let certificate = try readCertificate(&reader, version: version, what: "the certificate of entry '\(alias)'")
             return Record(alias: alias, milliseconds: milliseconds, body: .trustedCertificate(certificate), original: nil)
@@ -217,6 +255,23 @@ public struct JKSStore: Sendable {
         }
     }
 
+    /// The opened key when the store password opens it, checked to be one unencrypted PKCS#8
+    /// PrivateKeyInfo (not parsed into a key); nil when the key has a password of its own.
+    private static func openKey(_ protected: [UInt8], password: [UInt8], alias: String) throws -> OpenedKey? {
+        let plain: [UInt8]?
+        do {
+            plain = try JKSKeyProtector.recover(protected, password: password)
+        } catch {
+            throw MaterialError.damagedKeystore(format: format, reason: "the key of entry '\(alias)': \(error)")
+        }
+        guard let plain else { return nil }
+        let opened = OpenedKey(plain)
+        guard PrivateKey.isPlainPKCS8(opened.pkcs8) else {
+            throw MaterialError.damagedKeystore(format: format, reason: "the key of entry '\(alias)' decrypts to no usable key")
+        }
+        return opened
+    }
+
     /// The key when the store password opens it; nil when the key has a password of its own.
     private static func recoverKey(_ protected: [UInt8], password: [UInt8], alias: String) throws -> PrivateKey? {
         let plain: [UInt8]?
@@ -240,8 +295,11 @@ public struct JKSStore: Sendable {
             try writer.utf(record.alias, field: "alias")
             writer.uint64(record.milliseconds)
             let keyBytes: [UInt8]
-            if let key, try protected.map({ try JKSKeyProtector.recover($0, password: password) == nil }) ?? true {
+            let reprotect = try protected.map({ try JKSKeyProtector.recover($0, password: password) == nil }) ?? true
+            if let key, reprotect {
                 keyBytes = try JKSKeyProtector.protect(pkcs8: key.pkcs8DER(), password: password)
+            } else if let opened = record.opened, reprotect {
+                keyBytes = try JKSKeyProtector.protect(pkcs8: opened.pkcs8, password: password)
             } else if let protected {
                 keyBytes = protected
             } else {
@@ -272,7 +330,7 @@ extension JKSStore.Record {
     /// old store password and the new password no longer opens it: then the key
     /// is protected again, so the store password keeps opening every key.
     func canReuseOriginal(password: [UInt8]) throws -> Bool {
-        guard case .privateKey(let protected?, let key, _) = body, key != nil else { return true }
+        guard case .privateKey(let protected?, _, _) = body, keyOpened else { return true }
         return try JKSKeyProtector.recover(protected, password: password) != nil
     }
 }
