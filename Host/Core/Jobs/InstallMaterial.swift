@@ -36,8 +36,11 @@ public struct InstallMaterial {
     /// and everything is within its validity dates now.
     public static func validated(leaf: Certificate, key: PrivateKey, chain: [Certificate], anchors: TrustAnchorSet,
                                  certificateID: String?) throws -> InstallMaterial {
-        // isSelfSigned verifies the certificate's signature with its own key: asked once per certificate.
-        let selfSigned = chain.map(\.isSelfSigned)
+        // isSelfSigned verifies the certificate's signature with its own key: asked once per certificate,
+        // and not of one that is an operator's anchor already (the root an operator trusts, also given
+        // with the chain): an anchor is trusted as it is, its own signature is never what trusts it,
+        // and the path found is the same either way (anchors are looked for before chain certificates).
+        let selfSigned = chain.map { anchors.explicit.contains($0) || $0.isSelfSigned }
         let suppliedRoots = zip(chain, selfSigned).filter { $0.1 }.map(\.0)
         let intermediateCandidates = zip(chain, selfSigned).filter { !$0.1 }.map(\.0)
         do {
