@@ -1,4 +1,5 @@
-/// A plugin instance's operations, found once by conformance so the slots
+/// A plugin instance's operations, found once by conformance (for value types when the plugin is
+/// compiled, see EndpointPlugin's `_…Operation` requirements) so the slots
 /// never cast at call time. A nil operation leaves its C slot NULL.
 struct Operations {
     let validate: (Endpoint, HostServices) throws -> Void
@@ -14,15 +15,30 @@ struct Operations {
 
     init(_ plugin: some EndpointPlugin) {
         validate = plugin.validate
-        testConnection = (plugin as? any ConnectionTesting).map { $0.testConnection }
-        discoverNodes = (plugin as? any NodeDiscovering).map { $0.discoverNodes }
-        planInstall = (plugin as? any InstallPlanning).map { $0.planInstall }
-        configTest = (plugin as? any ConfigTesting).map { $0.configTest }
-        activate = (plugin as? any Activating).map { $0.activate }
-        restart = (plugin as? any Restarting).map { $0.restart }
-        let applying = plugin as? any InstallApplying
-        applyInstall = applying.map { $0.applyInstall }
-        rollbackInstall = applying.map { $0.rollbackInstall }
-        finishInstall = (plugin as? any InstallFinishing).map { $0.finishInstall }
+        // A class may gain a capability in a subclass, which its EndpointPlugin witness table (chosen for the
+        // class that declared the conformance) does not know: classes are asked at run time, as they always were.
+        guard !(type(of: plugin) is AnyObject.Type) else {
+            testConnection = (plugin as? any ConnectionTesting).map { $0.testConnection }
+            discoverNodes = (plugin as? any NodeDiscovering).map { $0.discoverNodes }
+            planInstall = (plugin as? any InstallPlanning).map { $0.planInstall }
+            configTest = (plugin as? any ConfigTesting).map { $0.configTest }
+            activate = (plugin as? any Activating).map { $0.activate }
+            restart = (plugin as? any Restarting).map { $0.restart }
+            let applying = plugin as? any InstallApplying
+            applyInstall = applying.map { $0.applyInstall }
+            rollbackInstall = applying.map { $0.rollbackInstall }
+            finishInstall = (plugin as? any InstallFinishing).map { $0.finishInstall }
+            return
+        }
+        testConnection = plugin._testConnectionOperation()
+        discoverNodes = plugin._discoverNodesOperation()
+        planInstall = plugin._planInstallOperation()
+        configTest = plugin._configTestOperation()
+        activate = plugin._activateOperation()
+        restart = plugin._restartOperation()
+        let applying = plugin._applyOperations()
+        applyInstall = applying?.apply
+        rollbackInstall = applying?.rollback
+        finishInstall = plugin._finishInstallOperation()
     }
 }

@@ -49,3 +49,33 @@ public protocol InstallFinishing: InstallApplying {
     /// Called after the host verified the endpoint serves what `applyInstall` installed; must be idempotent.
     func finishInstall(_ undoToken: [UInt8], on endpoint: Endpoint, host: HostServices) throws
 }
+
+// Each capability's operation for EndpointPlugin's `_…Operation` requirements: being more specific
+// than EndpointPlugin's nil defaults, these are the ones a conforming type's witness table holds.
+extension ConnectionTesting {
+    public func _testConnectionOperation() -> ((Endpoint, HostServices) throws -> Void)? { testConnection }
+}
+extension NodeDiscovering {
+    public func _discoverNodesOperation() -> ((Endpoint, HostServices) throws -> [Node])? { discoverNodes }
+}
+extension InstallPlanning {
+    public func _planInstallOperation() -> ((InstallRequest, Endpoint, HostServices) throws -> InstallPlan)? { planInstall }
+}
+extension ConfigTesting {
+    public func _configTestOperation() -> ((Endpoint, HostServices) throws -> Void)? { configTest }
+}
+extension Activating {
+    public func _activateOperation() -> ((Endpoint, InstallRequest?, HostServices) throws -> Void)? { activate }
+}
+extension Restarting {
+    public func _restartOperation() -> ((Endpoint, HostServices) throws -> Void)? { restart }
+}
+extension InstallApplying {
+    public func _applyOperations() -> (apply: (InstallRequest, Endpoint, HostServices) throws -> [UInt8],
+                                       rollback: ([UInt8], Endpoint, HostServices) throws -> Void)? {
+        (applyInstall, rollbackInstall)
+    }
+}
+extension InstallFinishing {
+    public func _finishInstallOperation() -> (([UInt8], Endpoint, HostServices) throws -> Void)? { finishInstall }
+}
