@@ -42,8 +42,12 @@ extension PluginDescriptor {
         }
     }
 
+    /// Whether `text` is 1 to `maximumLength` characters, each one of `allowed` (ASCII). Compared byte by
+    /// byte: a character outside ASCII has no byte in `allowed`, so the answer is the same as comparing
+    /// characters, without grapheme breaking (~0.5 M instructions at every plugin load).
     static func matches(_ text: String, allowed: String, maximumLength: Int) -> Bool {
-        !text.isEmpty && text.count <= maximumLength && text.allSatisfy { allowed.contains($0) }
+        let bytes = text.utf8
+        return !bytes.isEmpty && bytes.count <= maximumLength && bytes.allSatisfy { allowed.utf8.contains($0) }
     }
 }
 
