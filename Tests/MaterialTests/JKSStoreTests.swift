@@ -272,6 +272,16 @@ import Testing
         }
     }
 
+    @Test func modifiedUTF8ReadsASCIIAsItReadsEveryOtherText() throws {
+        for text in ["", "alias", "X.509", "server-rsa.example.test", "a\u{0}b", String((0..<128).map { Character(Unicode.Scalar(UInt8($0))) })] {
+            let bytes = Array(text.utf8)
+            #expect(try ModifiedUTF8.decode(bytes) == text)
+            #expect(try ModifiedUTF8.decode(bytes) == String(decoding: bytes.map(UInt16.init), as: UTF16.self))
+        }
+        #expect(try ModifiedUTF8.decode(ModifiedUTF8.encode("caf\u{e9}")) == "caf\u{e9}")
+        #expect(throws: ModifiedUTF8.Malformed.self) { try ModifiedUTF8.decode([0x61, 0xc3]) }
+    }
+
     @Test func modifiedUTF8MatchesJava() throws {
         let alias = "caf\u{e9}-\u{1F512}-\u{0}"
         let encoded = ModifiedUTF8.encode(alias)
