@@ -68,19 +68,14 @@ public enum FaultPoints {
         }
     }
 
-    private final class Counter: @unchecked Sendable {
-        private let lock = ThreadLock()
-        private var value = 0
-        func reset() {
-            lock.lock()
-            defer { lock.unlock() }
-            value = 0
-        }
+    private final class Counter: Sendable {
+        private let value = Locked(0)
+        func reset() { value.withLock { $0 = 0 } }
         func next() -> Int {
-            lock.lock()
-            defer { lock.unlock() }
-            value += 1
-            return value
+            value.withLock { value in
+                value += 1
+                return value
+            }
         }
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import OGBasics
 import OGHost
 
 extension CertCommand {
@@ -54,7 +55,7 @@ extension CertCommand {
 final class DeployDisplay: @unchecked Sendable {
     enum Mode { case terminal, lines, quiet }
     private let mode: Mode
-    private let lock = NSLock()
+    private let lock = Locked()
     private var total = 0
     private var running: [String] = []
     private var done = 0

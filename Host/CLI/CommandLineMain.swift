@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dispatch
 import Foundation
+import OGBasics
 import OGHost
 
 // og-host's command line: argument parsing and printing only; everything it does lives in OGHost.
@@ -58,17 +59,11 @@ public func commandLineMain() {
         }
     }
     // The daemon's log is its only voice: informational lines unless asked otherwise.
-    if words.first == "serve", getenv("OG_LOG_LEVEL") == nil {
+    if words.first == "serve", EnvironmentVariable.value("OG_LOG_LEVEL") == nil {
         setenv("OG_LOG_LEVEL", "info", 1)
     }
     do {
-        // Only the two variables it reads: ProcessInfo's environment is a dictionary of every variable,
-        // built anew on each call (3 % of `plugins list`'s instructions for two look-ups).
-        var logEnvironment: [String: String] = [:]
-        for name in ["OG_LOG_LEVEL", "OG_LOG_FORMAT"] {
-            if let value = getenv(name) { logEnvironment[name] = String(cString: value) }
-        }
-        GatewayLogging.bootstrap(try LogSettings.from(environment: logEnvironment))
+        GatewayLogging.bootstrap(try LogSettings.from(environment: .process))
     } catch {
         exit(reportError(error))
     }

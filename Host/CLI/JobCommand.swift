@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import OGBasics
 import OGHost
 
 /// The child side of `EndpointJobLauncher`: not for operators, so hidden from help.
@@ -50,11 +51,11 @@ struct JobCommand: ParsableCommand {
         static func runFromEnvironment() async throws {
             var maxJobs = JobWorker.defaultMaxJobs
             var idleSeconds = Double(JobWorker.defaultIdle.components.seconds)
-            if let text = getenv("OG_JOB_WORKER_MAX_JOBS").map({ String(cString: $0) }) {
+            if let text = EnvironmentVariable.value("OG_JOB_WORKER_MAX_JOBS") {
                 guard let jobs = Int(text) else { throw GatewayError.badInput("OG_JOB_WORKER_MAX_JOBS: '\(text)' is not a number") }
                 maxJobs = jobs
             }
-            if let text = getenv("OG_JOB_WORKER_IDLE_SECONDS").map({ String(cString: $0) }) {
+            if let text = EnvironmentVariable.value("OG_JOB_WORKER_IDLE_SECONDS") {
                 guard let seconds = Double(text) else {
                     throw GatewayError.badInput("OG_JOB_WORKER_IDLE_SECONDS: '\(text)' is not a number")
                 }

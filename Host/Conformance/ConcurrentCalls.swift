@@ -1,4 +1,5 @@
 import Foundation
+import OGBasics
 
 /// Runs the same work on several threads that start together, for the
 /// checks that a plugin's thread-safety promises hold.
@@ -30,7 +31,7 @@ enum ConcurrentCalls {
 private final class Collected<T: Sendable>: @unchecked Sendable {
     // Guarded by `lock`; each worker writes its own slot once.
     private var slots: [T?]
-    private let lock = NSLock()
+    private let lock = Locked()
 
     init(count: Int) { slots = Array(repeating: nil, count: count) }
 

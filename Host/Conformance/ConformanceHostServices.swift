@@ -1,4 +1,5 @@
 import Foundation
+import OGBasics
 import OGPlugins
 
 /// The host a plugin meets under test: an endpoint with nothing on it. Files
@@ -17,7 +18,7 @@ final class ConformanceHostServices: PluginHostServices, @unchecked Sendable {
     // Guarded by `lock`; an og_call belongs to one thread, but a misbehaving
     // plugin may use it from another.
     private var recorded: [String] = []
-    private let lock = NSLock()
+    private let lock = Locked()
 
     /// The services the plugin used, in order.
     var calls: [String] { lock.withLock { recorded } }

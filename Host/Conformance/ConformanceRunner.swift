@@ -61,7 +61,7 @@ public enum ConformanceRunner {
 
     /// Swift's crash backtracer would make every deliberate crash of a plugin slow and noisy.
     static var childEnvironment: [String: String] {
-        var environment = ProcessInfo.processInfo.environment
+        var environment = EnvironmentVariable.all()
         environment["SWIFT_BACKTRACE"] = "enable=no"
         return environment
     }

@@ -1,4 +1,5 @@
 import Foundation
+import OGBasics
 import OGPlugins
 import OGPluginABI
 
@@ -76,7 +77,7 @@ final class HostResultTracker: @unchecked Sendable {
     private var live: [UnsafeMutableRawPointer: (call: OpaquePointer, service: String)] = [:]
     private var open: [OpaquePointer: Audit] = [:]
     private var callOnThread: [pthread_t: OpaquePointer] = [:]
-    private let lock = NSLock()
+    private let lock = Locked()
 
     /// Starts attributing results to `call`, which runs on the current thread.
     func begin(_ call: OpaquePointer) {

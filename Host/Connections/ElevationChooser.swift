@@ -1,4 +1,5 @@
 import Foundation
+import OGBasics
 
 /// Decides once per connection how privileged commands authenticate to sudo.
 ///
@@ -10,7 +11,7 @@ final class ElevationChooser: @unchecked Sendable {
     // `chosen` is read and written only under `lock`.
     private let sudoPassword: String?
     private var chosen: PrivilegeElevation?
-    private let lock = NSLock()
+    private let lock = Locked()
 
     init(sudoPassword: String?) {
         self.sudoPassword = sudoPassword

@@ -1,11 +1,12 @@
 import Foundation
+import OGBasics
 
 /// A `HostKeyStore` that forgets everything when released; for tests and
 /// one-off runs.
 public final class InMemoryHostKeyStore: HostKeyStore, @unchecked Sendable {
     // All access to `fingerprints` goes through `lock`.
     private var fingerprints: [String: String]
-    private let lock = NSLock()
+    private let lock = Locked()
 
     public init(_ fingerprints: [String: String] = [:]) {
         self.fingerprints = fingerprints

@@ -19,7 +19,7 @@ public struct LocalCredentialDirectory: Sendable {
     public let masterKeyPath: String
 
     /// Uses `OG_MASTER_KEY_FILE` from `environment` for the key when it is set.
-    public init(path: String, environment: [String: String] = ProcessInfo.processInfo.environment) {
+    public init(path: String, environment: Environment = .process) {
         let fromEnvironment = environment["OG_MASTER_KEY_FILE"].flatMap { $0.isEmpty ? nil : $0 }
         self.init(path: path, masterKeyPath: fromEnvironment ?? "\(path)/master.key")
     }

@@ -1,4 +1,5 @@
 import Foundation
+import OGBasics
 
 /// Reads a secret given to a command-line option without it having to appear
 /// in argv, where every user on the host can read it with `ps`.
@@ -30,7 +31,7 @@ public enum SecretInput {
         option: String,
         value: String?,
         environmentVariables: [String] = [],
-        environment: [String: String] = ProcessInfo.processInfo.environment,
+        environment: Environment = .process,
         standardInputLine: () -> [UInt8]? = readStandardInputLine
     ) throws -> Secret? {
         guard let value else {

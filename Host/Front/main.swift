@@ -21,7 +21,9 @@ import OGPlugins
 /// (DataDirectory.resolve; only the cases that cannot throw are taken here).
 func answersHere(_ words: [String]) -> Bool {
     guard words == ["plugins", "list"] else { return false }
-    for name in ["OG_LOG_LEVEL", "OG_LOG_FORMAT", "OG_JOB_LEASE_SECONDS"] where getenv(name) != nil { return false }
+    for name in ["OG_LOG_LEVEL", "OG_LOG_FORMAT", "OG_JOB_LEASE_SECONDS"] where EnvironmentVariable.value(name) != nil {
+        return false
+    }
     if let dataDirectory = EnvironmentVariable.value("OG_DATA_DIR") { return !dataDirectory.isEmpty }
     if geteuid() == 0 { return true }
     if EnvironmentVariable.value("XDG_STATE_HOME")?.hasPrefix("/") == true { return true }

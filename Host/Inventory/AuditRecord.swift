@@ -1,4 +1,5 @@
 import Foundation
+import OGBasics
 
 /// One line of the audit trail: who did what to which endpoint, and how it ended.
 public struct AuditRecord: Codable, Equatable, Sendable {
@@ -34,7 +35,7 @@ public struct AuditRecord: Codable, Equatable, Sendable {
     /// The account name of the effective user, or `uid N` when it has none.
     /// Under sudo the invoking user is kept too (`root (sudo by alice)`), since
     /// that is the person an auditor is looking for.
-    public static func currentActor(environment: [String: String] = ProcessInfo.processInfo.environment,
+    public static func currentActor(environment: Environment = .process,
                                     effectiveUserID: uid_t = geteuid()) -> String {
         let account = UserAccount(uid: effectiveUserID)?.name ?? "uid \(effectiveUserID)"
         if effectiveUserID == 0, let invoker = environment["SUDO_USER"], !invoker.isEmpty, invoker != account {

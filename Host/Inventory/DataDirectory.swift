@@ -31,7 +31,7 @@ public struct DataDirectory: Sendable, Equatable {
     ///   - currentDirectory: makes a relative `--data-dir` or `OG_DATA_DIR` absolute.
     public static func resolve(
         option: String?,
-        environment: [String: String] = ProcessInfo.processInfo.environment,
+        environment: Environment = .process,
         effectiveUserID: uid_t = geteuid(),
         currentDirectory: String = FileManager.default.currentDirectoryPath
     ) throws -> DataDirectory {

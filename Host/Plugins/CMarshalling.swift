@@ -76,7 +76,7 @@ final class CArena {
 final class ResultRegistry: @unchecked Sendable {
     // Guarded by `lock`: plugins may release from any thread.
     private var live: [UnsafeMutableRawPointer: CArena] = [:]
-    private let lock = ThreadLock()
+    private let lock = Locked()
 
     func retain(_ arena: CArena, for pointer: UnsafeMutableRawPointer) {
         lock.withLock { live[pointer] = arena }

@@ -17,7 +17,7 @@ public final class PluginCall: @unchecked Sendable {
     // Mutated only on the thread that owns the call (contract: an og_call
     // belongs to one thread at a time), so the lock only guards `errors` and
     // `logLines` against a misbehaving plugin using the call from elsewhere.
-    private let lock = ThreadLock()
+    private let lock = Locked()
 
     /// The slot this call is for ("activate", ...); host services offered only in one slot check it.
     public let slot: String
@@ -92,7 +92,7 @@ private final class LiveCalls: @unchecked Sendable {
     static let shared = LiveCalls()
     // Guarded by `lock`; calls may run on several threads.
     private var handles: Set<OpaquePointer> = []
-    private let lock = ThreadLock()
+    private let lock = Locked()
     func insert(_ handle: OpaquePointer) { _ = lock.withLock { handles.insert(handle) } }
     func remove(_ handle: OpaquePointer) { _ = lock.withLock { handles.remove(handle) } }
     func contains(_ handle: OpaquePointer) -> Bool { lock.withLock { handles.contains(handle) } }

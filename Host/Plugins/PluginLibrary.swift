@@ -52,7 +52,7 @@ public final class PluginLibrary: @unchecked Sendable {
     public let negotiatedMinor: UInt16
     public let isThreadSafe: Bool
     // Serialises operation slots of plugins that are not thread-safe.
-    let callLock = ThreadLock()
+    let callLock = Locked()
 
     /// The file name a plugin called `name` must have.
     public static func fileName(for name: String) -> String { "libog-plugin-\(name).so" }
@@ -137,10 +137,8 @@ public final class PluginLibrary: @unchecked Sendable {
     }
 
     /// Runs `body` under the plugin's serialisation rule.
-    func serialised<T>(_ body: () throws -> T) rethrows -> T {
+    func serialised<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T {
         if isThreadSafe { return try body() }
-        callLock.lock()
-        defer { callLock.unlock() }
-        return try body()
+        return try callLock.withLock(body)
     }
 }

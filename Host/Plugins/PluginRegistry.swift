@@ -39,7 +39,7 @@ public final class PluginRegistry: @unchecked Sendable {
     public private(set) var entries: [Entry] = []
     // Libraries loaded for use, by path; loading twice would only re-run the entry point.
     private var loaded: [String: PluginLibrary] = [:]
-    private let lock = ThreadLock()
+    private let lock = Locked()
 
     public init(searchPath: PluginSearchPath, describe: Describer = PluginRegistry.describeInProcess) {
         self.searchPath = searchPath

@@ -21,7 +21,7 @@ public struct PluginSearchPath: Sendable, Equatable {
 
     public static let systemDirectories = ["/usr/local/lib/og-host/plugins.d", "/usr/lib/og-host/plugins.d"]
 
-    public static func resolve(explicit: [String], environment: [String: String] = currentEnvironment(),
+    public static func resolve(explicit: [String], environment: Environment = .process,
                                executablePath: String = CommandLine.arguments.first ?? "") -> PluginSearchPath {
         if !explicit.isEmpty { return PluginSearchPath(directories: explicit) }
         if let variable = environment["OG_PLUGIN_PATH"], !variable.isEmpty {
@@ -30,11 +30,6 @@ public struct PluginSearchPath: Sendable, Equatable {
         var directories: [String] = []
         if let development = developmentDirectory(executablePath: executablePath) { directories.append(development) }
         return PluginSearchPath(directories: directories + systemDirectories)
-    }
-
-    /// The one variable `resolve` reads, from this process's environment.
-    public static func currentEnvironment() -> [String: String] {
-        EnvironmentVariable.value("OG_PLUGIN_PATH").map { ["OG_PLUGIN_PATH": $0] } ?? [:]
     }
 
     /// The repository's plugins.d when the executable lives under its .build folder.

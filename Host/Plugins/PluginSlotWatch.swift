@@ -31,7 +31,7 @@ public enum PluginSlotWatch {
     nonisolated(unsafe) private static var exitText: UnsafeMutableBufferPointer<UInt8>?
     nonisolated(unsafe) private static var exitTail: UnsafeMutableBufferPointer<UInt8>?
 
-    private static let lock = ThreadLock()
+    private static let lock = Locked()
     nonisolated(unsafe) private static var running: [(plugin: String, slot: String, deadline: Double)] = []
     nonisolated(unsafe) private static var watchdogStarted = false
     private static let timeout: Double = {
@@ -134,21 +134,21 @@ public enum PluginSlotWatch {
     }
 
     private static func enter(plugin: String, slot: String) {
-        lock.lock()
-        defer { lock.unlock() }
-        running.append((plugin, slot, monotonicSeconds() + timeout))
-        publish()
-        if !watchdogStarted {
-            watchdogStarted = true
-            DetachedThread.start { watch() }
+        lock.withLock {
+            running.append((plugin, slot, monotonicSeconds() + timeout))
+            publish()
+            if !watchdogStarted {
+                watchdogStarted = true
+                DetachedThread.start { watch() }
+            }
         }
     }
 
     private static func leave() {
-        lock.lock()
-        defer { lock.unlock() }
-        _ = running.popLast()
-        publish()
+        lock.withLock {
+            _ = running.popLast()
+            publish()
+        }
     }
 
     /// Prepares the handlers' messages for the innermost running slot (under `lock`).
@@ -191,9 +191,7 @@ public enum PluginSlotWatch {
     private static func watch() {
         while true {
             usleep(250_000)
-            lock.lock()
-            let overrun = running.last.flatMap { $0.deadline < monotonicSeconds() ? $0 : nil }
-            lock.unlock()
+            let overrun = lock.withLock { running.last.flatMap { $0.deadline < monotonicSeconds() ? $0 : nil } }
             guard let overrun else { continue }
             let message = "og-host: the plugin '\(overrun.plugin)' did not return from its \(overrun.slot) slot within "
                 + "\(Int(timeout)) s (OG_PLUGIN_SLOT_TIMEOUT_SECONDS); og-host stops here. The install journal is kept, "

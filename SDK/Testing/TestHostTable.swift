@@ -24,21 +24,19 @@ enum TestHostTable {
         }
     }
 
-    // nonisolated(unsafe): the calls in flight; tests drive one call at a time on one thread
-    // (og-host serialises slots of plugins that are not thread-safe; see PluginTestHost).
-    nonisolated(unsafe) private static var live: [OpaquePointer: Call] = [:]
+    /// The calls in flight.
+    private static let live = Locked<[OpaquePointer: Call]>([:])
     /// Results by pointer, so host->release finds the call that handed them out.
-    nonisolated(unsafe) static var owners: [UnsafeMutableRawPointer: Call] = [:]
-    static let lock = NSLock()
+    private static let owners = Locked<[UnsafeMutableRawPointer: Call]>([:])
 
     static func begin(_ host: PluginTestHost, slot: String) -> Call {
         let call = Call(host: host, slot: slot)
-        lock.withLock { live[call.handle] = call }
+        live.withLock { $0[call.handle] = call }
         return call
     }
 
     static func end(_ call: Call) {
-        lock.withLock { _ = live.removeValue(forKey: call.handle) }
+        live.withLock { _ = $0.removeValue(forKey: call.handle) }
     }
 
     static func offer() -> og_host_offer {
@@ -48,7 +46,7 @@ enum TestHostTable {
 
     private static func lookup(_ handle: OpaquePointer?) -> Call? {
         guard let handle else { return nil }
-        return lock.withLock { live[handle] }
+        return live.withLock { $0[handle] }
     }
 
     /// Reports a failing service on the call, as og-host does, and returns its status.
@@ -61,7 +59,7 @@ enum TestHostTable {
                                      to out: UnsafeMutablePointer<UnsafeMutablePointer<Result>?>) -> og_status {
         let raw = UnsafeMutableRawPointer(result)
         call.outstanding[raw] = arena
-        lock.withLock { owners[raw] = call }
+        owners.withLock { $0[raw] = call }
         out.pointee = result
         return OG_OK
     }
@@ -85,7 +83,7 @@ enum TestHostTable {
         }
         table.pointee.release = { pointer in
             guard let pointer else { return }
-            let owner = TestHostTable.lock.withLock { TestHostTable.owners.removeValue(forKey: pointer) }
+            let owner = TestHostTable.owners.withLock { $0.removeValue(forKey: pointer) }
             precondition(owner != nil, "PluginTestHost: the plugin released a pointer the host never returned, or released it twice")
             owner?.outstanding.removeValue(forKey: pointer)
         }

@@ -170,7 +170,7 @@ struct HTTPClientTests {
 /// Results gathered from several threads.
 private final class StatusCollector: @unchecked Sendable {
     // `values` is only touched while `lock` is held.
-    private let lock = NSLock()
+    private let lock = Locked()
     private var values: [Int] = []
     func add(_ value: Int) { lock.withLock { values.append(value) } }
     var all: [Int] { lock.withLock { values } }

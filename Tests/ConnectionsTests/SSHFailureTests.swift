@@ -1,4 +1,5 @@
 import Foundation
+import OGBasics
 import OGConnections
 import OGTestSupport
 import Testing
@@ -60,7 +61,7 @@ private final class KillWhenUploadStarts: @unchecked Sendable {
     private let server: SSHServerFixture
     private let directory: String
     private let temporaryPrefix: String
-    private let lock = NSLock()
+    private let lock = Locked()
     private var isDone = false
     private var didKill = false
     private let finished = DispatchSemaphore(value: 0)

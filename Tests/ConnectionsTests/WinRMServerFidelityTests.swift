@@ -20,7 +20,7 @@ struct WinRMServerFidelityTests {
             \(program)
             """
         // The password reaches the client through its environment, not argv.
-        var environment = ProcessInfo.processInfo.environment
+        var environment = EnvironmentVariable.all()
         environment["OG_HTTPS"] = server.https ? "1" : "0"
         environment["OG_PORT"] = String(server.port)
         environment["OG_USER"] = server.user

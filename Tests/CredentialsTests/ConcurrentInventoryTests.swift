@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import OGBasics
 @testable import OGInventory
 import OGTestSupport
 import Testing
@@ -101,7 +102,7 @@ import Testing
 final class FailureLog: @unchecked Sendable {
     // Guarded by `lock`; appended to from concurrentPerform's threads.
     private var entries: [String] = []
-    private let lock = NSLock()
+    private let lock = Locked()
     func append(_ message: String) { lock.withLock { entries.append(message) } }
     var messages: [String] { lock.withLock { entries } }
 }

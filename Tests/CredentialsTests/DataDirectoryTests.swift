@@ -1,10 +1,11 @@
 import Foundation
+import OGBasics
 import OGInventory
 import OGTestSupport
 import Testing
 
 @Suite struct DataDirectoryTests {
-    private let environment = ["HOME": "/home/alice", "XDG_STATE_HOME": "/home/alice/.state", "OG_DATA_DIR": "/srv/og"]
+    private let environment: Environment = ["HOME": "/home/alice", "XDG_STATE_HOME": "/home/alice/.state", "OG_DATA_DIR": "/srv/og"]
 
     @Test func optionWinsOverEnvironmentAndDefaults() throws {
         let resolved = try DataDirectory.resolve(option: "/opt/og/", environment: environment, effectiveUserID: 1000)

@@ -2,7 +2,7 @@ import Foundation
 import GRDB
 @testable import OGInventory
 import OGTestSupport
-import Synchronization
+import OGBasics
 import Testing
 
 /// One way to open an inventory implementation, for the contract suite. Adding
@@ -172,7 +172,7 @@ struct InventoryImplementation: Sendable, CustomTestStringConvertible {
     func concurrentAcquisitionsGrantOneLease(_ implementation: InventoryImplementation) throws {
         let world = try World(implementation)
         let stores = try (0..<8).map { _ in try world.another() }
-        let granted = Mutex<[String]>([])
+        let granted = Locked<[String]>([])
         DispatchQueue.concurrentPerform(iterations: stores.count) { index in
             if case .acquired(let lease, _)? = try? stores[index].acquireEndpointLease(
                 endpointID: world.endpoint.id, jobID: "job-\(index)", kind: "install", owner: world.owner, duration: 600) {
@@ -216,8 +216,8 @@ struct InventoryImplementation: Sendable, CustomTestStringConvertible {
         let first = try store.updateManagedCertificate(
             CertificateLineageTests.issued(try store.addManagedCertificate(CertificateInventoryTests.pending("web")), "a"))
         let reader = try world.another()
-        let stop = Mutex(false)
-        let seen = Mutex<(lookups: Int, missing: Int)>((0, 0))
+        let stop = Locked(false)
+        let seen = Locked<(lookups: Int, missing: Int)>((0, 0))
         let readerDone = DispatchSemaphore(value: 0)
         Thread.detachNewThread {
             while !stop.withLock({ $0 }) {
@@ -327,7 +327,7 @@ struct InventoryImplementation: Sendable, CustomTestStringConvertible {
         let world = try World(implementation)
         try world.store.ensureRenewalSchedule(lineage: "web")
         let stores = try (0..<8).map { _ in try world.another() }
-        let granted = Mutex(0)
+        let granted = Locked(0)
         let now = Date()
         DispatchQueue.concurrentPerform(iterations: stores.count) { index in
             if (try? stores[index].claimRenewal(lineage: "web", owner: "worker \(index)", duration: 600, now: now)) != nil {

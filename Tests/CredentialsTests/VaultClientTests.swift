@@ -1,4 +1,5 @@
 import Foundation
+import OGBasics
 import OGCredentials
 import OGTestSupport
 import Testing
@@ -182,7 +183,7 @@ import Testing
 /// A clock the tests move forward, so expiry and renewal need no sleeping.
 final class TestClock: @unchecked Sendable {
     // @unchecked Sendable: `current` is only touched while `lock` is held.
-    private let lock = NSLock()
+    private let lock = Locked()
     private var current = Date()
 
     var now: Date { lock.withLock { current } }

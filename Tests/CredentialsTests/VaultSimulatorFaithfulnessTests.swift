@@ -17,7 +17,7 @@ import Testing
         let vault = try VaultSimulatorFixture.standard(namespace: "team-a", secrets: VaultClientTests.secrets)
         let wrapped = try vault.wrap(VaultTestValues.secretID)
         let check = try ProcessRunner.run(python, [BuiltProducts.repositoryRoot + "/Tests/Fixtures/vault/hvac_check.py", vault.url, "team-a"],
-                                      environment: ProcessInfo.processInfo.environment.merging(
+                                      environment: EnvironmentVariable.all().merging(
                                           ["VAULT_TOKEN": VaultTestValues.token, "ROLE_ID": VaultTestValues.roleID,
                                            "SECRET_ID": VaultTestValues.secretID, "WRAPPING_TOKEN": wrapped]) { $1 })
         #expect(check.exitStatus == 0, "\(check.standardErrorText)")

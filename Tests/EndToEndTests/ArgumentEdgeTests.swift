@@ -38,7 +38,7 @@ import Testing
     @Test func invalidUTF8IsRefusedNamingTheOption() throws {
         let script = #"exec "$0" cert request --name "$(printf 'web\377')" --cn web.example.test"#
         let result = try ProcessRunner.run("/bin/sh", ["-c", script, BuiltProducts.ogHost],
-                                           environment: ProcessInfo.processInfo.environment.merging(fixture.environment) { $1 })
+                                           environment: EnvironmentVariable.all().merging(fixture.environment) { $1 })
         #expect(result.exitStatus == 2, "\(result.standardErrorText)")
         #expect(result.standardErrorText.contains("--name: is not valid UTF-8 (byte 0xFF at offset 3)"), "\(result.standardErrorText)")
         #expect(fixture.dataDirectoryContents().isEmpty || !fixture.dataDirectoryContents().keys.contains { $0.contains("keys/") })

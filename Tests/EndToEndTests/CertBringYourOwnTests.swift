@@ -115,7 +115,7 @@ import Testing
     /// The key as unencrypted PKCS#8 DER, as openssl decodes it.
     static func plainDER(ofKey path: String, passphrase: String) throws -> [UInt8] {
         let output = try ProcessRunner.run("openssl", ["pkey", "-in", path, "-passin", "env:OG_TEST_KEY_PASS", "-outform", "DER"],
-                                           environment: ProcessInfo.processInfo.environment.merging(["OG_TEST_KEY_PASS": passphrase]) { $1 })
+                                           environment: EnvironmentVariable.all().merging(["OG_TEST_KEY_PASS": passphrase]) { $1 })
         try #require(output.exitStatus == 0, "openssl pkey: \(output.standardErrorText)")
         return output.standardOutput
     }

@@ -39,7 +39,7 @@ import Testing
     /// The leaf under `alias` in the PKCS#12 file at `path`, read with openssl.
     func storedFingerprint(_ path: String, alias: String) throws -> String {
         let dump = try ProcessRunner.run("openssl", ["pkcs12", "-in", path, "-nokeys", "-clcerts", "-passin", "env:OG_P12_PASS"],
-                                         environment: ProcessInfo.processInfo.environment.merging(["OG_P12_PASS": files.password]) { $1 })
+                                         environment: EnvironmentVariable.all().merging(["OG_P12_PASS": files.password]) { $1 })
         try #require(dump.exitStatus == 0, "openssl pkcs12: \(dump.standardErrorText)")
         let text = dump.standardOutputText
         try #require(text.contains("friendlyName: \(alias)"), "\(text)")

@@ -122,7 +122,7 @@ import Testing
 final class ResultLog: @unchecked Sendable {
     // Guarded by `lock`; appended to from concurrentPerform's threads.
     private var values: [String] = []
-    private let lock = NSLock()
+    private let lock = Locked()
     func append(_ value: String) { lock.withLock { values.append(value) } }
     var entries: [String] { lock.withLock { values.sorted() } }
 }

@@ -110,7 +110,7 @@ final class CertTestAuthority: @unchecked Sendable {
 
     @discardableResult
     static func openssl(_ arguments: [String], environment: [String: String] = [:], standardInput: [UInt8] = []) throws -> String {
-        let merged = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let merged = EnvironmentVariable.all().merging(environment) { $1 }
         let result = try ProcessRunner.run("openssl", arguments, standardInput: standardInput, environment: merged)
         try #require(result.exitStatus == 0, "openssl \(arguments.joined(separator: " ")) failed: \(result.standardErrorText)")
         return result.standardOutputText

@@ -145,7 +145,7 @@ import Testing
         let hung = Process()
         hung.executableURL = URL(fileURLWithPath: BuiltProducts.ogHost)
         hung.arguments = ["tls", "install", "web", "--cert", stopped.certificate, "--key", stopped.key, "--chain", pki.chain]
-        hung.environment = ProcessInfo.processInfo.environment.merging(fixture.environment.merging(lease) { $1 }) { $1 }
+        hung.environment = EnvironmentVariable.all().merging(fixture.environment.merging(lease) { $1 }) { $1 }
             .merging(["OG_FAULT_INJECT": "before-activate:hang"]) { $1 }
         hung.standardOutput = FileHandle(forWritingAtPath: log)
         hung.standardError = FileHandle(forWritingAtPath: log)
@@ -213,21 +213,14 @@ extension EndpointLockTests {
 }
 
 /// Results written by several threads.
-private final class Results: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored: [ProcessOutput?]
+private final class Results: Sendable {
+    private let stored: Locked<[ProcessOutput?]>
 
-    init(count: Int) { stored = Array(repeating: nil, count: count) }
+    init(count: Int) { stored = Locked(Array(repeating: nil, count: count)) }
 
     func set(_ index: Int, _ value: ProcessOutput?) {
-        lock.lock()
-        stored[index] = value
-        lock.unlock()
+        stored.withLock { $0[index] = value }
     }
 
-    var values: [ProcessOutput?] {
-        lock.lock()
-        defer { lock.unlock() }
-        return stored
-    }
+    var values: [ProcessOutput?] { stored.withLock { $0 } }
 }

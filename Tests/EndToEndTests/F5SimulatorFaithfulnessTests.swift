@@ -23,7 +23,7 @@ import Testing
         let check = try ProcessRunner.run(
             python, [BuiltProducts.repositoryRoot + "/Tests/Fixtures/f5/bigrest_check.py", "localhost:\(f5.port)", f5.trustAnchor,
                      String(f5.virtualPorts["/Common/vs-web"]!), nextKey, nextCertificate, otherKey],
-            environment: ProcessInfo.processInfo.environment.merging(["F5_USER": F5Simulator.user, "F5_PASSWORD": F5Simulator.password]) { $1 },
+            environment: EnvironmentVariable.all().merging(["F5_USER": F5Simulator.user, "F5_PASSWORD": F5Simulator.password]) { $1 },
             timeout: .seconds(120))
         #expect(check.exitStatus == 0, "\(check.standardErrorText)")
         #expect(check.standardOutputText.contains("bigrest check passed"))

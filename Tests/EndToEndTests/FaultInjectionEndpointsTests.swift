@@ -138,7 +138,7 @@ import Testing
 
         /// The one key entry's certificate, after checking the store opens and the key belongs to it.
         func heldEntry(_ context: String) throws -> String {
-            let environment = ProcessInfo.processInfo.environment.merging(["OG_TEST_STORE_PASS": files.password]) { $1 }
+            let environment = EnvironmentVariable.all().merging(["OG_TEST_STORE_PASS": files.password]) { $1 }
             let opened = try ProcessRunner.run("openssl", ["pkcs12", "-in", store, "-passin", "env:OG_TEST_STORE_PASS", "-nodes",
                                                            "-clcerts", "-nokeys"], environment: environment)
             try #require(opened.exitStatus == 0, "\(context): openssl pkcs12 cannot open the store: \(opened.standardErrorText)")

@@ -27,7 +27,7 @@ import Testing
         let other = try pki.issue("other", dnsNames: ["other.example.test"], key: "rsa")
         let made = try ProcessRunner.run("openssl", ["pkcs12", "-export", "-in", other.certificate, "-inkey", other.key,
                                                      "-name", "other", "-out", path, "-passout", "env:OG_P12_PASS"],
-                                         environment: ProcessInfo.processInfo.environment.merging(["OG_P12_PASS": password]) { $1 })
+                                         environment: EnvironmentVariable.all().merging(["OG_P12_PASS": password]) { $1 })
         try #require(made.exitStatus == 0, "openssl pkcs12 -export: \(made.standardErrorText)")
         let added = try fixture.run(["tls", "add", "p12", "--name", "ks", "--connection_type", "local", "--path", path,
                                      "--store_password", "env:STORE_PASS"], extraEnvironment: ["STORE_PASS": password])

@@ -33,7 +33,7 @@ import Testing
 
     func p12Info(_ path: String) throws -> String {
         let output = try ProcessRunner.run("openssl", ["pkcs12", "-info", "-nokeys", "-in", path, "-passin", "env:OG_P12_PASS"],
-                                           environment: ProcessInfo.processInfo.environment.merging(["OG_P12_PASS": password]) { $1 })
+                                           environment: EnvironmentVariable.all().merging(["OG_P12_PASS": password]) { $1 })
         #expect(output.exitStatus == 0, "openssl pkcs12: \(output.standardErrorText)")
         return output.standardOutputText + output.standardErrorText
     }
@@ -87,7 +87,7 @@ import Testing
             let output = try ProcessRunner.run("keytool", ["-genkeypair", "-alias", alias, "-keyalg", "RSA", "-keysize", "2048",
                                                            "-dname", "CN=\(alias)", "-validity", "30", "-keystore", path,
                                                            "-storetype", "JKS", "-storepass:env", "STORE_PASS", "-keypass:env", "STORE_PASS"],
-                                               environment: ProcessInfo.processInfo.environment.merging(["STORE_PASS": password]) { $1 })
+                                               environment: EnvironmentVariable.all().merging(["STORE_PASS": password]) { $1 })
             try #require(output.exitStatus == 0, "keytool: \(output.standardErrorText)")
         }
         let before = try keytoolList(path, type: "JKS")
@@ -142,7 +142,7 @@ import Testing
         let made = try ProcessRunner.run("keytool", ["-genkeypair", "-alias", "tomcat", "-keyalg", "RSA", "-keysize", "2048",
                                                      "-dname", "CN=old", "-validity", "30", "-keystore", path,
                                                      "-storetype", "JKS", "-storepass:env", "STORE_PASS", "-keypass:env", "STORE_PASS"],
-                                         environment: ProcessInfo.processInfo.environment.merging(["STORE_PASS": password]) { $1 })
+                                         environment: EnvironmentVariable.all().merging(["STORE_PASS": password]) { $1 })
         try #require(made.exitStatus == 0, "keytool: \(made.standardErrorText)")
         #expect(try add(["jks", "--name", "java", "--connection_type", "local", "--path", path,
                          "--store_password", "env:STORE_PASS"]).exitStatus == 0)
@@ -285,7 +285,7 @@ import Testing
         let other = try pki.issue("other", dnsNames: ["other.example.test"], key: "rsa")
         let output = try ProcessRunner.run("openssl", ["pkcs12", "-export", "-in", other.certificate, "-inkey", other.key,
                                                        "-name", "other", "-out", path, "-passout", "env:OG_P12_PASS"],
-                                           environment: ProcessInfo.processInfo.environment.merging(["OG_P12_PASS": password]) { $1 })
+                                           environment: EnvironmentVariable.all().merging(["OG_P12_PASS": password]) { $1 })
         try #require(output.exitStatus == 0, "openssl pkcs12 -export: \(output.standardErrorText)")
     }
 }

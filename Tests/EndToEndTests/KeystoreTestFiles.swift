@@ -89,7 +89,7 @@ struct KeystoreTestFiles {
     func bytes(_ path: String) throws -> [UInt8] { try LocalFiles.read(path) }
 
     private func environment(_ extra: [String: String]) -> [String: String] {
-        ProcessInfo.processInfo.environment.merging(extra) { $1 }
+        EnvironmentVariable.all().merging(extra) { $1 }
     }
 }
 

@@ -39,7 +39,7 @@ import Testing
     func fingerprint(_ path: String, alias: String, type: String) throws -> String {
         let exported = try ProcessRunner.run("keytool", ["-exportcert", "-rfc", "-alias", alias, "-keystore", path, "-storetype", type,
                                                          "-storepass:env", "OG_TEST_STORE_PASS"],
-                                             environment: ProcessInfo.processInfo.environment.merging(["OG_TEST_STORE_PASS": files.password]) { $1 })
+                                             environment: EnvironmentVariable.all().merging(["OG_TEST_STORE_PASS": files.password]) { $1 })
         try #require(exported.exitStatus == 0, "keytool -exportcert \(alias): \(exported.standardErrorText)")
         let pem = files.file("exported-\(alias).pem")
         try LocalFiles.writeAtomically(pem, contents: exported.standardOutput)
@@ -70,14 +70,14 @@ import Testing
         #expect(try fingerprint(path, alias: "b", type: type) == new)
         #expect(try fingerprint(path, alias: "c", type: type) == untouched, "the other key entry is kept")
         let listing = try ProcessRunner.run("keytool", ["-list", "-keystore", path, "-storetype", type, "-storepass:env", "OG_TEST_STORE_PASS"],
-                                            environment: ProcessInfo.processInfo.environment.merging(["OG_TEST_STORE_PASS": files.password]) { $1 })
+                                            environment: EnvironmentVariable.all().merging(["OG_TEST_STORE_PASS": files.password]) { $1 })
         #expect(listing.standardOutputText.contains("contains \(type == "JKS" ? 4 : 3) entr"), "\(listing.standardOutputText)")
         if type == "JKS" {
             #expect(listing.standardOutputText.lowercased().contains("root, "), "the trusted certificate is kept: \(listing.standardOutputText)")
         } else {
             // The store opens with openssl too (MAC and every bag), with both entries' chains.
             let info = try ProcessRunner.run("openssl", ["pkcs12", "-info", "-nokeys", "-in", path, "-passin", "env:OG_TEST_STORE_PASS"],
-                                             environment: ProcessInfo.processInfo.environment.merging(["OG_TEST_STORE_PASS": files.password]) { $1 })
+                                             environment: EnvironmentVariable.all().merging(["OG_TEST_STORE_PASS": files.password]) { $1 })
             #expect(info.exitStatus == 0, "\(info.standardErrorText)")
             for alias in ["a", "b", "c"] { #expect(info.standardOutputText.contains("friendlyName: \(alias)"), "\(alias)") }
         }

@@ -114,7 +114,7 @@ import Testing
             .replacingOccurrences(of: "p12.example.test", with: "p12b.example.test")
             .replacingOccurrences(of: "certificateKeyAlias=\"shop\"", with: "certificateKeyAlias=\"shop2\"")
         try LocalFiles.writeAtomically(tomcat.serverXML, contents: Array(serverXML.replacingOccurrences(of: connector, with: connector + "\n    " + second).utf8))
-        let environment = ProcessInfo.processInfo.environment.merging(["STORE_PASS": tomcat.password]) { $1 }
+        let environment = EnvironmentVariable.all().merging(["STORE_PASS": tomcat.password]) { $1 }
         let shop2 = try pki.issue("p12b-old", dnsNames: ["p12b.example.test"])
         let exported = try ProcessRunner.run("openssl", ["pkcs12", "-export", "-in", shop2.certificate, "-inkey", shop2.key,
                                                          "-name", "shop2", "-out", work.file("shop2.p12"), "-passout", "env:STORE_PASS"],

@@ -31,7 +31,7 @@ import Testing
 
     /// `tls install --verbose` of `leaf` on 'web', then `count` new handshakes with beta's server block.
     func installThenHandshake(_ leaf: (certificate: String, key: String), count: Int) throws -> Outcome {
-        var environment = ProcessInfo.processInfo.environment
+        var environment = EnvironmentVariable.all()
         for (key, value) in fixture.environment { environment[key] = value }
         let script = BuiltProducts.repositoryRoot + "/Tests/Fixtures/tls/handshakes_after.py"
         // The burst starts at the job's report that verification passed, before og-host has even exited.

@@ -137,7 +137,7 @@ import Testing
         try LocalFiles.writeAtomically("\(frontOnly)/og-host", contents: try LocalFiles.read(BuiltProducts.ogHost), mode: 0o755)
         // Without OG_JOB_LEASE_SECONDS (GatewayFixture sets it, and the executable then leaves
         // even `plugins list` to the command line).
-        var environment = ProcessInfo.processInfo.environment
+        var environment = EnvironmentVariable.all()
         for name in ["OG_LOG_LEVEL", "OG_LOG_FORMAT", "OG_JOB_LEASE_SECONDS"] { environment.removeValue(forKey: name) }
         environment["OG_DATA_DIR"] = fixture.dataDirectory
         environment["OG_PLUGIN_PATH"] = "\(first):\(fixture.pluginsDirectory)"

@@ -32,7 +32,7 @@ import Testing
     enum Target: String, CaseIterable { case command, job, both }
 
     @Test func killingInstallsAtRandomInstantsAlwaysRecovers() throws {
-        let environment = ProcessInfo.processInfo.environment
+        let environment = EnvironmentVariable.all()
         let seed = environment["OG_KILL_SEED"].flatMap { UInt64($0) } ?? UInt64.random(in: 1...UInt64(UInt32.max))
         let rounds = environment["OG_KILL_ROUNDS"].flatMap { Int($0) } ?? 10
         print("random kill campaign: seed \(seed), \(rounds) rounds (OG_KILL_SEED=\(seed) OG_KILL_ROUNDS=\(rounds) to repeat)")

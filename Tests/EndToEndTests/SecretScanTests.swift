@@ -26,7 +26,7 @@ import Testing
     }
 
     func openssl(_ arguments: [String]) throws -> ProcessOutput {
-        let output = try ProcessRunner.run("openssl", arguments, environment: ProcessInfo.processInfo.environment.merging(
+        let output = try ProcessRunner.run("openssl", arguments, environment: EnvironmentVariable.all().merging(
             ["SCAN_STORE": storePassword, "SCAN_KEY": keyPassphrase]) { $1 })
         try #require(output.exitStatus == 0, "openssl \(arguments.prefix(2)): \(output.standardErrorText)")
         return output
@@ -120,7 +120,7 @@ import Testing
         #expect(endpointFiles.map(\.0) == [store], "only the store is left beside it: \(endpointFiles.map(\.0))")
         scan(endpointFiles, for: secrets)
         let keytool = try ProcessRunner.run("keytool", ["-list", "-keystore", store, "-storetype", "PKCS12", "-storepass:env", "SCAN_STORE"],
-                                            environment: ProcessInfo.processInfo.environment.merging(["SCAN_STORE": storePassword]) { $1 })
+                                            environment: EnvironmentVariable.all().merging(["SCAN_STORE": storePassword]) { $1 })
         #expect(keytool.exitStatus == 0, "\(keytool.standardErrorText)")
         for alias in ["seed", "web-text", "web-json", "web-vault"] {
             #expect(keytool.standardOutputText.contains("\(alias),"), "\(alias) in \(keytool.standardOutputText)")

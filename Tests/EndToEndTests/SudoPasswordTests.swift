@@ -73,7 +73,7 @@ import Testing
 /// whose argv contained `secret`.
 final class ArgvWatcher: @unchecked Sendable {
     private let secret: [UInt8]
-    private let lock = NSLock()
+    private let lock = Locked()
     private var running = false
     private var found: [String] = []
     private var count = 0

@@ -110,7 +110,7 @@ final class TomcatInstance: @unchecked Sendable {
     var tlsPorts: [UInt16] { [jksPort, p12Port, pemPort] }
 
     private var passwordEnvironment: [String: String] {
-        ProcessInfo.processInfo.environment.merging(["STORE_PASS": password]) { $1 }
+        EnvironmentVariable.all().merging(["STORE_PASS": password]) { $1 }
     }
 
     private func exportPKCS12(_ leaf: (certificate: String, key: String), alias: String, to path: String) throws {

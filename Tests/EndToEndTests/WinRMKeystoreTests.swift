@@ -27,7 +27,7 @@ import Testing
         let pki = try TestPKI()
         let other = try pki.issue("other", dnsNames: ["other.example.test"], key: "rsa")
         let storePath = driveRoot + "/certs/store.p12"
-        let environment = ProcessInfo.processInfo.environment.merging(["OG_P12_PASS": storePassword]) { $1 }
+        let environment = EnvironmentVariable.all().merging(["OG_P12_PASS": storePassword]) { $1 }
         let exported = try ProcessRunner.run("openssl", ["pkcs12", "-export", "-in", other.certificate, "-inkey", other.key,
                                                          "-name", "other", "-out", storePath, "-passout", "env:OG_P12_PASS"],
                                              environment: environment)
@@ -105,7 +105,7 @@ import Testing
         let exported = try ProcessRunner.run("openssl", ["pkcs12", "-export", "-in", other.certificate, "-inkey", other.key,
                                                          "-name", "other", "-out", driveRoot + "/certs/store.p12",
                                                          "-passout", "env:OG_P12_PASS"],
-                                             environment: ProcessInfo.processInfo.environment.merging(["OG_P12_PASS": storePassword]) { $1 })
+                                             environment: EnvironmentVariable.all().merging(["OG_P12_PASS": storePassword]) { $1 })
         try #require(exported.exitStatus == 0, "\(exported.standardErrorText)")
 
         let fixture = try GatewayFixture(plugins: ["keystore"])

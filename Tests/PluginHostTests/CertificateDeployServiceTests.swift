@@ -76,7 +76,7 @@ import Testing
 
     /// Collects what the deploy reports from its worker threads.
     final class Events: @unchecked Sendable {
-        private let lock = NSLock()
+        private let lock = Locked()
         private var items: [DeployEvent] = []
         func add(_ event: DeployEvent) { lock.withLock { items.append(event) } }
         var all: [DeployEvent] { lock.withLock { items } }

@@ -3,7 +3,6 @@ import Foundation
 import OGBasics
 @testable import OGHost
 import OGTestSupport
-import Synchronization
 import Testing
 
 /// How endpoint jobs wait (issue 9): a job's blocking steps run on an
@@ -37,7 +36,7 @@ import Testing
         // One-second leases: without a heartbeat each would run out while its job blocks.
         gateway = try Gateway(dataDirectory: directory.file("data"), pluginDirectories: [plugins],
                               describer: ChildProcessDescriber.make(executable: try ConformanceFixtures.ogHost()),
-                              environment: environment.merging(["OG_JOB_LEASE_SECONDS": "1"]) { $1 })
+                              environment: Environment(environment.merging(["OG_JOB_LEASE_SECONDS": "1"]) { $1 }))
     }
 
     /// Every job blocks its thread (as a plugin slot or an SSH read does) until
@@ -118,7 +117,7 @@ import Testing
 
 /// How many jobs reached their body.
 private final class Counter: Sendable {
-    private let count = Mutex(0)
+    private let count = Locked(0)
     func add() { count.withLock { $0 += 1 } }
     var value: Int { count.withLock { $0 } }
 }

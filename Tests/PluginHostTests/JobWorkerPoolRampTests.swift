@@ -16,7 +16,7 @@ import Testing
     }
 
     final class Starts: @unchecked Sendable {
-        private let lock = NSLock()
+        private let lock = Locked()
         private var processes: [RunningProcess] = []
         var count: Int { lock.withLock { processes.count } }
 

@@ -194,7 +194,7 @@ import Testing
         let command = Process()
         command.executableURL = URL(fileURLWithPath: BuiltProducts.ogHost)
         command.arguments = ["tls", "install", "a-pem", "c-pem", "--cert-id", "site"]
-        command.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        command.environment = EnvironmentVariable.all().merging(environment) { $1 }
             .merging(["OG_FAULT_INJECT": "journal written:hang"]) { $1 }
         command.standardOutput = FileHandle(forWritingAtPath: log)
         command.standardError = FileHandle(forWritingAtPath: log)

@@ -48,7 +48,7 @@ import Testing
 /// Counts the reads and stats that reach the connection.
 private final class CountingConnection: Connection, @unchecked Sendable {
     let inner: Connection
-    private let lock = NSLock()
+    private let lock = Locked()
     private var readCount = 0, statCount = 0
     var reads: Int { lock.withLock { readCount } }
     var stats: Int { lock.withLock { statCount } }

@@ -184,7 +184,7 @@ struct HelloCLibrary: @unchecked Sendable {
                                        contents: Array(template.replacingOccurrences(of: "@INCLUDEDIR@", with: "\(Repository.root)/SDK/include").utf8))
         try LocalFiles.writeAtomically(work.file("hello_c.c"),
                                        contents: try LocalFiles.read("\(Repository.root)/SDK/examples/hello-c/hello_c.c"))
-        var environment = ProcessInfo.processInfo.environment
+        var environment = EnvironmentVariable.all()
         environment["PKG_CONFIG_PATH"] = work.path
 
         let command = "cc -std=c11 -Wall -Wextra -Werror $(pkg-config --cflags og-plugin) -shared -fPIC "

@@ -25,7 +25,7 @@ import Testing
 
         let flags = try ProcessRunner.run("pkg-config", ["--cflags", "og-plugin"], environment: [
             "PKG_CONFIG_PATH": staging + "/usr/share/pkgconfig", "PKG_CONFIG_SYSROOT_DIR": staging,
-            "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"])
+            "PATH": EnvironmentVariable.value("PATH") ?? "/usr/bin:/bin"])
         let includeFlags = flags.standardOutputText.split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init)
         #expect(includeFlags.count == 1 && includeFlags[0].hasPrefix("-I") && includeFlags[0].hasSuffix("/staging/usr/include/og-host"),
                 "\(includeFlags)")

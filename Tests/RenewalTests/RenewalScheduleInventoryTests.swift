@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import OGBasics
 @testable import OGInventory
 import OGTestSupport
 import Testing
@@ -215,12 +216,10 @@ import Testing
     }
 }
 
-final class LockedCounter: @unchecked Sendable {
-    private let lock = NSLock()
-    private(set) var claims: [String: [String]] = [:]
+final class LockedCounter: Sendable {
+    private let claimed = Locked<[String: [String]]>([:])
+    var claims: [String: [String]] { claimed.withLock { $0 } }
     func add(_ name: String, _ owner: String) {
-        lock.lock()
-        claims[name, default: []].append(owner)
-        lock.unlock()
+        claimed.withLock { $0[name, default: []].append(owner) }
     }
 }

@@ -40,7 +40,7 @@ public enum BuiltProducts {
     /// Runs the real og-host binary. `OG_DATA_DIR`/`OG_PLUGIN_PATH` come from `environment`.
     public static func runOGHost(_ arguments: [String], environment: [String: String], standardInput: [UInt8] = [],
                                  timeout: Duration = .seconds(120)) throws -> ProcessOutput {
-        var merged = ProcessInfo.processInfo.environment
+        var merged = EnvironmentVariable.all()
         merged.removeValue(forKey: "OG_DATA_DIR")
         merged.removeValue(forKey: "OG_PLUGIN_PATH")
         for (key, value) in environment { merged[key] = value }

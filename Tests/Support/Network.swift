@@ -1,4 +1,5 @@
 import Foundation
+import OGBasics
 
 /// Loopback helpers for tests that start real servers.
 public enum Loopback {
@@ -14,16 +15,7 @@ public enum Loopback {
         allocator.withLock { $0.next() }
     }
 
-    private static let allocator = PortAllocatorBox()
-
-    private final class PortAllocatorBox: @unchecked Sendable {
-        private let lock = NSLock()
-        private var state = PortAllocator()
-        func withLock<T>(_ body: (inout PortAllocator) -> T) -> T {
-            lock.lock(); defer { lock.unlock() }
-            return body(&state)
-        }
-    }
+    private static let allocator = Locked(PortAllocator())
 
     private struct PortAllocator {
         let range: ClosedRange<Int>

@@ -11,7 +11,7 @@ import OGBasics
 public final class HTTPClient: @unchecked Sendable {
     // `handle`, `errorBuffer` and `caBundle` are touched only while `lock` is held,
     // which makes the class safe to share between threads.
-    private let lock = NSLock()
+    private let lock = Locked()
     private let handle: UnsafeMutableRawPointer
     private let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
     /// The system CA bundle followed by the extra anchors; nil = libcurl's defaults.
@@ -46,19 +46,19 @@ public final class HTTPClient: @unchecked Sendable {
     /// up to `configuration.connectAttempts` times.
     public func send(_ request: HTTPRequest) throws -> HTTPResponse {
         try validate(request)
-        lock.lock()
-        defer { lock.unlock() }
-        let attempts = request.isIdempotent ? max(1, configuration.connectAttempts) : 1
-        var delay = configuration.retryDelay
-        for attempt in 1... {
-            do {
-                return try perform(request)
-            } catch let error as HTTPError where error.isConnectFailure && attempt < attempts {
-                Thread.sleep(forTimeInterval: Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18)
-                delay *= 2
+        return try lock.withLock {
+            let attempts = request.isIdempotent ? max(1, configuration.connectAttempts) : 1
+            var delay = configuration.retryDelay
+            for attempt in 1... {
+                do {
+                    return try perform(request)
+                } catch let error as HTTPError where error.isConnectFailure && attempt < attempts {
+                    Thread.sleep(forTimeInterval: Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18)
+                    delay *= 2
+                }
             }
+            fatalError("unreachable: the loop returns or throws")
         }
-        fatalError("unreachable: the loop returns or throws")
     }
 
     private func validate(_ request: HTTPRequest) throws {

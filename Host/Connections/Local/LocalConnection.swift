@@ -10,7 +10,7 @@ public final class LocalConnection: Connection, @unchecked Sendable {
     public let platform = Platform.posix
     private let elevation: ElevationChooser
     private var isClosed = false
-    private let lock = NSLock()
+    private let lock = Locked()
 
     /// `sudoPassword` is used only when not running as root and sudo asks for one.
     public init(sudoPassword: String? = nil) {

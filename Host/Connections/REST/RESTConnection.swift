@@ -11,7 +11,7 @@ import OGMaterial
 /// Basic authentication from the endpoint's credential.
 public final class RESTConnection: Connection, @unchecked Sendable {
     // `client` serialises its own requests; `isClosed` is guarded by `lock`.
-    private let lock = NSLock()
+    private let lock = Locked()
     private var isClosed = false
     private let client: HTTPClient
     public let type: ConnectionType

@@ -1,5 +1,6 @@
 import CSSH2
 import Foundation
+import OGBasics
 
 /// An endpoint reached over SSH (libssh2): commands on exec channels, files
 /// over SFTP, all on one session opened by the initialiser and kept until `close`.
@@ -30,7 +31,7 @@ public final class SSHConnection: Connection, @unchecked Sendable {
             try self.runPrivilegedLocked(argv, standardInput: input, timeout: operationTimeout)
         }, user: user)
     }
-    private let lock = NSLock()
+    private let lock = Locked()
     /// Set when an operation failed with anything but "no such file": the connection is then not reused.
     private var sawFailure = false
     /// The pool this use was checked out of, and under which identity; nil = close at the end of the use.

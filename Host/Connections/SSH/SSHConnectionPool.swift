@@ -70,7 +70,7 @@ public final class SSHConnectionPool: @unchecked Sendable {
     /// The pool endpoint sessions use; tests bind a private one with `$current.withValue`.
     @TaskLocal public static var current: SSHConnectionPool = shared
 
-    private let lock = NSLock()
+    private let lock = Locked()
     private var settings: Settings?
     private var idle: [Identity: [Kept]] = [:]
     private var counts = Statistics()

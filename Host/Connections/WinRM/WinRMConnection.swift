@@ -1,4 +1,5 @@
 import Foundation
+import OGBasics
 
 /// A connection to a Windows endpoint over WinRM (WS-Management remote shell).
 ///
@@ -11,7 +12,7 @@ import Foundation
 public final class WinRMConnection: Connection, @unchecked Sendable {
     // Safe to share: every operation holds `lock` while it uses `shell`,
     // `transport` and `closed`, which nothing else touches.
-    private let lock = NSLock()
+    private let lock = Locked()
     private let shell: WinRMShell
     private let transport: WinRMTransport
     private let operationTimeout: Duration
@@ -132,18 +133,16 @@ public final class WinRMConnection: Connection, @unchecked Sendable {
     }
 
     public func close() {
-        lock.lock()
-        defer { lock.unlock() }
-        guard !closed else { return }
-        closed = true
-        shell.close()
+        lock.withLock {
+            guard !closed else { return }
+            closed = true
+            shell.close()
+        }
     }
 
     /// Whether the most recent request went out sealed with NTLM session security.
     public var lastRequestWasSealed: Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        return transport.lastRequestWasSealed
+        lock.withLock { transport.lastRequestWasSealed }
     }
 
     /// Raw bytes per chunk of a file write: its base64 travels as one Send within the envelope limit.
@@ -161,12 +160,12 @@ public final class WinRMConnection: Connection, @unchecked Sendable {
     }
 
     private func powerShell(_ script: String, standardInput: [UInt8], timeout: Duration, description: String) throws -> CommandResult {
-        lock.lock()
-        defer { lock.unlock() }
-        guard !closed else { throw ConnectionError.notSupported("the WinRM connection to \(endpointURL) is closed; open a new one") }
-        return try shell.run("powershell.exe",
-                             arguments: ["-NoProfile", "-NonInteractive", "-EncodedCommand", PowerShellCommand.encode(script)],
-                             standardInput: standardInput, timeout: timeout, description: description)
+        try lock.withLock {
+            guard !closed else { throw ConnectionError.notSupported("the WinRM connection to \(endpointURL) is closed; open a new one") }
+            return try shell.run("powershell.exe",
+                                 arguments: ["-NoProfile", "-NonInteractive", "-EncodedCommand", PowerShellCommand.encode(script)],
+                                 standardInput: standardInput, timeout: timeout, description: description)
+        }
     }
 
     /// The directory part (with its trailing separator) and the name; Windows accepts both separators.

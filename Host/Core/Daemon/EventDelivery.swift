@@ -98,7 +98,7 @@ public struct EventDelivery {
     }
 
     private func runHook(_ argv: [String], event: GatewayEvent, document: [UInt8]) throws {
-        var environment = ProcessInfo.processInfo.environment
+        var environment = EnvironmentVariable.all()
         // Identifiers only; everything else is on standard input.
         environment["OG_EVENT_KIND"] = event.kind.rawValue
         environment["OG_EVENT_ID"] = String(event.id ?? 0)

@@ -37,7 +37,7 @@ public final class ServeContext: @unchecked Sendable {
     public let metrics: ServeMetrics
     public let logger: Logger
     public let workers: Int
-    private let lock = NSLock()
+    private let lock = Locked()
     private var currentConfiguration: ServeConfiguration
     private var stopping = false
 
@@ -79,7 +79,7 @@ public final class ServeDaemon: @unchecked Sendable {
     /// How long the scheduler sleeps at most between looks at what is due.
     public var tick: Duration = .seconds(1)
 
-    private let lock = NSLock()
+    private let lock = Locked()
     private let wake = DispatchSemaphore(value: 0)
     private var stopRequested = false
     private var reloadRequested = false

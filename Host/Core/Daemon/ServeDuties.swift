@@ -1,4 +1,5 @@
 import Foundation
+import OGBasics
 import OGInventory
 
 /// The duties `og-host serve` runs.
@@ -132,7 +133,7 @@ public enum ServeDuties {
 
 /// Outcomes collected from worker threads.
 final class OutcomeList: @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = Locked()
     private var collected: [JobOutcome] = []
     func append(_ outcome: JobOutcome) { lock.withLock { collected.append(outcome) } }
     var items: [JobOutcome] { lock.withLock { collected } }
@@ -141,7 +142,7 @@ final class OutcomeList: @unchecked Sendable {
 /// Endpoints whose recovery failed wait longer each time (the interval doubling, at most an hour),
 /// so a plugin that crashes on every attempt is not restarted every minute.
 final class RecoveryBackoff: @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = Locked()
     private var failures: [String: (count: Int, until: Date)] = [:]
 
     func mayTry(_ endpoint: String, at now: Date) -> Bool {

@@ -1,11 +1,12 @@
 import Foundation
+import OGBasics
 import OGInventory
 
 /// The daemon's counters, rendered in the Prometheus text format (0.0.4) on
 /// `GET /metrics`. Gauges that describe the inventory (days to expiry, undelivered
 /// events) are read when scraped, so they are never stale.
 public final class ServeMetrics: @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = Locked()
     private var jobCounts: [JobKey: Int] = [:]
     private var jobSeconds: [String: (sum: Double, count: Int, buckets: [Int])] = [:]
     private var deliveries: [JobKey: Int] = [:]

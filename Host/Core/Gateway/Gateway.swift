@@ -3,7 +3,6 @@ import OGBasics
 import OGCredentials
 import OGInventory
 import OGPlugins
-import Synchronization
 
 /// Everything one og-host invocation works with: where state lives, which
 /// plugins exist, the inventory. Opened lazily so `plugins list` never touches
@@ -29,10 +28,10 @@ public final class Gateway: Sendable {
         var registry: PluginRegistry?
         var inventory: (any InventoryStore)?
     }
-    private let opened = Mutex(Opened())
+    private let opened = Locked(Opened())
 
     public init(dataDirectory: String?, pluginDirectories: [String], describer: @escaping PluginRegistry.Describer,
-                environment: [String: String] = ProcessInfo.processInfo.environment) throws {
+                environment: Environment = .process) throws {
         do {
             self.dataDirectory = try DataDirectory.resolve(option: dataDirectory, environment: environment)
         } catch {

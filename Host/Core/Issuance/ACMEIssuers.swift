@@ -182,7 +182,7 @@ public struct ACMEIssuers {
         }
         let http = try OutboundHTTP(gateway: gateway).client(configuration)
         let client = try issuance { try ACMEClient(directoryURL: directoryURL, accountKey: accountKey, accountURL: accountURL, http: http) }
-        if ProcessInfo.processInfo.environment["OG_ACME_TRACE"] == "1" {
+        if EnvironmentVariable.value("OG_ACME_TRACE") == "1" {
             client.log = { StandardStreams.error("acme: \($0)\n") }
         }
         return client

@@ -157,7 +157,8 @@ public struct CommandIssuance: CertificateIssuer {
         guard let program = arguments.first else {
             throw GatewayError("issuer '\(issuer.name)' has no program; remove it and add it again", category: .badInput)
         }
-        var environment = ProcessInfo.processInfo.environment.filter { ["PATH", "HOME", "LANG", "TZ"].contains($0.key) }
+        var environment: [String: String] = [:]
+        for name in ["PATH", "HOME", "LANG", "TZ"] { environment[name] = EnvironmentVariable.value(name) }
         environment["OG_CERTIFICATE_NAME"] = certificateName
         let output: ProcessOutput
         do {

@@ -1,6 +1,6 @@
 import Foundation
 import OGInventory
-import Synchronization
+import OGBasics
 
 /// How long a job's hold on its endpoint lasts without a heartbeat, and how
 /// often the heartbeat renews it. A job killed with `kill -9` keeps its
@@ -17,7 +17,7 @@ public struct JobLeaseSettings: Sendable {
 
     /// `OG_JOB_LEASE_SECONDS` (1–3600) overrides the default: short leases let
     /// tests and impatient operators see recovery sooner; long ones suit slow endpoints.
-    public static func from(environment: [String: String]) throws -> JobLeaseSettings {
+    public static func from(environment: Environment) throws -> JobLeaseSettings {
         guard let text = environment["OG_JOB_LEASE_SECONDS"] else { return JobLeaseSettings() }
         guard let seconds = Double(text), seconds >= 1, seconds <= 3600 else {
             throw GatewayError.badInput("OG_JOB_LEASE_SECONDS: '\(text)' is not a number of seconds between 1 and 3600")
@@ -36,7 +36,7 @@ public final class EndpointJobLease: Sendable {
     public let jobID: String
     let inventory: any InventoryStore
     let settings: JobLeaseSettings
-    private let state: Mutex<State>
+    private let state: Locked<State>
 
     private struct State {
         var lease: EndpointLease
@@ -48,7 +48,7 @@ public final class EndpointJobLease: Sendable {
         self.jobID = jobID
         self.inventory = inventory
         self.settings = settings
-        self.state = Mutex(State(lease: lease))
+        self.state = Locked(State(lease: lease))
     }
 
     /// The lease as last renewed: what journal writes present.

@@ -1,6 +1,6 @@
 import OGMaterial
 import OGPlugins
-import Synchronization
+import OGBasics
 
 /// The keystores one endpoint session has decoded or encoded, by content.
 ///
@@ -26,7 +26,7 @@ final class KeystoreDecodeCache: Sendable {
         }
     }
 
-    private let stores = Mutex<[[UInt8]: Store]>([:])
+    private let stores = Locked<[[UInt8]: Store]>([:])
 
     /// The store `data` holds, decoded at most once per session.
     func decode(_ format: KeystoreFormat, _ data: [UInt8], password: [UInt8]) throws -> Store {

@@ -1,5 +1,5 @@
 import OGMaterial
-import Synchronization
+import OGBasics
 
 /// Certificates parsed once per process for each exact text: a job worker's
 /// jobs read the same few certificates again and again (the managed
@@ -25,7 +25,7 @@ final class ParsedCertificates: Sendable {
 
     static let shared = ParsedCertificates()
 
-    private let remembered = Mutex<[Key: [Certificate]]>([:])
+    private let remembered = Locked<[Key: [Certificate]]>([:])
     let maxEntries: Int
     let maxBytes: Int
 

@@ -1,4 +1,5 @@
 import Foundation
+import OGBasics
 import OGConnections
 
 /// A dry run's view of an endpoint as the earlier nodes of the job would
@@ -19,7 +20,7 @@ import OGConnections
 /// to the session that opened it.
 final class PlannedFilesConnection: Connection, @unchecked Sendable {
     let inner: Connection
-    private let lock = NSLock()
+    private let lock = Locked()
     /// By canonical path (see `canonical`).
     private var planned: [String: (bytes: [UInt8], mode: UInt32)] = [:]
     private var resolved: [String: String] = [:]

@@ -19,7 +19,7 @@ public struct LogSettings: Sendable, Equatable {
 
     /// `OG_LOG_LEVEL` (trace, debug, info, notice, warning, error, critical;
     /// the CLI's --verbose sets debug, --quiet error) and `OG_LOG_FORMAT` (text, json).
-    public static func from(environment: [String: String]) throws -> LogSettings {
+    public static func from(environment: Environment) throws -> LogSettings {
         var settings = LogSettings()
         if let text = environment["OG_LOG_LEVEL"] {
             guard let level = Logger.Level(rawValue: text.lowercased()) else {

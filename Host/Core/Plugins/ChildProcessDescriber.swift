@@ -12,7 +12,7 @@ public enum ChildProcessDescriber {
             do {
                 // Swift's backtracer makes a crashing child take ten times longer to die; the
                 // parent reports the crash itself, so the backtrace buys nothing here.
-                var environment = ProcessInfo.processInfo.environment
+                var environment = EnvironmentVariable.all()
                 environment["SWIFT_BACKTRACE"] = "enable=no"
                 output = try ProcessRunner.run(executable, ["plugins", "describe", "--child", path], environment: environment,
                                                timeout: .seconds(30))

@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import OGBasics
 import OGInventory
 
 extension RenewalBackoff {
@@ -8,7 +9,7 @@ extension RenewalBackoff {
     /// tried again after 1 minute doubling to 1 hour; a refused login or a missing file (configuration) after
     /// 1 hour doubling to a day; a step that failed and was rolled back (other) after 15 minutes doubling to
     /// 12 hours; +0–10 % jitter. `OG_DEPLOY_RETRY_SECONDS` (1–86400) replaces every first wait.
-    public static func deploy(environment: [String: String] = ProcessInfo.processInfo.environment) -> RenewalBackoff {
+    public static func deploy(environment: Environment = .process) -> RenewalBackoff {
         var backoff = RenewalBackoff.standard
         backoff.rules[.network] = Rule(initial: 60, growth: 2, cap: 3_600)
         backoff.rules[.configuration] = Rule(initial: 3_600, growth: 2, cap: 86_400)
@@ -108,7 +109,7 @@ public struct DeployRetry: Sendable {
 final class ClaimHeartbeat: @unchecked Sendable {
     private let stopSignal = DispatchSemaphore(value: 0)
     private let finished = DispatchSemaphore(value: 0)
-    private let lock = NSLock()
+    private let lock = Locked()
     private var lostClaim = false
 
     init(inventory: any InventoryStore, claim: RenewalClaim, duration: TimeInterval) {

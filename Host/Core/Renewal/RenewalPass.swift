@@ -34,7 +34,7 @@ public struct RenewalPass {
     }
 
     /// 2 minutes, or `OG_RENEWAL_CLAIM_SECONDS` (1–3600; out of range or not a number: the default).
-    public static func defaultClaimDuration(environment: [String: String] = ProcessInfo.processInfo.environment) -> TimeInterval {
+    public static func defaultClaimDuration(environment: Environment = .process) -> TimeInterval {
         if let text = environment["OG_RENEWAL_CLAIM_SECONDS"], let seconds = Double(text), (1...3_600).contains(seconds) {
             return seconds
         }

@@ -1,4 +1,5 @@
 import Foundation
+import OGBasics
 import OGInventory
 import OGMaterial
 
@@ -143,7 +144,7 @@ public struct ServedCertificateWatch: Sendable {
     }
 
     private final class Findings: @unchecked Sendable {
-        private let lock = NSLock()
+        private let lock = Locked()
         private var slots: [ServedCertificateFinding?]
         init(count: Int) { slots = Array(repeating: nil, count: count) }
         func set(_ index: Int, _ finding: ServedCertificateFinding) { lock.withLock { slots[index] = finding } }

@@ -1,4 +1,5 @@
 import Foundation
+import OGBasics
 
 /// Client tokens og-host obtained from Vaults, kept in memory for the life of
 /// the process so a job touching many endpoints logs in once per store.
@@ -15,7 +16,7 @@ public final class VaultTokenCache: @unchecked Sendable {
     /// The process's cache.
     public static let shared = VaultTokenCache()
 
-    private let lock = NSLock()
+    private let lock = Locked()
     private var entries: [String: Entry] = [:]
     /// The clock; tests move it forward instead of sleeping.
     public let now: @Sendable () -> Date

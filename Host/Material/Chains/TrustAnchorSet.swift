@@ -1,7 +1,6 @@
 import COpenSSL
 import Foundation
 import OGBasics
-import Synchronization
 
 /// The operating system's trust anchors (Debian's ca-certificates), looked up
 /// by name: `issuers(of:)` reads only the files whose subject-name hash
@@ -22,7 +21,7 @@ public final class SystemTrustStore: Sendable {
     public let directory: String?
     /// The PEM bundle of every system anchor (nil: none found).
     public let bundlePath: String?
-    private let parsedBundle = Mutex<[Certificate]?>(nil)
+    private let parsedBundle = Locked<[Certificate]?>(nil)
 
     public init(directory: String? = "/etc/ssl/certs",
                 bundlePath: String? = ["/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt",

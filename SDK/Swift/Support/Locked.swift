@@ -6,18 +6,20 @@ import Musl
 import Darwin
 #endif
 
-/// A value reachable only while holding its mutex.
+/// A value reachable only while holding its mutex: the SDK's one lock
+/// (OGPluginKit and OGPluginTesting), the same as the host's `Locked` in
+/// OGBasics, which plugins do not link.
 ///
 /// The kit avoids Foundation (a plugin that imports it pays for it at load
 /// time), so this wraps a heap-allocated pthread mutex directly; a heap
 /// allocation keeps the mutex's address stable, which pthreads requires.
-final class Locked<Value>: @unchecked Sendable {
+package final class Locked<Value>: @unchecked Sendable {
     // @unchecked is sound: `value` is read and written only inside
     // `withLock`, which holds `mutex` for the whole access.
     private var value: Value
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
 
-    init(_ value: Value) {
+    package init(_ value: Value) {
         self.value = value
         mutex = .allocate(capacity: 1)
         mutex.initialize(to: pthread_mutex_t())
@@ -29,7 +31,7 @@ final class Locked<Value>: @unchecked Sendable {
         mutex.deallocate()
     }
 
-    func withLock<Result>(_ body: (inout Value) throws -> Result) rethrows -> Result {
+    package func withLock<Result>(_ body: (inout Value) throws -> Result) rethrows -> Result {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
         return try body(&value)

@@ -15,9 +15,9 @@ final class FakeHost: @unchecked Sendable {
     static let shared = FakeHost()
 
     let table: UnsafeMutablePointer<og_host_api>
-    private let calls = Locked<[UInt: FakeCall]>([:])
-    private let outstanding = Locked<[UInt: (arena: Arena, call: UInt)]>([:])
-    private let tokens = Locked<UInt>(0)
+    private let calls = OGBasics.Locked<[UInt: FakeCall]>([:])
+    private let outstanding = OGBasics.Locked<[UInt: (arena: Arena, call: UInt)]>([:])
+    private let tokens = OGBasics.Locked<UInt>(0)
 
     private init() {
         table = .allocate(capacity: 1)
