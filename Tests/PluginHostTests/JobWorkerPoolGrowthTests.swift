@@ -6,7 +6,7 @@ import Testing
 
 /// A growth signal the test sets: whether the CPUs have room for another worker.
 final class FixedGrowth: WorkerGrowthSignal, @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = Locked()
     private var answer: Bool
     private var askedCount = 0
     /// Signalled each time the pool asks.
@@ -259,7 +259,7 @@ final class FixedGrowth: WorkerGrowthSignal, @unchecked Sendable {
 }
 
 private final class Counter: @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = Locked()
     private var count = 0
     func add() { lock.withLock { count += 1 } }
     var value: Int { lock.withLock { count } }
