@@ -298,7 +298,7 @@ public struct CertificateDeployService: Sendable {
 
 /// The deploy's shared state between its workers: which job is next, and the rows so far.
 private final class WorkQueue: @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = Locked()
     private var next = 0
     private var results: [DeployReport.Row?]
 
