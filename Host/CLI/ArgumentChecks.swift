@@ -99,15 +99,7 @@ enum ArgumentChecks {
             index += 1
         }
         let repeated = seen.filter { $0.value.count > 1 }
-        guard !repeated.isEmpty, let tree = commandTree() else { return }
-        // The subcommand the words name: follow command names from the root.
-        var command = tree
-        for word in words where !word.hasPrefix("-") {
-            guard let sub = (command["subcommands"] as? [[String: Any]])?.first(where: { ($0["commandName"] as? String) == word }) else {
-                continue
-            }
-            command = sub
-        }
+        guard !repeated.isEmpty, let command = commandInfo(words) else { return }
         let arguments = (command["arguments"] as? [[String: Any]]) ?? []
         for (name, values) in repeated.sorted(by: { $0.key < $1.key }) {
             guard let argument = arguments.first(where: { argument in
@@ -121,12 +113,21 @@ enum ArgumentChecks {
         }
     }
 
-    /// The parser's JSON description of every command and argument (argument-parser's tool info).
-    private static func commandTree() -> [String: Any]? {
+    /// The parser's JSON description (argument-parser's tool info) of the command the words name, found by
+    /// following command names from the root; nil under `help`, whose own arguments take none of these options.
+    /// Only that command is described: the whole tree's description and its JSON cost ~130 M instructions, most
+    /// of a command's run, whenever an option was given twice.
+    private static func commandInfo(_ words: [String]) -> [String: Any]? {
+        var command: ParsableCommand.Type = OGHostCommand.self
+        for word in words where !word.hasPrefix("-") {
+            let subcommands = command.configuration.subcommands
+            if word == "help", !subcommands.isEmpty { return nil }
+            if let subcommand = subcommands.first(where: { $0.configuration.commandName == word }) { command = subcommand }
+        }
         do {
-            _ = try OGHostCommand.parseAsRoot(["--experimental-dump-help"])
+            _ = try command.parseAsRoot(["--experimental-dump-help"])
         } catch {
-            let json = OGHostCommand.fullMessage(for: error)
+            let json = command.fullMessage(for: error)
             guard let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] else { return nil }
             return object["command"] as? [String: Any]
         }

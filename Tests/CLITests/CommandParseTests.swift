@@ -74,3 +74,35 @@ import Testing
         }
     }
 }
+
+/// `ArgumentChecks.refuseRepeatedOptions` reads which options repeat from argument-parser's
+/// description of the one command the words name (not the whole tree's).
+@Suite struct RepeatedOptionTests {
+    private func refusal(_ words: [String]) -> String? {
+        do {
+            try ArgumentChecks.refuseRepeatedOptions(words)
+            return nil
+        } catch {
+            return GatewayError.classify(error).message(fieldName: optionSpelling)
+        }
+    }
+
+    @Test func singleValuedOptionsGivenTwiceAreRefusedInTheCommandTheWordsName() {
+        #expect(refusal(["tls", "install", "web", "--alias", "a", "--alias=b"])
+                == "--alias: given 2 times ('a', 'b'); it takes one value, give it once")
+        #expect(refusal(["credstore", "add", "hashicorp", "--storename", "a", "--storename", "b"])?
+                    .hasPrefix("--storename: given 2 times") == true)
+        #expect(refusal(["cert", "deploy", "site", "--parallel", "2", "--parallel", "3"])?.hasPrefix("--parallel: given 2 times") == true)
+    }
+
+    @Test func optionsThatRepeatAndWordsOutsideACommandPass() {
+        #expect(refusal(["tls", "install", "a", "b", "--node", "n1", "--node", "n2", "--cert-id", "site"]) == nil)
+        #expect(refusal(["cert", "deploy", "site", "--endpoint", "e1", "--endpoint", "e2"]) == nil)
+        // Under `help` nothing is an option of a command.
+        #expect(refusal(["help", "tls", "install", "--alias", "a", "--alias", "b"]) == nil)
+        // An option no command has is left to the parser's own error.
+        #expect(refusal(["tls", "install", "web", "--bogus", "1", "--bogus", "2"]) == nil)
+        // A value that spells a command name does not move to that command.
+        #expect(refusal(["tls", "install", "list", "--alias", "a", "--alias", "b"])?.hasPrefix("--alias: given 2 times") == true)
+    }
+}
