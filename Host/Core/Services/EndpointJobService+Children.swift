@@ -36,6 +36,12 @@ extension EndpointJobService {
     public func install(_ request: InstallRequest, endpoints: [String], nodes: [String?], launcher: EndpointJobLauncher,
                         report: @escaping (String) -> Void) throws -> [TargetResult] {
         guard !endpoints.isEmpty else { throw GatewayError.option("endpoint", "give at least one endpoint") }
+        // One job worker runs the jobs one after the other (a crashed one is replaced). It starts now,
+        // so its process start runs beside the checks and the material's parsing below; refused input
+        // lets it go unused (it exits when drained, having done nothing).
+        let launcher = launcher.pooled(1)
+        launcher.startWorkerAhead()
+        defer { launcher.drain() }
         if endpoints.count > 1 {
             let catalog = EndpointCatalog(gateway: gateway)
             var seen: [String: String] = [:]
@@ -53,9 +59,6 @@ extension EndpointJobService {
         }
         let material = try loadMaterial(request.material)
         let targets = (nodes.isEmpty ? [nil] : nodes).map { JobSpec.Target(node: $0, alias: request.alias) }
-        // Several endpoints: one job worker runs their jobs one after the other (a crashed one is replaced).
-        let launcher = endpoints.count > 1 ? launcher.pooled(1) : launcher
-        defer { launcher.drain() }
         var results: [TargetResult] = []
         for endpoint in endpoints {
             var spec = JobSpec(kind: .install, endpoint: endpoint, targets: targets, wait: request.wait.seconds,

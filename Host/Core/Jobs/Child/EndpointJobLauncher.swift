@@ -123,6 +123,17 @@ public struct EndpointJobLauncher: Sendable {
         EndpointJobLauncher(copying: self, pool: JobWorkerPool(capacity: max(1, workers), maxJobs: workerJobs, idle: workerIdle))
     }
 
+    /// A pooled launcher starts its first worker now rather than at its first
+    /// job, so that the worker's start (exec, dynamic linking, the Swift
+    /// runtime's and OpenSSL's set-up: about 40 % of a small install's child)
+    /// runs on another CPU while the caller still checks its input and parses
+    /// its material. The worker does nothing until a job reaches it; if none
+    /// does (the input is refused), `drain()` lets it exit. No effect on a
+    /// launcher that is not pooled, or whose pool already has a worker.
+    public func startWorkerAhead() {
+        pool?.startAhead { try startWorker() }
+    }
+
     /// Lets every idle worker of the pool exit (their input is closed); a busy one exits after its job.
     public func drain() {
         pool?.drain()
@@ -221,13 +232,7 @@ public struct EndpointJobLauncher: Sendable {
             attempts += 1
             let worker: JobWorkerPool.Worker
             do {
-                worker = try pool.take {
-                    // Exactly `job worker`, its bounds in the environment: main.swift then skips argument-parser.
-                    var environment = childEnvironment()
-                    environment["OG_JOB_WORKER_MAX_JOBS"] = String(workerJobs)
-                    environment["OG_JOB_WORKER_IDLE_SECONDS"] = String(workerIdle.seconds)
-                    return try RunningProcess.start(executable, ["job", "worker"], environment: environment)
-                }
+                worker = try pool.take { try startWorker() }
             } catch {
                 return ChildResult(result: failed("could not start a child og-host for the job: \(error)"))
             }
@@ -292,6 +297,14 @@ public struct EndpointJobLauncher: Sendable {
             output.outputLimitExceeded = overflowed
             return interpret(output, spec: spec)
         }
+    }
+
+    /// A new `og-host job worker`: exactly those arguments, its bounds in the environment (main.swift then skips argument-parser).
+    private func startWorker() throws -> RunningProcess {
+        var environment = childEnvironment()
+        environment["OG_JOB_WORKER_MAX_JOBS"] = String(workerJobs)
+        environment["OG_JOB_WORKER_IDLE_SECONDS"] = String(workerIdle.seconds)
+        return try RunningProcess.start(executable, ["job", "worker"], environment: environment)
     }
 
     /// The environment of a job's process: the same data directory and plugin search path as this one.

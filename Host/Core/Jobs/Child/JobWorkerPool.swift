@@ -129,6 +129,39 @@ final class JobWorkerPool: @unchecked Sendable {
         return worker
     }
 
+    /// Starts one worker before any job asks for it (`EndpointJobLauncher.startWorkerAhead`),
+    /// when none is alive: it waits idle, still counted as a start in flight until it takes
+    /// a job, and the first `take` finds it. A start that fails is forgotten: the first
+    /// `take` then starts one itself and reports the failure to its job.
+    func startAhead(start: () throws -> RunningProcess) {
+        let go: Bool = lock.withLock {
+            guard alive == 0 else { return false }
+            alive += 1
+            starting += 1
+            startCount += 1
+            return true
+        }
+        guard go else { return }
+        let startedAt = ContinuousClock.now
+        guard let process = try? start() else {
+            lock.withLock {
+                alive -= 1
+                starting -= 1
+                startCount -= 1
+                lock.broadcast()
+            }
+            return
+        }
+        let worker = Worker(process, startedAt: startedAt)
+        lock.withLock {
+            worker.starting = true
+            worker.idleSince = .now
+            liveWorkers.append(worker)
+            idleWorkers.append(worker)
+            lock.broadcast()
+        }
+    }
+
     /// `worker` took its first job: its start is over, and a job waiting for a worker may start the next one.
     func started(_ worker: Worker) {
         lock.withLock { endStart(worker) }
@@ -175,9 +208,10 @@ final class JobWorkerPool: @unchecked Sendable {
         }
     }
 
-    /// Under `lock`.
+    /// Under `lock`. (A worker started ahead can be retired before it took a job: its start ends too.)
     private func retire(_ worker: Worker) {
         worker.process.closeInput()
+        endStart(worker)
         forget(worker)
     }
 
@@ -189,6 +223,12 @@ final class JobWorkerPool: @unchecked Sendable {
 
     /// The process IDs of the idle workers (tests).
     var idleProcessIDs: [Int32] { lock.withLock { idleWorkers.map(\.process.processID) } }
+
+    /// The process IDs of every live worker, in the order they were started (tests).
+    var workersStartedProcessIDs: [Int32] { lock.withLock { liveWorkers.map(\.process.processID) } }
+
+    /// Whether an idle worker's process has ended (tests).
+    var idleWorkerHasExited: Bool { lock.withLock { idleWorkers.contains { $0.process.hasExited } } }
 
     /// How many workers this pool has started.
     var workersStarted: Int { lock.withLock { startCount } }
