@@ -62,7 +62,7 @@ import Testing
 
     func launcher(_ settings: [String: String] = [:]) throws -> EndpointJobLauncher {
         try EndpointJobLauncher(gateway: gateway, executable: try ConformanceFixtures.ogHost(), timeout: .seconds(120),
-                                environment: settings)
+                                environment: Environment(settings))
     }
 
     func install(_ endpoint: String) -> JobSpec {

@@ -57,7 +57,7 @@ public struct EndpointJobLauncher: Sendable {
     /// (1–86400) overrides the default timeout.
     public init(gateway: Gateway, executable: String? = nil, timeout: Duration? = nil, foreground: Bool = false,
                 outputLimit: Int = ProcessRunner.defaultOutputLimit,
-                environment: [String: String] = ProcessInfo.processInfo.environment) throws {
+                environment: Environment = .process) throws {
         self.gateway = gateway
         self.foreground = foreground
         self.outputLimit = outputLimit
@@ -309,7 +309,7 @@ public struct EndpointJobLauncher: Sendable {
 
     /// The environment of a job's process: the same data directory and plugin search path as this one.
     private func childEnvironment() -> [String: String] {
-        var environment = ProcessInfo.processInfo.environment
+        var environment = EnvironmentVariable.all()
         environment["OG_DATA_DIR"] = gateway.dataDirectory.path
         environment["OG_PLUGIN_PATH"] = gateway.searchPath.directories.joined(separator: ":")
         // The parent reports a crash itself; Swift's backtracer would only make the child die ten times slower.
@@ -459,7 +459,7 @@ public struct EndpointJobLauncher: Sendable {
     }
 
     /// Serialises the launcher's own (rare) reads of the gateway across worker threads.
-    private static let parentSide = NSLock()
+    private static let parentSide = Locked()
 
     /// "the plugin 'nginx' (type nginx)" when it can be told without loading anything.
     private func pluginDescription(_ spec: JobSpec) -> String {
