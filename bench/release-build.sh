@@ -46,6 +46,29 @@ if [ "${OG_BENCH_CALLGRIND:-0}" = 1 ]; then
   callgrind_preload=$work/libsigsuspend-copy.so
 fi
 
+# og-host may leave processes that outlive it by a moment: a `tls install`
+# answers as soon as its job worker has answered, and the worker (started
+# ahead, see ARCHITECTURE.md) exits after it, closing its inventory and
+# connections. Neither hyperfine's CPU figures nor callgrind's files would
+# count such a process. `subreap CMD` runs `sh -c CMD` as a child subreaper
+# and waits for every process it leaves, so CPU and instructions are those of
+# all the work a command caused (the wall time hyperfine reports stays that
+# of the command alone: when its user gets the prompt back).
+command -v cc >/dev/null || { echo "cc is missing: apt-get install gcc" >&2; exit 1; }
+printf '%s\n' '#include <errno.h>' '#include <sys/prctl.h>' '#include <sys/wait.h>' '#include <unistd.h>' \
+  'int main(int argc, char **argv) {' \
+  '  if (argc != 2) return 2;' \
+  '  prctl(PR_SET_CHILD_SUBREAPER, 1);' \
+  '  pid_t first = fork();' \
+  '  if (first == 0) { execl("/bin/sh", "sh", "-c", argv[1], (char *)0); _exit(127); }' \
+  '  int status = 0, result = 1; pid_t pid;' \
+  '  while ((pid = wait(&status)) > 0 || (pid < 0 && errno == EINTR))' \
+  '    if (pid == first) result = WIFEXITED(status) ? WEXITSTATUS(status) : 1;' \
+  '  return result;' \
+  '}' > "$work/subreap.c"
+cc -O2 -o "$work/subreap" "$work/subreap.c"
+subreap=$work/subreap
+
 # compare RUNS NAME COMMAND [NAME COMMAND ...]
 # Times each command with hyperfine (--runs RUNS, 2 warm-ups) and prints its
 # markdown table, or with OG_BENCH_CALLGRIND=1 runs each once under callgrind
@@ -60,8 +83,9 @@ compare() {
     for i in "${!names[@]}"; do
       out="$work/callgrind.$i"
       rm -f "$out".*
-      LD_PRELOAD=$callgrind_preload valgrind --tool=callgrind --trace-children=yes --callgrind-out-file="$out.%p" \
-        sh -c "${commands[$i]}" >/dev/null 2>"$work/callgrind.$i.log" || true
+      # Under the subreaper: a process the command leaves running writes its counts before they are added up.
+      "$subreap" "LD_PRELOAD=$callgrind_preload valgrind --tool=callgrind --trace-children=yes \
+        --callgrind-out-file=$out.%p sh -c $(printf '%q' "${commands[$i]}") >/dev/null 2>$work/callgrind.$i.log" || true
       total=$(cat "$out".* 2>/dev/null | awk '/^summary:/ { s += $2 } END { printf "%.0f\n", s }')
       counts+=("$total")
       printf '%-44s %14s instructions\n' "${names[$i]}" "$(printf "%'d" "$total" 2>/dev/null || echo "$total")"
@@ -78,14 +102,24 @@ compare() {
     hyperfine --warmup 2 --runs "$runs" --export-json "$work/compare.json" --export-markdown "$work/compare.md" "${args[@]}" >&2
     echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
     cat "$work/compare.md"
-    python3 - "$work/compare.json" <<'PY'
-import json, sys
+    # CPU time is far less sensitive than wall time to what else the machine
+    # runs. It is measured apart, under the subreaper (see above), so that it
+    # counts every process a command caused, also those it did not wait for.
+    python3 - "$work/compare.json" "$subreap" "${OG_BENCH_CPU_RUNS:-5}" "${commands[@]}" <<'PY'
+import json, resource, subprocess, sys
 results = json.load(open(sys.argv[1]))["results"]
+subreap, cpu_runs, commands = sys.argv[2], int(sys.argv[3]), sys.argv[4:]
 first = results[0]
-# CPU time is far less sensitive than wall time to what else the machine runs
-# (children included: hyperfine counts the whole process tree it waited for).
-for r in results:
-    print(f"cpu {r['command']}: {r['user'] * 1000:.1f} ms user + {r['system'] * 1000:.1f} ms system (means)")
+for r, command in zip(results, commands):
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    for _ in range(cpu_runs):
+        subprocess.run([subreap, command], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    user = (after.ru_utime - before.ru_utime) / cpu_runs * 1000
+    system = (after.ru_stime - before.ru_stime) / cpu_runs * 1000
+    print(f"cpu {r['command']}: {user:.1f} ms user + {system:.1f} ms system "
+          f"(means of {cpu_runs} more runs, every process it caused; hyperfine's, of what it waited for: "
+          f"{r['user'] * 1000:.1f} + {r['system'] * 1000:.1f} ms)")
 for r in results[1:]:
     print(f"ratio {r['command']} / {first['command']}: {r['median'] / first['median']:.2f} (medians)")
 PY
