@@ -30,19 +30,10 @@ public struct EndpointRecord: Codable, Equatable, Sendable {
                 connectionType: String, host: String, port: Int? = nil, user: String? = nil,
                 credential: CredentialReference? = nil, secretOptions: [String: CredentialReference] = [:],
                 options: String = "{}") {
-        self.id = id
-        self.name = name
-        self.type = type
-        self.pluginName = pluginName
-        self.connectionType = connectionType
-        self.host = host
-        self.port = port
-        self.user = user
-        self.secretOptions = secretOptions
-        self.options = options
-        self.createdAt = Date()
-        self.updatedAt = createdAt
-        self.credential = credential
+        let now = Date()
+        self.init(storedID: id, name: name, type: type, pluginName: pluginName, connectionType: connectionType, host: host,
+                  port: port, user: user, credentialStore: credential?.store, credentialID: credential?.id,
+                  secretOptions: secretOptions, options: options, createdAt: now, updatedAt: now)
     }
 
     /// A record exactly as an inventory stored it, field by field (what decoding it would give).

@@ -255,16 +255,19 @@ public struct JKSStore: Sendable {
         }
     }
 
-    /// The opened key when the store password opens it, checked to be one unencrypted PKCS#8
-    /// PrivateKeyInfo (not parsed into a key); nil when the key has a password of its own.
-    private static func openKey(_ protected: [UInt8], password: [UInt8], alias: String) throws -> OpenedKey? {
-        let plain: [UInt8]?
+    /// The key's plain PKCS#8 bytes when the store password opens it; nil when the key has a password of its own.
+    private static func decryptKey(_ protected: [UInt8], password: [UInt8], alias: String) throws -> [UInt8]? {
         do {
-            plain = try JKSKeyProtector.recover(protected, password: password)
+            return try JKSKeyProtector.recover(protected, password: password)
         } catch {
             throw MaterialError.damagedKeystore(format: format, reason: "the key of entry '\(alias)': \(error)")
         }
-        guard let plain else { return nil }
+    }
+
+    /// The opened key when the store password opens it, checked to be one unencrypted PKCS#8
+    /// PrivateKeyInfo (not parsed into a key); nil when the key has a password of its own.
+    private static func openKey(_ protected: [UInt8], password: [UInt8], alias: String) throws -> OpenedKey? {
+        guard let plain = try decryptKey(protected, password: password, alias: alias) else { return nil }
         let opened = OpenedKey(plain)
         guard PrivateKey.isPlainPKCS8(opened.pkcs8) else {
             throw MaterialError.damagedKeystore(format: format, reason: "the key of entry '\(alias)' decrypts to no usable key")
@@ -274,13 +277,8 @@ public struct JKSStore: Sendable {
 
     /// The key when the store password opens it; nil when the key has a password of its own.
     private static func recoverKey(_ protected: [UInt8], password: [UInt8], alias: String) throws -> PrivateKey? {
-        let plain: [UInt8]?
-        do {
-            plain = try JKSKeyProtector.recover(protected, password: password)
-        } catch {
-            throw MaterialError.damagedKeystore(format: format, reason: "the key of entry '\(alias)': \(error)")
-        }
-        guard let plain else { return nil }
+        guard var plain = try decryptKey(protected, password: password, alias: alias) else { return nil }
+        defer { SecureMemory.wipe(&plain) }
         do {
             return try PrivateKey(der: plain, what: "key of JKS entry '\(alias)'")
         } catch {
