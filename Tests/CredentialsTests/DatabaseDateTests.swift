@@ -10,25 +10,13 @@ import Testing
 /// unit in the last place is a failure. Each case is checked against GRDB's own
 /// conversion, over fixed pseudo-random samples (the same every run).
 @Suite struct DatabaseDateTests {
-    /// SplitMix64: the same samples on every run and machine.
-    struct Samples: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     static func digits(_ value: Int, _ width: Int) -> String {
         let text = String(value)
         return String(repeating: "0", count: max(0, width - text.count)) + text
     }
 
     @Test func storedTextReadsAsTheDateGRDBReads() {
-        var samples = Samples(state: 1)
+        var samples = SeededRandom(1)
         var texts = ["1970-01-01 00:00:00.000", "9999-12-31 23:59:59.999", "2000-02-29 12:00:00.500", "2026-12-06 19:00:20.754",
                      "2100-02-28 23:59:59.001", "2026-02-30 10:00:00.000"]
         for _ in 0..<20_000 {
@@ -49,7 +37,7 @@ import Testing
     }
 
     @Test func datesAreWrittenAsGRDBWritesThem() {
-        var samples = Samples(state: 2)
+        var samples = SeededRandom(2)
         var dates = [Date(timeIntervalSince1970: 0), Date(timeIntervalSince1970: 0.0005), Date(timeIntervalSince1970: 0.0015),
                      Date(timeIntervalSince1970: 86_399.9995), Date(timeIntervalSince1970: 253_402_300_799.999), Date()]
         for index in 0..<20_000 {

@@ -17,18 +17,6 @@ import Testing
 /// its delay and target, so a failure reproduces with the same seed.
 /// `tools/kill-campaign.sh ROUNDS [SEED]` runs long campaigns through this test.
 @Suite struct RandomKillCampaignTests {
-    /// SplitMix64: small, fast and the same on every machine for a given seed.
-    struct SeededGenerator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var value = state
-            value = (value ^ (value >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            value = (value ^ (value >> 27)) &* 0x94D0_49BB_1331_11EB
-            return value ^ (value >> 31)
-        }
-    }
-
     enum Target: String, CaseIterable { case command, job, both }
 
     @Test func killingInstallsAtRandomInstantsAlwaysRecovers() throws {
@@ -36,7 +24,7 @@ import Testing
         let seed = environment["OG_KILL_SEED"].flatMap { UInt64($0) } ?? UInt64.random(in: 1...UInt64(UInt32.max))
         let rounds = environment["OG_KILL_ROUNDS"].flatMap { Int($0) } ?? 10
         print("random kill campaign: seed \(seed), \(rounds) rounds (OG_KILL_SEED=\(seed) OG_KILL_ROUNDS=\(rounds) to repeat)")
-        var random = SeededGenerator(state: seed)
+        var random = SeededRandom(seed)
 
         let fixture = try GatewayFixture(plugins: ["nginx"])
         let pki = try TestPKI()

@@ -1,20 +1,9 @@
 import Foundation
 import OGHost
 import OGIssuance
+import OGTestSupport
 import Testing
 
-/// SplitMix64: a seeded generator, so every random draw in these tests is repeatable.
-struct SeededRandom: RandomNumberGenerator {
-    var state: UInt64
-    init(_ seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// Always the same word. `bottom` draws the lower bound of a Double range and `top` its upper bound
 /// (Double.random(in:) asks next(upperBound: 2^53 + 1); a word of 0 would be rejected for ever).
